@@ -1,0 +1,13 @@
+//! cityauth's core: one-time codes, otpauth links and the encrypted vault.
+//!
+//! No UI and no FFI live here; the CLI and the uniffi bindings are thin layers over this crate.
+
+pub mod account;
+pub mod otp;
+pub mod otpauth;
+pub mod secret;
+
+pub use account::{Account, AccountError};
+pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimedCode};
+pub use otpauth::LinkError;
+pub use secret::SecretBytes;

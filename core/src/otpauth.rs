@@ -1,0 +1,381 @@
+//! otpauth links (the Key URI format of QR codes): parse what real QR codes carry, write
+//! links that every authenticator reads back.
+//!
+//! `otpauth://TYPE/LABEL?secret=…&issuer=…&algorithm=…&digits=…&period=…&counter=…`, with
+//! TYPE `totp`, `hotp` or `steam` (or `totp` with `encoder=steam`), and LABEL
+//! `issuer:name`, `issuer%3Aname` or just `name`.
+
+use crate::account::{Account, AccountError};
+use crate::otp::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, OtpKind, OtpParams, ParamError};
+use crate::secret::{Base32Error, SecretBytes};
+
+/// The longest link accepted (a QR code holds at most 4,296 characters).
+pub const MAX_LINK_BYTES: usize = 8192;
+
+/// What is wrong with a link. Each case names the field at fault and never quotes the link,
+/// which holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// Not `otpauth://…` at all.
+    #[error("scheme: not an otpauth:// link")]
+    Scheme,
+    /// Longer than [`MAX_LINK_BYTES`].
+    #[error("link: longer than {MAX_LINK_BYTES} bytes")]
+    TooLong,
+    /// A type other than totp, hotp or steam.
+    #[error("type: must be totp, hotp or steam")]
+    Type,
+    /// The label is not valid percent-encoded UTF-8.
+    #[error("label: not valid percent-encoded UTF-8")]
+    Label,
+    /// A query parameter is not valid percent-encoded UTF-8.
+    #[error("{0}: not valid percent-encoded UTF-8")]
+    Encoding(&'static str),
+    /// No `secret` parameter.
+    #[error("secret: missing")]
+    MissingSecret,
+    /// `secret=` with nothing in it.
+    #[error("secret: empty")]
+    EmptySecret,
+    /// The secret is not base32.
+    #[error("secret: not valid base32")]
+    InvalidSecret,
+    /// An algorithm other than SHA1, SHA256 or SHA512.
+    #[error("algorithm: must be SHA1, SHA256 or SHA512")]
+    Algorithm,
+    /// Digits not a number, or outside 6..=8 (5 for Steam).
+    #[error("digits: must be 6, 7 or 8 (5 for Steam)")]
+    Digits,
+    /// Period not a number, 0, or over an hour.
+    #[error("period: must be a whole number of seconds from 1 to 3600")]
+    Period,
+    /// An hotp link without `counter`.
+    #[error("counter: missing (hotp links need one)")]
+    MissingCounter,
+    /// A counter that is not a whole number below 2^64.
+    #[error("counter: not a whole number")]
+    Counter,
+    /// An `encoder` other than `steam`.
+    #[error("encoder: only steam is known")]
+    Encoder,
+    /// The issuer, name or secret is too long.
+    #[error("{0}")]
+    Account(#[from] AccountError),
+}
+
+impl LinkError {
+    /// The field at fault, as named in links (`scheme`, `type`, `label`, `secret`, …).
+    pub fn field(&self) -> &'static str {
+        match self {
+            LinkError::Scheme => "scheme",
+            LinkError::TooLong => "link",
+            LinkError::Type => "type",
+            LinkError::Label => "label",
+            LinkError::Encoding(field) => field,
+            LinkError::MissingSecret | LinkError::EmptySecret | LinkError::InvalidSecret => {
+                "secret"
+            }
+            LinkError::Algorithm => "algorithm",
+            LinkError::Digits => "digits",
+            LinkError::Period => "period",
+            LinkError::MissingCounter | LinkError::Counter => "counter",
+            LinkError::Encoder => "encoder",
+            LinkError::Account(AccountError::IssuerTooLong) => "issuer",
+            LinkError::Account(AccountError::NameTooLong) => "name",
+            LinkError::Account(AccountError::EmptySecret | AccountError::SecretTooLong) => {
+                "secret"
+            }
+        }
+    }
+}
+
+impl From<ParamError> for LinkError {
+    fn from(error: ParamError) -> Self {
+        match error {
+            ParamError::Digits(_) => LinkError::Digits,
+            ParamError::Period(_) => LinkError::Period,
+        }
+    }
+}
+
+/// Parses an otpauth link into an account.
+pub fn parse(link: &str) -> Result<Account, LinkError> {
+    let link = link.trim();
+    if link.len() > MAX_LINK_BYTES {
+        return Err(LinkError::TooLong);
+    }
+    let rest = strip_prefix_ignore_case(link, "otpauth://").ok_or(LinkError::Scheme)?;
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (kind_text, label) = path.split_once('/').unwrap_or((path, ""));
+    let mut kind = match kind_text.to_ascii_lowercase().as_str() {
+        "totp" => OtpKind::Totp,
+        "hotp" => OtpKind::Hotp,
+        "steam" => OtpKind::Steam,
+        _ => return Err(LinkError::Type),
+    };
+    let (label_issuer, name) = split_label(label)?;
+    let query = Query::parse(query)?;
+
+    if let Some(encoder) = query.get("encoder") {
+        match encoder.to_ascii_lowercase().as_str() {
+            "steam" if kind == OtpKind::Totp => kind = OtpKind::Steam,
+            "steam" if kind == OtpKind::Steam => {}
+            _ => return Err(LinkError::Encoder),
+        }
+    }
+    let secret = match query.get("secret") {
+        None => return Err(LinkError::MissingSecret),
+        Some(text) => SecretBytes::from_base32(text).map_err(|error| match error {
+            Base32Error::Empty => LinkError::EmptySecret,
+            Base32Error::Invalid => LinkError::InvalidSecret,
+        })?,
+    };
+    let algorithm = match query.get("algorithm") {
+        None => Algorithm::Sha1,
+        Some(name) => Algorithm::from_name(name).ok_or(LinkError::Algorithm)?,
+    };
+    let digits = query.number("digits", LinkError::Digits)?;
+    let period = query.number("period", LinkError::Period)?;
+    let period = narrow(period.unwrap_or(DEFAULT_PERIOD.into()), LinkError::Period)?;
+    let params = match kind {
+        OtpKind::Totp => {
+            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
+            OtpParams::totp(algorithm, digits, period)?
+        }
+        OtpKind::Hotp => {
+            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
+            let counter = query
+                .number("counter", LinkError::Counter)?
+                .ok_or(LinkError::MissingCounter)?;
+            OtpParams::hotp(algorithm, digits, counter)?
+        }
+        OtpKind::Steam => {
+            if digits.is_some_and(|d| d != 5) {
+                return Err(LinkError::Digits);
+            }
+            OtpParams::steam(period)?
+        }
+    };
+    let issuer = query.get("issuer").unwrap_or(&label_issuer);
+    Ok(Account::new(issuer, &name, secret, params)?)
+}
+
+/// Writes an account as an otpauth link that [`parse`] reads back to the same account.
+///
+/// The link contains the secret: treat it as one.
+pub fn write(account: &Account) -> zeroize::Zeroizing<String> {
+    let params = account.params();
+    let mut link = zeroize::Zeroizing::new(String::with_capacity(160));
+    link.push_str("otpauth://");
+    link.push_str(params.kind().as_str());
+    link.push('/');
+    // An empty issuer still gets the separator when the name holds a colon, so that the
+    // name is never read back as issuer and name.
+    if !account.issuer().is_empty() || account.name().contains(':') {
+        percent_encode_into(&mut link, account.issuer());
+        link.push(':');
+    }
+    percent_encode_into(&mut link, account.name());
+    link.push_str("?secret=");
+    link.push_str(&account.secret().to_base32());
+    if !account.issuer().is_empty() {
+        link.push_str("&issuer=");
+        percent_encode_into(&mut link, account.issuer());
+    }
+    if params.kind() != OtpKind::Steam {
+        link.push_str("&algorithm=");
+        link.push_str(params.algorithm().as_str());
+        link.push_str(&format!("&digits={}", params.digits()));
+    }
+    match params.kind() {
+        OtpKind::Hotp => link.push_str(&format!("&counter={}", params.counter())),
+        OtpKind::Totp | OtpKind::Steam => link.push_str(&format!("&period={}", params.period())),
+    }
+    link
+}
+
+/// Splits a raw label at its first `:` (or, failing that, its first `%3A`), then decodes.
+fn split_label(raw: &str) -> Result<(String, String), LinkError> {
+    let split = raw.split_once(':').or_else(|| {
+        let at = raw.to_ascii_lowercase().find("%3a")?;
+        Some((&raw[..at], &raw[at + 3..]))
+    });
+    let decode = |part: &str| percent_decode(part, false).ok_or(LinkError::Label);
+    match split {
+        Some((issuer, name)) => Ok((decode(issuer)?, decode(name)?)),
+        None => Ok((String::new(), decode(raw)?)),
+    }
+}
+
+/// The query parameters, decoded; the first occurrence of a name wins.
+struct Query {
+    pairs: Vec<(String, zeroize::Zeroizing<String>)>,
+}
+
+impl Query {
+    const KNOWN: [&'static str; 7] = [
+        "secret",
+        "issuer",
+        "algorithm",
+        "digits",
+        "period",
+        "counter",
+        "encoder",
+    ];
+
+    fn parse(query: &str) -> Result<Self, LinkError> {
+        let mut pairs: Vec<(String, zeroize::Zeroizing<String>)> = Vec::new();
+        for part in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            let key = key.to_ascii_lowercase();
+            // Unknown parameters (image, color, …) are ignored without being decoded.
+            let Some(field) = Self::KNOWN.iter().find(|k| **k == key) else {
+                continue;
+            };
+            if pairs.iter().any(|(k, _)| k == field) {
+                continue;
+            }
+            let value = percent_decode(value, true).ok_or(LinkError::Encoding(field))?;
+            pairs.push((key, zeroize::Zeroizing::new(value)));
+        }
+        Ok(Self { pairs })
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, key: &str, error: LinkError) -> Result<Option<u64>, LinkError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(text) => text.trim().parse().map(Some).map_err(|_| error),
+        }
+    }
+}
+
+fn narrow<T: TryFrom<u64>>(value: u64, error: LinkError) -> Result<T, LinkError> {
+    T::try_from(value).map_err(|_| error)
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// Decodes `%XX` escapes (and `+` as a space in query values); `None` on a bad escape
+/// or invalid UTF-8.
+fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(bytes.len()));
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let high = (hex[0] as char).to_digit(16)?;
+                let low = (hex[1] as char).to_digit(16)?;
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(std::mem::take(&mut *out)).ok()
+}
+
+fn percent_encode_into(out: &mut String, text: &str) {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sha1_six_digits_thirty_seconds() {
+        let account = parse("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP").unwrap();
+        let params = account.params();
+        assert_eq!(params.kind(), OtpKind::Totp);
+        assert_eq!(params.algorithm(), Algorithm::Sha1);
+        assert_eq!((params.digits(), params.period()), (6, 30));
+        assert_eq!((account.issuer(), account.name()), ("", "alice"));
+    }
+
+    #[test]
+    fn query_issuer_wins_over_the_label() {
+        let account =
+            parse("otpauth://totp/Old%20Name:alice?secret=JBSWY3DPEHPK3PXP&issuer=New").unwrap();
+        assert_eq!((account.issuer(), account.name()), ("New", "alice"));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            ("http://totp/a?secret=JBSWY3DP", "scheme"),
+            ("otpauth://motp/a?secret=JBSWY3DP", "type"),
+            ("otpauth://totp/a", "secret"),
+            ("otpauth://totp/a?secret=", "secret"),
+            ("otpauth://totp/a?secret=JBSW1!", "secret"),
+            ("otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5", "algorithm"),
+            ("otpauth://totp/a?secret=JBSWY3DP&digits=9", "digits"),
+            ("otpauth://totp/a?secret=JBSWY3DP&digits=5", "digits"),
+            ("otpauth://totp/a?secret=JBSWY3DP&digits=six", "digits"),
+            ("otpauth://totp/a?secret=JBSWY3DP&period=0", "period"),
+            ("otpauth://totp/a?secret=JBSWY3DP&period=-30", "period"),
+            ("otpauth://hotp/a?secret=JBSWY3DP", "counter"),
+            ("otpauth://hotp/a?secret=JBSWY3DP&counter=x", "counter"),
+            ("otpauth://totp/a%FF?secret=JBSWY3DP", "label"),
+            ("otpauth://totp/a%2?secret=JBSWY3DP", "label"),
+            ("otpauth://steam/a?secret=JBSWY3DP&digits=6", "digits"),
+        ];
+        for (link, field) in cases {
+            let error = parse(link).expect_err(link);
+            assert_eq!(error.field(), field, "{link}: {error}");
+            assert!(error.to_string().starts_with(field), "{error}");
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_the_secret() {
+        let error = parse("otpauth://totp/a?secret=SECRETSECRET1").unwrap_err();
+        assert!(!error.to_string().contains("SECRET"), "{error}");
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let link = "otpauth://hotp/ACME%20Co:bob%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA256&digits=8&counter=42";
+        let account = parse(link).unwrap();
+        assert_eq!(account.params().counter(), 42);
+        assert_eq!(parse(&write(&account)).unwrap(), account);
+    }
+
+    #[test]
+    fn a_name_with_a_colon_and_no_issuer_survives() {
+        let account = Account::new(
+            "",
+            "a:b",
+            SecretBytes::new(vec![7; 10]),
+            OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(parse(&write(&account)).unwrap(), account);
+    }
+}

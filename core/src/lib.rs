@@ -6,8 +6,13 @@ pub mod account;
 pub mod otp;
 pub mod otpauth;
 pub mod secret;
+pub mod vault;
 
 pub use account::{Account, AccountError};
 pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimedCode};
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
+pub use vault::{
+    AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, Damage, DamagedAccount, IntegrityError,
+    KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
+};

@@ -1,0 +1,229 @@
+//! The plaintext layouts inside sealed blobs: an account record and the vault's index.
+//!
+//! Hand-written and length-prefixed so that every buffer is sized once and wiped on drop
+//! (a serializer that grows its buffer would leave copies of the secret behind).
+//! docs/formats.md describes both layouts byte by byte.
+
+use zeroize::Zeroizing;
+
+use crate::account::Account;
+use crate::otp::{Algorithm, OtpKind, OtpParams};
+use crate::secret::SecretBytes;
+
+use super::crypto::TAG_LEN;
+
+const RECORD_VERSION: u8 = 1;
+const INDEX_VERSION: u8 = 1;
+
+/// A plaintext that does not parse: the blob decrypted but is not a record of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+/// One entry of the index: which row holds the account, the tag of its current write, and
+/// its labels (so that a damaged record can still be named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub id: i64,
+    pub tag: [u8; TAG_LEN],
+    pub issuer: String,
+    pub name: String,
+}
+
+/// Encodes an account: version, kind, algorithm, digits, period, counter, then issuer,
+/// name and secret, each with a u16 length.
+pub fn encode_record(account: &Account) -> Zeroizing<Vec<u8>> {
+    let params = account.params();
+    let (issuer, name, secret) = (
+        account.issuer().as_bytes(),
+        account.name().as_bytes(),
+        account.secret().expose(),
+    );
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        16 + 6 + issuer.len() + name.len() + secret.len(),
+    ));
+    out.push(RECORD_VERSION);
+    out.push(kind_code(params.kind()));
+    out.push(algorithm_code(params.algorithm()));
+    out.push(params.digits());
+    out.extend_from_slice(&params.period().to_be_bytes());
+    out.extend_from_slice(&params.counter().to_be_bytes());
+    for field in [issuer, name, secret] {
+        put_bytes(&mut out, field);
+    }
+    out
+}
+
+/// Decodes what [`encode_record`] wrote; any inconsistency is [`Malformed`].
+pub fn decode_record(bytes: &[u8]) -> Result<Account, Malformed> {
+    let mut reader = Reader(bytes);
+    if reader.u8()? != RECORD_VERSION {
+        return Err(Malformed);
+    }
+    let kind = reader.u8()?;
+    let algorithm = match reader.u8()? {
+        1 => Algorithm::Sha1,
+        2 => Algorithm::Sha256,
+        3 => Algorithm::Sha512,
+        _ => return Err(Malformed),
+    };
+    let digits = reader.u8()?;
+    let period = u32::from_be_bytes(reader.array()?);
+    let counter = u64::from_be_bytes(reader.array()?);
+    let issuer = reader.text()?;
+    let name = reader.text()?;
+    let secret = SecretBytes::new(reader.bytes()?.to_vec());
+    reader.end()?;
+    let params = match kind {
+        1 => OtpParams::totp(algorithm, digits, period),
+        2 => OtpParams::hotp(algorithm, digits, counter),
+        3 => OtpParams::steam(period),
+        _ => return Err(Malformed),
+    }
+    .map_err(|_| Malformed)?;
+    Account::new(issuer, name, secret, params).map_err(|_| Malformed)
+}
+
+/// Encodes the index: version, entry count, then per entry id, tag, issuer and name.
+pub fn encode_index(entries: &[IndexEntry]) -> Zeroizing<Vec<u8>> {
+    let size: usize = entries
+        .iter()
+        .map(|e| 8 + TAG_LEN + 4 + e.issuer.len() + e.name.len())
+        .sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(5 + size));
+    out.push(INDEX_VERSION);
+    out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for entry in entries {
+        out.extend_from_slice(&entry.id.to_be_bytes());
+        out.extend_from_slice(&entry.tag);
+        put_bytes(&mut out, entry.issuer.as_bytes());
+        put_bytes(&mut out, entry.name.as_bytes());
+    }
+    out
+}
+
+/// Decodes what [`encode_index`] wrote.
+pub fn decode_index(bytes: &[u8]) -> Result<Vec<IndexEntry>, Malformed> {
+    let mut reader = Reader(bytes);
+    if reader.u8()? != INDEX_VERSION {
+        return Err(Malformed);
+    }
+    let count = u32::from_be_bytes(reader.array()?) as usize;
+    // Each entry takes at least 28 bytes: refuse a count the input cannot hold.
+    if count > bytes.len() / 28 {
+        return Err(Malformed);
+    }
+    let mut entries = Vec::with_capacity(count);
+    for _ in 0..count {
+        entries.push(IndexEntry {
+            id: i64::from_be_bytes(reader.array()?),
+            tag: reader.array()?,
+            issuer: reader.text()?.to_owned(),
+            name: reader.text()?.to_owned(),
+        });
+    }
+    reader.end()?;
+    Ok(entries)
+}
+
+fn kind_code(kind: OtpKind) -> u8 {
+    match kind {
+        OtpKind::Totp => 1,
+        OtpKind::Hotp => 2,
+        OtpKind::Steam => 3,
+    }
+}
+
+fn algorithm_code(algorithm: Algorithm) -> u8 {
+    match algorithm {
+        Algorithm::Sha1 => 1,
+        Algorithm::Sha256 => 2,
+        Algorithm::Sha512 => 3,
+    }
+}
+
+/// Appends a u16 length and the bytes (fields are bounded well below 64 KiB by `Account`).
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// A cursor over a plaintext that fails instead of reading past the end.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
+        if self.0.len() < n {
+            return Err(Malformed);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, Malformed> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Malformed> {
+        self.take(N)?.try_into().map_err(|_| Malformed)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], Malformed> {
+        let len = u16::from_be_bytes(self.array()?) as usize;
+        self.take(len)
+    }
+
+    fn text(&mut self) -> Result<&'a str, Malformed> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| Malformed)
+    }
+
+    fn end(&self) -> Result<(), Malformed> {
+        if self.0.is_empty() { Ok(()) } else { Err(Malformed) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_for_every_kind() {
+        let secret = SecretBytes::new(vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        for params in [
+            OtpParams::totp(Algorithm::Sha512, 8, 60).unwrap(),
+            OtpParams::hotp(Algorithm::Sha256, 7, u64::MAX - 1).unwrap(),
+            OtpParams::steam(30).unwrap(),
+        ] {
+            let account = Account::new("Ïssuer", "näme", secret.clone(), params).unwrap();
+            let bytes = encode_record(&account);
+            assert_eq!(decode_record(&bytes), Ok(account));
+            for cut in 0..bytes.len() {
+                assert_eq!(decode_record(&bytes[..cut]), Err(Malformed));
+            }
+        }
+    }
+
+    #[test]
+    fn index_round_trips_and_rejects_truncation() {
+        let entries = vec![
+            IndexEntry {
+                id: 1,
+                tag: [9; TAG_LEN],
+                issuer: "A".into(),
+                name: "b".into(),
+            },
+            IndexEntry {
+                id: 7,
+                tag: [3; TAG_LEN],
+                issuer: String::new(),
+                name: "c".into(),
+            },
+        ];
+        let bytes = encode_index(&entries);
+        assert_eq!(decode_index(&bytes), Ok(entries));
+        for cut in 0..bytes.len() {
+            assert_eq!(decode_index(&bytes[..cut]), Err(Malformed));
+        }
+        assert_eq!(decode_index(&[1, 255, 255, 255, 255]), Err(Malformed));
+    }
+}

@@ -1,0 +1,284 @@
+//! The SQLite file: opening without ever creating or repairing, the schema and its
+//! migrations, and the rows the vault reads and writes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::error::VaultError;
+
+/// `PRAGMA application_id` of a cityauth vault ("CAV1"): tells our files from other SQLite files.
+pub const APPLICATION_ID: i32 = 0x4341_5631;
+/// The schema version this build writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: u32 = 1;
+/// How long a write waits for another process's transaction before reporting busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Migration N takes the schema from version N to N + 1. Never edit one that has shipped:
+/// add the next.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first schema.
+    "CREATE TABLE vault (
+         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+         vault_id BLOB NOT NULL,
+         header_mac BLOB NOT NULL,
+         sealed_index BLOB NOT NULL
+     );
+     CREATE TABLE slots (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         kind TEXT NOT NULL,
+         params BLOB NOT NULL,
+         wrapped_key BLOB NOT NULL
+     );
+     CREATE TABLE accounts (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         sealed BLOB NOT NULL
+     );",
+];
+
+/// A stored slot row.
+#[derive(Debug, Clone)]
+pub struct SlotRow {
+    pub id: i64,
+    pub kind: String,
+    pub params: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+}
+
+/// The singleton row that describes the vault.
+#[derive(Debug, Clone)]
+pub struct VaultRow {
+    pub vault_id: Vec<u8>,
+    pub header_mac: Vec<u8>,
+    pub sealed_index: Vec<u8>,
+}
+
+/// Creates a new vault file at `path`; fails if anything is already there.
+pub fn create(path: &Path) -> Result<Connection, VaultError> {
+    // create_new is atomic: two creators cannot both win, and nothing existing is touched.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists,
+            _ => VaultError::Io(error.to_string()),
+        })?;
+    let conn = connect(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(storage)?;
+    Ok(conn)
+}
+
+/// Opens an existing vault file, checking that it is one and that this build can read it.
+/// Nothing is written unless an older schema needs migrating.
+pub fn open(path: &Path) -> Result<Connection, VaultError> {
+    if !path.exists() {
+        return Err(VaultError::NotFound);
+    }
+    let conn = connect(path)?;
+    let application_id: i32 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(not_a_vault_or_storage)?;
+    if application_id != APPLICATION_ID {
+        return Err(VaultError::NotAVault);
+    }
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(storage)?;
+    if version > SCHEMA_VERSION {
+        return Err(VaultError::TooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version == 0 {
+        // Our id is only set in the same transaction as the first schema.
+        return Err(VaultError::NotAVault);
+    }
+    Ok(conn)
+}
+
+/// Runs the migrations from the file's version up to [`SCHEMA_VERSION`], in one transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), VaultError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(storage)?;
+    migrate_in(&tx)?;
+    tx.commit().map_err(storage)
+}
+
+/// Runs the migrations inside the caller's transaction (creation does all in one).
+pub fn migrate_in(tx: &rusqlite::Transaction<'_>) -> Result<(), VaultError> {
+    let version: u32 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(storage)?;
+    for step in MIGRATIONS.iter().skip(version as usize) {
+        tx.execute_batch(step).map_err(storage)?;
+    }
+    if version == 0 {
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(storage)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(storage)
+}
+
+fn connect(path: &Path) -> Result<Connection, VaultError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(not_a_vault_or_storage)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
+    // Acknowledged writes must survive power loss, not only a process crash.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(not_a_vault_or_storage)?;
+    Ok(conn)
+}
+
+/// The counter SQLite bumps when another connection commits.
+pub fn data_version(conn: &Connection) -> Result<i64, VaultError> {
+    conn.pragma_query_value(None, "data_version", |row| row.get(0))
+        .map_err(storage)
+}
+
+/// The vault row, or `None` while the file is being created.
+pub fn read_vault_row(conn: &Connection) -> Result<Option<VaultRow>, VaultError> {
+    conn.query_row(
+        "SELECT vault_id, header_mac, sealed_index FROM vault WHERE singleton = 1",
+        [],
+        |row| {
+            Ok(VaultRow {
+                vault_id: row.get(0)?,
+                header_mac: row.get(1)?,
+                sealed_index: row.get(2)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(storage)
+}
+
+/// Writes the vault row.
+pub fn write_vault_row(conn: &Connection, row: &VaultRow) -> Result<(), VaultError> {
+    conn.execute(
+        "INSERT INTO vault (singleton, vault_id, header_mac, sealed_index) VALUES (1, ?1, ?2, ?3)
+         ON CONFLICT (singleton) DO UPDATE SET vault_id = ?1, header_mac = ?2, sealed_index = ?3",
+        params![row.vault_id, row.header_mac, row.sealed_index],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Replaces the sealed index.
+pub fn write_index(conn: &Connection, sealed_index: &[u8]) -> Result<(), VaultError> {
+    conn.execute(
+        "UPDATE vault SET sealed_index = ?1 WHERE singleton = 1",
+        params![sealed_index],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Replaces the header MAC.
+pub fn write_header_mac(conn: &Connection, mac: &[u8]) -> Result<(), VaultError> {
+    conn.execute(
+        "UPDATE vault SET header_mac = ?1 WHERE singleton = 1",
+        params![mac],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Every slot, oldest first.
+pub fn read_slots(conn: &Connection) -> Result<Vec<SlotRow>, VaultError> {
+    let mut statement = conn
+        .prepare("SELECT id, kind, params, wrapped_key FROM slots ORDER BY id")
+        .map_err(storage)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(SlotRow {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                params: row.get(2)?,
+                wrapped_key: row.get(3)?,
+            })
+        })
+        .map_err(storage)?;
+    rows.collect::<Result<_, _>>().map_err(storage)
+}
+
+/// Adds a slot and returns its id.
+pub fn insert_slot(
+    conn: &Connection,
+    kind: &str,
+    params: &[u8],
+    wrapped_key: &[u8],
+) -> Result<i64, VaultError> {
+    conn.execute(
+        "INSERT INTO slots (kind, params, wrapped_key) VALUES (?1, ?2, ?3)",
+        params![kind, params, wrapped_key],
+    )
+    .map_err(storage)?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Deletes a slot; true if it existed.
+pub fn delete_slot(conn: &Connection, id: i64) -> Result<bool, VaultError> {
+    conn.execute("DELETE FROM slots WHERE id = ?1", params![id])
+        .map(|n| n > 0)
+        .map_err(storage)
+}
+
+/// Every account row as `(id, sealed)`, by id.
+pub fn read_account_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>, VaultError> {
+    let mut statement = conn
+        .prepare("SELECT id, sealed FROM accounts ORDER BY id")
+        .map_err(storage)?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(storage)?;
+    rows.collect::<Result<_, _>>().map_err(storage)
+}
+
+/// Reserves a new account id (the row is filled in by [`update_account_row`]).
+pub fn reserve_account_id(conn: &Connection) -> Result<i64, VaultError> {
+    conn.execute("INSERT INTO accounts (sealed) VALUES (x'')", [])
+        .map_err(storage)?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Stores an account's sealed record.
+pub fn update_account_row(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), VaultError> {
+    conn.execute(
+        "UPDATE accounts SET sealed = ?2 WHERE id = ?1",
+        params![id, sealed],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Deletes an account row.
+pub fn delete_account_row(conn: &Connection, id: i64) -> Result<(), VaultError> {
+    conn.execute("DELETE FROM accounts WHERE id = ?1", params![id])
+        .map(drop)
+        .map_err(storage)
+}
+
+/// Maps SQLite errors to the vault's; SQLite's messages never contain our data.
+pub fn storage(error: rusqlite::Error) -> VaultError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            VaultError::Busy
+        }
+        _ => VaultError::Storage(error.to_string()),
+    }
+}
+
+fn not_a_vault_or_storage(error: rusqlite::Error) -> VaultError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => VaultError::NotAVault,
+        _ => storage(error),
+    }
+}

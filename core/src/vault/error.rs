@@ -29,7 +29,9 @@ pub enum VaultError {
     #[error("the file is not a cityauth vault; it was left untouched")]
     NotAVault,
     /// A vault written by a newer cityauth (left untouched).
-    #[error("the vault has schema version {found}, newer than this build's {supported}: update cityauth; the file was left untouched")]
+    #[error(
+        "the vault has schema version {found}, newer than this build's {supported}: update cityauth; the file was left untouched"
+    )]
     TooNew {
         /// The file's schema version.
         found: u32,

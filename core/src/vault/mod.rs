@@ -215,8 +215,7 @@ impl Vault {
         let slot_rows = store::read_slots(&tx)?;
         let mut outcome = Err(VaultError::NoMatchingSlot);
         for row in &slot_rows {
-            let slot = SlotKind::decode(&row.kind, &row.params)
-                .ok_or(IntegrityError::Header)?;
+            let slot = SlotKind::decode(&row.kind, &row.params).ok_or(IntegrityError::Header)?;
             match try_slot(&slot, &row.wrapped_key, &inner.vault_id) {
                 None => {}
                 Some(Ok(key)) => {
@@ -266,7 +265,8 @@ impl Vault {
     /// Adds an account; returns its id.
     pub fn add(&self, account: Account) -> Result<AccountId, VaultError> {
         let mut ids = self.add_all(vec![account])?;
-        ids.pop().ok_or(VaultError::Storage("no id returned".into()))
+        ids.pop()
+            .ok_or(VaultError::Storage("no id returned".into()))
     }
 
     /// Adds accounts in one transaction: all of them or, on error, none.
@@ -312,10 +312,15 @@ impl Vault {
     pub fn integrity_problems(&self) -> Result<Vec<IntegrityError>, VaultError> {
         self.read(|unlocked| {
             let index = unlocked.index_damaged.then_some(IntegrityError::Index);
-            let accounts = unlocked.entries.iter().filter_map(|entry| match entry.state {
-                EntryState::Damaged(damage) => Some(IntegrityError::Account(entry.damaged(damage))),
-                EntryState::Ready { .. } => None,
-            });
+            let accounts = unlocked
+                .entries
+                .iter()
+                .filter_map(|entry| match entry.state {
+                    EntryState::Damaged(damage) => {
+                        Some(IntegrityError::Account(entry.damaged(damage)))
+                    }
+                    EntryState::Ready { .. } => None,
+                });
             index.into_iter().chain(accounts).collect()
         })
     }
@@ -434,7 +439,11 @@ impl Vault {
 
     /// Replaces every passphrase slot with one for `new_passphrase`. Only the data key is
     /// re-wrapped; no account is rewritten.
-    pub fn change_passphrase(&self, new_passphrase: &str, kdf: KdfParams) -> Result<(), VaultError> {
+    pub fn change_passphrase(
+        &self,
+        new_passphrase: &str,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
         if new_passphrase.is_empty() {
             return Err(VaultError::EmptyPassphrase);
         }
@@ -503,7 +512,9 @@ impl Vault {
     fn lock_inner(&self) -> MutexGuard<'_, Inner> {
         // A panic while the lock was held leaves the database consistent (its transaction
         // rolled back) and the cache marked for reload, so the poison can be ignored.
-        self.inner.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Runs `f` on the unlocked state after catching up with other writers.
@@ -582,7 +593,11 @@ impl Draft<'_> {
     }
 
     /// Seals and stores `account` in row `id`; returns the new write's tag.
-    fn store_record(&self, id: i64, account: &Account) -> Result<[u8; crypto::TAG_LEN], VaultError> {
+    fn store_record(
+        &self,
+        id: i64,
+        account: &Account,
+    ) -> Result<[u8; crypto::TAG_LEN], VaultError> {
         let plain = codec::encode_record(account);
         let sealed = self
             .keys
@@ -601,8 +616,9 @@ impl Draft<'_> {
     }
 
     fn insert_passphrase_slot(&self, passphrase: &str, kdf: KdfParams) -> Result<i64, VaultError> {
-        let (slot, wrapped) = SlotKind::seal_passphrase(passphrase, kdf, self.data_key, self.vault_id)
-            .map_err(|_| VaultError::Random)?;
+        let (slot, wrapped) =
+            SlotKind::seal_passphrase(passphrase, kdf, self.data_key, self.vault_id)
+                .map_err(|_| VaultError::Random)?;
         store::insert_slot(self.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
     }
 }
@@ -729,7 +745,11 @@ fn open_record(keys: &VaultKeys, vault_id: &[u8], id: i64, sealed: &[u8]) -> Ent
     }
 }
 
-fn seal_index(keys: &VaultKeys, vault_id: &[u8], entries: &[IndexEntry]) -> Result<Vec<u8>, VaultError> {
+fn seal_index(
+    keys: &VaultKeys,
+    vault_id: &[u8],
+    entries: &[IndexEntry],
+) -> Result<Vec<u8>, VaultError> {
     keys.record
         .seal(&codec::encode_index(entries), &index_aad(vault_id))
         .map_err(|_| VaultError::Random)

@@ -69,7 +69,8 @@ impl KdfParams {
             Some(KEY_LEN),
         )
         .map_err(|_| ())?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         argon
             .hash_password_into(passphrase, salt, &mut key[..])
@@ -313,7 +314,8 @@ impl SlotKind {
                 if rest.len() != 12 + 16 + 16 {
                     return None;
                 }
-                let number = |at: usize| u32::from_be_bytes(rest[at..at + 4].try_into().unwrap_or_default());
+                let number =
+                    |at: usize| u32::from_be_bytes(rest[at..at + 4].try_into().unwrap_or_default());
                 let kdf = KdfParams::new(number(0), number(4), number(8))?;
                 Some(SlotKind::Passphrase {
                     params: kdf,
@@ -350,7 +352,9 @@ mod tests {
         let data_key = DataKey::generate().unwrap();
         let (slot, wrapped) =
             SlotKind::seal_passphrase("correct horse", cheap(), &data_key, b"vault").unwrap();
-        let opened = slot.open_passphrase("correct horse", &wrapped, b"vault").unwrap();
+        let opened = slot
+            .open_passphrase("correct horse", &wrapped, b"vault")
+            .unwrap();
         assert_eq!(opened.expose(), data_key.expose());
         assert!(matches!(
             slot.open_passphrase("wrong horse", &wrapped, b"vault"),

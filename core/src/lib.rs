@@ -9,7 +9,7 @@ pub mod secret;
 pub mod vault;
 
 pub use account::{Account, AccountError};
-pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimedCode};
+pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimeStep, TimedCode};
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{

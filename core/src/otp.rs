@@ -8,7 +8,6 @@
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
-use zeroize::Zeroize;
 
 use crate::secret::SecretBytes;
 
@@ -201,8 +200,19 @@ impl Code {
     }
 
     fn decimal(value: u32, digits: u8) -> Self {
+        const POWERS_OF_TEN: [u32; 9] = [
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+        ];
         let mut chars = [0u8; 8];
-        let mut rest = value % 10u32.pow(digits.into());
+        let mut rest = value % POWERS_OF_TEN[usize::from(digits.min(8))];
         for slot in chars[..digits as usize].iter_mut().rev() {
             *slot = b'0' + (rest % 10) as u8;
             rest /= 10;
@@ -227,7 +237,10 @@ impl Code {
 
 impl Drop for Code {
     fn drop(&mut self) {
-        self.chars.zeroize();
+        // One volatile store of the whole array: wiped, and cheap on a screen of codes.
+        // SAFETY: `self.chars` is a valid, aligned, exclusively borrowed [u8; 8].
+        unsafe { std::ptr::write_volatile(&mut self.chars, [0u8; 8]) };
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -249,11 +262,12 @@ pub struct PreparedKey {
     hmac: PreparedHmac,
 }
 
+/// SHA-1 inline, the rarer and larger states boxed, so that a list of keys stays dense.
 #[derive(Clone)]
 enum PreparedHmac {
     Sha1(Hmac<sha1::Sha1>),
-    Sha256(Hmac<sha2::Sha256>),
-    Sha512(Hmac<sha2::Sha512>),
+    Sha256(Box<Hmac<sha2::Sha256>>),
+    Sha512(Box<Hmac<sha2::Sha512>>),
 }
 
 impl PreparedKey {
@@ -263,8 +277,8 @@ impl PreparedKey {
         // HMAC takes keys of any length, so new_from_slice cannot fail.
         let hmac = match algorithm {
             Algorithm::Sha1 => PreparedHmac::Sha1(keyed(key)),
-            Algorithm::Sha256 => PreparedHmac::Sha256(keyed(key)),
-            Algorithm::Sha512 => PreparedHmac::Sha512(keyed(key)),
+            Algorithm::Sha256 => PreparedHmac::Sha256(Box::new(keyed(key))),
+            Algorithm::Sha512 => PreparedHmac::Sha512(Box::new(keyed(key))),
         };
         Self { hmac }
     }
@@ -274,8 +288,8 @@ impl PreparedKey {
         let message = counter.to_be_bytes();
         match &self.hmac {
             PreparedHmac::Sha1(h) => truncate(&finish(h, &message)),
-            PreparedHmac::Sha256(h) => truncate(&finish(h, &message)),
-            PreparedHmac::Sha512(h) => truncate(&finish(h, &message)),
+            PreparedHmac::Sha256(h) => truncate(&finish(&**h, &message)),
+            PreparedHmac::Sha512(h) => truncate(&finish(&**h, &message)),
         }
     }
 
@@ -290,10 +304,15 @@ impl PreparedKey {
 
     /// The time-based code at `unix_seconds`, with the seconds it stays valid.
     pub fn code_at_time(&self, params: &OtpParams, unix_seconds: u64) -> TimedCode {
-        let period = u64::from(params.period);
+        let step = TimeStep::at(unix_seconds, params.period);
+        self.code_at_step(params, step)
+    }
+
+    /// The time-based code in an already computed time step (see [`TimeStep`]).
+    pub fn code_at_step(&self, params: &OtpParams, step: TimeStep) -> TimedCode {
         TimedCode {
-            code: self.code_at_counter(params, unix_seconds / period),
-            remaining: period - unix_seconds % period,
+            code: self.code_at_counter(params, step.counter),
+            remaining: step.remaining,
         }
     }
 }
@@ -328,6 +347,31 @@ fn truncate(digest: &[u8]) -> u32 {
         digest[offset + 3],
     ];
     u32::from_be_bytes(bytes) & 0x7fff_ffff
+}
+
+/// A time step: the TOTP counter at some time for some period, and the seconds it has left.
+///
+/// Computed once per distinct period when a screen of codes is drawn, not once per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeStep {
+    /// `unix_seconds / period`.
+    pub counter: u64,
+    /// Seconds until the step ends (1..=period).
+    pub remaining: u64,
+    /// The period it was computed for.
+    pub period: u32,
+}
+
+impl TimeStep {
+    /// The step containing `unix_seconds` for a period of `period` seconds (at least 1).
+    pub fn at(unix_seconds: u64, period: u32) -> Self {
+        let length = u64::from(period.max(1));
+        Self {
+            counter: unix_seconds / length,
+            remaining: length - unix_seconds % length,
+            period,
+        }
+    }
 }
 
 /// A time-based code and the seconds until the next one.
@@ -455,7 +499,11 @@ mod tests {
         let params = OtpParams::steam(30).unwrap();
         let code = code_at_time(&secret, &params, 59).code;
         assert_eq!(code.as_str().len(), 5);
-        assert!(code.as_str().chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)));
+        assert!(
+            code.as_str()
+                .chars()
+                .all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c))
+        );
         // Known answer: the RFC 4226 truncated value at step 1 (1094287082) written
         // least significant first in base 26 over Steam's alphabet.
         let mut rest = 1094287082u32;

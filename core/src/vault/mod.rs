@@ -15,6 +15,7 @@ mod codec;
 mod crypto;
 mod error;
 mod slots;
+mod state;
 mod store;
 
 use std::path::Path;
@@ -22,14 +23,15 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::account::{Account, display_label};
-use crate::otp::{Code, OtpKind, OtpParams, PreparedKey};
+use crate::account::Account;
+use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
 use codec::IndexEntry;
-use crypto::{DataKey, VaultKeys};
+use crypto::DataKey;
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};
+use state::{Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index};
 use store::{SlotRow, VaultRow, storage};
 
 /// An account as listed: labels and parameters, no secret.
@@ -76,26 +78,6 @@ struct Inner {
     conn: Connection,
     vault_id: Vec<u8>,
     unlocked: Option<Unlocked>,
-}
-
-struct Unlocked {
-    data_key: DataKey,
-    keys: VaultKeys,
-    entries: Vec<Entry>,
-    index_damaged: bool,
-    /// `PRAGMA data_version` when `entries` were last in step with the file; `None` forces
-    /// a reload (after a failed write).
-    seen_version: Option<i64>,
-}
-
-struct Entry {
-    index: IndexEntry,
-    state: EntryState,
-}
-
-enum EntryState {
-    Ready { account: Account, key: PreparedKey },
-    Damaged(Damage),
 }
 
 impl Vault {
@@ -146,14 +128,8 @@ impl Vault {
         };
         store::write_vault_row(&tx, &row)?;
         tx.commit().map_err(storage)?;
-        let seen_version = Some(store::data_version(conn)?);
-        let unlocked = Unlocked {
-            data_key,
-            keys,
-            entries: Vec::new(),
-            index_damaged: false,
-            seen_version,
-        };
+        let seen_version = store::data_version(conn)?;
+        let unlocked = Unlocked::new(data_key, keys, (Vec::new(), false), seen_version);
         Ok((vault_id, unlocked))
     }
 
@@ -239,16 +215,10 @@ impl Vault {
         if !keys.verify_header_mac(&header_bytes(&inner.vault_id, &slot_rows), &row.header_mac) {
             return Err(IntegrityError::Header.into());
         }
-        let (entries, index_damaged) = load_entries(&tx, &keys, &inner.vault_id, &row)?;
-        let seen_version = Some(store::data_version(&tx)?);
+        let loaded = load_entries(&tx, &keys, &inner.vault_id, &row)?;
+        let seen_version = store::data_version(&tx)?;
         tx.commit().map_err(storage)?;
-        inner.unlocked = Some(Unlocked {
-            data_key,
-            keys,
-            entries,
-            index_damaged,
-            seen_version,
-        });
+        inner.unlocked = Some(Unlocked::new(data_key, keys, loaded, seen_version));
         Ok(())
     }
 
@@ -291,7 +261,7 @@ impl Vault {
                 .entries
                 .iter()
                 .filter_map(|entry| match &entry.state {
-                    EntryState::Ready { account, .. } => Some(AccountInfo {
+                    EntryState::Ready(account) => Some(AccountInfo {
                         id: AccountId(entry.index.id),
                         issuer: account.issuer().to_owned(),
                         name: account.name().to_owned(),
@@ -305,7 +275,7 @@ impl Vault {
 
     /// One account, secret included (for showing its QR code or exporting it).
     pub fn account(&self, id: AccountId) -> Result<Account, VaultError> {
-        self.read(|unlocked| unlocked.ready(id).map(|(account, _)| account.clone()))?
+        self.read(|unlocked| unlocked.ready(id).cloned())?
     }
 
     /// Every account that cannot be read, and a damaged index; empty when all is well.
@@ -319,7 +289,7 @@ impl Vault {
                     EntryState::Damaged(damage) => {
                         Some(IntegrityError::Account(entry.damaged(damage)))
                     }
-                    EntryState::Ready { .. } => None,
+                    EntryState::Ready(_) => None,
                 });
             index.into_iter().chain(accounts).collect()
         })
@@ -331,34 +301,34 @@ impl Vault {
     /// their codes come only from [`Vault::next_hotp`].
     pub fn codes(&self, unix_seconds: u64) -> Result<Vec<AccountCode>, VaultError> {
         self.read(|unlocked| {
-            let mut codes = Vec::with_capacity(unlocked.entries.len());
-            for entry in &unlocked.entries {
-                if let EntryState::Ready { account, key } = &entry.state {
-                    let params = account.params();
-                    if params.kind().is_time_based() {
-                        let timed = key.code_at_time(params, unix_seconds);
-                        codes.push(AccountCode {
-                            id: AccountId(entry.index.id),
-                            code: timed.code,
-                            remaining: timed.remaining,
-                            period: params.period(),
-                        });
+            let mut step = TimeStep::at(unix_seconds, DEFAULT_PERIOD);
+            unlocked
+                .hot
+                .iter()
+                .map(|hot| {
+                    if step.period != hot.params.period() {
+                        step = TimeStep::at(unix_seconds, hot.params.period());
                     }
-                }
-            }
-            codes
+                    AccountCode {
+                        id: hot.id,
+                        code: hot.key.code_at_counter(&hot.params, step.counter),
+                        remaining: step.remaining,
+                        period: step.period,
+                    }
+                })
+                .collect()
         })
     }
 
     /// The current code of one time-based account.
     pub fn code(&self, id: AccountId, unix_seconds: u64) -> Result<AccountCode, VaultError> {
         self.read(|unlocked| {
-            let (account, key) = unlocked.ready(id)?;
+            let account = unlocked.ready(id)?;
             let params = account.params();
             if !params.kind().is_time_based() {
                 return Err(VaultError::NotTimeBased(id));
             }
-            let timed = key.code_at_time(params, unix_seconds);
+            let timed = account.prepared_key().code_at_time(params, unix_seconds);
             Ok(AccountCode {
                 id,
                 code: timed.code,
@@ -373,7 +343,7 @@ impl Vault {
     pub fn next_hotp(&self, id: AccountId) -> Result<Code, VaultError> {
         self.write(|draft| {
             let position = draft.position(id)?;
-            let (account, key) = draft.ready_at(position)?;
+            let account = draft.ready_at(position)?;
             if account.params().kind() != OtpKind::Hotp {
                 return Err(VaultError::NotHotp(id));
             }
@@ -381,7 +351,9 @@ impl Vault {
             let next = counter
                 .checked_add(1)
                 .ok_or(VaultError::CounterExhausted(id))?;
-            let code = key.code_at_counter(account.params(), counter);
+            let code = account
+                .prepared_key()
+                .code_at_counter(account.params(), counter);
             let advanced = account.with_counter(next);
             draft.replace(position, advanced)?;
             Ok(code)
@@ -392,7 +364,7 @@ impl Vault {
     pub fn rename(&self, id: AccountId, issuer: &str, name: &str) -> Result<(), VaultError> {
         self.write(|draft| {
             let position = draft.position(id)?;
-            let renamed = draft.ready_at(position)?.0.renamed(issuer, name)?;
+            let renamed = draft.ready_at(position)?.renamed(issuer, name)?;
             draft.replace(position, renamed)
         })
     }
@@ -567,221 +539,7 @@ impl Vault {
         store::write_index(&tx, &seal_index(&unlocked.keys, &inner.vault_id, &index)?)?;
         tx.commit().map_err(storage)?;
         unlocked.seen_version = Some(version);
+        unlocked.rebuild_hot();
         Ok(result)
     }
-}
-
-/// A write in progress: the transaction and the entries it is changing.
-struct Draft<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
-    keys: &'a VaultKeys,
-    data_key: &'a DataKey,
-    vault_id: &'a [u8],
-    entries: &'a mut Vec<Entry>,
-}
-
-impl Draft<'_> {
-    fn position(&self, id: AccountId) -> Result<usize, VaultError> {
-        self.entries
-            .iter()
-            .position(|entry| entry.index.id == id.0)
-            .ok_or(VaultError::UnknownAccount(id))
-    }
-
-    fn ready_at(&self, position: usize) -> Result<(&Account, &PreparedKey), VaultError> {
-        self.entries[position].ready()
-    }
-
-    /// Seals and stores `account` in row `id`; returns the new write's tag.
-    fn store_record(
-        &self,
-        id: i64,
-        account: &Account,
-    ) -> Result<[u8; crypto::TAG_LEN], VaultError> {
-        let plain = codec::encode_record(account);
-        let sealed = self
-            .keys
-            .record
-            .seal(&plain, &record_aad(self.vault_id, id))
-            .map_err(|_| VaultError::Random)?;
-        store::update_account_row(self.tx, id, &sealed)?;
-        Ok(crypto::tag_of(&sealed))
-    }
-
-    fn replace(&mut self, position: usize, account: Account) -> Result<(), VaultError> {
-        let id = self.entries[position].index.id;
-        let tag = self.store_record(id, &account)?;
-        self.entries[position] = Entry::new_ready(id, tag, account);
-        Ok(())
-    }
-
-    fn insert_passphrase_slot(&self, passphrase: &str, kdf: KdfParams) -> Result<i64, VaultError> {
-        let (slot, wrapped) =
-            SlotKind::seal_passphrase(passphrase, kdf, self.data_key, self.vault_id)
-                .map_err(|_| VaultError::Random)?;
-        store::insert_slot(self.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
-    }
-}
-
-impl Unlocked {
-    fn reload(&mut self, conn: &Connection, vault_id: &[u8]) -> Result<(), VaultError> {
-        let row = store::read_vault_row(conn)?.ok_or(VaultError::NotAVault)?;
-        let (entries, index_damaged) = load_entries(conn, &self.keys, vault_id, &row)?;
-        self.entries = entries;
-        self.index_damaged = index_damaged;
-        Ok(())
-    }
-
-    fn ready(&self, id: AccountId) -> Result<(&Account, &PreparedKey), VaultError> {
-        self.entries
-            .iter()
-            .find(|entry| entry.index.id == id.0)
-            .ok_or(VaultError::UnknownAccount(id))?
-            .ready()
-    }
-}
-
-impl Entry {
-    fn new_ready(id: i64, tag: [u8; crypto::TAG_LEN], account: Account) -> Self {
-        Self {
-            index: IndexEntry {
-                id,
-                tag,
-                issuer: account.issuer().to_owned(),
-                name: account.name().to_owned(),
-            },
-            state: EntryState::Ready {
-                key: account.prepared_key(),
-                account,
-            },
-        }
-    }
-
-    fn ready(&self) -> Result<(&Account, &PreparedKey), VaultError> {
-        match &self.state {
-            EntryState::Ready { account, key } => Ok((account, key)),
-            EntryState::Damaged(damage) => {
-                Err(IntegrityError::Account(self.damaged(*damage)).into())
-            }
-        }
-    }
-
-    fn damaged(&self, damage: Damage) -> DamagedAccount {
-        let label = (damage != Damage::Unlisted)
-            .then(|| display_label(&self.index.issuer, &self.index.name));
-        DamagedAccount {
-            id: AccountId(self.index.id),
-            label,
-            damage,
-        }
-    }
-}
-
-/// Reads the index and every row, and sorts each account into ready or damaged.
-/// Returns whether the index itself was unreadable (then rows are listed by id).
-fn load_entries(
-    conn: &Connection,
-    keys: &VaultKeys,
-    vault_id: &[u8],
-    row: &VaultRow,
-) -> Result<(Vec<Entry>, bool), VaultError> {
-    let mut rows: std::collections::BTreeMap<i64, Vec<u8>> =
-        store::read_account_rows(conn)?.into_iter().collect();
-    let index = keys
-        .record
-        .open(&row.sealed_index, &index_aad(vault_id))
-        .ok()
-        .and_then(|plain| codec::decode_index(&plain).ok());
-    let index_damaged = index.is_none();
-    // Without an index, fall back to the rows themselves: every readable account stays
-    // usable, and the damaged index is reported.
-    let listed = index.unwrap_or_else(|| {
-        rows.iter()
-            .map(|(id, sealed)| IndexEntry {
-                id: *id,
-                tag: crypto::tag_of(sealed),
-                issuer: String::new(),
-                name: String::new(),
-            })
-            .collect()
-    });
-    let mut entries = Vec::with_capacity(listed.len());
-    for index in listed {
-        let state = match rows.remove(&index.id) {
-            None => EntryState::Damaged(Damage::Missing),
-            Some(sealed) if crypto::tag_of(&sealed) != index.tag => {
-                EntryState::Damaged(Damage::Replaced)
-            }
-            Some(sealed) => open_record(keys, vault_id, index.id, &sealed),
-        };
-        entries.push(Entry { index, state });
-    }
-    for (id, sealed) in rows {
-        entries.push(Entry {
-            index: IndexEntry {
-                id,
-                tag: crypto::tag_of(&sealed),
-                issuer: String::new(),
-                name: String::new(),
-            },
-            state: EntryState::Damaged(Damage::Unlisted),
-        });
-    }
-    Ok((entries, index_damaged))
-}
-
-fn open_record(keys: &VaultKeys, vault_id: &[u8], id: i64, sealed: &[u8]) -> EntryState {
-    let account = keys
-        .record
-        .open(sealed, &record_aad(vault_id, id))
-        .ok()
-        .and_then(|plain| codec::decode_record(&plain).ok());
-    match account {
-        Some(account) => EntryState::Ready {
-            key: account.prepared_key(),
-            account,
-        },
-        None => EntryState::Damaged(Damage::Tampered),
-    }
-}
-
-fn seal_index(
-    keys: &VaultKeys,
-    vault_id: &[u8],
-    entries: &[IndexEntry],
-) -> Result<Vec<u8>, VaultError> {
-    keys.record
-        .seal(&codec::encode_index(entries), &index_aad(vault_id))
-        .map_err(|_| VaultError::Random)
-}
-
-fn record_aad(vault_id: &[u8], id: i64) -> Vec<u8> {
-    let mut aad = b"cityauth vault account v1".to_vec();
-    aad.extend_from_slice(vault_id);
-    aad.extend_from_slice(&id.to_be_bytes());
-    aad
-}
-
-fn index_aad(vault_id: &[u8]) -> Vec<u8> {
-    let mut aad = b"cityauth vault index v1".to_vec();
-    aad.extend_from_slice(vault_id);
-    aad
-}
-
-/// The bytes the header MAC covers: schema version, vault id, and every slot in full.
-fn header_bytes(vault_id: &[u8], slots: &[SlotRow]) -> Vec<u8> {
-    let mut out = b"cityauth vault header v1".to_vec();
-    out.extend_from_slice(&store::SCHEMA_VERSION.to_be_bytes());
-    let mut field = |bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        out.extend_from_slice(bytes);
-    };
-    field(vault_id);
-    for slot in slots {
-        field(&slot.id.to_be_bytes());
-        field(slot.kind.as_bytes());
-        field(&slot.params);
-        field(&slot.wrapped_key);
-    }
-    out
 }

@@ -138,8 +138,11 @@ fn connect(path: &Path) -> Result<Connection, VaultError> {
 }
 
 /// The counter SQLite bumps when another connection commits.
+///
+/// Asked before every read, so the statement is prepared once and cached.
 pub fn data_version(conn: &Connection) -> Result<i64, VaultError> {
-    conn.pragma_query_value(None, "data_version", |row| row.get(0))
+    conn.prepare_cached("PRAGMA data_version")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
         .map_err(storage)
 }
 

@@ -1,0 +1,189 @@
+//! The command line, as clap parses it. No behaviour lives here.
+
+use std::path::PathBuf;
+
+use cityauth_core::{Algorithm, OtpKind};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+/// cityauth: one-time codes (TOTP, HOTP, Steam) from an encrypted vault.
+#[derive(Debug, Parser)]
+#[command(name = "cityauth", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The vault file [default: the platform data directory's cityauth/vault.sqlite].
+    #[arg(long, global = true, env = "CITYAUTH_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault (passphrase from CITYAUTH_PASSPHRASE, or asked twice).
+    Init,
+    /// Add accounts from otpauth links, or one account from flags.
+    Add(AddArgs),
+    /// List the accounts (no secrets, no codes).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the current code of every time-based account.
+    Codes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one account's code (HOTP: the next one), or a code from --secret without a vault.
+    Code(CodeArgs),
+    /// Change an account's issuer and/or name.
+    #[command(group(ArgGroup::new("labels").required(true).multiple(true).args(["issuer", "name"])))]
+    Rename {
+        /// The account: id, exact Issuer:name, or part of its issuer or name.
+        account: String,
+        /// The new issuer.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The new account name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove an account for good.
+    Remove {
+        /// The account: id, exact Issuer:name, or part of its issuer or name.
+        account: String,
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Move an account to a position in the list (1 is the top).
+    Move {
+        /// The account: id, exact Issuer:name, or part of its issuer or name.
+        account: String,
+        /// The new position, from 1.
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        position: u64,
+    },
+    /// Change the vault's passphrase (new one from CITYAUTH_NEW_PASSPHRASE, or asked twice).
+    Passwd,
+    /// A guided tour on a throwaway vault: codes, HOTP persistence, a refused passphrase.
+    Demo,
+}
+
+/// `add`: links, or the fields of one account as flags.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["links", "secret"])))]
+pub struct AddArgs {
+    /// otpauth:// links (`-` reads one from standard input, keeping it out of `ps`).
+    #[arg(value_name = "OTPAUTH_LINK")]
+    pub links: Vec<String>,
+    /// The service, e.g. GitHub.
+    #[arg(long, conflicts_with = "links")]
+    pub issuer: Option<String>,
+    /// The account at the service, e.g. alice@example.org.
+    #[arg(long, conflicts_with = "links")]
+    pub name: Option<String>,
+    /// The base32 secret (`-` reads it from standard input).
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// The fields shared with the stateless `code --secret`.
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+/// `code`: an account of the vault, or a secret given directly.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["account", "secret"])))]
+pub struct CodeArgs {
+    /// The account: id, exact Issuer:name, or part of its issuer or name.
+    pub account: Option<String>,
+    /// Compute a code from this base32 secret, without a vault (`-` reads it from standard input).
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// The time for a TOTP or Steam code, in Unix seconds [default: now] (only with --secret).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub time: Option<u64>,
+    /// The code's parameters (only with --secret).
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+/// The parameters of a code, as flags. They go with `--secret` only; the commands check
+/// that, since clap waives a `requires` on an argument that conflicts with one given.
+#[derive(Debug, Args)]
+pub struct ParamArgs {
+    /// The kind of code [default: totp].
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<KindArg>,
+    /// The hash: SHA1, SHA256 or SHA512 [default: SHA1].
+    #[arg(long, value_parser = parse_algorithm)]
+    pub algorithm: Option<Algorithm>,
+    /// The code's length: 6, 7 or 8 [default: 6].
+    #[arg(long)]
+    pub digits: Option<u8>,
+    /// The TOTP period in seconds [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub period: Option<u32>,
+    /// The HOTP counter [default: 0].
+    #[arg(long)]
+    pub counter: Option<u64>,
+}
+
+/// `--type`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Time-based (RFC 6238).
+    Totp,
+    /// Counter-based (RFC 4226).
+    Hotp,
+    /// Steam Guard.
+    Steam,
+}
+
+impl ParamArgs {
+    /// True when any of the flags was given.
+    pub fn any(&self) -> bool {
+        self.kind.is_some()
+            || self.algorithm.is_some()
+            || self.digits.is_some()
+            || self.period.is_some()
+            || self.counter.is_some()
+    }
+}
+
+impl From<KindArg> for OtpKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Totp => OtpKind::Totp,
+            KindArg::Hotp => OtpKind::Hotp,
+            KindArg::Steam => OtpKind::Steam,
+        }
+    }
+}
+
+/// Accepts the spellings the core accepts (`SHA256`, `sha-256`, …).
+fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
+    Algorithm::from_name(text).ok_or_else(|| "must be SHA1, SHA256 or SHA512".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn code_takes_an_account_or_a_secret_but_not_both() {
+        assert!(Cli::try_parse_from(["cityauth", "code", "git"]).is_ok());
+        assert!(Cli::try_parse_from(["cityauth", "code", "--secret", "AAAA"]).is_ok());
+        assert!(Cli::try_parse_from(["cityauth", "code", "git", "--secret", "AAAA"]).is_err());
+        assert!(Cli::try_parse_from(["cityauth", "code"]).is_err());
+    }
+}

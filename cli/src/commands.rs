@@ -1,0 +1,343 @@
+//! The vault commands: each opens the vault, does one thing, prints what it did, and then
+//! reports any damaged account (exit 1) after everything readable has been shown.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use cityauth_core::{Account, KdfParams, OtpKind, Vault, VaultError, otpauth};
+
+use crate::args::{AddArgs, Cli, CodeArgs, Command};
+use crate::error::{CliError, print, warn};
+use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
+use crate::select::{Candidate, candidates, select};
+use crate::{demo, output, params};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        // Neither touches the user's vault: no path, no passphrase.
+        Command::Demo => demo::run(),
+        Command::Code(args) if args.secret.is_some() => params::stateless_code(&args),
+        command => {
+            let path = vault_path(cli.vault)?;
+            match command {
+                Command::Init => init(&path),
+                Command::Add(args) => add(&path, &args),
+                Command::List { json } => list(&path, json),
+                Command::Codes { json } => codes(&path, json),
+                Command::Code(args) => code(&path, &args),
+                Command::Rename {
+                    account,
+                    issuer,
+                    name,
+                } => rename(&path, &account, issuer, name),
+                Command::Remove { account, yes } => remove(&path, &account, yes),
+                Command::Move { account, position } => move_to(&path, &account, position),
+                Command::Passwd => passwd(&path),
+                Command::Demo => demo::run(),
+            }
+        }
+    }
+}
+
+/// `--vault`/`CITYAUTH_VAULT`, else `cityauth/vault.sqlite` in the platform data directory.
+fn vault_path(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    match given {
+        Some(path) => Ok(path),
+        None => dirs::data_dir()
+            .map(|dir| dir.join("cityauth").join("vault.sqlite"))
+            .ok_or_else(|| CliError::usage("this system has no data directory: give --vault PATH")),
+    }
+}
+
+/// Vault errors about the file itself, with the path in the message (it is no secret).
+fn at_path(error: VaultError, path: &Path) -> CliError {
+    let shown = path.display();
+    match error {
+        VaultError::NotFound => CliError::Usage(format!(
+            "no vault at {shown}: create one with `cityauth init`, or give --vault PATH"
+        )),
+        VaultError::AlreadyExists => {
+            CliError::Usage(format!("{shown} already exists; it was left untouched"))
+        }
+        VaultError::NotAVault => CliError::Usage(format!(
+            "{shown} is not a cityauth vault; it was left untouched"
+        )),
+        other => other.into(),
+    }
+}
+
+/// Opens the vault (so that a missing one is reported before asking anything), then unlocks.
+fn unlock(path: &Path) -> Result<Vault, CliError> {
+    let vault = Vault::open(path).map_err(|error| at_path(error, path))?;
+    let passphrase = passphrase::current()?;
+    vault.unlock_with_passphrase(&passphrase)?;
+    Ok(vault)
+}
+
+/// Reports every damaged account (and a damaged index) on stderr, one line each.
+fn finish(vault: &Vault) -> Result<(), CliError> {
+    let problems = vault.integrity_problems()?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for problem in &problems {
+        warn(&format!("error: {problem}"));
+    }
+    Err(CliError::Reported)
+}
+
+fn init(path: &Path) -> Result<(), CliError> {
+    // Checked before asking for a passphrase; `create` checks again, atomically.
+    if path.symlink_metadata().is_ok() {
+        return Err(at_path(VaultError::AlreadyExists, path));
+    }
+    let passphrase = passphrase::new(PASSPHRASE_VAR)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    let vault =
+        Vault::create(path, &passphrase, KdfParams::default()).map_err(|e| at_path(e, path))?;
+    restrict_to_owner(path);
+    drop(vault);
+    print(&format!("Created an empty vault at {}\n", path.display()))
+}
+
+/// Creates the vault's directory (and its parents) readable by its owner only, on Unix.
+fn create_private_dir(dir: &Path) -> Result<(), CliError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|error| CliError::Failure(format!("cannot create {}: {error}", dir.display())))
+}
+
+/// Makes the new vault file (and SQLite's side files) readable by its owner only, on Unix.
+/// The contents are encrypted; this keeps even the ciphertext from other local users.
+/// Best effort: a file system without Unix permissions is no reason to fail.
+fn restrict_to_owner(path: &Path) {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {
+    // Everything is checked before the vault is unlocked: a typo costs no passphrase.
+    let accounts = match &args.secret {
+        Some(secret) => vec![account_from_flags(args, secret)?],
+        None if args.params.any() => {
+            return Err(only_with_secret(
+                "--type, --algorithm, --digits, --period and --counter",
+            ));
+        }
+        None => parse_links(&args.links)?,
+    };
+    let labels: Vec<String> = accounts.iter().map(Account::display_label).collect();
+    let vault = unlock(path)?;
+    let ids = vault.add_all(accounts)?;
+    let mut text = String::new();
+    for (id, label) in ids.iter().zip(&labels) {
+        text.push_str(&format!("Added {id} {label}\n"));
+    }
+    print(&text)?;
+    finish(&vault)
+}
+
+fn parse_links(links: &[String]) -> Result<Vec<Account>, CliError> {
+    let several = links.len() > 1;
+    links
+        .iter()
+        .enumerate()
+        .map(|(n, link)| {
+            let text = argument_or_stdin(link)?;
+            otpauth::parse(&text).map_err(|error| {
+                let which = if several {
+                    format!(" {}", n + 1)
+                } else {
+                    String::new()
+                };
+                CliError::Usage(format!("invalid otpauth link{which}: {error}"))
+            })
+        })
+        .collect()
+}
+
+fn account_from_flags(args: &AddArgs, secret: &str) -> Result<Account, CliError> {
+    let issuer = args.issuer.as_deref().unwrap_or_default();
+    let name = args.name.as_deref().unwrap_or_default();
+    if issuer.trim().is_empty() && name.trim().is_empty() {
+        return Err(CliError::usage("give --issuer or --name (or both)"));
+    }
+    let params = params::from_flags(&args.params)?;
+    let secret = params::secret(secret)?;
+    Account::new(issuer, name, secret, params).map_err(CliError::usage)
+}
+
+/// `flags` go with `--secret` only: an account or a link carries its own parameters.
+fn only_with_secret(flags: &str) -> CliError {
+    CliError::usage(format!(
+        "{flags} go with --secret; an account or a link carries its own parameters"
+    ))
+}
+
+fn list(path: &Path, json: bool) -> Result<(), CliError> {
+    let vault = unlock(path)?;
+    let accounts = vault.accounts()?;
+    if json {
+        print(&output::accounts_json(&accounts)?)?;
+    } else if accounts.is_empty() {
+        hint_when_empty(&vault)?;
+    } else {
+        print(&output::account_table(&accounts))?;
+    }
+    finish(&vault)
+}
+
+/// Says how to add an account, unless the vault is not empty but damaged.
+fn hint_when_empty(vault: &Vault) -> Result<(), CliError> {
+    if vault.integrity_problems()?.is_empty() {
+        warn("No accounts. Add one with `cityauth add <otpauth-link>`.");
+    }
+    Ok(())
+}
+
+fn codes(path: &Path, json: bool) -> Result<(), CliError> {
+    let vault = unlock(path)?;
+    let accounts = vault.accounts()?;
+    let codes = vault.codes(params::now()?)?;
+    if json {
+        print(&output::codes_json(&accounts, &codes)?)?;
+    } else if accounts.is_empty() {
+        hint_when_empty(&vault)?;
+    } else {
+        print(&output::code_table(&accounts, &codes))?;
+    }
+    finish(&vault)
+}
+
+fn code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
+    let Some(query) = &args.account else {
+        return Err(CliError::usage("give an account, or --secret"));
+    };
+    if args.params.any() || args.time.is_some() {
+        return Err(only_with_secret(
+            "--type, --algorithm, --digits, --period, --counter and --time",
+        ));
+    }
+    let vault = unlock(path)?;
+    let all = candidates(&vault)?;
+    let chosen = select(&all, query)?;
+    if chosen.kind == Some(OtpKind::Hotp) {
+        // The advanced counter is on disk before the code is handed out.
+        let code = vault.next_hotp(chosen.id)?;
+        print(&format!("{code}\n"))?;
+    } else {
+        // A damaged account ends up here too, and `code` names it in its error.
+        let code = vault.code(chosen.id, params::now()?)?;
+        print(&format!("{}\n", code.code))?;
+        // On stderr, so that stdout stays the bare code for scripts.
+        warn(&format!("(valid for {} more seconds)", code.remaining));
+    }
+    finish(&vault)
+}
+
+fn rename(
+    path: &Path,
+    query: &str,
+    issuer: Option<String>,
+    name: Option<String>,
+) -> Result<(), CliError> {
+    let vault = unlock(path)?;
+    let all = candidates(&vault)?;
+    let chosen = select(&all, query)?;
+    let (old_issuer, old_name) = chosen.labels.clone().unwrap_or_default();
+    let issuer = issuer.unwrap_or(old_issuer);
+    let name = name.unwrap_or(old_name);
+    vault.rename(chosen.id, &issuer, &name)?;
+    let renamed = label_of(&vault, chosen)?;
+    print(&format!(
+        "Renamed {}: {} -> {renamed}\n",
+        chosen.id, chosen.label
+    ))?;
+    finish(&vault)
+}
+
+/// The account's label as the vault now has it (labels are trimmed on the way in).
+fn label_of(vault: &Vault, chosen: &Candidate) -> Result<String, CliError> {
+    Ok(vault
+        .accounts()?
+        .iter()
+        .find(|info| info.id == chosen.id)
+        .map(|info| cityauth_core::account::display_label(&info.issuer, &info.name))
+        .unwrap_or_else(|| chosen.label.clone()))
+}
+
+fn remove(path: &Path, query: &str, yes: bool) -> Result<(), CliError> {
+    let interactive = std::io::stdin().is_terminal();
+    // Refused before unlocking: a script without --yes should not cost a passphrase.
+    if !yes && !interactive {
+        return Err(CliError::usage(
+            "not on a terminal: add --yes to remove an account without being asked",
+        ));
+    }
+    let vault = unlock(path)?;
+    let all = candidates(&vault)?;
+    let chosen = select(&all, query)?;
+    if !yes && !confirm(&format!("Remove {} {} for good?", chosen.id, chosen.label))? {
+        warn("Nothing removed.");
+        return finish(&vault);
+    }
+    vault.remove(chosen.id)?;
+    print(&format!("Removed {} {}\n", chosen.id, chosen.label))?;
+    finish(&vault)
+}
+
+/// Asks a yes/no question on the terminal; anything but y or yes is no.
+fn confirm(question: &str) -> Result<bool, CliError> {
+    eprint_prompt(&format!("{question} [y/N] "));
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| CliError::Failure(format!("cannot read the answer: {error}")))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+fn eprint_prompt(text: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
+}
+
+fn move_to(path: &Path, query: &str, position: u64) -> Result<(), CliError> {
+    let vault = unlock(path)?;
+    let all = candidates(&vault)?;
+    let chosen = select(&all, query)?;
+    // 1-based for people, 0-based for the vault, which clamps to the end.
+    let index = usize::try_from(position.saturating_sub(1)).unwrap_or(usize::MAX);
+    vault.move_account(chosen.id, index)?;
+    let shown = index.min(all.len().saturating_sub(1)) + 1;
+    print(&format!(
+        "Moved {} {} to position {shown}\n",
+        chosen.id, chosen.label
+    ))?;
+    finish(&vault)
+}
+
+fn passwd(path: &Path) -> Result<(), CliError> {
+    let vault = unlock(path)?;
+    let new = passphrase::new(NEW_PASSPHRASE_VAR)?;
+    vault.change_passphrase(&new, KdfParams::default())?;
+    print("Passphrase changed.\n")?;
+    finish(&vault)
+}

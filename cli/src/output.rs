@@ -1,0 +1,198 @@
+//! What the commands print: aligned tables for people, JSON for scripts.
+
+use serde::Serialize;
+
+use cityauth_core::{AccountCode, AccountInfo, OtpKind};
+
+use crate::error::CliError;
+
+/// One account in `list --json`. No secret, ever.
+#[derive(Debug, Serialize)]
+pub struct ListedAccount<'a> {
+    /// The account's id.
+    pub id: i64,
+    /// The service.
+    pub issuer: &'a str,
+    /// The account at the service.
+    pub name: &'a str,
+    /// `totp`, `hotp` or `steam`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `SHA1`, `SHA256` or `SHA512`.
+    pub algorithm: &'static str,
+    /// The code's length.
+    pub digits: u8,
+    /// Seconds per code; `null` for HOTP, where it means nothing.
+    pub period: Option<u32>,
+    /// The next HOTP counter; `null` for time-based accounts.
+    pub counter: Option<u64>,
+}
+
+impl<'a> From<&'a AccountInfo> for ListedAccount<'a> {
+    fn from(info: &'a AccountInfo) -> Self {
+        let params = &info.params;
+        let hotp = params.kind() == OtpKind::Hotp;
+        Self {
+            id: info.id.0,
+            issuer: &info.issuer,
+            name: &info.name,
+            kind: params.kind().as_str(),
+            algorithm: params.algorithm().as_str(),
+            digits: params.digits(),
+            period: (!hotp).then(|| params.period()),
+            counter: hotp.then(|| params.counter()),
+        }
+    }
+}
+
+/// One code in `codes --json`.
+#[derive(Debug, Serialize)]
+pub struct ShownCode<'a> {
+    /// The account's id.
+    pub id: i64,
+    /// The service.
+    pub issuer: &'a str,
+    /// The account at the service.
+    pub name: &'a str,
+    /// The code, as text (it may start with zeros).
+    pub code: &'a str,
+    /// Seconds until the code changes.
+    pub remaining: u64,
+    /// The account's period in seconds.
+    pub period: u32,
+}
+
+/// `list`'s text form: an aligned table.
+pub fn account_table(accounts: &[AccountInfo]) -> String {
+    let mut rows = vec![row([
+        "ID",
+        "ISSUER",
+        "NAME",
+        "TYPE",
+        "ALGORITHM",
+        "DIGITS",
+        "PERIOD",
+        "COUNTER",
+    ])];
+    for info in accounts {
+        let listed = ListedAccount::from(info);
+        rows.push(vec![
+            listed.id.to_string(),
+            listed.issuer.to_owned(),
+            listed.name.to_owned(),
+            listed.kind.to_owned(),
+            listed.algorithm.to_owned(),
+            listed.digits.to_string(),
+            listed.period.map_or("-".to_owned(), |p| format!("{p}s")),
+            listed.counter.map_or("-".to_owned(), |c| c.to_string()),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `codes`' text form: one row per account; HOTP rows point to `cityauth code`.
+pub fn code_table(accounts: &[AccountInfo], codes: &[AccountCode]) -> String {
+    let mut rows = vec![row(["ID", "ISSUER", "NAME", "CODE", "REMAINING"])];
+    for info in accounts {
+        let (code, remaining) = match codes.iter().find(|c| c.id == info.id) {
+            Some(code) => (
+                code.code.as_str().to_owned(),
+                format!("{}s", code.remaining),
+            ),
+            None if info.params.kind() == OtpKind::Hotp => (
+                "-".to_owned(),
+                format!("HOTP: use `cityauth code {}`", info.id),
+            ),
+            None => continue,
+        };
+        rows.push(vec![
+            info.id.to_string(),
+            info.issuer.clone(),
+            info.name.clone(),
+            code,
+            remaining,
+        ]);
+    }
+    table(&rows)
+}
+
+/// The `codes --json` array, in the vault's order.
+pub fn codes_json(accounts: &[AccountInfo], codes: &[AccountCode]) -> Result<String, CliError> {
+    let shown: Vec<ShownCode<'_>> = codes
+        .iter()
+        .filter_map(|code| {
+            let info = accounts.iter().find(|info| info.id == code.id)?;
+            Some(ShownCode {
+                id: code.id.0,
+                issuer: &info.issuer,
+                name: &info.name,
+                code: code.code.as_str(),
+                remaining: code.remaining,
+                period: code.period,
+            })
+        })
+        .collect();
+    json(&shown)
+}
+
+/// The `list --json` array.
+pub fn accounts_json(accounts: &[AccountInfo]) -> Result<String, CliError> {
+    let listed: Vec<ListedAccount<'_>> = accounts.iter().map(ListedAccount::from).collect();
+    json(&listed)
+}
+
+fn json(value: &impl Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|mut text| {
+            text.push('\n');
+            text
+        })
+        .map_err(|error| CliError::Failure(format!("cannot write JSON: {error}")))
+}
+
+fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|cell| (*cell).to_owned()).collect()
+}
+
+/// Left-aligns every column to its widest cell, two spaces apart, no trailing spaces.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|column| {
+            rows.iter()
+                .filter_map(|row| row.get(column))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(&widths) {
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 2));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_aligned_without_trailing_spaces() {
+        let rows = vec![
+            row(["ID", "ISSUER", "NAME"]),
+            row(["10", "Über", ""]),
+            row(["2", "B", "bob"]),
+        ];
+        assert_eq!(
+            table(&rows),
+            "ID  ISSUER  NAME\n10  Über\n2   B       bob\n"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! Code parameters and secrets given as flags, the clock, and the stateless
+//! `code --secret` (an oathtool-like calculator that needs no vault).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cityauth_core::otp::{self, DEFAULT_DIGITS, DEFAULT_PERIOD, STEAM_DIGITS};
+use cityauth_core::{Algorithm, OtpKind, OtpParams, SecretBytes};
+
+use crate::args::{CodeArgs, ParamArgs};
+use crate::error::{CliError, print};
+use crate::passphrase::argument_or_stdin;
+
+/// The current Unix time in seconds.
+pub fn now() -> Result<u64, CliError> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .map_err(|_| CliError::Failure("the system clock is set before 1970".to_owned()))
+}
+
+/// Validated parameters from `--type`, `--algorithm`, `--digits`, `--period`, `--counter`.
+/// A flag that means nothing for the chosen type is refused rather than silently ignored.
+pub fn from_flags(flags: &ParamArgs) -> Result<OtpParams, CliError> {
+    let kind = flags.kind.map_or(OtpKind::Totp, OtpKind::from);
+    let algorithm = flags.algorithm.unwrap_or(Algorithm::Sha1);
+    let digits = flags.digits.unwrap_or(DEFAULT_DIGITS);
+    let period = flags.period.unwrap_or(DEFAULT_PERIOD);
+    if kind != OtpKind::Hotp && flags.counter.is_some() {
+        return Err(CliError::usage("--counter is only for --type hotp"));
+    }
+    let params = match kind {
+        OtpKind::Totp => OtpParams::totp(algorithm, digits, period),
+        OtpKind::Hotp => {
+            if flags.period.is_some() {
+                return Err(CliError::usage("--period is only for --type totp or steam"));
+            }
+            OtpParams::hotp(algorithm, digits, flags.counter.unwrap_or(0))
+        }
+        OtpKind::Steam => {
+            if flags.digits.is_some_and(|d| d != STEAM_DIGITS) {
+                return Err(CliError::usage("--digits: Steam codes have 5 characters"));
+            }
+            if algorithm != Algorithm::Sha1 {
+                return Err(CliError::usage("--algorithm: Steam codes use SHA1"));
+            }
+            OtpParams::steam(period)
+        }
+    };
+    params.map_err(CliError::usage)
+}
+
+/// Decodes `--secret` (or the line on stdin for `-`). The message never quotes the secret.
+pub fn secret(value: &str) -> Result<SecretBytes, CliError> {
+    let text = argument_or_stdin(value)?;
+    SecretBytes::from_base32(&text).map_err(|error| CliError::usage(format!("--secret: {error}")))
+}
+
+/// `code --secret …`: prints the code alone, like oathtool.
+pub fn stateless_code(args: &CodeArgs) -> Result<(), CliError> {
+    let Some(secret_arg) = &args.secret else {
+        return Err(CliError::usage("give --secret"));
+    };
+    let params = from_flags(&args.params)?;
+    let secret = secret(secret_arg)?;
+    let code = if params.kind() == OtpKind::Hotp {
+        if args.time.is_some() {
+            return Err(CliError::usage("--time is only for --type totp or steam"));
+        }
+        otp::code_at_counter(&secret, &params, params.counter())
+    } else {
+        let time = match args.time {
+            Some(time) => time,
+            None => now()?,
+        };
+        otp::code_at_time(&secret, &params, time).code
+    };
+    print(&format!("{code}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::KindArg;
+
+    fn flags() -> ParamArgs {
+        ParamArgs {
+            kind: None,
+            algorithm: None,
+            digits: None,
+            period: None,
+            counter: None,
+        }
+    }
+
+    #[test]
+    fn defaults_are_totp_sha1_six_digits_thirty_seconds() {
+        let params = from_flags(&flags()).unwrap();
+        assert_eq!(params, OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap());
+    }
+
+    #[test]
+    fn flags_that_mean_nothing_for_the_type_are_refused() {
+        let cases = [
+            ParamArgs {
+                counter: Some(3),
+                ..flags()
+            },
+            ParamArgs {
+                kind: Some(KindArg::Hotp),
+                period: Some(60),
+                ..flags()
+            },
+            ParamArgs {
+                kind: Some(KindArg::Steam),
+                digits: Some(6),
+                ..flags()
+            },
+            ParamArgs {
+                digits: Some(9),
+                ..flags()
+            },
+        ];
+        for case in cases {
+            assert!(
+                matches!(from_flags(&case), Err(CliError::Usage(_))),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_secret_is_not_quoted() {
+        let Err(CliError::Usage(message)) = secret("NOTBASE32!!") else {
+            panic!("expected a usage error");
+        };
+        assert!(!message.contains("NOTBASE32"), "{message}");
+    }
+}

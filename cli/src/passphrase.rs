@@ -1,0 +1,72 @@
+//! Passphrases and other secret input: from the environment, or typed on the terminal
+//! without echo. Everything read is kept in zeroizing buffers.
+
+use std::io::BufRead;
+
+use zeroize::Zeroizing;
+
+use crate::error::CliError;
+
+/// The environment variable holding the vault's passphrase.
+pub const PASSPHRASE_VAR: &str = "CITYAUTH_PASSPHRASE";
+/// The environment variable holding the new passphrase for `passwd`.
+pub const NEW_PASSPHRASE_VAR: &str = "CITYAUTH_NEW_PASSPHRASE";
+
+/// The passphrase to unlock the vault: `CITYAUTH_PASSPHRASE`, else asked on the terminal.
+pub fn current() -> Result<Zeroizing<String>, CliError> {
+    match from_env(PASSPHRASE_VAR)? {
+        Some(passphrase) => Ok(passphrase),
+        None => prompt("Passphrase: ", PASSPHRASE_VAR),
+    }
+}
+
+/// A new passphrase: from `var`, else asked twice on the terminal (the two must match).
+pub fn new(var: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Some(passphrase) = from_env(var)? {
+        return Ok(passphrase);
+    }
+    let first = prompt("New passphrase: ", var)?;
+    if first.is_empty() {
+        return Err(CliError::usage("the passphrase must not be empty"));
+    }
+    let second = prompt("Repeat the new passphrase: ", var)?;
+    if *first != *second {
+        return Err(CliError::usage("the two passphrases do not match"));
+    }
+    Ok(first)
+}
+
+/// A secret given on the command line, or read as one line from stdin when it is `-`
+/// (so that it stays out of the shell history and the process list).
+pub fn argument_or_stdin(value: &str) -> Result<Zeroizing<String>, CliError> {
+    if value != "-" {
+        return Ok(Zeroizing::new(value.to_owned()));
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|error| CliError::usage(format!("cannot read standard input: {error}")))?;
+    Ok(Zeroizing::new(line.trim().to_owned()))
+}
+
+fn from_env(var: &str) -> Result<Option<Zeroizing<String>>, CliError> {
+    match std::env::var_os(var) {
+        None => Ok(None),
+        Some(value) => value
+            .into_string()
+            .map(|text| Some(Zeroizing::new(text)))
+            .map_err(|_| CliError::usage(format!("{var} is not valid UTF-8"))),
+    }
+}
+
+/// Asks on the controlling terminal, without echo; `var` is named if there is no terminal.
+fn prompt(text: &str, var: &str) -> Result<Zeroizing<String>, CliError> {
+    rpassword::prompt_password(text)
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            CliError::usage(format!(
+                "no passphrase: set {var} or run cityauth on a terminal"
+            ))
+        })
+}

@@ -156,6 +156,9 @@ mod tests {
         let secret = SecretBytes::new(b"very secret bytes".to_vec());
         let account = Account::new("Bank", "me", secret, params()).unwrap();
         let shown = format!("{account:?}");
-        assert!(shown.contains("Bank") && !shown.contains("118, 101"), "{shown}");
+        assert!(
+            shown.contains("Bank") && !shown.contains("118, 101"),
+            "{shown}"
+        );
     }
 }

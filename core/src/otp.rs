@@ -186,58 +186,52 @@ fn check_period(period: u64) -> Result<u32, ParamError> {
 }
 
 /// A one-time code: at most 8 characters kept on the stack, wiped when dropped.
+///
+/// The characters fill the array from the front and unused bytes are zero: a code is one
+/// 8-byte word, written and copied whole. (Building it byte by byte, or with a separate
+/// length byte, made the copy into a screen of codes stall on store forwarding.)
 #[derive(Clone, PartialEq, Eq)]
 pub struct Code {
     chars: [u8; 8],
-    len: u8,
 }
 
 impl Code {
     /// The code as text, e.g. `"287082"`.
     pub fn as_str(&self) -> &str {
+        let len = self.chars.iter().position(|&c| c == 0).unwrap_or(8);
         // Only ASCII digits and Steam's ASCII alphabet are ever written.
-        std::str::from_utf8(&self.chars[..self.len as usize]).unwrap_or("")
+        std::str::from_utf8(&self.chars[..len]).unwrap_or("")
     }
 
     fn decimal(value: u32, digits: u8) -> Self {
-        const POWERS_OF_TEN: [u32; 9] = [
-            1,
-            10,
-            100,
-            1_000,
-            10_000,
-            100_000,
-            1_000_000,
-            10_000_000,
-            100_000_000,
-        ];
-        let mut chars = [0u8; 8];
-        let mut rest = value % POWERS_OF_TEN[usize::from(digits.min(8))];
-        for slot in chars[..digits as usize].iter_mut().rev() {
-            *slot = b'0' + (rest % 10) as u8;
+        let mut packed = 0u64;
+        let mut rest = value;
+        for position in (0..digits.min(8)).rev() {
+            packed |= u64::from(b'0' + (rest % 10) as u8) << (8 * position);
             rest /= 10;
         }
-        Self { chars, len: digits }
+        Self {
+            chars: packed.to_le_bytes(),
+        }
     }
 
     fn steam(value: u32) -> Self {
         const ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
-        let mut chars = [0u8; 8];
+        let mut packed = 0u64;
         let mut rest = value;
-        for slot in chars[..STEAM_DIGITS as usize].iter_mut() {
-            *slot = ALPHABET[(rest % 26) as usize];
+        for position in 0..STEAM_DIGITS {
+            packed |= u64::from(ALPHABET[(rest % 26) as usize]) << (8 * position);
             rest /= 26;
         }
         Self {
-            chars,
-            len: STEAM_DIGITS,
+            chars: packed.to_le_bytes(),
         }
     }
 }
 
 impl Drop for Code {
     fn drop(&mut self) {
-        // One volatile store of the whole array: wiped, and cheap on a screen of codes.
+        // One volatile store of the whole word: wiped, and cheap on a screen of codes.
         // SAFETY: `self.chars` is a valid, aligned, exclusively borrowed [u8; 8].
         unsafe { std::ptr::write_volatile(&mut self.chars, [0u8; 8]) };
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
@@ -284,6 +278,7 @@ impl PreparedKey {
     }
 
     /// RFC 4226 section 5.3: HMAC of the big-endian counter, dynamically truncated to 31 bits.
+    #[inline]
     pub fn truncated(&self, counter: u64) -> u32 {
         let message = counter.to_be_bytes();
         match &self.hmac {
@@ -294,6 +289,7 @@ impl PreparedKey {
     }
 
     /// The code for HOTP counter `counter` (or TOTP time step `counter`) under `params`.
+    #[inline]
     pub fn code_at_counter(&self, params: &OtpParams, counter: u64) -> Code {
         let value = self.truncated(counter);
         match params.kind {
@@ -332,6 +328,7 @@ fn keyed<M: KeyInit>(key: &[u8]) -> M {
     }
 }
 
+#[inline(always)]
 fn finish<M: Mac + Clone>(prepared: &M, message: &[u8]) -> hmac::digest::Output<M> {
     let mut mac = prepared.clone();
     mac.update(message);

@@ -82,9 +82,7 @@ impl LinkError {
             LinkError::Encoder => "encoder",
             LinkError::Account(AccountError::IssuerTooLong) => "issuer",
             LinkError::Account(AccountError::NameTooLong) => "name",
-            LinkError::Account(AccountError::EmptySecret | AccountError::SecretTooLong) => {
-                "secret"
-            }
+            LinkError::Account(AccountError::EmptySecret | AccountError::SecretTooLong) => "secret",
         }
     }
 }
@@ -157,7 +155,12 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
             OtpParams::steam(period)?
         }
     };
-    let issuer = query.get("issuer").unwrap_or(&label_issuer);
+    // An empty `issuer=` (a generator's unset template field) names no issuer: the label's
+    // stands, instead of the account silently losing it.
+    let issuer = query
+        .get("issuer")
+        .filter(|issuer| !issuer.trim().is_empty())
+        .unwrap_or(&label_issuer);
     Ok(Account::new(issuer, &name, secret, params)?)
 }
 
@@ -334,7 +337,10 @@ mod tests {
             ("otpauth://totp/a", "secret"),
             ("otpauth://totp/a?secret=", "secret"),
             ("otpauth://totp/a?secret=JBSW1!", "secret"),
-            ("otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5", "algorithm"),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&algorithm=MD5",
+                "algorithm",
+            ),
             ("otpauth://totp/a?secret=JBSWY3DP&digits=9", "digits"),
             ("otpauth://totp/a?secret=JBSWY3DP&digits=5", "digits"),
             ("otpauth://totp/a?secret=JBSWY3DP&digits=six", "digits"),

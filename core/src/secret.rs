@@ -164,8 +164,17 @@ mod tests {
 
     #[test]
     fn equality_compares_contents() {
-        assert_eq!(SecretBytes::new(vec![1, 2, 3]), SecretBytes::new(vec![1, 2, 3]));
-        assert_ne!(SecretBytes::new(vec![1, 2, 3]), SecretBytes::new(vec![1, 2, 4]));
-        assert_ne!(SecretBytes::new(vec![1, 2]), SecretBytes::new(vec![1, 2, 3]));
+        assert_eq!(
+            SecretBytes::new(vec![1, 2, 3]),
+            SecretBytes::new(vec![1, 2, 3])
+        );
+        assert_ne!(
+            SecretBytes::new(vec![1, 2, 3]),
+            SecretBytes::new(vec![1, 2, 4])
+        );
+        assert_ne!(
+            SecretBytes::new(vec![1, 2]),
+            SecretBytes::new(vec![1, 2, 3])
+        );
     }
 }

@@ -98,7 +98,6 @@ fn init(path: &Path) -> Result<(), CliError> {
     }
     let vault =
         Vault::create(path, &passphrase, KdfParams::default()).map_err(|e| at_path(e, path))?;
-    restrict_to_owner(path);
     drop(vault);
     print(&format!("Created an empty vault at {}\n", path.display()))
 }
@@ -112,21 +111,6 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
     builder
         .create(dir)
         .map_err(|error| CliError::Failure(format!("cannot create {}: {error}", dir.display())))
-}
-
-/// Makes the new vault file (and SQLite's side files) readable by its owner only, on Unix.
-/// The contents are encrypted; this keeps even the ciphertext from other local users.
-/// Best effort: a file system without Unix permissions is no reason to fail.
-fn restrict_to_owner(path: &Path) {
-    #[cfg(unix)]
-    for suffix in ["", "-wal", "-shm"] {
-        use std::os::unix::fs::PermissionsExt;
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600));
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {

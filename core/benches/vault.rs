@@ -45,20 +45,18 @@ fn unlock_and_list(c: &mut Criterion) {
             black_box(vault.accounts().unwrap())
         })
     });
+    let negligible = dir.path().join("empty-negligible.sqlite");
+    drop(Vault::create(&negligible, "bench", negligible_kdf()).unwrap());
+    let negligible_vault = Vault::open(&negligible).unwrap();
     group.bench_function("argon2id_negligible_params_alone", |b| {
-        let vault = Vault::open(&path).unwrap();
-        let empty = dir.path().join("empty-negligible.sqlite");
-        drop(Vault::create(&empty, "bench", negligible_kdf()).unwrap());
-        let empty_vault = Vault::open(&empty).unwrap();
-        drop(vault);
-        b.iter(|| empty_vault.unlock_with_passphrase("bench").unwrap())
+        b.iter(|| negligible_vault.unlock_with_passphrase("bench").unwrap())
     });
+    let default = dir.path().join("empty-default.sqlite");
+    drop(Vault::create(&default, "bench", KdfParams::default()).unwrap());
+    let default_vault = Vault::open(&default).unwrap();
     group.sample_size(10);
     group.bench_function("argon2id_default_params_empty_vault", |b| {
-        let empty = dir.path().join("empty-default.sqlite");
-        drop(Vault::create(&empty, "bench", KdfParams::default()).unwrap());
-        let vault = Vault::open(&empty).unwrap();
-        b.iter(|| vault.unlock_with_passphrase("bench").unwrap())
+        b.iter(|| default_vault.unlock_with_passphrase("bench").unwrap())
     });
     group.finish();
 }

@@ -134,8 +134,14 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
         Some(name) => Algorithm::from_name(name).ok_or(LinkError::Algorithm)?,
     };
     let digits = query.number("digits", LinkError::Digits)?;
-    let period = query.number("period", LinkError::Period)?;
-    let period = narrow(period.unwrap_or(DEFAULT_PERIOD.into()), LinkError::Period)?;
+    // HOTP has no period: a stray `period=` on an hotp link is ignored, not an error.
+    let period = match kind {
+        OtpKind::Hotp => DEFAULT_PERIOD,
+        OtpKind::Totp | OtpKind::Steam => {
+            let period = query.number("period", LinkError::Period)?;
+            narrow(period.unwrap_or(DEFAULT_PERIOD.into()), LinkError::Period)?
+        }
+    };
     let params = match kind {
         OtpKind::Totp => {
             let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
@@ -357,6 +363,12 @@ mod tests {
             assert_eq!(error.field(), field, "{link}: {error}");
             assert!(error.to_string().starts_with(field), "{error}");
         }
+    }
+
+    #[test]
+    fn hotp_links_ignore_a_period() {
+        let account = parse("otpauth://hotp/a?secret=JBSWY3DP&counter=1&period=0").unwrap();
+        assert_eq!(account.params().counter(), 1);
     }
 
     #[test]

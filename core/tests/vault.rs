@@ -374,6 +374,21 @@ fn secrets_never_reach_the_file_in_the_clear() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_vault_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, vault) = new_vault(dir.path());
+    vault.add(numbered(1)).unwrap();
+    for suffix in ["", "-wal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let mode = fs::metadata(&name).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{suffix}");
+    }
+}
+
 #[test]
 fn debug_output_of_a_vault_listing_has_no_secret() {
     let dir = tempfile::tempdir().unwrap();

@@ -57,14 +57,16 @@ pub struct VaultRow {
 /// Creates a new vault file at `path`; fails if anything is already there.
 pub fn create(path: &Path) -> Result<Connection, VaultError> {
     // create_new is atomic: two creators cannot both win, and nothing existing is touched.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|error| match error.kind() {
-            std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists,
-            _ => VaultError::Io(error.to_string()),
-        })?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // Owner-only: the contents are encrypted, but other local users need not even get the
+    // ciphertext. SQLite gives its -wal and -shm files the same mode.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists,
+        _ => VaultError::Io(error.to_string()),
+    })?;
     let conn = connect(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(storage)?;

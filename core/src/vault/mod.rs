@@ -302,16 +302,18 @@ impl Vault {
     pub fn codes(&self, unix_seconds: u64) -> Result<Vec<AccountCode>, VaultError> {
         self.read(|unlocked| {
             let mut step = TimeStep::at(unix_seconds, DEFAULT_PERIOD);
-            unlocked
-                .hot
+            let hot = &unlocked.hot;
+            hot.ids
                 .iter()
-                .map(|hot| {
-                    if step.period != hot.params.period() {
-                        step = TimeStep::at(unix_seconds, hot.params.period());
+                .zip(&hot.params)
+                .zip(&hot.keys)
+                .map(|((id, params), key)| {
+                    if step.period != params.period() {
+                        step = TimeStep::at(unix_seconds, params.period());
                     }
                     AccountCode {
-                        id: hot.id,
-                        code: hot.key.code_at_counter(&hot.params, step.counter),
+                        id: *id,
+                        code: key.code_at_counter(params, step.counter),
                         remaining: step.remaining,
                         period: step.period,
                     }

@@ -23,14 +23,16 @@ pub(super) struct Unlocked {
     pub seen_version: Option<i64>,
     /// The time-based accounts, in order, with their keyed HMAC states: a screen of codes
     /// walks this short dense list and nothing else.
-    pub hot: Vec<HotCode>,
+    pub hot: HotCodes,
 }
 
-/// A time-based account ready to draw codes.
-pub(super) struct HotCode {
-    pub id: AccountId,
-    pub params: OtpParams,
-    pub key: PreparedKey,
+/// The time-based accounts ready to draw codes, as parallel lists: the loop over the keys
+/// then streams through memory that holds nothing but HMAC states.
+#[derive(Default)]
+pub(super) struct HotCodes {
+    pub ids: Vec<AccountId>,
+    pub params: Vec<OtpParams>,
+    pub keys: Vec<PreparedKey>,
 }
 
 pub(super) struct Entry {
@@ -113,7 +115,7 @@ impl Unlocked {
             entries,
             index_damaged,
             seen_version: Some(seen_version),
-            hot: Vec::new(),
+            hot: HotCodes::default(),
         };
         unlocked.rebuild_hot();
         unlocked
@@ -131,20 +133,17 @@ impl Unlocked {
 
     /// Recomputes the list of time-based accounts after the entries changed.
     pub fn rebuild_hot(&mut self) {
-        self.hot = self
-            .entries
-            .iter()
-            .filter_map(|entry| match &entry.state {
-                EntryState::Ready(account) if account.params().kind().is_time_based() => {
-                    Some(HotCode {
-                        id: AccountId(entry.index.id),
-                        params: *account.params(),
-                        key: account.prepared_key(),
-                    })
+        let mut hot = HotCodes::default();
+        for entry in &self.entries {
+            if let EntryState::Ready(account) = &entry.state {
+                if account.params().kind().is_time_based() {
+                    hot.ids.push(AccountId(entry.index.id));
+                    hot.params.push(*account.params());
+                    hot.keys.push(account.prepared_key());
                 }
-                _ => None,
-            })
-            .collect();
+            }
+        }
+        self.hot = hot;
     }
 
     /// The readable account `id`.

@@ -135,12 +135,12 @@ impl Unlocked {
     pub fn rebuild_hot(&mut self) {
         let mut hot = HotCodes::default();
         for entry in &self.entries {
-            if let EntryState::Ready(account) = &entry.state {
-                if account.params().kind().is_time_based() {
-                    hot.ids.push(AccountId(entry.index.id));
-                    hot.params.push(*account.params());
-                    hot.keys.push(account.prepared_key());
-                }
+            if let EntryState::Ready(account) = &entry.state
+                && account.params().kind().is_time_based()
+            {
+                hot.ids.push(AccountId(entry.index.id));
+                hot.params.push(*account.params());
+                hot.keys.push(account.prepared_key());
             }
         }
         self.hot = hot;

@@ -1,0 +1,214 @@
+//! The JSON bodies of the API (`docs/protocol.md` is the normative description).
+
+use serde::{Deserialize, Serialize};
+
+/// HTTP header carrying the device id of a signed request.
+pub const DEVICE_HEADER: &str = "x-cityauth-device";
+/// HTTP header carrying the Unix time of a signed request.
+pub const TIME_HEADER: &str = "x-cityauth-time";
+/// HTTP header carrying the nonce of a signed request.
+pub const NONCE_HEADER: &str = "x-cityauth-nonce";
+/// HTTP header carrying the signature of a signed request.
+pub const SIGNATURE_HEADER: &str = "x-cityauth-signature";
+
+/// How far a signed request's time may be from the server's, in seconds.
+pub const MAX_CLOCK_SKEW: u64 = 300;
+/// The longest a challenge lives, in seconds.
+pub const MAX_CHALLENGE_LIFETIME: u64 = 120;
+/// How long the server holds a long poll for challenges, in seconds.
+pub const LONG_POLL_SECONDS: u64 = 25;
+
+/// `POST /api/v1/enroll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The single-use code from the enrollment link.
+    pub code: String,
+    /// The device's P-256 public key, base64url.
+    pub device_public_key: String,
+    /// The device's signature over `canonical::enroll_message`, base64url.
+    pub proof: String,
+    /// A name the employee recognises ("Alice's phone").
+    pub device_name: String,
+    /// `android`, `ios` or `desktop`.
+    pub platform: String,
+    /// Where pushes go (FCM or APNs token); `None` for a device that only polls.
+    pub push_token: Option<String>,
+}
+
+/// The answer to an enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The id that the device sends with every later request.
+    pub device_id: String,
+    /// The City account the device is now registered to.
+    pub username: String,
+    /// The employee's name as the City knows it.
+    pub display_name: String,
+    /// The server's signing key, base64url; the device checks it against the link's `fp`.
+    pub server_public_key: String,
+    /// The server's clock, Unix seconds, for the device to learn its offset.
+    pub server_time: u64,
+    /// An otpauth link for the City account's codes, when the server issues one.
+    pub oath_link: Option<String>,
+}
+
+/// What a challenge asks the employee to approve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    /// A sign-in to a City application.
+    SignIn,
+    /// A self-service password reset.
+    PasswordReset,
+    /// A password change while signed in.
+    PasswordChange,
+}
+
+impl ChallengeKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeKind::SignIn => "sign_in",
+            ChallengeKind::PasswordReset => "password_reset",
+            ChallengeKind::PasswordChange => "password_change",
+        }
+    }
+}
+
+/// A request for the employee's approval, signed by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Unique id.
+    pub id: String,
+    /// The device it is for (a device drops challenges for any other).
+    pub device_id: String,
+    /// What is being approved.
+    pub kind: ChallengeKind,
+    /// The City account.
+    pub account: String,
+    /// The application asking ("City portal").
+    pub application: String,
+    /// The IP address of the browser that asked.
+    pub client_ip: String,
+    /// Its approximate location, as the server looked it up.
+    pub location: String,
+    /// When it was created, Unix seconds.
+    pub created_at: u64,
+    /// When it expires, Unix seconds (at most two minutes after creation).
+    pub expires_at: u64,
+    /// A fresh random value the answer must repeat.
+    pub nonce: String,
+    /// Digits of the number the employee must type from the browser (0: none asked).
+    pub number_digits: u8,
+}
+
+/// A challenge with the server's signature over `canonical::challenge_message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedChallenge {
+    /// The challenge.
+    pub challenge: Challenge,
+    /// base64url signature.
+    pub signature: String,
+}
+
+/// `GET /api/v1/device/challenges`: the pending challenges for the calling device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeList {
+    /// The server's clock, Unix seconds.
+    pub server_time: u64,
+    /// Pending, unanswered, unexpired challenges.
+    pub challenges: Vec<SignedChallenge>,
+}
+
+/// The employee's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Approve, with the number typed.
+    Approve,
+    /// Deny: it was not me, or I changed my mind.
+    Deny,
+    /// Deny and report fraud: someone else is trying; pushes stop until the help desk clears it.
+    Fraud,
+}
+
+impl Decision {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Deny => "deny",
+            Decision::Fraud => "fraud",
+        }
+    }
+}
+
+/// `POST /api/v1/device/challenges/{id}/answer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerRequest {
+    /// The challenge answered.
+    pub challenge_id: String,
+    /// The challenge's nonce, repeated.
+    pub nonce: String,
+    /// Approve, deny or fraud.
+    pub decision: Decision,
+    /// The number the employee typed (approvals of number-matching challenges).
+    pub number: Option<String>,
+    /// The device's signature over `canonical::answer_message`, base64url.
+    pub signature: String,
+}
+
+/// The outcome of an answer the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerResponse {
+    /// `approved`, `denied` or `fraud_reported`.
+    pub outcome: String,
+}
+
+/// Every error the API returns: a stable code and a readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// One of the codes in `docs/protocol.md` (`invalid_signature`, `stale_time`, …).
+    pub error: String,
+    /// For people; never contains a secret.
+    pub message: String,
+}
+
+/// `POST /api/v1/reset/start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetStartRequest {
+    /// The username; the answer is the same whether it exists or not.
+    pub username: String,
+}
+
+/// The answer to a reset start (identical in shape for unknown users).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetStartResponse {
+    /// The reset's id, for polling and the next steps.
+    pub reset_id: String,
+    /// The number the browser shows for the employee to type on the phone.
+    pub number: String,
+    /// When the approval request expires, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// `GET /api/v1/reset/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetStatus {
+    /// `pending`, `verified` (a new password may be set), `denied`, `expired` or `done`.
+    pub state: String,
+}
+
+/// `POST /api/v1/reset/{id}/code`: verify with a code from the app instead of a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetCodeRequest {
+    /// The current code of the City account in the app.
+    pub code: String,
+}
+
+/// `POST /api/v1/reset/{id}/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetPasswordRequest {
+    /// The new password.
+    pub password: String,
+}

@@ -3,16 +3,18 @@
 //! No UI and no FFI live here; the CLI and the uniffi bindings are thin layers over this crate.
 
 pub mod account;
+pub mod device;
 pub mod otp;
 pub mod otpauth;
 pub mod secret;
 pub mod vault;
 
 pub use account::{Account, AccountError};
+pub use device::{ClientError, Device, Transport, UreqTransport};
 pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimeStep, TimedCode};
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{
-    AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, Damage, DamagedAccount, IntegrityError,
-    KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
+    AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, Damage, DamagedAccount, Enrollment,
+    IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
 };

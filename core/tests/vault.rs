@@ -424,3 +424,97 @@ fn account_blobs(path: &std::path::Path) -> Vec<(i64, Vec<u8>)> {
         .collect::<Result<_, _>>()
         .unwrap()
 }
+
+fn sample_enrollment() -> cityauth_core::Enrollment {
+    cityauth_core::Enrollment {
+        server_url: "https://auth.city.example".into(),
+        device_id: "dev_1".into(),
+        username: "alice".into(),
+        display_name: "Alice Example".into(),
+        server_public_key: vec![4; 65],
+        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
+        clock_offset: -7,
+        city_account: None,
+    }
+}
+
+#[test]
+fn a_version_1_vault_is_migrated_and_keeps_its_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, vault) = new_vault(dir.path());
+    let id = vault.add(numbered(4)).unwrap();
+    drop(vault);
+    // Turn the file back into what the first release wrote.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE enrollment; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+
+    let vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASSPHRASE).unwrap();
+    assert_eq!(vault.account(id).unwrap(), numbered(4));
+    assert_eq!(vault.enrollment().unwrap(), None);
+    vault.save_enrollment(sample_enrollment(), None).unwrap();
+    drop(vault);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
+
+#[test]
+fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, vault) = new_vault(dir.path());
+    let city = account(&format!(
+        "otpauth://totp/City:alice?secret={RFC_SECRET}&issuer=City"
+    ));
+    let id = vault
+        .save_enrollment(sample_enrollment(), Some(city.clone()))
+        .unwrap()
+        .expect("the City account was added");
+    vault.set_clock_offset(12).unwrap();
+    drop(vault);
+
+    let vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASSPHRASE).unwrap();
+    let stored = vault.enrollment().unwrap().unwrap();
+    assert_eq!(stored.clock_offset, 12);
+    assert_eq!(stored.city_account, Some(id));
+    assert_eq!(
+        stored.device_key_pkcs8,
+        sample_enrollment().device_key_pkcs8
+    );
+    assert_eq!(vault.account(id).unwrap(), city);
+    assert!(
+        !format!("{stored:?}").contains("9, 9"),
+        "Debug hides the device key"
+    );
+    drop(vault);
+
+    // A flipped byte in the sealed enrollment is an integrity error, not a wrong key.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut sealed: Vec<u8> = conn
+        .query_row("SELECT sealed FROM enrollment", [], |row| row.get(0))
+        .unwrap();
+    sealed[20] ^= 1;
+    conn.execute("UPDATE enrollment SET sealed = ?1", [sealed])
+        .unwrap();
+    drop(conn);
+    let vault = Vault::open(&path).unwrap();
+    vault.unlock_with_passphrase(PASSPHRASE).unwrap();
+    assert_eq!(
+        vault.enrollment(),
+        Err(VaultError::Integrity(
+            cityauth_core::IntegrityError::Enrollment
+        ))
+    );
+    vault.forget_enrollment().unwrap();
+    assert_eq!(vault.enrollment().unwrap(), None);
+    assert_eq!(
+        vault.account(id).unwrap(),
+        city,
+        "the City account's codes stay"
+    );
+}

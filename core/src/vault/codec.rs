@@ -11,9 +11,12 @@ use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::SecretBytes;
 
 use super::crypto::TAG_LEN;
+use super::enrollment::Enrollment;
+use super::error::AccountId;
 
 const RECORD_VERSION: u8 = 1;
 const INDEX_VERSION: u8 = 1;
+const ENROLLMENT_VERSION: u8 = 1;
 
 /// A plaintext that does not parse: the blob decrypted but is not a record of ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +126,57 @@ pub fn decode_index(bytes: &[u8]) -> Result<Vec<IndexEntry>, Malformed> {
     }
     reader.end()?;
     Ok(entries)
+}
+
+/// Encodes an enrollment: version, then server URL, device id, username, display name,
+/// server public key and device private key (u16 lengths), the clock offset (i64) and the
+/// City account's id (i64, 0 for none).
+pub fn encode_enrollment(enrollment: &Enrollment) -> Zeroizing<Vec<u8>> {
+    let fields: [&[u8]; 6] = [
+        enrollment.server_url.as_bytes(),
+        enrollment.device_id.as_bytes(),
+        enrollment.username.as_bytes(),
+        enrollment.display_name.as_bytes(),
+        &enrollment.server_public_key,
+        &enrollment.device_key_pkcs8,
+    ];
+    let size: usize = fields.iter().map(|f| 2 + f.len()).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(1 + size + 16));
+    out.push(ENROLLMENT_VERSION);
+    for field in fields {
+        put_bytes(&mut out, field);
+    }
+    out.extend_from_slice(&enrollment.clock_offset.to_be_bytes());
+    let account = enrollment.city_account.map_or(0, |id| id.0);
+    out.extend_from_slice(&account.to_be_bytes());
+    out
+}
+
+/// Decodes what [`encode_enrollment`] wrote.
+pub fn decode_enrollment(bytes: &[u8]) -> Result<Enrollment, Malformed> {
+    let mut reader = Reader(bytes);
+    if reader.u8()? != ENROLLMENT_VERSION {
+        return Err(Malformed);
+    }
+    let server_url = reader.text()?.to_owned();
+    let device_id = reader.text()?.to_owned();
+    let username = reader.text()?.to_owned();
+    let display_name = reader.text()?.to_owned();
+    let server_public_key = reader.bytes()?.to_vec();
+    let device_key_pkcs8 = Zeroizing::new(reader.bytes()?.to_vec());
+    let clock_offset = i64::from_be_bytes(reader.array()?);
+    let account = i64::from_be_bytes(reader.array()?);
+    reader.end()?;
+    Ok(Enrollment {
+        server_url,
+        device_id,
+        username,
+        display_name,
+        server_public_key,
+        device_key_pkcs8,
+        clock_offset,
+        city_account: (account != 0).then_some(AccountId(account)),
+    })
 }
 
 fn kind_code(kind: OtpKind) -> u8 {

@@ -100,6 +100,9 @@ pub enum IntegrityError {
     /// The index of accounts does not decrypt.
     #[error("the vault's account index fails its integrity check (tampered or corrupted)")]
     Index,
+    /// This device's enrollment record does not decrypt or parse.
+    #[error("the device enrollment fails its integrity check (tampered or corrupted)")]
+    Enrollment,
     /// One account is damaged.
     #[error("account {0}")]
     Account(DamagedAccount),

@@ -13,6 +13,7 @@
 
 mod codec;
 mod crypto;
+mod enrollment;
 mod error;
 mod slots;
 mod state;
@@ -28,6 +29,7 @@ use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
 use codec::IndexEntry;
 use crypto::DataKey;
+pub use enrollment::Enrollment;
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};

@@ -11,7 +11,7 @@ use super::error::VaultError;
 /// `PRAGMA application_id` of a cityauth vault ("CAV1"): tells our files from other SQLite files.
 pub const APPLICATION_ID: i32 = 0x4341_5631;
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// How long a write waits for another process's transaction before reporting busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -33,6 +33,11 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE TABLE accounts (
          id INTEGER PRIMARY KEY AUTOINCREMENT,
+         sealed BLOB NOT NULL
+     );",
+    // 1 -> 2: this device's registration with the City account server.
+    "CREATE TABLE enrollment (
+         singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
          sealed BLOB NOT NULL
      );",
 ];
@@ -267,6 +272,35 @@ pub fn update_account_row(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(
 /// Deletes an account row.
 pub fn delete_account_row(conn: &Connection, id: i64) -> Result<(), VaultError> {
     conn.execute("DELETE FROM accounts WHERE id = ?1", params![id])
+        .map(drop)
+        .map_err(storage)
+}
+
+/// The sealed enrollment, if this device is enrolled.
+pub fn read_enrollment(conn: &Connection) -> Result<Option<Vec<u8>>, VaultError> {
+    conn.query_row(
+        "SELECT sealed FROM enrollment WHERE singleton = 1",
+        [],
+        |row| row.get(0),
+    )
+    .optional()
+    .map_err(storage)
+}
+
+/// Stores (or replaces) the sealed enrollment.
+pub fn write_enrollment(conn: &Connection, sealed: &[u8]) -> Result<(), VaultError> {
+    conn.execute(
+        "INSERT INTO enrollment (singleton, sealed) VALUES (1, ?1)
+         ON CONFLICT (singleton) DO UPDATE SET sealed = ?1",
+        params![sealed],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Forgets the enrollment.
+pub fn delete_enrollment(conn: &Connection) -> Result<(), VaultError> {
+    conn.execute("DELETE FROM enrollment", [])
         .map(drop)
         .map_err(storage)
 }

@@ -1,0 +1,301 @@
+//! The device side of the protocol (`docs/protocol.md`): enroll from a link, fetch and verify
+//! challenges, answer them, unenroll. Blocking; every call may wait on the network.
+
+mod error;
+mod transport;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use cityauth_protocol::canonical::{
+    answer_message, challenge_message, enroll_message, request_message,
+};
+use cityauth_protocol::wire::{
+    self, AnswerRequest, AnswerResponse, Challenge, ChallengeList, Decision, EnrollRequest,
+    EnrollResponse, ErrorBody,
+};
+use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey, encoding};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::otpauth;
+use crate::vault::{Enrollment, Vault};
+
+pub use error::ClientError;
+pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, UreqTransport};
+
+/// Offsets smaller than this are not worth a write to the vault.
+const OFFSET_TOLERANCE: i64 = 2;
+
+/// This device, as the server knows it: a vault and a way to reach the server.
+pub struct Device<'a> {
+    vault: &'a Vault,
+    transport: &'a dyn Transport,
+}
+
+/// What enrollment registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    /// The City account.
+    pub username: String,
+    /// The employee's name.
+    pub display_name: String,
+    /// The id the server gave this device.
+    pub device_id: String,
+    /// The vault account now holding the City account's codes, if the server issued one.
+    pub city_account: Option<crate::vault::AccountId>,
+}
+
+impl<'a> Device<'a> {
+    /// A device over an unlocked vault and a transport.
+    pub fn new(vault: &'a Vault, transport: &'a dyn Transport) -> Self {
+        Self { vault, transport }
+    }
+
+    /// Enrolls from the portal's link: makes a device key, registers it with a proof of
+    /// possession, checks the server's key against the link's fingerprint, and only then
+    /// stores the enrollment (and the City account's codes) in the vault.
+    pub fn enroll(
+        &self,
+        link: &str,
+        device_name: &str,
+        platform: &str,
+        push_token: Option<String>,
+    ) -> Result<Enrolled, ClientError> {
+        if let Some(existing) = self.vault.enrollment()? {
+            return Err(ClientError::AlreadyEnrolled(existing.username));
+        }
+        let link = EnrollmentLink::parse(link)?;
+        let (key, pkcs8) = SigningKey::generate()?;
+        let pkcs8 = Zeroizing::new(pkcs8);
+        let public = key.public_key();
+        let request = EnrollRequest {
+            code: link.code.clone(),
+            device_public_key: public.to_string(),
+            proof: key.sign(&enroll_message(&link.code, &public))?.to_string(),
+            device_name: device_name.to_owned(),
+            platform: platform.to_owned(),
+            push_token,
+        };
+        let url = format!("{}/api/v1/enroll", link.server);
+        let response: EnrollResponse = self.exchange("POST", &url, Vec::new(), &request)?;
+        let server_key = PublicKey::from_base64(&response.server_public_key)
+            .map_err(|_| ClientError::BadResponse)?;
+        if !link.fingerprint.matches(&server_key) {
+            return Err(ClientError::FingerprintMismatch);
+        }
+        let city_account = match &response.oath_link {
+            Some(text) => Some(otpauth::parse(text).map_err(|_| ClientError::BadResponse)?),
+            None => None,
+        };
+        let enrollment = Enrollment {
+            server_url: link.server,
+            device_id: response.device_id.clone(),
+            username: response.username.clone(),
+            display_name: response.display_name.clone(),
+            server_public_key: server_key.as_bytes().to_vec(),
+            device_key_pkcs8: pkcs8,
+            clock_offset: response.server_time as i64 - local_now() as i64,
+            city_account: None,
+        };
+        let city_account = self.vault.save_enrollment(enrollment, city_account)?;
+        Ok(Enrolled {
+            username: response.username,
+            display_name: response.display_name,
+            device_id: response.device_id,
+            city_account,
+        })
+    }
+
+    /// The pending challenges for this device, each verified: signed by the pinned server
+    /// key, addressed to this device, unexpired, living at most two minutes. Any other is
+    /// dropped unseen. Waits up to `wait_seconds` (at most 25) for one to arrive.
+    pub fn pending_challenges(&self, wait_seconds: u64) -> Result<Vec<Challenge>, ClientError> {
+        let enrollment = self.enrollment()?;
+        let wait = wait_seconds.min(wire::LONG_POLL_SECONDS);
+        let path = format!("/api/v1/device/challenges?wait={wait}");
+        let list: ChallengeList = self.signed(&enrollment, "GET", &path, None::<&()>)?;
+        self.learn_offset(&enrollment, list.server_time)?;
+        let server_key = PublicKey::from_bytes(&enrollment.server_public_key)
+            .map_err(|_| ClientError::BadResponse)?;
+        let now = list.server_time;
+        Ok(list
+            .challenges
+            .into_iter()
+            .filter(|signed| {
+                let challenge = &signed.challenge;
+                let signature_ok = Signature::from_base64(&signed.signature)
+                    .is_ok_and(|s| server_key.verify(&challenge_message(challenge), &s));
+                signature_ok
+                    && challenge.device_id == enrollment.device_id
+                    && challenge.expires_at > now.max(corrected_now(enrollment.clock_offset))
+                    && challenge.expires_at.saturating_sub(challenge.created_at)
+                        <= wire::MAX_CHALLENGE_LIFETIME
+            })
+            .map(|signed| signed.challenge)
+            .collect())
+    }
+
+    /// Answers a (verified) challenge. An approval of a number-matching challenge needs the
+    /// number from the browser, of the length the challenge asks for.
+    pub fn answer(
+        &self,
+        challenge: &Challenge,
+        decision: Decision,
+        number: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let enrollment = self.enrollment()?;
+        let number = match decision {
+            Decision::Approve if challenge.number_digits > 0 => {
+                let typed = number.unwrap_or("").trim();
+                if typed.len() != usize::from(challenge.number_digits)
+                    || !typed.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(ClientError::NumberFormat(challenge.number_digits));
+                }
+                Some(typed.to_owned())
+            }
+            _ => None,
+        };
+        let mut request = AnswerRequest {
+            challenge_id: challenge.id.clone(),
+            nonce: challenge.nonce.clone(),
+            decision,
+            number,
+            signature: String::new(),
+        };
+        let key = SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?;
+        request.signature = key
+            .sign(&answer_message(&enrollment.device_id, &request))?
+            .to_string();
+        let path = format!("/api/v1/device/challenges/{}/answer", challenge.id);
+        let response: AnswerResponse = self.signed(&enrollment, "POST", &path, Some(&request))?;
+        Ok(response.outcome)
+    }
+
+    /// Finds a pending challenge by id (without waiting).
+    pub fn pending_challenge(&self, id: &str) -> Result<Challenge, ClientError> {
+        self.pending_challenges(0)?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| ClientError::UnknownChallenge(id.to_owned()))
+    }
+
+    /// Removes this device from the server, then forgets the enrollment. The City account's
+    /// codes stay in the vault as an ordinary account.
+    pub fn unenroll(&self) -> Result<(), ClientError> {
+        let enrollment = self.enrollment()?;
+        let outcome: Result<serde_json::Value, ClientError> =
+            self.signed(&enrollment, "DELETE", "/api/v1/device", None::<&()>);
+        match outcome {
+            // Already gone on the server: forgetting it here is what the user wants.
+            Ok(_) | Err(ClientError::BadResponse) => {}
+            Err(error) if error.code() == Some("unknown_device") => {}
+            Err(error) => return Err(error),
+        }
+        self.vault.forget_enrollment()?;
+        Ok(())
+    }
+
+    fn enrollment(&self) -> Result<Enrollment, ClientError> {
+        self.vault.enrollment()?.ok_or(ClientError::NotEnrolled)
+    }
+
+    fn learn_offset(&self, enrollment: &Enrollment, server_time: u64) -> Result<(), ClientError> {
+        let offset = server_time as i64 - local_now() as i64;
+        if (offset - enrollment.clock_offset).abs() > OFFSET_TOLERANCE {
+            self.vault.set_clock_offset(offset)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a request signed with the device key (docs/protocol.md, section 2).
+    fn signed<B: Serialize, T: DeserializeOwned>(
+        &self,
+        enrollment: &Enrollment,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let body = match body {
+            Some(body) => serde_json::to_vec(body).map_err(|_| ClientError::BadResponse)?,
+            None => Vec::new(),
+        };
+        let time = corrected_now(enrollment.clock_offset);
+        let mut nonce = [0u8; 18];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+            .map_err(|_| ClientError::Key(cityauth_protocol::KeyError::Random))?;
+        let nonce = encoding::encode(&nonce);
+        let key = SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?;
+        let message = request_message(method, path, &enrollment.device_id, time, &nonce, &body);
+        let headers = vec![
+            (wire::DEVICE_HEADER.to_owned(), enrollment.device_id.clone()),
+            (wire::TIME_HEADER.to_owned(), time.to_string()),
+            (wire::NONCE_HEADER.to_owned(), nonce),
+            (
+                wire::SIGNATURE_HEADER.to_owned(),
+                key.sign(&message)?.to_string(),
+            ),
+        ];
+        let url = format!("{}{}", enrollment.server_url, path);
+        self.send(HttpRequest {
+            method: method.to_owned(),
+            url,
+            headers,
+            body,
+        })
+    }
+
+    fn exchange<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_vec(body).map_err(|_| ClientError::BadResponse)?;
+        self.send(HttpRequest {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            headers,
+            body,
+        })
+    }
+
+    fn send<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T, ClientError> {
+        let response = self.transport.send(&request)?;
+        if (200..300).contains(&response.status) {
+            let body = if response.body.is_empty() {
+                b"null".as_slice()
+            } else {
+                &response.body
+            };
+            return serde_json::from_slice(body).map_err(|_| ClientError::BadResponse);
+        }
+        match serde_json::from_slice::<ErrorBody>(&response.body) {
+            Ok(error) => Err(ClientError::Refused {
+                status: response.status,
+                code: error.error,
+                message: error.message,
+            }),
+            Err(_) => Err(ClientError::Refused {
+                status: response.status,
+                code: "http_error".into(),
+                message: format!("HTTP status {}", response.status),
+            }),
+        }
+    }
+}
+
+/// This machine's Unix time.
+pub fn local_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// This machine's time corrected by the offset learned from the server.
+pub fn corrected_now(offset: i64) -> u64 {
+    local_now().saturating_add_signed(offset)
+}

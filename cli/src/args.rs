@@ -71,6 +71,47 @@ pub enum Command {
     Passwd,
     /// A guided tour on a throwaway vault: codes, HOTP persistence, a refused passphrase.
     Demo,
+    /// Register this device with the City account from the portal's enrollment link.
+    Enroll {
+        /// The cityauth://enroll link shown on the portal's Security info page.
+        link: String,
+        /// The name the portal lists this device under [default: this computer's name].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the pending approval requests (verified; others are dropped unseen).
+    Approvals {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Wait up to this many seconds (at most 25) for a request to arrive.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Approve a request with the number shown in the browser.
+    Approve {
+        /// The request's id (from `approvals`).
+        id: String,
+        /// The number the browser shows.
+        #[arg(long)]
+        number: Option<String>,
+    },
+    /// Deny a request; with --fraud, also report it (pushes stop until the help desk clears it).
+    Deny {
+        /// The request's id (from `approvals`).
+        id: String,
+        /// It was not me: report fraud.
+        #[arg(long)]
+        fraud: bool,
+    },
+    /// Wait for approval requests and ask about each on the terminal.
+    Watch {
+        /// Stop after answering one request.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Remove this device from the City account.
+    Unenroll,
 }
 
 /// `add`: links, or the fields of one account as flags.

@@ -10,7 +10,7 @@ use crate::args::{AddArgs, Cli, CodeArgs, Command};
 use crate::error::{CliError, print, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
-use crate::{demo, output, params};
+use crate::{approvals, demo, output, params};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -35,6 +35,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Move { account, position } => move_to(&path, &account, position),
                 Command::Passwd => passwd(&path),
                 Command::Demo => demo::run(),
+                Command::Enroll { link, name } => approvals::enroll(&unlock(&path)?, &link, name),
+                Command::Approvals { json, wait } => approvals::list(&unlock(&path)?, json, wait),
+                Command::Approve { id, number } => {
+                    approvals::approve(&unlock(&path)?, &id, number.as_deref())
+                }
+                Command::Deny { id, fraud } => approvals::deny(&unlock(&path)?, &id, fraud),
+                Command::Watch { once } => approvals::watch(&unlock(&path)?, once),
+                Command::Unenroll => approvals::unenroll(&unlock(&path)?),
             }
         }
     }
@@ -68,7 +76,7 @@ fn at_path(error: VaultError, path: &Path) -> CliError {
 }
 
 /// Opens the vault (so that a missing one is reported before asking anything), then unlocks.
-fn unlock(path: &Path) -> Result<Vault, CliError> {
+pub fn unlock(path: &Path) -> Result<Vault, CliError> {
     let vault = Vault::open(path).map_err(|error| at_path(error, path))?;
     let passphrase = passphrase::current()?;
     vault.unlock_with_passphrase(&passphrase)?;
@@ -196,7 +204,7 @@ fn hint_when_empty(vault: &Vault) -> Result<(), CliError> {
 fn codes(path: &Path, json: bool) -> Result<(), CliError> {
     let vault = unlock(path)?;
     let accounts = vault.accounts()?;
-    let codes = vault.codes(params::now()?)?;
+    let codes = vault.codes(approvals::server_now(&vault)?)?;
     if json {
         print(&output::codes_json(&accounts, &codes)?)?;
     } else if accounts.is_empty() {
@@ -225,7 +233,7 @@ fn code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
         print(&format!("{code}\n"))?;
     } else {
         // A damaged account ends up here too, and `code` names it in its error.
-        let code = vault.code(chosen.id, params::now()?)?;
+        let code = vault.code(chosen.id, approvals::server_now(&vault)?)?;
         print(&format!("{}\n", code.code))?;
         // On stderr, so that stdout stays the bare code for scripts.
         warn(&format!("(valid for {} more seconds)", code.remaining));

@@ -3,6 +3,7 @@
 //! Exit 0 on success, 2 for bad input or usage (one line on stderr), 1 for anything else,
 //! including integrity problems reported after the readable results.
 
+mod approvals;
 mod args;
 mod commands;
 mod demo;

@@ -10,8 +10,7 @@ use cityauth_protocol::canonical::{
     answer_message, challenge_message, enroll_message, request_message,
 };
 use cityauth_protocol::wire::{
-    self, AnswerRequest, AnswerResponse, Challenge, ChallengeList, Decision, EnrollRequest,
-    EnrollResponse, ErrorBody,
+    self, AnswerRequest, AnswerResponse, ChallengeList, EnrollRequest, EnrollResponse, ErrorBody,
 };
 use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey, encoding};
 use serde::Serialize;
@@ -21,6 +20,7 @@ use zeroize::Zeroizing;
 use crate::otpauth;
 use crate::vault::{Enrollment, Vault};
 
+pub use cityauth_protocol::wire::{Challenge, ChallengeKind, Decision};
 pub use error::ClientError;
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, UreqTransport};
 

@@ -1,0 +1,212 @@
+//! Enrollment and push approvals: the device side of the City account, on the terminal.
+
+use std::io::{BufRead, IsTerminal};
+
+use cityauth_core::Vault;
+use cityauth_core::device::{
+    Challenge, ChallengeKind, ClientError, Decision, Device, UreqTransport,
+};
+
+use crate::error::{CliError, print, warn};
+use crate::params;
+
+impl From<ClientError> for CliError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Link(_)
+            | ClientError::AlreadyEnrolled(_)
+            | ClientError::NotEnrolled
+            | ClientError::UnknownChallenge(_)
+            | ClientError::NumberFormat(_) => CliError::usage(error),
+            ClientError::Vault(vault) => vault.into(),
+            _ => CliError::Failure(error.to_string()),
+        }
+    }
+}
+
+/// The time to draw codes at: this machine's clock corrected by the offset learned from the
+/// City account server (no correction when not enrolled).
+pub fn server_now(vault: &Vault) -> Result<u64, CliError> {
+    let offset = vault
+        .enrollment()
+        .ok()
+        .flatten()
+        .map_or(0, |enrollment| enrollment.clock_offset);
+    Ok(params::now()?.saturating_add_signed(offset))
+}
+
+/// `enroll <link>`.
+pub fn enroll(vault: &Vault, link: &str, name: Option<String>) -> Result<(), CliError> {
+    let transport = UreqTransport::new();
+    let device = Device::new(vault, &transport);
+    let name = name.unwrap_or_else(default_device_name);
+    let enrolled = device.enroll(link, &name, "desktop", None)?;
+    let mut text = format!(
+        "Enrolled \"{name}\" as {} ({}), device {}.\n",
+        enrolled.display_name, enrolled.username, enrolled.device_id
+    );
+    if let Some(id) = enrolled.city_account {
+        text.push_str(&format!(
+            "The City account's codes are account {id}: `cityauth code {id}`.\n"
+        ));
+    }
+    print(&text)
+}
+
+/// `approvals [--json] [--wait S]`.
+pub fn list(vault: &Vault, json: bool, wait: u64) -> Result<(), CliError> {
+    let transport = UreqTransport::new();
+    let challenges = Device::new(vault, &transport).pending_challenges(wait)?;
+    if json {
+        let now = server_now(vault)?;
+        let rows: Vec<serde_json::Value> = challenges
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id, "kind": c.kind.as_str(), "account": c.account,
+                    "application": c.application, "client_ip": c.client_ip,
+                    "location": c.location, "created_at": c.created_at,
+                    "expires_at": c.expires_at,
+                    "expires_in": c.expires_at.saturating_sub(now),
+                    "number_digits": c.number_digits,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&rows)
+            .map_err(|e| CliError::Failure(format!("cannot write JSON: {e}")))?;
+        return print(&format!("{text}\n"));
+    }
+    if challenges.is_empty() {
+        return print("No pending requests.\n");
+    }
+    let mut text = String::new();
+    for challenge in &challenges {
+        text.push_str(&describe(challenge, server_now(vault)?));
+    }
+    print(&text)
+}
+
+/// `approve <id> --number NN`.
+pub fn approve(vault: &Vault, id: &str, number: Option<&str>) -> Result<(), CliError> {
+    answer(vault, id, Decision::Approve, number)
+}
+
+/// `deny <id> [--fraud]`.
+pub fn deny(vault: &Vault, id: &str, fraud: bool) -> Result<(), CliError> {
+    let decision = if fraud {
+        Decision::Fraud
+    } else {
+        Decision::Deny
+    };
+    answer(vault, id, decision, None)
+}
+
+fn answer(
+    vault: &Vault,
+    id: &str,
+    decision: Decision,
+    number: Option<&str>,
+) -> Result<(), CliError> {
+    let transport = UreqTransport::new();
+    let device = Device::new(vault, &transport);
+    let challenge = device.pending_challenge(id)?;
+    let outcome = device.answer(&challenge, decision, number)?;
+    print(&format!("{}: {outcome}\n", challenge.id))
+}
+
+/// `watch [--once]`: long-polls and asks about each request on the terminal.
+pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
+    if !std::io::stdin().is_terminal() && !once {
+        return Err(CliError::usage(
+            "watch asks on the terminal; use `approvals` and `approve` in scripts",
+        ));
+    }
+    let transport = UreqTransport::new();
+    let device = Device::new(vault, &transport);
+    warn("Waiting for approval requests (Ctrl-C to stop)...");
+    let mut answered = std::collections::HashSet::new();
+    loop {
+        for challenge in device.pending_challenges(25)? {
+            if !answered.insert(challenge.id.clone()) {
+                continue;
+            }
+            warn(&describe(&challenge, server_now(vault)?));
+            let (decision, number) = ask(&challenge)?;
+            match device.answer(&challenge, decision, number.as_deref()) {
+                Ok(outcome) => warn(&format!("{}: {outcome}", challenge.id)),
+                Err(error) => warn(&format!("error: {error}")),
+            }
+            if once {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Asks for the number (approve), `d` (deny) or `f` (fraud) on stdin.
+fn ask(challenge: &Challenge) -> Result<(Decision, Option<String>), CliError> {
+    let prompt = if challenge.number_digits > 0 {
+        format!(
+            "Type the {}-digit number shown in your browser to approve, d to deny, f if it was not you: ",
+            challenge.number_digits
+        )
+    } else {
+        "a to approve, d to deny, f if it was not you: ".to_owned()
+    };
+    eprint!("{prompt}");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Failure(format!("cannot read the terminal: {e}")))?;
+    let line = line.trim();
+    Ok(match line {
+        "d" | "D" => (Decision::Deny, None),
+        "f" | "F" => (Decision::Fraud, None),
+        "a" | "A" if challenge.number_digits == 0 => (Decision::Approve, None),
+        typed => (Decision::Approve, Some(typed.to_owned())),
+    })
+}
+
+/// A request as the employee reads it: what, for whom, from where, until when.
+fn describe(challenge: &Challenge, now: u64) -> String {
+    let what = match challenge.kind {
+        ChallengeKind::SignIn => "Sign-in",
+        ChallengeKind::PasswordReset => "Password reset",
+        ChallengeKind::PasswordChange => "Password change",
+    };
+    format!(
+        "{} {what} for {} at {}\n  from {} ({})\n  expires in {} s{}\n",
+        challenge.id,
+        challenge.account,
+        challenge.application,
+        challenge.client_ip,
+        challenge.location,
+        challenge.expires_at.saturating_sub(now),
+        if challenge.number_digits > 0 {
+            format!(
+                "; type the {}-digit number from the browser",
+                challenge.number_digits
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `unenroll`.
+pub fn unenroll(vault: &Vault) -> Result<(), CliError> {
+    let transport = UreqTransport::new();
+    Device::new(vault, &transport).unenroll()?;
+    print("This device is no longer enrolled. The City account's codes stay in the vault.\n")
+}
+
+fn default_device_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .map_or_else(
+            || "cityauth desktop".to_owned(),
+            |host| format!("cityauth on {host}"),
+        )
+}

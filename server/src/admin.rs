@@ -1,0 +1,158 @@
+//! Administration, in-process: what the `cityauth-server` admin commands, the CLI demo and
+//! the tests call.
+
+use cityauth_protocol::EnrollmentLink;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{AuditEvent, Device, NewUser, StoreError, User};
+use crate::util::{now, random_token, sha256};
+
+/// How long an enrollment code lives, seconds.
+pub const ENROLLMENT_CODE_LIFETIME: u64 = 600;
+/// How long a help-desk access code lives, seconds.
+pub const ACCESS_CODE_LIFETIME: u64 = 3600;
+
+/// What an administrative command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No such user.
+    #[error("no user named {0}")]
+    UnknownUser(String),
+    /// The username is taken.
+    #[error("a user named {0} already exists")]
+    UserExists(String),
+    /// A username must be 1 to 64 characters of letters, digits, `.`, `_`, `-` or `@`.
+    #[error("a username is 1 to 64 letters, digits, '.', '_', '-' or '@'")]
+    BadUsername,
+    /// The password fails the policy, or another API-level failure.
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
+    state
+        .store()
+        .user_by_name(username)?
+        .ok_or_else(|| AdminError::UnknownUser(username.to_owned()))
+}
+
+/// Creates a user whose password passes the policy; returns the user's id.
+pub fn create_user(
+    state: &AppState,
+    username: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<i64, AdminError> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+    if username.is_empty() || username.len() > 64 || !username.chars().all(valid) {
+        return Err(AdminError::BadUsername);
+    }
+    crate::password::check_policy(password, username, display_name)?;
+    let record = NewUser {
+        username: username.to_owned(),
+        display_name: display_name.trim().to_owned(),
+        password_hash: crate::password::hash(password)?,
+        created_at: now(),
+    };
+    let id = state.store().user_create(&record).map_err(|e| match e {
+        StoreError::Conflict => AdminError::UserExists(username.to_owned()),
+        other => other.into(),
+    })?;
+    state.audit(Some(username), "user_created", "by an administrator", None);
+    Ok(id)
+}
+
+/// Issues a single-use enrollment code (256 bits, 10 minutes) and returns its link.
+pub fn enrollment_link(state: &AppState, username: &str) -> Result<String, AdminError> {
+    let user = user(state, username)?;
+    let code = random_token()?;
+    let expires_at = now() + ENROLLMENT_CODE_LIFETIME;
+    state
+        .store()
+        .enrollment_code_create(&sha256(code.as_bytes()), user.id, expires_at)?;
+    state.audit(
+        Some(&user.username),
+        "enrollment_code_issued",
+        "valid 10 minutes",
+        None,
+    );
+    let link = EnrollmentLink {
+        server: state.config().public_url.clone(),
+        code,
+        fingerprint: state.signing_key().public_key().fingerprint(),
+    };
+    Ok(link.to_link())
+}
+
+/// Issues a help-desk one-time access code (single use, 1 hour).
+pub fn access_code(state: &AppState, username: &str) -> Result<String, AdminError> {
+    let user = user(state, username)?;
+    let code = random_token()?;
+    state.store().access_code_create(
+        &sha256(code.as_bytes()),
+        user.id,
+        now() + ACCESS_CODE_LIFETIME,
+    )?;
+    state.audit(
+        Some(&user.username),
+        "access_code_issued",
+        "valid 1 hour, single use",
+        None,
+    );
+    Ok(code)
+}
+
+/// The user's devices.
+pub fn devices(state: &AppState, username: &str) -> Result<Vec<Device>, AdminError> {
+    let user = user(state, username)?;
+    Ok(state.store().devices_of(user.id)?)
+}
+
+/// Clears a fraud block so pushes resume.
+pub fn unblock(state: &AppState, username: &str) -> Result<(), AdminError> {
+    let user = user(state, username)?;
+    state.store().user_set_blocked(user.id, false)?;
+    state.audit(
+        Some(&user.username),
+        "unblocked",
+        "fraud block cleared by an administrator",
+        None,
+    );
+    Ok(())
+}
+
+/// Audit events, newest first.
+pub fn audit(
+    state: &AppState,
+    username: Option<&str>,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, AdminError> {
+    Ok(state.store().audit_list(username, limit)?)
+}
+
+/// Starts a session for a user (the portal's sign-in will call this); returns its token.
+pub fn create_session(
+    state: &AppState,
+    username: &str,
+    lifetime: u64,
+) -> Result<String, AdminError> {
+    let user = user(state, username)?;
+    let token = random_token()?;
+    let now = now();
+    state
+        .store()
+        .session_create(&sha256(token.as_bytes()), user.id, now, now + lifetime)?;
+    Ok(token)
+}
+
+/// The username of a live session, if the token is one.
+pub fn session_user(state: &AppState, token: &str) -> Result<Option<String>, AdminError> {
+    Ok(state
+        .store()
+        .session_user(&sha256(token.as_bytes()), now())?
+        .map(|u| u.username))
+}

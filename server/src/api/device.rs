@@ -1,0 +1,104 @@
+//! Signed device endpoints: pending challenges (long poll), answers, unenrollment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use cityauth_protocol::wire::{AnswerRequest, AnswerResponse, ChallengeList, LONG_POLL_SECONDS};
+use tokio::time::Instant;
+
+use crate::auth::verify_request;
+use crate::challenges;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::util::now;
+
+/// The `wait` query parameter, capped at the long-poll maximum.
+fn wait_seconds(query: Option<&str>) -> Result<u64, ApiError> {
+    let mut wait = 0;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        if let Some(value) = pair.strip_prefix("wait=") {
+            wait = value
+                .parse::<u64>()
+                .map_err(|_| ApiError::BadRequest("wait: not a number of seconds".into()))?;
+        }
+    }
+    Ok(wait.min(LONG_POLL_SECONDS))
+}
+
+/// `GET /api/v1/device/challenges?wait=N`: answers once a challenge is pending, or after
+/// `wait` seconds with none.
+pub async fn challenges(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ChallengeList>, ApiError> {
+    let device = verify_request(&state, &method, &uri, &headers, &body)?;
+    let device_id = device.device.id;
+    let deadline = Instant::now() + Duration::from_secs(wait_seconds(uri.query())?);
+    let notify = state.0.waiters.get(&device_id);
+    loop {
+        // Registered before the query, so a challenge created in between still wakes us.
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let pending = state.store().challenges_pending(&device_id, now())?;
+        if !pending.is_empty() || Instant::now() >= deadline {
+            return Ok(Json(ChallengeList {
+                server_time: now(),
+                challenges: pending.into_iter().map(|c| c.signed).collect(),
+            }));
+        }
+        // A timeout only means the next pass answers with an empty list.
+        let _ = tokio::time::timeout_at(deadline, notified).await;
+    }
+}
+
+/// `POST /api/v1/device/challenges/{id}/answer`.
+pub async fn answer(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<AnswerResponse>, ApiError> {
+    let device = verify_request(&state, &method, &uri, &headers, &body)?;
+    let request: AnswerRequest = super::parse(&body)?;
+    let ip = peer.ip().to_string();
+    let outcome = challenges::answer(&state, &device, &id, &request, &ip)?;
+    Ok(Json(AnswerResponse {
+        outcome: outcome.as_str().to_owned(),
+    }))
+}
+
+/// `DELETE /api/v1/device`: removes the calling device.
+pub async fn unenroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let device = verify_request(&state, &method, &uri, &headers, &body)?;
+    state.store().device_delete(&device.device.id)?;
+    state.0.waiters.remove(&device.device.id);
+    let username = state
+        .store()
+        .user_by_id(device.user_id)?
+        .map(|u| u.username);
+    state.audit(
+        username.as_deref(),
+        "device_removed",
+        &format!("device {} removed itself", device.device.id),
+        Some(&peer.ip().to_string()),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

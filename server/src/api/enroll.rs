@@ -1,0 +1,88 @@
+//! `POST /api/v1/enroll`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use cityauth_protocol::canonical::enroll_message;
+use cityauth_protocol::wire::{EnrollRequest, EnrollResponse};
+use cityauth_protocol::{PublicKey, Signature};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::NewDevice;
+use crate::util::{now, random_bytes, random_token, sha256};
+
+/// Platforms a device may claim.
+const PLATFORMS: &[&str] = &["android", "ios", "desktop"];
+/// Bytes of the City account's TOTP seed (160 bits, RFC 4226's recommendation).
+const OATH_SEED_BYTES: usize = 20;
+
+/// Registers a device with a single-use enrollment code and its proof of possession.
+pub async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    let request: EnrollRequest = super::parse(&body)?;
+    let ip = peer.ip().to_string();
+    if request.device_name.trim().is_empty() || request.device_name.chars().count() > 100 {
+        return Err(ApiError::BadRequest(
+            "device_name: 1 to 100 characters".into(),
+        ));
+    }
+    if !PLATFORMS.contains(&request.platform.as_str()) {
+        return Err(ApiError::BadRequest(
+            "platform: android, ios or desktop".into(),
+        ));
+    }
+    if request.push_token.as_ref().is_some_and(|t| t.len() > 4096) {
+        return Err(ApiError::BadRequest("push_token: too long".into()));
+    }
+    let key = PublicKey::from_base64(&request.device_public_key)
+        .map_err(|_| ApiError::BadRequest("device_public_key: not a P-256 public key".into()))?;
+    let proof = Signature::from_base64(&request.proof).map_err(|_| ApiError::InvalidSignature)?;
+    if !key.verify(&enroll_message(&request.code, &key), &proof) {
+        return Err(ApiError::InvalidSignature);
+    }
+    let device = NewDevice {
+        id: random_token()?,
+        public_key: key.as_bytes().to_vec(),
+        name: request.device_name.trim().to_owned(),
+        platform: request.platform.clone(),
+        push_token: request.push_token.clone(),
+        created_at: now(),
+    };
+    let store = state.store();
+    let Some(user_id) = store.enroll(&sha256(request.code.as_bytes()), now(), &device)? else {
+        state.audit(
+            None,
+            "enroll_refused",
+            "unknown, used or expired code",
+            Some(&ip),
+        );
+        return Err(ApiError::EnrollmentCodeInvalid);
+    };
+    let user = store
+        .user_by_id(user_id)?
+        .ok_or_else(|| ApiError::Internal("enrolled for a missing user".into()))?;
+    let seed = store.user_oath_init(user_id, &random_bytes::<OATH_SEED_BYTES>()?)?;
+    state.audit(
+        Some(&user.username),
+        "device_enrolled",
+        &format!(
+            "device {} ({}, {})",
+            device.id, device.name, device.platform
+        ),
+        Some(&ip),
+    );
+    Ok(Json(EnrollResponse {
+        device_id: device.id,
+        username: user.username.clone(),
+        display_name: user.display_name,
+        server_public_key: state.signing_key().public_key().to_string(),
+        server_time: now(),
+        oath_link: Some(crate::totp::otpauth_link(&user.username, &seed)),
+    }))
+}

@@ -1,0 +1,229 @@
+//! Self-service password reset (`docs/protocol.md`, section 6).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use cityauth_protocol::wire::{
+    ChallengeKind, MAX_CHALLENGE_LIFETIME, ResetCodeRequest, ResetPasswordRequest,
+    ResetStartRequest, ResetStartResponse, ResetStatus,
+};
+
+use crate::challenges::{Origin, send_for_flow};
+use crate::error::ApiError;
+use crate::ratelimit::Limit;
+use crate::state::AppState;
+use crate::store::{Flow, FlowState};
+use crate::util::{now, random_number, random_token};
+
+/// How long a reset lives: time to approve (or type a code) and set the new password.
+pub const RESET_LIFETIME: u64 = 600;
+/// The longest username accepted.
+const MAX_USERNAME: usize = 256;
+
+fn limit(state: &AppState, key: String, limit: Limit) -> Result<(), ApiError> {
+    state
+        .0
+        .limiter
+        .hit(&key, limit, now())
+        .map_err(ApiError::RateLimited)
+}
+
+/// Starts a reset; the same answer, after the same work, for unknown names.
+pub async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Json<ResetStartResponse>, ApiError> {
+    let request: ResetStartRequest = super::parse(&body)?;
+    let username = request.username.trim();
+    if username.is_empty() || username.len() > MAX_USERNAME {
+        return Err(ApiError::BadRequest("username: 1 to 256 characters".into()));
+    }
+    let ip = peer.ip().to_string();
+    let limits = &state.config().limits;
+    limit(&state, format!("reset:ip:{ip}"), limits.reset_start_per_ip)?;
+    limit(
+        &state,
+        format!("reset:user:{}", username.to_lowercase()),
+        limits.reset_start_per_user,
+    )?;
+    let user = state.store().user_by_name(username)?;
+    let created_at = now();
+    let flow = Flow {
+        id: random_token()?,
+        username: username.to_owned(),
+        user_id: user.as_ref().map(|u| u.id),
+        number: random_number(state.config().number_digits)?,
+        state: FlowState::Pending,
+        code_tries: 0,
+        client_ip: ip.clone(),
+        created_at,
+        expires_at: created_at + RESET_LIFETIME,
+    };
+    state.store().flow_insert(&flow)?;
+    let origin = Origin {
+        kind: ChallengeKind::PasswordReset,
+        application: "City password reset".into(),
+        client_ip: peer.ip(),
+    };
+    let sent = send_for_flow(&state, user.as_ref(), &flow, &origin)?;
+    let detail = match &user {
+        Some(_) => format!("reset {}: {sent} push(es)", flow.id),
+        None => format!("reset {}: unknown username", flow.id),
+    };
+    state.audit(Some(username), "reset_start", &detail, Some(&ip));
+    Ok(Json(ResetStartResponse {
+        reset_id: flow.id,
+        number: flow.number,
+        expires_at: created_at
+            + state
+                .config()
+                .challenge_lifetime
+                .min(MAX_CHALLENGE_LIFETIME),
+    }))
+}
+
+fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
+    state.store().flow(id)?.ok_or(ApiError::NotFound)
+}
+
+/// The state a browser sees: pending and verified flows expire.
+fn visible_state(flow: &Flow) -> &'static str {
+    match flow.state {
+        FlowState::Pending | FlowState::Verified if now() >= flow.expires_at => "expired",
+        other => other.as_str(),
+    }
+}
+
+/// `GET /api/v1/reset/{id}`.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ResetStatus>, ApiError> {
+    let flow = find(&state, &id)?;
+    Ok(Json(ResetStatus {
+        state: visible_state(&flow).to_owned(),
+    }))
+}
+
+/// `POST /api/v1/reset/{id}/code`: the alternative to the push, at most 5 tries.
+pub async fn code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ResetStatus>, ApiError> {
+    let request: ResetCodeRequest = super::parse(&body)?;
+    let ip = peer.ip().to_string();
+    let limits = state.config().limits.clone();
+    limit(&state, format!("code:ip:{ip}"), limits.code_per_ip)?;
+    let flow = find(&state, &id)?;
+    limit(
+        &state,
+        format!("code:user:{}", flow.username.to_lowercase()),
+        limits.code_per_user,
+    )?;
+    let now = now();
+    if now >= flow.expires_at {
+        return Err(ApiError::Expired);
+    }
+    if flow.code_tries >= limits.code_tries {
+        return Err(ApiError::Locked);
+    }
+    if flow.state != FlowState::Pending {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let store = state.store();
+    let user = match flow.user_id {
+        Some(user_id) => store.user_by_id(user_id)?,
+        None => None,
+    };
+    if user.as_ref().is_some_and(|u| u.locked_until > now) {
+        return Err(ApiError::Locked);
+    }
+    if store.flow_code_try(&id)? > limits.code_tries {
+        return Err(ApiError::Locked);
+    }
+    // An unknown or blocked account checks against a throwaway seed: same work, no match.
+    let seed = user
+        .as_ref()
+        .filter(|u| !u.blocked)
+        .and_then(|u| u.oath_secret.clone());
+    let step = match &seed {
+        Some(seed) => crate::totp::matching_step(seed, &request.code, now),
+        None => crate::totp::matching_step(&[0u8; 20], &request.code, now).and(None),
+    };
+    let accepted = match (&user, step) {
+        (Some(user), Some(step)) => store.user_oath_use(user.id, step)?,
+        _ => false,
+    };
+    if accepted && store.flow_transition(&id, FlowState::Pending, FlowState::Verified)? {
+        store.challenges_cancel_flow(&id)?;
+        state.audit(
+            Some(&flow.username),
+            "reset_code_accepted",
+            &format!("reset {id}"),
+            Some(&ip),
+        );
+        return Ok(Json(ResetStatus {
+            state: "verified".into(),
+        }));
+    }
+    if let Some(user) = &user {
+        store.user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
+    }
+    state.audit(
+        Some(&flow.username),
+        "reset_code_wrong",
+        &format!("reset {id}"),
+        Some(&ip),
+    );
+    Err(ApiError::WrongCode)
+}
+
+/// `POST /api/v1/reset/{id}/password`: the new password, once verified.
+pub async fn password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ResetStatus>, ApiError> {
+    let request: ResetPasswordRequest = super::parse(&body)?;
+    let flow = find(&state, &id)?;
+    match flow.state {
+        FlowState::Done => return Err(ApiError::AlreadyAnswered),
+        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
+        FlowState::Verified => {}
+    }
+    if now() >= flow.expires_at {
+        return Err(ApiError::Expired);
+    }
+    let user = match flow.user_id {
+        Some(user_id) => state.store().user_by_id(user_id)?,
+        None => None,
+    }
+    .ok_or(ApiError::NotVerified)?;
+    let (name, display) = (user.username.clone(), user.display_name.clone());
+    // zxcvbn and Argon2 take milliseconds each: off the async workers.
+    let hash = tokio::task::spawn_blocking(move || {
+        crate::password::check_policy(&request.password, &name, &display)?;
+        crate::password::hash(&request.password)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    if !state.store().reset_complete(&id, user.id, &hash)? {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let ip = peer.ip().to_string();
+    state.audit(
+        Some(&user.username),
+        "password_reset",
+        &format!("reset {id}: new password set, all sessions ended"),
+        Some(&ip),
+    );
+    Ok(Json(ResetStatus {
+        state: "done".into(),
+    }))
+}

@@ -1,0 +1,250 @@
+//! Challenges: creating them for a flow (signed, pushed, waking long polls) and taking
+//! the device's answer.
+
+use cityauth_protocol::canonical::{answer_message, challenge_message};
+use cityauth_protocol::wire::{
+    AnswerRequest, Challenge, ChallengeKind, Decision, MAX_CHALLENGE_LIFETIME, SignedChallenge,
+};
+use cityauth_protocol::{PublicKey, Signature};
+
+use crate::error::ApiError;
+use crate::push::PushMessage;
+use crate::state::AppState;
+use crate::store::{ChallengeState, Device, Flow, FlowState, StoredChallenge, User};
+use crate::util::{ct_eq, now, random_token};
+
+/// Who asked, for the challenge's context.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// What the employee is approving.
+    pub kind: ChallengeKind,
+    /// The application asking.
+    pub application: String,
+    /// The browser's IP.
+    pub client_ip: std::net::IpAddr,
+}
+
+/// Signs a challenge.
+fn sign(state: &AppState, challenge: Challenge) -> Result<SignedChallenge, ApiError> {
+    let signature = state
+        .signing_key()
+        .sign(&challenge_message(&challenge))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(SignedChallenge {
+        challenge,
+        signature: signature.to_string(),
+    })
+}
+
+fn build(
+    state: &AppState,
+    device_id: &str,
+    user: &str,
+    origin: &Origin,
+    digits: u8,
+) -> Result<Challenge, ApiError> {
+    let created_at = now();
+    let lifetime = state
+        .config()
+        .challenge_lifetime
+        .min(MAX_CHALLENGE_LIFETIME);
+    Ok(Challenge {
+        id: random_token()?,
+        device_id: device_id.to_owned(),
+        kind: origin.kind,
+        account: user.to_owned(),
+        application: origin.application.clone(),
+        client_ip: origin.client_ip.to_string(),
+        location: crate::location::locate(origin.client_ip).to_owned(),
+        created_at,
+        expires_at: created_at + lifetime,
+        nonce: random_token()?,
+        number_digits: digits,
+    })
+}
+
+/// Sends `flow`'s challenge to each of the user's devices, unless the account is blocked or
+/// over its push cap. Returns how many were sent. With no user, signs one throwaway
+/// challenge so that an unknown name costs about what a known one does.
+pub fn send_for_flow(
+    state: &AppState,
+    user: Option<&User>,
+    flow: &Flow,
+    origin: &Origin,
+) -> Result<usize, ApiError> {
+    let digits = u8::try_from(flow.number.len()).unwrap_or(0);
+    let Some(user) = user else {
+        sign(state, build(state, "none", &flow.username, origin, digits)?)?;
+        return Ok(0);
+    };
+    if user.blocked {
+        state.audit(
+            Some(&user.username),
+            "push_suppressed",
+            "account blocked by a fraud report",
+            Some(&flow.client_ip),
+        );
+        return Ok(0);
+    }
+    let mut sent = 0;
+    for device in state.store().devices_of(user.id)? {
+        if !state
+            .store()
+            .user_take_push(user.id, state.config().limits.push_cap)?
+        {
+            state.audit(
+                Some(&user.username),
+                "push_suppressed",
+                "push cap reached since the last sign-in",
+                Some(&flow.client_ip),
+            );
+            break;
+        }
+        let signed = sign(
+            state,
+            build(state, &device.device.id, &user.username, origin, digits)?,
+        )?;
+        let id = signed.challenge.id.clone();
+        state.store().challenge_insert(&StoredChallenge {
+            signed,
+            flow_id: flow.id.clone(),
+            number: flow.number.clone(),
+            state: ChallengeState::Pending,
+        })?;
+        state.0.push.send(PushMessage {
+            device_id: device.device.id.clone(),
+            push_token: device.device.push_token.clone(),
+            challenge_id: id.clone(),
+        });
+        state.0.waiters.wake(&device.device.id);
+        state.audit(
+            Some(&user.username),
+            "push_sent",
+            &format!("challenge {id} to device {}", device.device.id),
+            Some(&flow.client_ip),
+        );
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// What an accepted answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Approved with the right number.
+    Approved,
+    /// Denied.
+    Denied,
+    /// Denied and fraud reported.
+    FraudReported,
+}
+
+impl Outcome {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Approved => "approved",
+            Outcome::Denied => "denied",
+            Outcome::FraudReported => "fraud_reported",
+        }
+    }
+}
+
+/// Takes a device's answer to challenge `id` (`docs/protocol.md`, section 4).
+pub fn answer(
+    state: &AppState,
+    device: &Device,
+    id: &str,
+    request: &AnswerRequest,
+    ip: &str,
+) -> Result<Outcome, ApiError> {
+    if request.challenge_id != id {
+        return Err(ApiError::BadRequest(
+            "challenge_id differs from the path".into(),
+        ));
+    }
+    let device_id = device.device.id.as_str();
+    let stored = state.store().challenge(id)?.ok_or(ApiError::NotFound)?;
+    let challenge = &stored.signed.challenge;
+    if challenge.device_id != device_id {
+        return Err(ApiError::NotFound);
+    }
+    let signature =
+        Signature::from_base64(&request.signature).map_err(|_| ApiError::InvalidSignature)?;
+    let key = PublicKey::from_bytes(&device.device.public_key)
+        .map_err(|_| ApiError::Internal("a stored device key is malformed".into()))?;
+    if !key.verify(&answer_message(device_id, request), &signature) {
+        return Err(ApiError::InvalidSignature);
+    }
+    if !ct_eq(request.nonce.as_bytes(), challenge.nonce.as_bytes()) {
+        return Err(ApiError::BadRequest(
+            "the nonce is not the challenge's".into(),
+        ));
+    }
+    if stored.state != ChallengeState::Pending {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    if now() >= challenge.expires_at {
+        return Err(ApiError::Expired);
+    }
+    let account = challenge.account.as_str();
+    let detail = |what: &str| format!("challenge {id} from device {device_id}: {what}");
+    let (to, outcome) = match request.decision {
+        Decision::Approve => {
+            let typed = request.number.as_deref().unwrap_or("");
+            if !stored.number.is_empty() && !ct_eq(typed.as_bytes(), stored.number.as_bytes()) {
+                if state
+                    .store()
+                    .challenge_resolve(id, ChallengeState::Failed)?
+                {
+                    decide_flow(state, &stored.flow_id, FlowState::Denied)?;
+                    state.audit(
+                        Some(account),
+                        "challenge_wrong_number",
+                        &detail("failed"),
+                        Some(ip),
+                    );
+                    return Err(ApiError::WrongNumber);
+                }
+                return Err(ApiError::AlreadyAnswered);
+            }
+            (ChallengeState::Approved, Outcome::Approved)
+        }
+        Decision::Deny => (ChallengeState::Denied, Outcome::Denied),
+        Decision::Fraud => (ChallengeState::Fraud, Outcome::FraudReported),
+    };
+    if !state.store().challenge_resolve(id, to)? {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let flow_state = if outcome == Outcome::Approved {
+        FlowState::Verified
+    } else {
+        FlowState::Denied
+    };
+    decide_flow(state, &stored.flow_id, flow_state)?;
+    if outcome == Outcome::FraudReported {
+        state.store().user_set_blocked(device.user_id, true)?;
+        state.audit(
+            Some(account),
+            "fraud_reported",
+            &detail("pushes blocked"),
+            Some(ip),
+        );
+    }
+    state.audit(
+        Some(account),
+        "challenge_answer",
+        &detail(outcome.as_str()),
+        Some(ip),
+    );
+    Ok(outcome)
+}
+
+/// One answer decides the flow; the other devices' challenges for it are cancelled.
+fn decide_flow(state: &AppState, flow_id: &str, to: FlowState) -> Result<(), ApiError> {
+    state
+        .store()
+        .flow_transition(flow_id, FlowState::Pending, to)?;
+    state.store().challenges_cancel_flow(flow_id)?;
+    Ok(())
+}

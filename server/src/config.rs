@@ -1,0 +1,76 @@
+//! Server settings.
+
+use crate::ratelimit::Limit;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The base URL devices reach (goes into enrollment links).
+    pub public_url: String,
+    /// Digits of the number matching (2 by default; 6 meets NIST SP 800-63B rev. 4).
+    pub number_digits: u8,
+    /// How long a challenge lives, seconds (capped at the protocol's 120).
+    pub challenge_lifetime: u64,
+    /// Rate limits, caps and lockouts.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// The defaults for a server reached at `public_url`.
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            number_digits: 2,
+            challenge_lifetime: cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Rate limits, caps and lockouts.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Reset starts per username.
+    pub reset_start_per_user: Limit,
+    /// Reset starts per client IP.
+    pub reset_start_per_ip: Limit,
+    /// Code checks per username.
+    pub code_per_user: Limit,
+    /// Code checks per client IP.
+    pub code_per_ip: Limit,
+    /// Sign-ins per username.
+    pub sign_in_per_user: Limit,
+    /// Sign-ins per client IP.
+    pub sign_in_per_ip: Limit,
+    /// Code tries per reset.
+    pub code_tries: u32,
+    /// Pushes to one account since its last successful sign-in (push bombing).
+    pub push_cap: u32,
+    /// Consecutive failures that lock an account (NIST SP 800-63B allows at most 100).
+    pub lock_after: u32,
+    /// How long a lock lasts, seconds.
+    pub lock_seconds: u64,
+}
+
+const TEN_MINUTES: u64 = 600;
+
+impl Default for Limits {
+    fn default() -> Self {
+        let limit = |max| Limit {
+            max,
+            window: TEN_MINUTES,
+        };
+        Self {
+            reset_start_per_user: limit(5),
+            reset_start_per_ip: limit(30),
+            code_per_user: limit(10),
+            code_per_ip: limit(30),
+            sign_in_per_user: limit(10),
+            sign_in_per_ip: limit(50),
+            code_tries: 5,
+            push_cap: 10,
+            lock_after: 10,
+            lock_seconds: 15 * 60,
+        }
+    }
+}

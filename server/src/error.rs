@@ -1,0 +1,115 @@
+//! API errors, each mapped to its HTTP status and the protocol's error code.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cityauth_protocol::wire::ErrorBody;
+
+use crate::store::StoreError;
+
+/// Every error the API answers with (`docs/protocol.md`, "Errors").
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON or parameters.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A signature does not verify.
+    #[error("the signature does not verify")]
+    InvalidSignature,
+    /// No such device, or it was removed.
+    #[error("no such device")]
+    UnknownDevice,
+    /// A signed request's time is too far from the server's.
+    #[error("the request's time is more than 300 s from the server's")]
+    StaleTime,
+    /// A nonce was already used within the window.
+    #[error("the request's nonce was already used")]
+    ReplayedNonce,
+    /// An enrollment code that is unknown, used or expired.
+    #[error("the enrollment code is unknown, used or expired")]
+    EnrollmentCodeInvalid,
+    /// The account reported fraud.
+    #[error("the account reported fraud; the help desk must clear it")]
+    Blocked,
+    /// No such challenge or reset.
+    #[error("not found")]
+    NotFound,
+    /// Already answered or failed.
+    #[error("already answered")]
+    AlreadyAnswered,
+    /// A new password before verification.
+    #[error("the reset is not verified")]
+    NotVerified,
+    /// The challenge or reset expired.
+    #[error("expired")]
+    Expired,
+    /// A wrong number; the challenge is now failed.
+    #[error("the number does not match; the request is now failed")]
+    WrongNumber,
+    /// A wrong code from the app.
+    #[error("the code is wrong")]
+    WrongCode,
+    /// The password fails the policy; the text says why.
+    #[error("{0}")]
+    PasswordPolicy(String),
+    /// Too many failures.
+    #[error("too many failures; locked")]
+    Locked,
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many attempts; retry later")]
+    RateLimited(u64),
+    /// A fault of the server (the text is logged, never sent).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status and the protocol's error code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use ApiError::*;
+        match self {
+            BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            InvalidSignature => (StatusCode::UNAUTHORIZED, "invalid_signature"),
+            UnknownDevice => (StatusCode::UNAUTHORIZED, "unknown_device"),
+            StaleTime => (StatusCode::UNAUTHORIZED, "stale_time"),
+            ReplayedNonce => (StatusCode::UNAUTHORIZED, "replayed_nonce"),
+            EnrollmentCodeInvalid => (StatusCode::FORBIDDEN, "enrollment_code_invalid"),
+            Blocked => (StatusCode::FORBIDDEN, "blocked"),
+            NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AlreadyAnswered => (StatusCode::CONFLICT, "already_answered"),
+            NotVerified => (StatusCode::CONFLICT, "not_verified"),
+            Expired => (StatusCode::GONE, "expired"),
+            WrongNumber => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_number"),
+            WrongCode => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_code"),
+            PasswordPolicy(_) => (StatusCode::UNPROCESSABLE_ENTITY, "password_policy"),
+            Locked => (StatusCode::LOCKED, "locked"),
+            RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(detail) = &self {
+            crate::log(&format!("internal error: {detail}"));
+        }
+        let body = ErrorBody {
+            error: code.to_owned(),
+            message: self.to_string(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::RateLimited(seconds) = self
+            && let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

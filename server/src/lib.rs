@@ -1,0 +1,33 @@
+//! The reference City account server: device enrollment, signed push approvals with number
+//! matching, and self-service password reset, over the protocol of `docs/protocol.md`.
+//!
+//! Start it with [`serve`] on a listener, or [`spawn`] on a background thread (tests, the
+//! CLI demo); administer it in-process with [`admin`].
+
+pub mod admin;
+mod api;
+pub mod auth;
+pub mod challenges;
+pub mod config;
+pub mod error;
+pub mod location;
+pub mod password;
+pub mod push;
+pub mod qr;
+pub mod ratelimit;
+mod server;
+pub mod state;
+pub mod store;
+pub mod totp;
+pub mod util;
+mod waiters;
+
+pub use config::{Config, Limits};
+pub use error::ApiError;
+pub use server::{RunningServer, router, serve, spawn};
+pub use state::{AppState, StartError};
+
+/// Writes one line to the server's log (standard error). Never pass a secret.
+pub fn log(line: &str) {
+    eprintln!("cityauth-server: {line}");
+}

@@ -1,0 +1,192 @@
+//! `cityauth-server`: run the reference City account server, or administer its database.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cityauth_server::{AppState, Config, admin};
+use clap::{Parser, Subcommand};
+
+/// The reference City account server.
+#[derive(Parser)]
+#[command(name = "cityauth-server", version)]
+struct Cli {
+    /// The SQLite database (created on first start).
+    #[arg(long, global = true, default_value = "cityauth-server.db")]
+    db: PathBuf,
+    /// The base URL devices use to reach this server (goes into enrollment links).
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Digits of the number to match: 2 (default) or 6.
+        #[arg(long, default_value_t = 2, value_parser = parse_digits)]
+        number_digits: u8,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print an enrollment link (and its QR code) for a user.
+    EnrollLink {
+        /// The username.
+        username: String,
+    },
+    /// List a user's devices.
+    Devices {
+        /// The username.
+        username: String,
+    },
+    /// Show the audit log, newest first.
+    Audit {
+        /// Only this user's events.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Issue a help-desk one-time access code (single use, 1 hour).
+    AccessCode {
+        /// The username.
+        username: String,
+    },
+    /// Clear a fraud block so pushes to the account resume.
+    Unblock {
+        /// The username.
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        /// The username.
+        username: String,
+        /// The employee's name.
+        #[arg(long)]
+        display_name: String,
+    },
+}
+
+fn parse_digits(text: &str) -> Result<u8, String> {
+    match text {
+        "2" => Ok(2),
+        "6" => Ok(6),
+        _ => Err("2 or 6".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("cityauth-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let mut config = Config::new(&cli.public_url);
+    if let Command::Serve { number_digits, .. } = &cli.command {
+        config.number_digits = *number_digits;
+    }
+    let state = AppState::open(&cli.db, config).map_err(|e| e.to_string())?;
+    let fail = |e: admin::AdminError| e.to_string();
+    match cli.command {
+        Command::Serve { listen, .. } => serve(state, listen),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    display_name,
+                },
+        } => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Password for {username} (one line):");
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| e.to_string())?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            admin::create_user(&state, &username, &display_name, password).map_err(fail)?;
+            println!("added {username}");
+            Ok(())
+        }
+        Command::EnrollLink { username } => {
+            let link = admin::enrollment_link(&state, &username).map_err(fail)?;
+            if std::io::stdout().is_terminal()
+                && let Some(qr) = cityauth_server::qr::terminal(&link)
+            {
+                println!("{qr}");
+            }
+            println!("{link}");
+            Ok(())
+        }
+        Command::Devices { username } => {
+            for d in admin::devices(&state, &username).map_err(fail)? {
+                let d = d.device;
+                println!(
+                    "{}\t{}\t{}\tenrolled {}",
+                    d.id, d.name, d.platform, d.created_at
+                );
+            }
+            Ok(())
+        }
+        Command::Audit { user, limit } => {
+            for e in admin::audit(&state, user.as_deref(), limit).map_err(fail)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    e.time,
+                    e.username.as_deref().unwrap_or("-"),
+                    e.event,
+                    e.client_ip.as_deref().unwrap_or("-"),
+                    e.detail
+                );
+            }
+            Ok(())
+        }
+        Command::AccessCode { username } => {
+            println!("{}", admin::access_code(&state, &username).map_err(fail)?);
+            Ok(())
+        }
+        Command::Unblock { username } => {
+            admin::unblock(&state, &username).map_err(fail)?;
+            println!("unblocked {username}");
+            Ok(())
+        }
+    }
+}
+
+fn serve(state: AppState, listen: SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("listen on {listen}: {e}"))?;
+        let fingerprint = state.signing_key().public_key().fingerprint();
+        eprintln!("cityauth-server: listening on {listen}; server key fingerprint {fingerprint}");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        cityauth_server::serve(listener, state, shutdown)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,103 @@
+//! Running the server: on a listener (async), or on a background thread (blocking callers).
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use tokio::sync::oneshot;
+
+use crate::state::AppState;
+
+/// The whole application: the API's routes with the state.
+pub fn router(state: AppState) -> Router {
+    crate::api::router().with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server running on a background thread; stopped by [`RunningServer::stop`] or drop.
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's state (for in-process administration).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("the server thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Binds `addr` (e.g. `127.0.0.1:0`) and serves on a background thread with its own runtime.
+pub fn spawn(addr: SocketAddr, state: AppState) -> std::io::Result<RunningServer> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread_state = state.clone();
+    let thread = std::thread::Builder::new()
+        .name("cityauth-server".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                serve(listener, thread_state, async {
+                    let _ = stopped.await;
+                })
+                .await
+            })
+        })?;
+    Ok(RunningServer {
+        addr: bound,
+        state,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}

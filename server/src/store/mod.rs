@@ -1,0 +1,126 @@
+//! The server's persistent state behind a trait, so that PostgreSQL can follow SQLite.
+//!
+//! Methods that decide something (consume a code, answer a challenge) are single atomic
+//! steps in the store, so two requests racing cannot both succeed.
+
+mod records;
+mod schema;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+/// A store failure (I/O, corruption, a constraint).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A unique name is taken (a username).
+    #[error("already exists")]
+    Conflict,
+    /// The database's schema is newer than this server knows.
+    #[error("database schema version {0} is newer than this server")]
+    TooNew(i64),
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the server keeps.
+pub trait Store: Send + Sync {
+    /// A setting (the server key lives here).
+    fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Sets a setting only if it is not set yet; returns the value now stored.
+    fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
+
+    /// Creates a user; [`StoreError::Conflict`] if the name is taken.
+    fn user_create(&self, user: &NewUser) -> StoreResult<i64>;
+    /// A user by name (case-insensitive).
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
+    /// A user by id.
+    fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+    /// Counts a failure; locks the account for `lock_seconds` when it reaches `lock_after`.
+    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()>;
+    /// A success: clears the failure counter and the push counter (a successful sign-in).
+    fn user_succeed(&self, id: i64) -> StoreResult<()>;
+    /// Sets or clears the fraud block.
+    fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
+    /// Counts one push if under `cap`; false (not counted) at the cap.
+    fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool>;
+    /// Stores the City account's OATH seed if none is set; returns the seed now stored.
+    fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Records an accepted TOTP step; false if it is not after the last one (a replay).
+    fn user_oath_use(&self, id: i64, step: u64) -> StoreResult<bool>;
+
+    /// Stores a single-use enrollment code (by hash).
+    fn enrollment_code_create(
+        &self,
+        code_hash: &[u8],
+        user_id: i64,
+        expires_at: u64,
+    ) -> StoreResult<()>;
+    /// Consumes an unused, unexpired code and registers the device, atomically; the user
+    /// id, or `None` if the code is unknown, used or expired.
+    fn enroll(&self, code_hash: &[u8], now: u64, device: &NewDevice) -> StoreResult<Option<i64>>;
+
+    /// A device by id.
+    fn device(&self, id: &str) -> StoreResult<Option<Device>>;
+    /// A user's devices, oldest first.
+    fn devices_of(&self, user_id: i64) -> StoreResult<Vec<Device>>;
+    /// Removes a device (its pending challenges go too); false if there was none.
+    fn device_delete(&self, id: &str) -> StoreResult<bool>;
+
+    /// Records a request nonce; false if the device used it within `window` seconds.
+    fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool>;
+
+    /// Stores a new challenge.
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()>;
+    /// A challenge by id.
+    fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>>;
+    /// A device's pending, unexpired challenges, oldest first.
+    fn challenges_pending(&self, device_id: &str, now: u64) -> StoreResult<Vec<StoredChallenge>>;
+    /// Moves a challenge from pending to `to`; false if it was not pending.
+    fn challenge_resolve(&self, id: &str, to: ChallengeState) -> StoreResult<bool>;
+    /// Cancels the other pending challenges of a flow (one answer decides it).
+    fn challenges_cancel_flow(&self, flow_id: &str) -> StoreResult<()>;
+
+    /// Stores a new flow (a reset).
+    fn flow_insert(&self, flow: &Flow) -> StoreResult<()>;
+    /// A flow by id.
+    fn flow(&self, id: &str) -> StoreResult<Option<Flow>>;
+    /// Moves a flow from `from` to `to`; false if it was not in `from`.
+    fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool>;
+    /// Counts one code try; the tries now counted.
+    fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
+    /// Completes a verified reset: new password, all sessions ended, counters cleared;
+    /// false if the flow was not verified.
+    fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
+    -> StoreResult<bool>;
+
+    /// Stores a session (by token hash) at the user's current generation.
+    fn session_create(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<()>;
+    /// The user of a live session (unexpired, and of the user's current generation).
+    fn session_user(&self, token_hash: &[u8], now: u64) -> StoreResult<Option<User>>;
+
+    /// Stores a help-desk one-time access code (by hash).
+    fn access_code_create(
+        &self,
+        code_hash: &[u8],
+        user_id: i64,
+        expires_at: u64,
+    ) -> StoreResult<()>;
+    /// Consumes an access code; the user id, or `None` if unknown, used or expired.
+    fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>>;
+
+    /// Appends an audit event.
+    fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Audit events, newest first, optionally of one user.
+    fn audit_list(&self, username: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+}

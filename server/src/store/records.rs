@@ -1,0 +1,196 @@
+//! The records the store keeps.
+
+use cityauth_protocol::wire::SignedChallenge;
+
+/// A new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The username (unique, case-insensitive).
+    pub username: String,
+    /// The name shown to people.
+    pub display_name: String,
+    /// Argon2id hash of the password.
+    pub password_hash: String,
+    /// Creation time.
+    pub created_at: u64,
+}
+
+/// A City account.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// The username.
+    pub username: String,
+    /// The name shown to people.
+    pub display_name: String,
+    /// Argon2id hash of the password.
+    pub password_hash: String,
+    /// Consecutive failures (passwords, codes, numbers).
+    pub failed_attempts: u32,
+    /// Locked until this time (0: not locked).
+    pub locked_until: u64,
+    /// A fraud report blocked pushes until an administrator clears it.
+    pub blocked: bool,
+    /// Pushes sent since the last successful sign-in.
+    pub pushes_since_sign_in: u32,
+    /// Sessions of an older generation have ended.
+    pub session_generation: i64,
+    /// The City account's TOTP seed, once issued.
+    pub oath_secret: Option<Vec<u8>>,
+}
+
+/// A device to register.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    /// Its id.
+    pub id: String,
+    /// Its uncompressed P-256 public key.
+    pub public_key: Vec<u8>,
+    /// Its name.
+    pub name: String,
+    /// `android`, `ios` or `desktop`.
+    pub platform: String,
+    /// FCM/APNs token.
+    pub push_token: Option<String>,
+    /// Registration time.
+    pub created_at: u64,
+}
+
+/// A registered device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The device and its details.
+    pub device: NewDevice,
+    /// Its user.
+    pub user_id: i64,
+}
+
+/// Where a challenge is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeState {
+    /// Awaiting the answer.
+    Pending,
+    /// Approved with the right number.
+    Approved,
+    /// Denied.
+    Denied,
+    /// Denied with a fraud report.
+    Fraud,
+    /// A wrong number was typed.
+    Failed,
+    /// Another device answered the same flow.
+    Cancelled,
+}
+
+impl ChallengeState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Fraud => "fraud",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the stored name (unknown names read as cancelled: never answerable).
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "fraud" => Self::Fraud,
+            "failed" => Self::Failed,
+            _ => Self::Cancelled,
+        }
+    }
+}
+
+/// A challenge as stored: the signed challenge, its flow, the number and its state.
+#[derive(Debug, Clone)]
+pub struct StoredChallenge {
+    /// What the device receives.
+    pub signed: SignedChallenge,
+    /// The flow (reset) it verifies.
+    pub flow_id: String,
+    /// The number the browser shows (empty: no number matching).
+    pub number: String,
+    /// Where it is.
+    pub state: ChallengeState,
+}
+
+/// Where a flow (a password reset) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowState {
+    /// Awaiting approval or a code.
+    Pending,
+    /// Approved: a new password may be set.
+    Verified,
+    /// Denied, a wrong number, or a fraud report.
+    Denied,
+    /// Completed.
+    Done,
+}
+
+impl FlowState {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Denied => "denied",
+            Self::Done => "done",
+        }
+    }
+
+    /// Parses the stored name (unknown names read as denied).
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "pending" => Self::Pending,
+            "verified" => Self::Verified,
+            "done" => Self::Done,
+            _ => Self::Denied,
+        }
+    }
+}
+
+/// A password reset in progress.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// Its id (256 random bits).
+    pub id: String,
+    /// The username as typed (kept for unknown users too).
+    pub username: String,
+    /// The user, if the name exists.
+    pub user_id: Option<i64>,
+    /// The number the browser shows.
+    pub number: String,
+    /// Where it is.
+    pub state: FlowState,
+    /// Code tries so far.
+    pub code_tries: u32,
+    /// The browser's IP.
+    pub client_ip: String,
+    /// Creation time.
+    pub created_at: u64,
+    /// After this the flow is expired (unless done).
+    pub expires_at: u64,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Unix time.
+    pub time: u64,
+    /// The username concerned (as typed, for unknown names), if any.
+    pub username: Option<String>,
+    /// What happened (`reset_start`, `challenge_answer`, …).
+    pub event: String,
+    /// Details; never a secret.
+    pub detail: String,
+    /// The client's IP, if a client asked.
+    pub client_ip: Option<String>,
+}

@@ -1,0 +1,100 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+
+use rusqlite::Connection;
+
+use super::{StoreError, StoreResult};
+
+/// Each migration, in order. Never edit one that shipped: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+     CREATE TABLE users (
+         id INTEGER PRIMARY KEY,
+         username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+         display_name TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         failed_attempts INTEGER NOT NULL DEFAULT 0,
+         locked_until INTEGER NOT NULL DEFAULT 0,
+         blocked INTEGER NOT NULL DEFAULT 0,
+         pushes_since_sign_in INTEGER NOT NULL DEFAULT 0,
+         session_generation INTEGER NOT NULL DEFAULT 0,
+         oath_secret BLOB,
+         oath_last_step INTEGER NOT NULL DEFAULT 0,
+         created_at INTEGER NOT NULL);
+     CREATE TABLE enrollment_codes (
+         code_hash BLOB PRIMARY KEY,
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         expires_at INTEGER NOT NULL,
+         used INTEGER NOT NULL DEFAULT 0);
+     CREATE TABLE devices (
+         id TEXT PRIMARY KEY,
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         public_key BLOB NOT NULL,
+         name TEXT NOT NULL,
+         platform TEXT NOT NULL,
+         push_token TEXT,
+         created_at INTEGER NOT NULL);
+     CREATE INDEX devices_user ON devices(user_id);
+     CREATE TABLE flows (
+         id TEXT PRIMARY KEY,
+         username TEXT NOT NULL,
+         user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+         number TEXT NOT NULL,
+         state TEXT NOT NULL,
+         code_tries INTEGER NOT NULL DEFAULT 0,
+         client_ip TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL);
+     CREATE TABLE challenges (
+         id TEXT PRIMARY KEY,
+         device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+         flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         body TEXT NOT NULL,
+         signature TEXT NOT NULL,
+         number TEXT NOT NULL,
+         expires_at INTEGER NOT NULL,
+         state TEXT NOT NULL);
+     CREATE INDEX challenges_device ON challenges(device_id, state);
+     CREATE INDEX challenges_flow ON challenges(flow_id);
+     CREATE TABLE nonces (
+         device_id TEXT NOT NULL,
+         nonce TEXT NOT NULL,
+         seen_at INTEGER NOT NULL,
+         PRIMARY KEY (device_id, nonce));
+     CREATE INDEX nonces_seen ON nonces(seen_at);
+     CREATE TABLE sessions (
+         token_hash BLOB PRIMARY KEY,
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         generation INTEGER NOT NULL,
+         created_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL);
+     CREATE TABLE access_codes (
+         code_hash BLOB PRIMARY KEY,
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         expires_at INTEGER NOT NULL,
+         used INTEGER NOT NULL DEFAULT 0);
+     CREATE TABLE audit (
+         id INTEGER PRIMARY KEY,
+         time INTEGER NOT NULL,
+         username TEXT,
+         event TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         client_ip TEXT);
+     CREATE INDEX audit_user ON audit(username COLLATE NOCASE);",
+];
+
+/// Brings the database to the newest schema, one transaction per migration.
+pub fn migrate(connection: &mut Connection) -> StoreResult<()> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew(version));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! The SQLite store: one file, WAL, one connection behind a mutex (SQLite writes one at a
+//! time anyway; every call is short).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use cityauth_protocol::wire::{Challenge, SignedChallenge};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::schema::migrate;
+use super::*;
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
+     locked_until, blocked, pushes_since_sign_in, session_generation, oath_secret";
+
+fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        password_hash: row.get(3)?,
+        failed_attempts: row.get(4)?,
+        locked_until: row.get::<_, i64>(5)? as u64,
+        blocked: row.get(6)?,
+        pushes_since_sign_in: row.get(7)?,
+        session_generation: row.get(8)?,
+        oath_secret: row.get(9)?,
+    })
+}
+
+fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        device: NewDevice {
+            id: row.get(0)?,
+            public_key: row.get(2)?,
+            name: row.get(3)?,
+            platform: row.get(4)?,
+            push_token: row.get(5)?,
+            created_at: row.get::<_, i64>(6)? as u64,
+        },
+        user_id: row.get(1)?,
+    })
+}
+
+const CHALLENGE_COLUMNS: &str = "body, signature, flow_id, number, state";
+
+fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge> {
+    let body: String = row.get(0)?;
+    let challenge: Challenge = serde_json::from_str(&body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(StoredChallenge {
+        signed: SignedChallenge {
+            challenge,
+            signature: row.get(1)?,
+        },
+        flow_id: row.get(2)?,
+        number: row.get(3)?,
+        state: ChallengeState::parse(&row.get::<_, String>(4)?),
+    })
+}
+
+fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
+    Ok(Flow {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        user_id: row.get(2)?,
+        number: row.get(3)?,
+        state: FlowState::parse(&row.get::<_, String>(4)?),
+        code_tries: row.get(5)?,
+        client_ip: row.get(6)?,
+        created_at: row.get::<_, i64>(7)? as u64,
+        expires_at: row.get::<_, i64>(8)? as u64,
+    })
+}
+
+/// SQLite stores integers as i64; our times fit.
+fn t(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let mut connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut connection)?;
+        Ok(Self {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.connection.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Store for SqliteStore {
+    fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .db()
+            .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
+        let db = self.db();
+        db.execute(
+            "INSERT OR IGNORE INTO settings (name, value) VALUES (?1, ?2)",
+            params![name, value],
+        )?;
+        Ok(
+            db.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn user_create(&self, user: &NewUser) -> StoreResult<i64> {
+        let db = self.db();
+        let result = db.execute(
+            "INSERT INTO users (username, display_name, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                user.username,
+                user.display_name,
+                user.password_hash,
+                t(user.created_at)
+            ],
+        );
+        match result {
+            Ok(_) => Ok(db.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+        Ok(self
+            .db()
+            .query_row(&sql, [username], user_from)
+            .optional()?)
+    }
+
+    fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        Ok(self.db().query_row(&sql, [id], user_from).optional()?)
+    }
+
+    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()> {
+        // Reaching the threshold locks and restarts the count, so each later lock needs
+        // another full run of failures.
+        self.db().execute(
+            "UPDATE users SET
+                 locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END,
+                 failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0
+                                        ELSE failed_attempts + 1 END
+             WHERE id = ?1",
+            params![id, lock_after, t(now.saturating_add(lock_seconds))],
+        )?;
+        Ok(())
+    }
+
+    fn user_succeed(&self, id: i64) -> StoreResult<()> {
+        self.db().execute(
+            "UPDATE users SET failed_attempts = 0, pushes_since_sign_in = 0 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()> {
+        self.db().execute(
+            "UPDATE users SET blocked = ?2, pushes_since_sign_in = 0 WHERE id = ?1",
+            params![id, blocked],
+        )?;
+        Ok(())
+    }
+
+    fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool> {
+        let changed = self.db().execute(
+            "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
+             WHERE id = ?1 AND pushes_since_sign_in < ?2",
+            params![id, cap],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>> {
+        let db = self.db();
+        db.execute(
+            "UPDATE users SET oath_secret = ?2 WHERE id = ?1 AND oath_secret IS NULL",
+            params![id, secret],
+        )?;
+        Ok(
+            db.query_row("SELECT oath_secret FROM users WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn user_oath_use(&self, id: i64, step: u64) -> StoreResult<bool> {
+        let changed = self.db().execute(
+            "UPDATE users SET oath_last_step = ?2 WHERE id = ?1 AND oath_last_step < ?2",
+            params![id, t(step)],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn enrollment_code_create(
+        &self,
+        code_hash: &[u8],
+        user_id: i64,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        self.db().execute(
+            "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![code_hash, user_id, t(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn enroll(&self, code_hash: &[u8], now: u64, device: &NewDevice) -> StoreResult<Option<i64>> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        let user_id: Option<i64> = transaction
+            .query_row(
+                "UPDATE enrollment_codes SET used = 1
+                 WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2 RETURNING user_id",
+                params![code_hash, t(now)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        transaction.execute(
+            "INSERT INTO devices (id, user_id, public_key, name, platform, push_token, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                device.id,
+                user_id,
+                device.public_key,
+                device.name,
+                device.platform,
+                device.push_token,
+                t(device.created_at)
+            ],
+        )?;
+        transaction.commit()?;
+        Ok(Some(user_id))
+    }
+
+    fn device(&self, id: &str) -> StoreResult<Option<Device>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT id, user_id, public_key, name, platform, push_token, created_at
+                 FROM devices WHERE id = ?1",
+                [id],
+                device_from,
+            )
+            .optional()?)
+    }
+
+    fn devices_of(&self, user_id: i64) -> StoreResult<Vec<Device>> {
+        let db = self.db();
+        let mut statement = db.prepare_cached(
+            "SELECT id, user_id, public_key, name, platform, push_token, created_at
+             FROM devices WHERE user_id = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = statement.query_map([user_id], device_from)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn device_delete(&self, id: &str) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        transaction.execute("DELETE FROM nonces WHERE device_id = ?1", [id])?;
+        let changed = transaction.execute("DELETE FROM devices WHERE id = ?1", [id])?;
+        transaction.commit()?;
+        Ok(changed == 1)
+    }
+
+    fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
+        let db = self.db();
+        // Nonces older than twice the window can never be replayed: their time is stale.
+        db.execute(
+            "DELETE FROM nonces WHERE seen_at < ?1",
+            [t(now.saturating_sub(window.saturating_mul(2)))],
+        )?;
+        let inserted = db.execute(
+            "INSERT OR IGNORE INTO nonces (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
+            params![device_id, nonce, t(now)],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()> {
+        let body = serde_json::to_string(&challenge.signed.challenge)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let c = &challenge.signed.challenge;
+        self.db().execute(
+            "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
+                                     state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                c.id,
+                c.device_id,
+                challenge.flow_id,
+                body,
+                challenge.signed.signature,
+                challenge.number,
+                t(c.expires_at),
+                challenge.state.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>> {
+        let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = ?1");
+        Ok(self.db().query_row(&sql, [id], challenge_from).optional()?)
+    }
+
+    fn challenges_pending(&self, device_id: &str, now: u64) -> StoreResult<Vec<StoredChallenge>> {
+        let db = self.db();
+        let sql = format!(
+            "SELECT {CHALLENGE_COLUMNS} FROM challenges
+             WHERE device_id = ?1 AND state = 'pending' AND expires_at > ?2 ORDER BY rowid"
+        );
+        let mut statement = db.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![device_id, t(now)], challenge_from)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn challenge_resolve(&self, id: &str, to: ChallengeState) -> StoreResult<bool> {
+        let changed = self.db().execute(
+            "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'",
+            params![id, to.as_str()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn challenges_cancel_flow(&self, flow_id: &str) -> StoreResult<()> {
+        self.db().execute(
+            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
+            [flow_id],
+        )?;
+        Ok(())
+    }
+
+    fn flow_insert(&self, flow: &Flow) -> StoreResult<()> {
+        self.db().execute(
+            "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
+                                created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                flow.id,
+                flow.username,
+                flow.user_id,
+                flow.number,
+                flow.state.as_str(),
+                flow.code_tries,
+                flow.client_ip,
+                t(flow.created_at),
+                t(flow.expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn flow(&self, id: &str) -> StoreResult<Option<Flow>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT id, username, user_id, number, state, code_tries, client_ip, created_at,
+                        expires_at
+                 FROM flows WHERE id = ?1",
+                [id],
+                flow_from,
+            )
+            .optional()?)
+    }
+
+    fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool> {
+        let changed = self.db().execute(
+            "UPDATE flows SET state = ?3 WHERE id = ?1 AND state = ?2",
+            params![id, from.as_str(), to.as_str()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn flow_code_try(&self, id: &str) -> StoreResult<u32> {
+        Ok(self.db().query_row(
+            "UPDATE flows SET code_tries = code_tries + 1 WHERE id = ?1 RETURNING code_tries",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn reset_complete(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+        password_hash: &str,
+    ) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        let changed = transaction.execute(
+            "UPDATE flows SET state = 'done' WHERE id = ?1 AND state = 'verified' AND user_id = ?2",
+            params![flow_id, user_id],
+        )?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        transaction.execute(
+            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1,
+                              failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
+             WHERE id = ?1",
+            params![user_id, password_hash],
+        )?;
+        transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        transaction.commit()?;
+        Ok(true)
+    }
+
+    fn session_create(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        self.db().execute(
+            "INSERT INTO sessions (token_hash, user_id, generation, created_at, expires_at)
+             SELECT ?1, id, session_generation, ?3, ?4 FROM users WHERE id = ?2",
+            params![token_hash, user_id, t(now), t(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn session_user(&self, token_hash: &[u8], now: u64) -> StoreResult<Option<User>> {
+        let columns = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2
+               AND s.generation = u.session_generation"
+        );
+        Ok(self
+            .db()
+            .query_row(&sql, params![token_hash, t(now)], user_from)
+            .optional()?)
+    }
+
+    fn access_code_create(
+        &self,
+        code_hash: &[u8],
+        user_id: i64,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        self.db().execute(
+            "INSERT INTO access_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![code_hash, user_id, t(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>> {
+        Ok(self
+            .db()
+            .query_row(
+                "UPDATE access_codes SET used = 1
+                 WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2 RETURNING user_id",
+                params![code_hash, t(now)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        self.db().execute(
+            "INSERT INTO audit (time, username, event, detail, client_ip)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                t(event.time),
+                event.username,
+                event.event,
+                event.detail,
+                event.client_ip
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit_list(&self, username: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        let db = self.db();
+        let mut statement = db.prepare_cached(
+            "SELECT time, username, event, detail, client_ip FROM audit
+             WHERE ?1 IS NULL OR username = ?1 COLLATE NOCASE ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![username, limit], |r| {
+            Ok(AuditEvent {
+                time: r.get::<_, i64>(0)? as u64,
+                username: r.get(1)?,
+                event: r.get(2)?,
+                detail: r.get(3)?,
+                client_ip: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

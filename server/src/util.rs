@@ -1,0 +1,86 @@
+//! Small helpers: the clock, randomness, hashing and constant-time comparison.
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::ApiError;
+
+/// The current Unix time in seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Fills `N` bytes from the system's secure random source.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ApiError::Internal("the system random source failed".into()))?;
+    Ok(bytes)
+}
+
+/// A random identifier or code of 256 bits, unpadded base64url.
+pub fn random_token() -> Result<String, ApiError> {
+    Ok(cityauth_protocol::encoding::encode(&random_bytes::<32>()?))
+}
+
+/// A uniformly random number of `digits` decimal digits (leading zeros kept).
+pub fn random_number(digits: u8) -> Result<String, ApiError> {
+    let digits = u32::from(digits.clamp(1, 9));
+    let bound = 10u32.pow(digits);
+    // Rejection sampling: values past the last whole multiple of `bound` would bias the result.
+    let zone = u32::MAX - (u32::MAX % bound);
+    loop {
+        let value = u32::from_be_bytes(random_bytes::<4>()?);
+        if value < zone {
+            return Ok(format!(
+                "{:0width$}",
+                value % bound,
+                width = digits as usize
+            ));
+        }
+    }
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, data)
+        .as_ref()
+        .to_vec()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_their_digits() {
+        for digits in [2u8, 6] {
+            for _ in 0..50 {
+                let number = random_number(digits).unwrap();
+                assert_eq!(number.len(), usize::from(digits));
+                assert!(number.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(ct_eq(b"42", b"42"));
+        assert!(!ct_eq(b"42", b"43"));
+        assert!(!ct_eq(b"42", b"420"));
+    }
+}

@@ -1,0 +1,308 @@
+//! A real server on loopback with a temporary database, and a device that speaks the
+//! protocol over real HTTP (ureq).
+
+#![allow(dead_code)] // Each test binary uses part of this.
+
+use std::time::Duration;
+
+use cityauth_protocol::canonical::{
+    answer_message, challenge_message, enroll_message, request_message,
+};
+use cityauth_protocol::wire::{AnswerRequest, Decision, SignedChallenge};
+use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey};
+use cityauth_server::{AppState, Config, RunningServer, admin};
+use serde_json::{Value, json};
+
+/// The password of the test users (passes the policy).
+pub const PASSWORD: &str = "Tangerine-Orbit-Lantern-42";
+
+/// A status, the JSON body and the Retry-After header.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub retry_after: Option<String>,
+}
+
+impl Reply {
+    /// The protocol's error code, if the body is an error.
+    pub fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+/// A server on 127.0.0.1:0 over a temporary database.
+pub struct Harness {
+    pub server: RunningServer,
+    pub agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub fn start() -> Self {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // The public URL is only known once bound; links built by `enroll_link` use the
+        // bound address instead.
+        let mut config = Config::new("http://127.0.0.1:1");
+        adjust(&mut config);
+        let state = AppState::open(&dir.path().join("server.db"), config).unwrap();
+        let server = cityauth_server::spawn("127.0.0.1:0".parse().unwrap(), state).unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Self {
+            server,
+            agent,
+            _dir: dir,
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.server.state()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    pub fn add_user(&self, username: &str) {
+        admin::create_user(self.state(), username, "Test Employee", PASSWORD).unwrap();
+    }
+
+    /// A fresh enrollment link, its server rewritten to the bound address.
+    pub fn enroll_link(&self, username: &str) -> EnrollmentLink {
+        let link = admin::enrollment_link(self.state(), username).unwrap();
+        let mut link = EnrollmentLink::parse(&link).unwrap();
+        link.server = self.server.url();
+        link
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let url = self.url(path);
+        let response = match method {
+            "GET" => {
+                let mut request = self.agent.get(&url);
+                for (k, v) in headers {
+                    request = request.header(k, v);
+                }
+                request.call()
+            }
+            "DELETE" => {
+                let mut request = self.agent.delete(&url);
+                for (k, v) in headers {
+                    request = request.header(k, v);
+                }
+                request.call()
+            }
+            _ => {
+                let mut request = self
+                    .agent
+                    .post(&url)
+                    .header("content-type", "application/json");
+                for (k, v) in headers {
+                    request = request.header(k, v);
+                }
+                request.send(body.unwrap_or(b""))
+            }
+        };
+        let mut response = response.unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            retry_after,
+        }
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send("POST", path, &[], Some(body.to_string().as_bytes()))
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], None)
+    }
+
+    /// Enrolls a new device for `username` (must succeed).
+    pub fn enroll(&self, username: &str) -> TestDevice {
+        let link = self.enroll_link(username);
+        let (key, _) = SigningKey::generate().unwrap();
+        let reply = self.post("/api/v1/enroll", &enroll_body(&key, &link.code));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let server_key =
+            PublicKey::from_base64(reply.body["server_public_key"].as_str().unwrap()).unwrap();
+        assert!(link.fingerprint.matches(&server_key));
+        let oath_link = reply.body["oath_link"].as_str().unwrap();
+        let secret = oath_link
+            .split("secret=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        TestDevice {
+            key,
+            id: reply.body["device_id"].as_str().unwrap().to_owned(),
+            server_key,
+            oath_secret: base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret)
+                .unwrap(),
+        }
+    }
+
+    /// Starts a reset (must succeed): (reset id, number).
+    pub fn start_reset(&self, username: &str) -> (String, String) {
+        let reply = self.post("/api/v1/reset/start", &json!({ "username": username }));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        (
+            reply.body["reset_id"].as_str().unwrap().to_owned(),
+            reply.body["number"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub fn reset_state(&self, reset_id: &str) -> String {
+        let reply = self.get(&format!("/api/v1/reset/{reset_id}"));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body["state"].as_str().unwrap().to_owned()
+    }
+}
+
+/// An enrollment body with a valid proof for `code`.
+pub fn enroll_body(key: &SigningKey, code: &str) -> Value {
+    let proof = key.sign(&enroll_message(code, &key.public_key())).unwrap();
+    json!({
+        "code": code,
+        "device_public_key": key.public_key().to_string(),
+        "proof": proof.to_string(),
+        "device_name": "Test phone",
+        "platform": "android",
+        "push_token": null,
+    })
+}
+
+pub fn now() -> u64 {
+    cityauth_server::util::now()
+}
+
+pub fn nonce() -> String {
+    cityauth_server::util::random_token().unwrap()
+}
+
+/// An enrolled device.
+pub struct TestDevice {
+    pub key: SigningKey,
+    pub id: String,
+    pub server_key: PublicKey,
+    pub oath_secret: Vec<u8>,
+}
+
+impl TestDevice {
+    /// The four headers of a signed request.
+    pub fn headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        time: u64,
+        nonce: &str,
+    ) -> Vec<(String, String)> {
+        let signature = self
+            .key
+            .sign(&request_message(method, path, &self.id, time, nonce, body))
+            .unwrap();
+        vec![
+            ("x-cityauth-device".into(), self.id.clone()),
+            ("x-cityauth-time".into(), time.to_string()),
+            ("x-cityauth-nonce".into(), nonce.to_owned()),
+            ("x-cityauth-signature".into(), signature.to_string()),
+        ]
+    }
+
+    /// A signed request at the current time with a fresh nonce.
+    pub fn request(&self, h: &Harness, method: &str, path: &str, body: Option<&[u8]>) -> Reply {
+        let headers = self.headers(method, path, body.unwrap_or(b""), now(), &nonce());
+        h.send(method, path, &headers, body)
+    }
+
+    /// Polls for challenges; checks each one's server signature and device.
+    pub fn poll(&self, h: &Harness, wait: u64) -> Vec<SignedChallenge> {
+        let reply = self.request(
+            h,
+            "GET",
+            &format!("/api/v1/device/challenges?wait={wait}"),
+            None,
+        );
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let list: Vec<SignedChallenge> =
+            serde_json::from_value(reply.body["challenges"].clone()).unwrap();
+        for signed in &list {
+            let signature = Signature::from_base64(&signed.signature).unwrap();
+            assert!(
+                self.server_key
+                    .verify(&challenge_message(&signed.challenge), &signature)
+            );
+            assert_eq!(signed.challenge.device_id, self.id);
+        }
+        list
+    }
+
+    /// The body of a signed answer.
+    pub fn answer_body(
+        &self,
+        challenge: &SignedChallenge,
+        decision: Decision,
+        number: Option<&str>,
+    ) -> Vec<u8> {
+        let mut answer = AnswerRequest {
+            challenge_id: challenge.challenge.id.clone(),
+            nonce: challenge.challenge.nonce.clone(),
+            decision,
+            number: number.map(str::to_owned),
+            signature: String::new(),
+        };
+        answer.signature = self
+            .key
+            .sign(&answer_message(&self.id, &answer))
+            .unwrap()
+            .to_string();
+        serde_json::to_vec(&answer).unwrap()
+    }
+
+    /// Answers a challenge.
+    pub fn answer(
+        &self,
+        h: &Harness,
+        challenge: &SignedChallenge,
+        decision: Decision,
+        number: Option<&str>,
+    ) -> Reply {
+        let body = self.answer_body(challenge, decision, number);
+        let path = format!(
+            "/api/v1/device/challenges/{}/answer",
+            challenge.challenge.id
+        );
+        self.request(h, "POST", &path, Some(&body))
+    }
+
+    /// The City account's current code.
+    pub fn code(&self) -> String {
+        cityauth_server::totp::code_at(&self.oath_secret, now() / 30)
+    }
+}

@@ -1,0 +1,139 @@
+//! The harness of the end-to-end tests: a real City account server on loopback with a
+//! temporary database, phones with real vaults, and the browser side of the reset portal
+//! spoken over real HTTP.
+
+use std::net::{SocketAddr, TcpListener};
+
+use cityauth_core::device::{Device, HttpRequest, Transport, UreqTransport};
+use cityauth_core::{KdfParams, Vault};
+use cityauth_protocol::wire::{ResetStartRequest, ResetStartResponse, ResetStatus};
+use cityauth_server::{AppState, Config, RunningServer, admin};
+
+/// A password that passes the server's policy.
+pub const GOOD_PASSWORD: &str = "violet-harbour-93-lantern";
+
+/// A City account server running on loopback with its own temporary database.
+pub struct City {
+    /// The running server.
+    pub server: RunningServer,
+    _dir: tempfile::TempDir,
+}
+
+impl City {
+    /// A server with the default settings.
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// A server whose settings `configure` adjusts (challenge lifetime, limits, …).
+    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // The enrollment link needs the URL before the server starts: take a free port.
+        let addr: SocketAddr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port");
+        let mut config = Config::new(&format!("http://{addr}"));
+        configure(&mut config);
+        let state = AppState::open(&dir.path().join("city.sqlite"), config).expect("open state");
+        let server = cityauth_server::spawn(addr, state).expect("start the server");
+        Self { server, _dir: dir }
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The server's state, for admin helpers.
+    pub fn state(&self) -> &AppState {
+        self.server.state()
+    }
+
+    /// Creates an employee with [`GOOD_PASSWORD`].
+    pub fn add_employee(&self, username: &str) {
+        admin::create_user(self.state(), username, "Alice Example", GOOD_PASSWORD)
+            .expect("create user");
+    }
+
+    /// A fresh enrollment link for `username`, as the Security info page shows it.
+    pub fn enrollment_link(&self, username: &str) -> String {
+        admin::enrollment_link(self.state(), username).expect("enrollment link")
+    }
+
+    /// Starts a password reset the way the portal does; returns the status and the answer.
+    pub fn start_reset(&self, username: &str) -> (u16, Option<ResetStartResponse>) {
+        let body = serde_json::to_vec(&ResetStartRequest {
+            username: username.into(),
+        })
+        .expect("json");
+        let (status, body) = self.post("/api/v1/reset/start", body);
+        (status, serde_json::from_slice(&body).ok())
+    }
+
+    /// A reset's state (`pending`, `verified`, …).
+    pub fn reset_state(&self, reset_id: &str) -> String {
+        let (_, body) = self.request("GET", &format!("/api/v1/reset/{reset_id}"), Vec::new());
+        serde_json::from_slice::<ResetStatus>(&body)
+            .map(|s| s.state)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// POSTs JSON to the API; returns status and body.
+    pub fn post(&self, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        self.request("POST", path, body)
+    }
+
+    /// Sends a request to the API; returns status and body.
+    pub fn request(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let response = UreqTransport::new()
+            .send(&HttpRequest {
+                method: method.into(),
+                url: format!("{}{path}", self.url()),
+                headers: Vec::new(),
+                body,
+            })
+            .expect("the server answers");
+        (response.status, response.body)
+    }
+}
+
+/// A phone: a real vault in a temporary folder and the default HTTP transport.
+pub struct Phone {
+    /// The phone's vault, unlocked.
+    pub vault: Vault,
+    /// How it reaches the server.
+    pub transport: UreqTransport,
+    _dir: tempfile::TempDir,
+}
+
+impl Phone {
+    /// A phone with an empty vault.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kdf = KdfParams::new(256, 1, 1).expect("test parameters");
+        let vault = Vault::create(&dir.path().join("phone.sqlite"), "phone", kdf).expect("vault");
+        Self {
+            vault,
+            transport: UreqTransport::new(),
+            _dir: dir,
+        }
+    }
+
+    /// The device side of the protocol over this phone's vault.
+    pub fn device(&self) -> Device<'_> {
+        Device::new(&self.vault, &self.transport)
+    }
+
+    /// Enrolls the phone with `link`.
+    pub fn enroll(&self, link: &str) {
+        self.device()
+            .enroll(link, "Test phone", "android", None)
+            .expect("enroll");
+    }
+}
+
+impl Default for Phone {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -212,3 +212,52 @@ pub struct ResetPasswordRequest {
     /// The new password.
     pub password: String,
 }
+
+/// `POST /api/v1/signin`: a password sign-in (the portal's, or any City application's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// The answer to a password sign-in that passed: approve on the phone next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// The sign-in's id, for polling and taking the session.
+    pub signin_id: String,
+    /// The number to type on the phone; `None` for an account with no device yet.
+    pub number: Option<String>,
+    /// `pending` (awaiting the phone) or `verified` (no device: the password was enough).
+    pub state: String,
+    /// When the approval request expires, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// `POST /api/v1/signin/access-code`: a help-desk one-time access code instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessCodeRequest {
+    /// The username.
+    pub username: String,
+    /// The one-time access code the help desk gave.
+    pub code: String,
+}
+
+/// A session, once a sign-in is verified: `Authorization: Bearer <session>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionResponse {
+    /// The bearer token.
+    pub session: String,
+    /// When it ends, Unix seconds (earlier if the password is reset).
+    pub expires_at: u64,
+}
+
+/// `GET /api/v1/session`: who the bearer is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The username.
+    pub username: String,
+    /// The employee's name.
+    pub display_name: String,
+}

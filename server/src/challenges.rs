@@ -73,10 +73,23 @@ pub fn send_for_flow(
     origin: &Origin,
 ) -> Result<usize, ApiError> {
     let digits = u8::try_from(flow.number.len()).unwrap_or(0);
-    let Some(user) = user else {
-        sign(state, build(state, "none", &flow.username, origin, digits)?)?;
-        return Ok(0);
+    let sent = match user {
+        Some(user) => send_to_devices(state, user, flow, origin, digits)?,
+        None => 0,
     };
+    if sent == 0 {
+        sign(state, build(state, "none", &flow.username, origin, digits)?)?;
+    }
+    Ok(sent)
+}
+
+fn send_to_devices(
+    state: &AppState,
+    user: &User,
+    flow: &Flow,
+    origin: &Origin,
+    digits: u8,
+) -> Result<usize, ApiError> {
     if user.blocked {
         state.audit(
             Some(&user.username),
@@ -195,9 +208,8 @@ pub fn answer(
             if !stored.number.is_empty() && !ct_eq(typed.as_bytes(), stored.number.as_bytes()) {
                 if state
                     .store()
-                    .challenge_resolve(id, ChallengeState::Failed)?
+                    .challenge_decide(id, ChallengeState::Failed, FlowState::Denied)?
                 {
-                    decide_flow(state, &stored.flow_id, FlowState::Denied)?;
                     state.audit(
                         Some(account),
                         "challenge_wrong_number",
@@ -213,15 +225,14 @@ pub fn answer(
         Decision::Deny => (ChallengeState::Denied, Outcome::Denied),
         Decision::Fraud => (ChallengeState::Fraud, Outcome::FraudReported),
     };
-    if !state.store().challenge_resolve(id, to)? {
-        return Err(ApiError::AlreadyAnswered);
-    }
     let flow_state = if outcome == Outcome::Approved {
         FlowState::Verified
     } else {
         FlowState::Denied
     };
-    decide_flow(state, &stored.flow_id, flow_state)?;
+    if !state.store().challenge_decide(id, to, flow_state)? {
+        return Err(ApiError::AlreadyAnswered);
+    }
     if outcome == Outcome::FraudReported {
         state.store().user_set_blocked(device.user_id, true)?;
         state.audit(
@@ -238,13 +249,4 @@ pub fn answer(
         Some(ip),
     );
     Ok(outcome)
-}
-
-/// One answer decides the flow; the other devices' challenges for it are cancelled.
-fn decide_flow(state: &AppState, flow_id: &str, to: FlowState) -> Result<(), ApiError> {
-    state
-        .store()
-        .flow_transition(flow_id, FlowState::Pending, to)?;
-    state.store().challenges_cancel_flow(flow_id)?;
-    Ok(())
 }

@@ -24,6 +24,12 @@ pub enum ApiError {
     /// A nonce was already used within the window.
     #[error("the request's nonce was already used")]
     ReplayedNonce,
+    /// A wrong username or password, or a wrong access code (one answer for all).
+    #[error("the username or password is wrong")]
+    InvalidCredentials,
+    /// No live session for the bearer token.
+    #[error("no such session, or it ended")]
+    InvalidSession,
     /// An enrollment code that is unknown, used or expired.
     #[error("the enrollment code is unknown, used or expired")]
     EnrollmentCodeInvalid,
@@ -72,6 +78,8 @@ impl ApiError {
             UnknownDevice => (StatusCode::UNAUTHORIZED, "unknown_device"),
             StaleTime => (StatusCode::UNAUTHORIZED, "stale_time"),
             ReplayedNonce => (StatusCode::UNAUTHORIZED, "replayed_nonce"),
+            InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            InvalidSession => (StatusCode::UNAUTHORIZED, "invalid_session"),
             EnrollmentCodeInvalid => (StatusCode::FORBIDDEN, "enrollment_code_invalid"),
             Blocked => (StatusCode::FORBIDDEN, "blocked"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod location;
 pub mod password;
+mod portal;
 pub mod push;
 pub mod qr;
 pub mod ratelimit;

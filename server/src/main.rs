@@ -5,7 +5,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::{AppState, Config, admin};
+
+/// Where `serve` remembers its public URL for the admin commands.
+const PUBLIC_URL_SETTING: &str = "public_url";
+/// The public URL when none was ever given.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 use clap::{Parser, Subcommand};
 
 /// The reference City account server.
@@ -15,9 +23,10 @@ struct Cli {
     /// The SQLite database (created on first start).
     #[arg(long, global = true, default_value = "cityauth-server.db")]
     db: PathBuf,
-    /// The base URL devices use to reach this server (goes into enrollment links).
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
-    public_url: String,
+    /// The base URL devices use to reach this server (goes into enrollment links); `serve`
+    /// remembers it in the database for the admin commands.
+    #[arg(long, global = true)]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -101,11 +110,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let mut config = Config::new(&cli.public_url);
+    let store = Arc::new(SqliteStore::open(&cli.db).map_err(|e| e.to_string())?);
+    let stored = store
+        .setting(PUBLIC_URL_SETTING)
+        .map_err(|e| e.to_string())?
+        .and_then(|v| String::from_utf8(v).ok());
+    let public_url = cli
+        .public_url
+        .clone()
+        .or(stored)
+        .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
+    let mut config = Config::new(&public_url);
     if let Command::Serve { number_digits, .. } = &cli.command {
         config.number_digits = *number_digits;
+        store
+            .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
+            .map_err(|e| e.to_string())?;
     }
-    let state = AppState::open(&cli.db, config).map_err(|e| e.to_string())?;
+    let state = AppState::with_store(store, config, None).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
         Command::Serve { listen, .. } => serve(state, listen),

@@ -131,3 +131,22 @@ mod tests {
         assert!(policy("Tangerine-Orbit-Lantern-42").is_ok());
     }
 }
+
+#[cfg(test)]
+mod cost {
+    #[test]
+    fn the_longest_password_is_checked_quickly() {
+        let long: String = "Tangerine-Orbit-Lantern-42-Velvet-Harbor!"
+            .chars()
+            .cycle()
+            .take(super::MAX_CHARS)
+            .collect();
+        let started = std::time::Instant::now();
+        let _ = super::check_policy(&long, "alice", "Alice Example");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -10,7 +10,9 @@ use crate::state::AppState;
 
 /// The whole application: the API's routes with the state.
 pub fn router(state: AppState) -> Router {
-    crate::api::router().with_state(state)
+    crate::api::router()
+        .merge(crate::portal::router())
+        .with_state(state)
 }
 
 /// Serves on `listener` until `shutdown` resolves.
@@ -20,10 +22,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Small JSON answers must not wait for Nagle's algorithm to meet the client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// How long a stopping server waits for requests in flight.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A server running on a background thread; stopped by [`RunningServer::stop`] or drop.
 pub struct RunningServer {
@@ -88,10 +97,19 @@ pub fn spawn(addr: SocketAddr, state: AppState) -> std::io::Result<RunningServer
         .spawn(move || {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                serve(listener, thread_state, async {
-                    let _ = stopped.await;
-                })
-                .await
+                let (graceful, graceful_signal) = oneshot::channel::<()>();
+                let server = tokio::spawn(serve(listener, thread_state, async {
+                    let _ = graceful_signal.await;
+                }));
+                let _ = stopped.await;
+                let _ = graceful.send(());
+                // In-flight requests get a moment to finish; a long poll (up to 25 s) is
+                // cut off when the runtime drops rather than holding up the stop.
+                match tokio::time::timeout(GRACE, server).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(_)) => Err(std::io::Error::other("the server task failed")),
+                    Err(_) => Ok(()),
+                }
             })
         })?;
     Ok(RunningServer {

@@ -256,3 +256,25 @@ fn pushes_stop_at_the_cap_since_the_last_sign_in() {
     assert_eq!(device.poll(&h, 0).len(), 3);
     assert_eq!(h.state().sent_pushes().len(), 3);
 }
+
+#[test]
+fn stopping_does_not_wait_for_long_polls() {
+    let (h, device) = enrolled();
+    let path = "/api/v1/device/challenges?wait=25";
+    let headers = device.headers("GET", path, b"", now(), &nonce());
+    let url = h.url(path);
+    let agent = h.agent.clone();
+    let poll = std::thread::spawn(move || {
+        let mut request = agent.get(&url);
+        for (k, v) in &headers {
+            request = request.header(k, v);
+        }
+        let _ = request.call();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let Harness { server, .. } = h;
+    let started = Instant::now();
+    server.stop().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    poll.join().unwrap();
+}

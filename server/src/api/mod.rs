@@ -3,6 +3,12 @@
 mod device;
 mod enroll;
 mod reset;
+mod signin;
+
+pub(crate) use reset::{check_code, reset_status, set_password, start_reset};
+pub(crate) use signin::{
+    change_password, password_sign_in, session_user, sign_in_status, take_session,
+};
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -25,6 +31,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reset/{id}", get(reset::status))
         .route("/api/v1/reset/{id}/code", post(reset::code))
         .route("/api/v1/reset/{id}/password", post(reset::password))
+        .route("/api/v1/signin", post(signin::start))
+        .route("/api/v1/signin/access-code", post(signin::access_code))
+        .route("/api/v1/signin/{id}", get(signin::status))
+        .route("/api/v1/signin/{id}/session", post(signin::session))
+        .route("/api/v1/session", get(signin::whoami))
+        .fallback(not_found)
+}
+
+/// Unknown paths: the protocol's JSON error.
+async fn not_found() -> ApiError {
+    ApiError::NotFound
 }
 
 /// Parses a JSON body; malformed JSON is `400 bad_request`.

@@ -1,6 +1,6 @@
 //! Self-service password reset (`docs/protocol.md`, section 6).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,14 +15,14 @@ use crate::error::ApiError;
 use crate::ratelimit::Limit;
 use crate::state::AppState;
 use crate::store::{Flow, FlowState};
-use crate::util::{now, random_number, random_token};
+use crate::util::{now, random_number, random_token, redact};
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
 /// The longest username accepted.
 const MAX_USERNAME: usize = 256;
 
-fn limit(state: &AppState, key: String, limit: Limit) -> Result<(), ApiError> {
+pub(super) fn limit(state: &AppState, key: String, limit: Limit) -> Result<(), ApiError> {
     state
         .0
         .limiter
@@ -36,22 +36,31 @@ pub async fn start(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Result<Json<ResetStartResponse>, ApiError> {
-    let request: ResetStartRequest = super::parse(&body)?;
+    start_reset(&state, peer.ip(), super::parse(&body)?).map(Json)
+}
+
+/// The reset start, for the API and the portal.
+pub(crate) fn start_reset(
+    state: &AppState,
+    peer: IpAddr,
+    request: ResetStartRequest,
+) -> Result<ResetStartResponse, ApiError> {
     let username = request.username.trim();
     if username.is_empty() || username.len() > MAX_USERNAME {
         return Err(ApiError::BadRequest("username: 1 to 256 characters".into()));
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     let limits = &state.config().limits;
-    limit(&state, format!("reset:ip:{ip}"), limits.reset_start_per_ip)?;
+    limit(state, format!("reset:ip:{ip}"), limits.reset_start_per_ip)?;
     limit(
-        &state,
+        state,
         format!("reset:user:{}", username.to_lowercase()),
         limits.reset_start_per_user,
     )?;
     let user = state.store().user_by_name(username)?;
     let created_at = now();
     let flow = Flow {
+        kind: ChallengeKind::PasswordReset,
         id: random_token()?,
         username: username.to_owned(),
         user_id: user.as_ref().map(|u| u.id),
@@ -66,15 +75,15 @@ pub async fn start(
     let origin = Origin {
         kind: ChallengeKind::PasswordReset,
         application: "City password reset".into(),
-        client_ip: peer.ip(),
+        client_ip: peer,
     };
-    let sent = send_for_flow(&state, user.as_ref(), &flow, &origin)?;
+    let sent = send_for_flow(state, user.as_ref(), &flow, &origin)?;
     let detail = match &user {
-        Some(_) => format!("reset {}: {sent} push(es)", flow.id),
-        None => format!("reset {}: unknown username", flow.id),
+        Some(_) => format!("reset {}: {sent} push(es)", redact(&flow.id)),
+        None => format!("reset {}: unknown username", redact(&flow.id)),
     };
     state.audit(Some(username), "reset_start", &detail, Some(&ip));
-    Ok(Json(ResetStartResponse {
+    Ok(ResetStartResponse {
         reset_id: flow.id,
         number: flow.number,
         expires_at: created_at
@@ -82,15 +91,19 @@ pub async fn start(
                 .config()
                 .challenge_lifetime
                 .min(MAX_CHALLENGE_LIFETIME),
-    }))
+    })
 }
 
 fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
-    state.store().flow(id)?.ok_or(ApiError::NotFound)
+    state
+        .store()
+        .flow(id)?
+        .filter(|f| f.kind == ChallengeKind::PasswordReset)
+        .ok_or(ApiError::NotFound)
 }
 
 /// The state a browser sees: pending and verified flows expire.
-fn visible_state(flow: &Flow) -> &'static str {
+pub(super) fn visible_state(flow: &Flow) -> &'static str {
     match flow.state {
         FlowState::Pending | FlowState::Verified if now() >= flow.expires_at => "expired",
         other => other.as_str(),
@@ -102,10 +115,15 @@ pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ResetStatus>, ApiError> {
-    let flow = find(&state, &id)?;
-    Ok(Json(ResetStatus {
+    reset_status(&state, &id).map(Json)
+}
+
+/// A reset's state as the browser sees it.
+pub(crate) fn reset_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
+    let flow = find(state, id)?;
+    Ok(ResetStatus {
         state: visible_state(&flow).to_owned(),
-    }))
+    })
 }
 
 /// `POST /api/v1/reset/{id}/code`: the alternative to the push, at most 5 tries.
@@ -115,11 +133,21 @@ pub async fn code(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<ResetStatus>, ApiError> {
-    let request: ResetCodeRequest = super::parse(&body)?;
-    let ip = peer.ip().to_string();
+    check_code(&state, peer.ip(), &id, super::parse(&body)?).map(Json)
+}
+
+/// The code alternative, for the API and the portal.
+pub(crate) fn check_code(
+    state: &AppState,
+    peer: IpAddr,
+    id: &str,
+    request: ResetCodeRequest,
+) -> Result<ResetStatus, ApiError> {
+    let state = state.clone();
+    let ip = peer.to_string();
     let limits = state.config().limits.clone();
     limit(&state, format!("code:ip:{ip}"), limits.code_per_ip)?;
-    let flow = find(&state, &id)?;
+    let flow = find(&state, id)?;
     limit(
         &state,
         format!("code:user:{}", flow.username.to_lowercase()),
@@ -143,7 +171,7 @@ pub async fn code(
     if user.as_ref().is_some_and(|u| u.locked_until > now) {
         return Err(ApiError::Locked);
     }
-    if store.flow_code_try(&id)? > limits.code_tries {
+    if store.flow_code_try(id)? > limits.code_tries {
         return Err(ApiError::Locked);
     }
     // An unknown or blocked account checks against a throwaway seed: same work, no match.
@@ -159,17 +187,17 @@ pub async fn code(
         (Some(user), Some(step)) => store.user_oath_use(user.id, step)?,
         _ => false,
     };
-    if accepted && store.flow_transition(&id, FlowState::Pending, FlowState::Verified)? {
-        store.challenges_cancel_flow(&id)?;
+    if accepted && store.flow_transition(id, FlowState::Pending, FlowState::Verified)? {
+        store.challenges_cancel_flow(id)?;
         state.audit(
             Some(&flow.username),
             "reset_code_accepted",
-            &format!("reset {id}"),
+            &format!("reset {}", redact(id)),
             Some(&ip),
         );
-        return Ok(Json(ResetStatus {
+        return Ok(ResetStatus {
             state: "verified".into(),
-        }));
+        });
     }
     if let Some(user) = &user {
         store.user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
@@ -177,7 +205,7 @@ pub async fn code(
     state.audit(
         Some(&flow.username),
         "reset_code_wrong",
-        &format!("reset {id}"),
+        &format!("reset {}", redact(id)),
         Some(&ip),
     );
     Err(ApiError::WrongCode)
@@ -190,8 +218,19 @@ pub async fn password(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<ResetStatus>, ApiError> {
-    let request: ResetPasswordRequest = super::parse(&body)?;
-    let flow = find(&state, &id)?;
+    set_password(&state, peer.ip(), &id, super::parse(&body)?)
+        .await
+        .map(Json)
+}
+
+/// The new password of a verified reset, for the API and the portal.
+pub(crate) async fn set_password(
+    state: &AppState,
+    peer: IpAddr,
+    id: &str,
+    request: ResetPasswordRequest,
+) -> Result<ResetStatus, ApiError> {
+    let flow = find(state, id)?;
     match flow.state {
         FlowState::Done => return Err(ApiError::AlreadyAnswered),
         FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
@@ -213,17 +252,17 @@ pub async fn password(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    if !state.store().reset_complete(&id, user.id, &hash)? {
+    if !state.store().reset_complete(id, user.id, &hash)? {
         return Err(ApiError::AlreadyAnswered);
     }
-    let ip = peer.ip().to_string();
+    let ip = peer.to_string();
     state.audit(
         Some(&user.username),
         "password_reset",
-        &format!("reset {id}: new password set, all sessions ended"),
+        &format!("reset {}: new password set, all sessions ended", redact(id)),
         Some(&ip),
     );
-    Ok(Json(ResetStatus {
+    Ok(ResetStatus {
         state: "done".into(),
-    }))
+    })
 }

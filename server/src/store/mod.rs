@@ -4,11 +4,12 @@
 //! steps in the store, so two requests racing cannot both succeed.
 
 mod records;
+mod rows;
 mod schema;
 mod sqlite;
 
 pub use records::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 
 /// A store failure (I/O, corruption, a constraint).
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// A setting (the server key lives here).
     fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Sets a setting, replacing any value.
+    fn setting_set(&self, name: &str, value: &[u8]) -> StoreResult<()>;
     /// Sets a setting only if it is not set yet; returns the value now stored.
     fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
 
@@ -82,6 +85,15 @@ pub trait Store: Send + Sync {
     fn challenges_pending(&self, device_id: &str, now: u64) -> StoreResult<Vec<StoredChallenge>>;
     /// Moves a challenge from pending to `to`; false if it was not pending.
     fn challenge_resolve(&self, id: &str, to: ChallengeState) -> StoreResult<bool>;
+    /// Answers a pending challenge and decides its flow in one step: the challenge goes to
+    /// `to`, a pending flow to `flow_to`, and the flow's other pending challenges are
+    /// cancelled. False (nothing changed) if the challenge was not pending.
+    fn challenge_decide(
+        &self,
+        id: &str,
+        to: ChallengeState,
+        flow_to: FlowState,
+    ) -> StoreResult<bool>;
     /// Cancels the other pending challenges of a flow (one answer decides it).
     fn challenges_cancel_flow(&self, flow_id: &str) -> StoreResult<()>;
 
@@ -97,6 +109,9 @@ pub trait Store: Send + Sync {
     /// false if the flow was not verified.
     fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
     -> StoreResult<bool>;
+
+    /// Sets a new password and ends all the user's sessions (a password change).
+    fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()>;
 
     /// Stores a session (by token hash) at the user's current generation.
     fn session_create(

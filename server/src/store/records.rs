@@ -1,6 +1,6 @@
 //! The records the store keeps.
 
-use cityauth_protocol::wire::SignedChallenge;
+use cityauth_protocol::wire::{ChallengeKind, SignedChallenge};
 
 /// A new user.
 #[derive(Debug, Clone)]
@@ -122,16 +122,16 @@ pub struct StoredChallenge {
     pub state: ChallengeState,
 }
 
-/// Where a flow (a password reset) is.
+/// Where a flow (a password reset, a sign-in) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowState {
     /// Awaiting approval or a code.
     Pending,
-    /// Approved: a new password may be set.
+    /// Approved: a new password may be set, or the session taken.
     Verified,
     /// Denied, a wrong number, or a fraud report.
     Denied,
-    /// Completed.
+    /// Completed (password set, or session taken).
     Done,
 }
 
@@ -157,11 +157,13 @@ impl FlowState {
     }
 }
 
-/// A password reset in progress.
+/// A password reset or a sign-in in progress.
 #[derive(Debug, Clone)]
 pub struct Flow {
     /// Its id (256 random bits).
     pub id: String,
+    /// A password reset or a sign-in.
+    pub kind: ChallengeKind,
     /// The username as typed (kept for unknown users too).
     pub username: String,
     /// The user, if the name exists.

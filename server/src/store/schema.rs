@@ -81,6 +81,8 @@ const MIGRATIONS: &[&str] = &[
          detail TEXT NOT NULL,
          client_ip TEXT);
      CREATE INDEX audit_user ON audit(username COLLATE NOCASE);",
+    // 2: flows are sign-ins as well as password resets.
+    "ALTER TABLE flows ADD COLUMN kind TEXT NOT NULL DEFAULT 'password_reset';",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.
@@ -97,4 +99,32 @@ pub fn migrate(connection: &mut Connection) -> StoreResult<()> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_in_order_and_refuse_newer_databases() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate(&mut connection).unwrap();
+        migrate(&mut connection).unwrap();
+        let version: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        connection
+            .execute_batch("INSERT INTO flows (id, username, number, state, client_ip, created_at, expires_at) VALUES ('f', 'a', '42', 'pending', '::1', 0, 1)")
+            .unwrap();
+        let kind: String = connection
+            .query_row("SELECT kind FROM flows", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(kind, "password_reset");
+        connection.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            migrate(&mut connection),
+            Err(StoreError::TooNew(99))
+        ));
+    }
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use cityauth_protocol::wire::{Challenge, SignedChallenge};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use super::rows::*;
 use super::schema::migrate;
 use super::*;
 
@@ -15,84 +15,64 @@ pub struct SqliteStore {
     connection: Mutex<Connection>,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
-     locked_until, blocked, pushes_since_sign_in, session_generation, oath_secret";
-
-fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: row.get(0)?,
-        username: row.get(1)?,
-        display_name: row.get(2)?,
-        password_hash: row.get(3)?,
-        failed_attempts: row.get(4)?,
-        locked_until: row.get::<_, i64>(5)? as u64,
-        blocked: row.get(6)?,
-        pushes_since_sign_in: row.get(7)?,
-        session_generation: row.get(8)?,
-        oath_secret: row.get(9)?,
-    })
+/// Runs statements through the connection's statement cache: parsing SQL anew for every
+/// call cost a measurable share of each request.
+trait Cached {
+    /// `execute`, cached.
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// `query_row`, cached.
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
 }
 
-fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
-    Ok(Device {
-        device: NewDevice {
-            id: row.get(0)?,
-            public_key: row.get(2)?,
-            name: row.get(3)?,
-            platform: row.get(4)?,
-            push_token: row.get(5)?,
-            created_at: row.get::<_, i64>(6)? as u64,
-        },
-        user_id: row.get(1)?,
-    })
+impl Cached for Connection {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
 }
 
-const CHALLENGE_COLUMNS: &str = "body, signature, flow_id, number, state";
-
-fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge> {
-    let body: String = row.get(0)?;
-    let challenge: Challenge = serde_json::from_str(&body).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    Ok(StoredChallenge {
-        signed: SignedChallenge {
-            challenge,
-            signature: row.get(1)?,
-        },
-        flow_id: row.get(2)?,
-        number: row.get(3)?,
-        state: ChallengeState::parse(&row.get::<_, String>(4)?),
-    })
-}
-
-fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
-    Ok(Flow {
-        id: row.get(0)?,
-        username: row.get(1)?,
-        user_id: row.get(2)?,
-        number: row.get(3)?,
-        state: FlowState::parse(&row.get::<_, String>(4)?),
-        code_tries: row.get(5)?,
-        client_ip: row.get(6)?,
-        created_at: row.get::<_, i64>(7)? as u64,
-        expires_at: row.get::<_, i64>(8)? as u64,
-    })
-}
-
-/// SQLite stores integers as i64; our times fit.
-fn t(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+/// How hard each commit presses to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL with `synchronous=NORMAL`: a process crash loses nothing; a power loss or OS crash
+    /// may roll back the last commits (never corrupts). About ten times the commits per
+    /// second of `Full` on this machine's disk, which the approval throughput needs.
+    #[default]
+    Normal,
+    /// WAL with `synchronous=FULL`: every acknowledged commit survives a power loss.
+    Full,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed) the database at `path` and migrates it, with
+    /// [`Durability::Normal`].
     pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with(path, Durability::Normal)
+    }
+
+    /// Opens with the given durability.
+    pub fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
         let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
+        let synchronous = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        connection.pragma_update(None, "synchronous", synchronous)?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut connection)?;
+        connection.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             connection: Mutex::new(connection),
         })
@@ -108,20 +88,29 @@ impl Store for SqliteStore {
     fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .db()
-            .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            .row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
                 r.get(0)
             })
             .optional()?)
     }
 
+    fn setting_set(&self, name: &str, value: &[u8]) -> StoreResult<()> {
+        self.db().run(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )?;
+        Ok(())
+    }
+
     fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
         let db = self.db();
-        db.execute(
+        db.run(
             "INSERT OR IGNORE INTO settings (name, value) VALUES (?1, ?2)",
             params![name, value],
         )?;
         Ok(
-            db.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            db.row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
                 r.get(0)
             })?,
         )
@@ -129,7 +118,7 @@ impl Store for SqliteStore {
 
     fn user_create(&self, user: &NewUser) -> StoreResult<i64> {
         let db = self.db();
-        let result = db.execute(
+        let result = db.run(
             "INSERT INTO users (username, display_name, password_hash, created_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -154,19 +143,19 @@ impl Store for SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
         Ok(self
             .db()
-            .query_row(&sql, [username], user_from)
+            .row(&sql, [username], user_from)
             .optional()?)
     }
 
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-        Ok(self.db().query_row(&sql, [id], user_from).optional()?)
+        Ok(self.db().row(&sql, [id], user_from).optional()?)
     }
 
     fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()> {
         // Reaching the threshold locks and restarts the count, so each later lock needs
         // another full run of failures.
-        self.db().execute(
+        self.db().run(
             "UPDATE users SET
                  locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END,
                  failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0
@@ -178,7 +167,7 @@ impl Store for SqliteStore {
     }
 
     fn user_succeed(&self, id: i64) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "UPDATE users SET failed_attempts = 0, pushes_since_sign_in = 0 WHERE id = ?1",
             [id],
         )?;
@@ -186,7 +175,7 @@ impl Store for SqliteStore {
     }
 
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "UPDATE users SET blocked = ?2, pushes_since_sign_in = 0 WHERE id = ?1",
             params![id, blocked],
         )?;
@@ -194,7 +183,7 @@ impl Store for SqliteStore {
     }
 
     fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool> {
-        let changed = self.db().execute(
+        let changed = self.db().run(
             "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
              WHERE id = ?1 AND pushes_since_sign_in < ?2",
             params![id, cap],
@@ -204,19 +193,19 @@ impl Store for SqliteStore {
 
     fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>> {
         let db = self.db();
-        db.execute(
+        db.run(
             "UPDATE users SET oath_secret = ?2 WHERE id = ?1 AND oath_secret IS NULL",
             params![id, secret],
         )?;
         Ok(
-            db.query_row("SELECT oath_secret FROM users WHERE id = ?1", [id], |r| {
+            db.row("SELECT oath_secret FROM users WHERE id = ?1", [id], |r| {
                 r.get(0)
             })?,
         )
     }
 
     fn user_oath_use(&self, id: i64, step: u64) -> StoreResult<bool> {
-        let changed = self.db().execute(
+        let changed = self.db().run(
             "UPDATE users SET oath_last_step = ?2 WHERE id = ?1 AND oath_last_step < ?2",
             params![id, t(step)],
         )?;
@@ -229,7 +218,7 @@ impl Store for SqliteStore {
         user_id: i64,
         expires_at: u64,
     ) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, user_id, t(expires_at)],
         )?;
@@ -240,7 +229,7 @@ impl Store for SqliteStore {
         let mut db = self.db();
         let transaction = db.transaction()?;
         let user_id: Option<i64> = transaction
-            .query_row(
+            .row(
                 "UPDATE enrollment_codes SET used = 1
                  WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2 RETURNING user_id",
                 params![code_hash, t(now)],
@@ -250,7 +239,7 @@ impl Store for SqliteStore {
         let Some(user_id) = user_id else {
             return Ok(None);
         };
-        transaction.execute(
+        transaction.run(
             "INSERT INTO devices (id, user_id, public_key, name, platform, push_token, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -270,7 +259,7 @@ impl Store for SqliteStore {
     fn device(&self, id: &str) -> StoreResult<Option<Device>> {
         Ok(self
             .db()
-            .query_row(
+            .row(
                 "SELECT id, user_id, public_key, name, platform, push_token, created_at
                  FROM devices WHERE id = ?1",
                 [id],
@@ -292,23 +281,25 @@ impl Store for SqliteStore {
     fn device_delete(&self, id: &str) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = db.transaction()?;
-        transaction.execute("DELETE FROM nonces WHERE device_id = ?1", [id])?;
-        let changed = transaction.execute("DELETE FROM devices WHERE id = ?1", [id])?;
+        transaction.run("DELETE FROM nonces WHERE device_id = ?1", [id])?;
+        let changed = transaction.run("DELETE FROM devices WHERE id = ?1", [id])?;
         transaction.commit()?;
         Ok(changed == 1)
     }
 
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
-        let db = self.db();
+        let mut db = self.db();
+        let transaction = db.transaction()?;
         // Nonces older than twice the window can never be replayed: their time is stale.
-        db.execute(
+        transaction.run(
             "DELETE FROM nonces WHERE seen_at < ?1",
             [t(now.saturating_sub(window.saturating_mul(2)))],
         )?;
-        let inserted = db.execute(
+        let inserted = transaction.run(
             "INSERT OR IGNORE INTO nonces (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
             params![device_id, nonce, t(now)],
         )?;
+        transaction.commit()?;
         Ok(inserted == 1)
     }
 
@@ -316,7 +307,7 @@ impl Store for SqliteStore {
         let body = serde_json::to_string(&challenge.signed.challenge)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let c = &challenge.signed.challenge;
-        self.db().execute(
+        self.db().run(
             "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
                                      state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -336,7 +327,7 @@ impl Store for SqliteStore {
 
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>> {
         let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = ?1");
-        Ok(self.db().query_row(&sql, [id], challenge_from).optional()?)
+        Ok(self.db().row(&sql, [id], challenge_from).optional()?)
     }
 
     fn challenges_pending(&self, device_id: &str, now: u64) -> StoreResult<Vec<StoredChallenge>> {
@@ -351,15 +342,46 @@ impl Store for SqliteStore {
     }
 
     fn challenge_resolve(&self, id: &str, to: ChallengeState) -> StoreResult<bool> {
-        let changed = self.db().execute(
+        let changed = self.db().run(
             "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'",
             params![id, to.as_str()],
         )?;
         Ok(changed == 1)
     }
 
+    fn challenge_decide(
+        &self,
+        id: &str,
+        to: ChallengeState,
+        flow_to: FlowState,
+    ) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        let flow_id: Option<String> = transaction
+            .row(
+                "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
+                 RETURNING flow_id",
+                params![id, to.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(flow_id) = flow_id else {
+            return Ok(false);
+        };
+        transaction.run(
+            "UPDATE flows SET state = ?2 WHERE id = ?1 AND state = 'pending'",
+            params![flow_id, flow_to.as_str()],
+        )?;
+        transaction.run(
+            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
+            [&flow_id],
+        )?;
+        transaction.commit()?;
+        Ok(true)
+    }
+
     fn challenges_cancel_flow(&self, flow_id: &str) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
             [flow_id],
         )?;
@@ -367,10 +389,10 @@ impl Store for SqliteStore {
     }
 
     fn flow_insert(&self, flow: &Flow) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
-                                created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                created_at, expires_at, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 flow.id,
                 flow.username,
@@ -380,7 +402,8 @@ impl Store for SqliteStore {
                 flow.code_tries,
                 flow.client_ip,
                 t(flow.created_at),
-                t(flow.expires_at)
+                t(flow.expires_at),
+                flow.kind.as_str()
             ],
         )?;
         Ok(())
@@ -389,9 +412,9 @@ impl Store for SqliteStore {
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>> {
         Ok(self
             .db()
-            .query_row(
+            .row(
                 "SELECT id, username, user_id, number, state, code_tries, client_ip, created_at,
-                        expires_at
+                        expires_at, kind
                  FROM flows WHERE id = ?1",
                 [id],
                 flow_from,
@@ -400,7 +423,7 @@ impl Store for SqliteStore {
     }
 
     fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool> {
-        let changed = self.db().execute(
+        let changed = self.db().run(
             "UPDATE flows SET state = ?3 WHERE id = ?1 AND state = ?2",
             params![id, from.as_str(), to.as_str()],
         )?;
@@ -408,7 +431,7 @@ impl Store for SqliteStore {
     }
 
     fn flow_code_try(&self, id: &str) -> StoreResult<u32> {
-        Ok(self.db().query_row(
+        Ok(self.db().row(
             "UPDATE flows SET code_tries = code_tries + 1 WHERE id = ?1 RETURNING code_tries",
             [id],
             |r| r.get(0),
@@ -423,22 +446,35 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = db.transaction()?;
-        let changed = transaction.execute(
+        let changed = transaction.run(
             "UPDATE flows SET state = 'done' WHERE id = ?1 AND state = 'verified' AND user_id = ?2",
             params![flow_id, user_id],
         )?;
         if changed != 1 {
             return Ok(false);
         }
-        transaction.execute(
+        transaction.run(
             "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1,
                               failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
              WHERE id = ?1",
             params![user_id, password_hash],
         )?;
-        transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
         transaction.commit()?;
         Ok(true)
+    }
+
+    fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        transaction.run(
+            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
+             WHERE id = ?1",
+            params![id, password_hash],
+        )?;
+        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        transaction.commit()?;
+        Ok(())
     }
 
     fn session_create(
@@ -448,7 +484,7 @@ impl Store for SqliteStore {
         now: u64,
         expires_at: u64,
     ) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "INSERT INTO sessions (token_hash, user_id, generation, created_at, expires_at)
              SELECT ?1, id, session_generation, ?3, ?4 FROM users WHERE id = ?2",
             params![token_hash, user_id, t(now), t(expires_at)],
@@ -469,7 +505,7 @@ impl Store for SqliteStore {
         );
         Ok(self
             .db()
-            .query_row(&sql, params![token_hash, t(now)], user_from)
+            .row(&sql, params![token_hash, t(now)], user_from)
             .optional()?)
     }
 
@@ -479,7 +515,7 @@ impl Store for SqliteStore {
         user_id: i64,
         expires_at: u64,
     ) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "INSERT INTO access_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, user_id, t(expires_at)],
         )?;
@@ -489,7 +525,7 @@ impl Store for SqliteStore {
     fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>> {
         Ok(self
             .db()
-            .query_row(
+            .row(
                 "UPDATE access_codes SET used = 1
                  WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2 RETURNING user_id",
                 params![code_hash, t(now)],
@@ -499,7 +535,7 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.db().execute(
+        self.db().run(
             "INSERT INTO audit (time, username, event, detail, client_ip)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![

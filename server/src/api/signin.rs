@@ -1,0 +1,341 @@
+//! Sign-in: a password, then an approval on the phone with number matching; or a help-desk
+//! access code. A verified sign-in yields a bearer session, which a password reset ends.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, header};
+use cityauth_protocol::wire::{
+    AccessCodeRequest, ChallengeKind, MAX_CHALLENGE_LIFETIME, ResetStatus, SessionInfo,
+    SessionResponse, SignInRequest, SignInResponse,
+};
+
+use super::reset::{limit, visible_state};
+use crate::challenges::{Origin, send_for_flow};
+use crate::error::ApiError;
+use crate::password;
+use crate::state::AppState;
+use crate::store::{Flow, FlowState, User};
+use crate::util::{now, random_number, random_token, redact, sha256};
+
+/// How long a sign-in may take (password to session), seconds.
+const SIGN_IN_LIFETIME: u64 = 600;
+/// How long a session lasts, seconds.
+pub const SESSION_LIFETIME: u64 = 8 * 3600;
+
+/// Counts the sign-in against the per-IP and per-username limits.
+fn limits(state: &AppState, ip: &str, username: &str) -> Result<(), ApiError> {
+    let limits = &state.config().limits;
+    limit(state, format!("signin:ip:{ip}"), limits.sign_in_per_ip)?;
+    limit(
+        state,
+        format!("signin:user:{}", username.to_lowercase()),
+        limits.sign_in_per_user,
+    )
+}
+
+/// `POST /api/v1/signin`: checks the password (locking after repeated failures), then
+/// sends a `sign_in` challenge to the account's devices.
+pub async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Json<SignInResponse>, ApiError> {
+    password_sign_in(&state, peer.ip(), super::parse(&body)?)
+        .await
+        .map(Json)
+}
+
+/// The password step of a sign-in, for the API and the portal.
+pub(crate) async fn password_sign_in(
+    state: &AppState,
+    peer: IpAddr,
+    request: SignInRequest,
+) -> Result<SignInResponse, ApiError> {
+    let state = state.clone();
+    let ip = peer.to_string();
+    let username = request.username.trim().to_owned();
+    limits(&state, &ip, &username)?;
+    let user = state.store().user_by_name(&username)?;
+    let now = now();
+    if user.as_ref().is_some_and(|u| u.locked_until > now) {
+        state.audit(
+            Some(&username),
+            "sign_in_locked",
+            "account locked",
+            Some(&ip),
+        );
+        return Err(ApiError::Locked);
+    }
+    // Unknown names verify against a dummy hash: the same Argon2 cost either way.
+    let stored = user
+        .as_ref()
+        .map_or(password::dummy_hash().to_owned(), |u| {
+            u.password_hash.clone()
+        });
+    let typed = request.password;
+    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user = match user {
+        Some(user) if matches => user,
+        Some(user) => {
+            let limits = &state.config().limits;
+            state
+                .store()
+                .user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
+            state.audit(
+                Some(&username),
+                "sign_in_failed",
+                "wrong password",
+                Some(&ip),
+            );
+            return Err(ApiError::InvalidCredentials);
+        }
+        None => {
+            state.audit(
+                Some(&username),
+                "sign_in_failed",
+                "unknown username",
+                Some(&ip),
+            );
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    if user.blocked {
+        state.audit(Some(&username), "sign_in_blocked", "fraud block", Some(&ip));
+        return Err(ApiError::Blocked);
+    }
+    let has_device = !state.store().devices_of(user.id)?.is_empty();
+    let flow = Flow {
+        id: random_token()?,
+        kind: ChallengeKind::SignIn,
+        username: user.username.clone(),
+        user_id: Some(user.id),
+        number: random_number(state.config().number_digits)?,
+        state: if has_device {
+            FlowState::Pending
+        } else {
+            FlowState::Verified
+        },
+        code_tries: 0,
+        client_ip: ip.clone(),
+        created_at: now,
+        expires_at: now + SIGN_IN_LIFETIME,
+    };
+    state.store().flow_insert(&flow)?;
+    if has_device {
+        let origin = Origin {
+            kind: ChallengeKind::SignIn,
+            application: "City portal".into(),
+            client_ip: peer,
+        };
+        send_for_flow(&state, Some(&user), &flow, &origin)?;
+    }
+    state.audit(
+        Some(&user.username),
+        "sign_in_password_ok",
+        &format!("sign-in {}", redact(&flow.id)),
+        Some(&ip),
+    );
+    Ok(SignInResponse {
+        signin_id: flow.id,
+        number: has_device.then_some(flow.number),
+        state: flow.state.as_str().to_owned(),
+        expires_at: now
+            + state
+                .config()
+                .challenge_lifetime
+                .min(MAX_CHALLENGE_LIFETIME),
+    })
+}
+
+fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
+    state
+        .store()
+        .flow(id)?
+        .filter(|f| f.kind == ChallengeKind::SignIn)
+        .ok_or(ApiError::NotFound)
+}
+
+/// `GET /api/v1/signin/{id}`.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ResetStatus>, ApiError> {
+    sign_in_status(&state, &id).map(Json)
+}
+
+/// A sign-in's state as the browser sees it.
+pub(crate) fn sign_in_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
+    let flow = find(state, id)?;
+    Ok(ResetStatus {
+        state: visible_state(&flow).to_owned(),
+    })
+}
+
+/// Issues a session and records the successful sign-in (clears failures and the push count).
+fn issue(state: &AppState, user: &User, how: &str, ip: &str) -> Result<SessionResponse, ApiError> {
+    let token = random_token()?;
+    let now = now();
+    let expires_at = now + SESSION_LIFETIME;
+    state
+        .store()
+        .session_create(&sha256(token.as_bytes()), user.id, now, expires_at)?;
+    state.store().user_succeed(user.id)?;
+    state.audit(Some(&user.username), "signed_in", how, Some(ip));
+    Ok(SessionResponse {
+        session: token,
+        expires_at,
+    })
+}
+
+/// `POST /api/v1/signin/{id}/session`: takes the session of a verified sign-in, once.
+pub async fn session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    take_session(&state, peer.ip(), &id).map(Json)
+}
+
+/// Takes the session of a verified sign-in, for the API and the portal.
+pub(crate) fn take_session(
+    state: &AppState,
+    peer: IpAddr,
+    id: &str,
+) -> Result<SessionResponse, ApiError> {
+    let flow = find(state, id)?;
+    match flow.state {
+        FlowState::Done => return Err(ApiError::AlreadyAnswered),
+        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
+        FlowState::Verified => {}
+    }
+    if now() >= flow.expires_at {
+        return Err(ApiError::Expired);
+    }
+    if !state
+        .store()
+        .flow_transition(id, FlowState::Verified, FlowState::Done)?
+    {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let user = flow
+        .user_id
+        .map(|id| state.store().user_by_id(id))
+        .transpose()?
+        .flatten()
+        .ok_or(ApiError::NotFound)?;
+    issue(
+        state,
+        &user,
+        &format!("sign-in {}", redact(id)),
+        &peer.to_string(),
+    )
+}
+
+/// `POST /api/v1/signin/access-code`: a help-desk one-time code gives a session directly
+/// (to enroll a new phone after losing the old one).
+pub async fn access_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Result<Json<SessionResponse>, ApiError> {
+    let request: AccessCodeRequest = super::parse(&body)?;
+    let ip = peer.ip().to_string();
+    let username = request.username.trim();
+    limits(&state, &ip, username)?;
+    let user = state.store().user_by_name(username)?;
+    let used = state
+        .store()
+        .access_code_use(&sha256(request.code.trim().as_bytes()), now())?;
+    match (user, used) {
+        (Some(user), Some(owner)) if user.id == owner => {
+            Ok(Json(issue(&state, &user, "help-desk access code", &ip)?))
+        }
+        _ => {
+            state.audit(
+                Some(username),
+                "access_code_refused",
+                "unknown, used, expired or not this user's",
+                Some(&ip),
+            );
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// `GET /api/v1/session` with `Authorization: Bearer <session>`.
+pub async fn whoami(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::InvalidSession)?;
+    let user = session_user(&state, token)?;
+    Ok(Json(SessionInfo {
+        username: user.username,
+        display_name: user.display_name,
+    }))
+}
+
+/// The user of a live session token.
+pub(crate) fn session_user(state: &AppState, token: &str) -> Result<User, ApiError> {
+    state
+        .store()
+        .session_user(&sha256(token.trim().as_bytes()), now())?
+        .ok_or(ApiError::InvalidSession)
+}
+
+/// Changes the password of a signed-in user (the current one is checked again), ends all
+/// the account's sessions, and returns a fresh session for this browser.
+pub(crate) async fn change_password(
+    state: &AppState,
+    peer: IpAddr,
+    user: &User,
+    current: String,
+    new: String,
+) -> Result<SessionResponse, ApiError> {
+    let ip = peer.to_string();
+    limits(state, &ip, &user.username)?;
+    let stored = user.password_hash.clone();
+    let (name, display) = (user.username.clone(), user.display_name.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        if !password::verify(&current, &stored) {
+            return Err(ApiError::InvalidCredentials);
+        }
+        password::check_policy(&new, &name, &display)?;
+        password::hash(&new)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = match checked {
+        Err(ApiError::InvalidCredentials) => {
+            let limits = &state.config().limits;
+            state
+                .store()
+                .user_fail(user.id, now(), limits.lock_after, limits.lock_seconds)?;
+            state.audit(
+                Some(&user.username),
+                "password_change_failed",
+                "wrong current password",
+                Some(&ip),
+            );
+            return Err(ApiError::InvalidCredentials);
+        }
+        other => other?,
+    };
+    state.store().user_set_password(user.id, &hash)?;
+    state.audit(
+        Some(&user.username),
+        "password_changed",
+        "all sessions ended",
+        Some(&ip),
+    );
+    issue(state, user, "after a password change", &ip)
+}

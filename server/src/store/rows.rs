@@ -1,0 +1,81 @@
+//! Row mappings between SQLite and the store's records.
+
+use cityauth_protocol::wire::{Challenge, ChallengeKind, SignedChallenge};
+use rusqlite::Row;
+
+use super::*;
+
+pub(super) const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
+     locked_until, blocked, pushes_since_sign_in, session_generation, oath_secret";
+
+pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        password_hash: row.get(3)?,
+        failed_attempts: row.get(4)?,
+        locked_until: row.get::<_, i64>(5)? as u64,
+        blocked: row.get(6)?,
+        pushes_since_sign_in: row.get(7)?,
+        session_generation: row.get(8)?,
+        oath_secret: row.get(9)?,
+    })
+}
+
+pub(super) fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        device: NewDevice {
+            id: row.get(0)?,
+            public_key: row.get(2)?,
+            name: row.get(3)?,
+            platform: row.get(4)?,
+            push_token: row.get(5)?,
+            created_at: row.get::<_, i64>(6)? as u64,
+        },
+        user_id: row.get(1)?,
+    })
+}
+
+pub(super) const CHALLENGE_COLUMNS: &str = "body, signature, flow_id, number, state";
+
+pub(super) fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge> {
+    let body: String = row.get(0)?;
+    let challenge: Challenge = serde_json::from_str(&body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(StoredChallenge {
+        signed: SignedChallenge {
+            challenge,
+            signature: row.get(1)?,
+        },
+        flow_id: row.get(2)?,
+        number: row.get(3)?,
+        state: ChallengeState::parse(&row.get::<_, String>(4)?),
+    })
+}
+
+pub(super) fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
+    let kind = match row.get::<_, String>(9)?.as_str() {
+        "sign_in" => ChallengeKind::SignIn,
+        "password_change" => ChallengeKind::PasswordChange,
+        _ => ChallengeKind::PasswordReset,
+    };
+    Ok(Flow {
+        kind,
+        id: row.get(0)?,
+        username: row.get(1)?,
+        user_id: row.get(2)?,
+        number: row.get(3)?,
+        state: FlowState::parse(&row.get::<_, String>(4)?),
+        code_tries: row.get(5)?,
+        client_ip: row.get(6)?,
+        created_at: row.get::<_, i64>(7)? as u64,
+        expires_at: row.get::<_, i64>(8)? as u64,
+    })
+}
+
+/// SQLite stores integers as i64; our times fit.
+pub(super) fn t(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

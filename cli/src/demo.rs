@@ -4,7 +4,7 @@
 use cityauth_core::{AccountId, KdfParams, Vault, VaultError, otpauth};
 
 use crate::error::{CliError, print};
-use crate::{output, params};
+use crate::{demo_city, output, params};
 
 /// The throwaway vault's passphrase (it protects nothing: the vault is deleted at the end).
 const DEMO_PASSPHRASE: &str = "demo passphrase";
@@ -32,7 +32,7 @@ pub fn run() -> Result<(), CliError> {
     let path = dir.path().join("demo-vault.sqlite");
     let kdf = KdfParams::default();
     print(&format!(
-        "cityauth demo: a throwaway vault, deleted at the end.\n\n\
+        "cityauth demo: a throwaway vault and City account server, deleted at the end.\n\n\
          1. Create a vault at {} (passphrase \"{DEMO_PASSPHRASE}\", Argon2id {} MiB, {} passes).\n",
         path.display(),
         kdf.memory_kib() / 1024,
@@ -105,7 +105,13 @@ pub fn run() -> Result<(), CliError> {
         }
     }
     drop(vault);
-    print("\nDone: the throwaway vault is deleted.\n")
+
+    let vault = Vault::open(&path)?;
+    vault.unlock_with_passphrase(DEMO_PASSPHRASE)?;
+    print("\nNow the City account: the same vault becomes an employee's phone.\n")?;
+    demo_city::run(&vault, dir.path(), 8)?;
+    drop(vault);
+    print("\nDone: the throwaway vault and the server's database are deleted.\n")
 }
 
 fn next_hotp(vault: &Vault, id: AccountId, expected: &str) -> Result<String, CliError> {

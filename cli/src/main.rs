@@ -7,6 +7,7 @@ mod approvals;
 mod args;
 mod commands;
 mod demo;
+mod demo_city;
 mod error;
 mod output;
 mod params;

@@ -425,7 +425,7 @@ fn stateless_codes_match_the_rfc_vectors() {
 }
 
 #[test]
-fn demo_walks_through_the_vault() {
+fn demo_walks_through_the_vault_and_the_city_story() {
     let demo = bare(&["demo"]);
     demo.assert_ok();
     for step in [
@@ -437,6 +437,13 @@ fn demo_walks_through_the_vault() {
         "reopen it from the file",
         "359152",
         "refused: WrongPassphrase",
+        "enrolled as device",
+        "the server's key matched",
+        "typed ",
+        "and approved: approved",
+        "The reset is verified",
+        "The old password no longer signs in (HTTP 401)",
+        "Signed in: the portal greets Alice Example (alice)",
         "Done",
     ] {
         assert!(

@@ -25,7 +25,7 @@ mod waiters;
 
 pub use config::{Config, Limits};
 pub use error::ApiError;
-pub use server::{RunningServer, router, serve, spawn};
+pub use server::{RunningServer, router, serve, spawn, spawn_on};
 pub use state::{AppState, StartError};
 
 /// Writes one line to the server's log (standard error). Never pass a secret.

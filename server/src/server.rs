@@ -83,11 +83,19 @@ impl Drop for RunningServer {
 
 /// Binds `addr` (e.g. `127.0.0.1:0`) and serves on a background thread with its own runtime.
 pub fn spawn(addr: SocketAddr, state: AppState) -> std::io::Result<RunningServer> {
-    let listener = std::net::TcpListener::bind(addr)?;
+    spawn_on(std::net::TcpListener::bind(addr)?, state)
+}
+
+/// Serves on an already bound listener, on a background thread. Binding first lets a caller
+/// learn the port (for the public URL in the state's configuration) without a race.
+pub fn spawn_on(
+    listener: std::net::TcpListener,
+    state: AppState,
+) -> std::io::Result<RunningServer> {
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(4)
         .enable_all()
         .build()?;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -28,14 +28,13 @@ impl City {
     /// A server whose settings `configure` adjusts (challenge lifetime, limits, …).
     pub fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        // The enrollment link needs the URL before the server starts: take a free port.
-        let addr: SocketAddr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port");
+        // The enrollment link needs the URL before the server starts: bind first.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr: SocketAddr = listener.local_addr().expect("its address");
         let mut config = Config::new(&format!("http://{addr}"));
         configure(&mut config);
         let state = AppState::open(&dir.path().join("city.sqlite"), config).expect("open state");
-        let server = cityauth_server::spawn(addr, state).expect("start the server");
+        let server = cityauth_server::spawn_on(listener, state).expect("start the server");
         Self { server, _dir: dir }
     }
 

@@ -141,10 +141,7 @@ impl Store for SqliteStore {
 
     fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
-        Ok(self
-            .db()
-            .row(&sql, [username], user_from)
-            .optional()?)
+        Ok(self.db().row(&sql, [username], user_from).optional()?)
     }
 
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {

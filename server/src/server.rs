@@ -95,6 +95,8 @@ pub fn spawn_on(
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Store calls block their worker briefly (one SQLite connection behind a mutex):
+        // a few more workers than cores keep the network moving meanwhile.
         .worker_threads(4)
         .enable_all()
         .build()?;

@@ -2,6 +2,8 @@
 //! temporary database, phones with real vaults, and the browser side of the reset portal
 //! spoken over real HTTP.
 
+pub mod webdriver;
+
 use std::net::{SocketAddr, TcpListener};
 
 use cityauth_core::device::{Device, HttpRequest, Transport, UreqTransport};

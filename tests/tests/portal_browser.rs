@@ -1,0 +1,128 @@
+//! The portal in a real headless browser (Debian's chromium through chromedriver): an
+//! employee clicks through "Forgot my password" while the core approves on the phone, and
+//! every portal page passes axe-core's WCAG 2.1 A and AA rules with no serious or critical
+//! violation.
+
+use cityauth_core::device::Decision;
+use cityauth_e2e::webdriver::Browser;
+use cityauth_e2e::{City, Phone};
+
+const NEW_PASSWORD: &str = "amber-signal-orchard-47";
+
+/// Runs axe-core in the page; panics listing every serious or critical violation.
+fn assert_accessible(browser: &Browser, page: &str) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/browser/node_modules/axe-core/axe.min.js"
+    );
+    let axe = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (run `npm ci --prefix tests/browser`)"));
+    browser
+        .script(&format!("{axe}\nreturn typeof axe;"))
+        .expect("inject axe-core");
+    let violations = browser
+        .async_script(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+               .then(r => done(r.violations.map(v =>
+                   ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length}))))
+               .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));",
+        )
+        .expect("run axe-core");
+    let grave: Vec<_> = violations
+        .as_array()
+        .expect("a list of violations")
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(grave.is_empty(), "{page}: {grave:#?}");
+}
+
+#[test]
+fn forgot_my_password_in_a_browser_while_the_phone_approves() {
+    let city = City::start();
+    city.add_employee("alice");
+    let phone = Phone::new();
+    phone.enroll(&city.enrollment_link("alice"));
+    let browser = Browser::start().expect("headless chromium");
+
+    browser.goto(&format!("{}/forgot", city.url())).unwrap();
+    assert!(browser.title().unwrap().contains("Forgot my password"));
+    assert_accessible(&browser, "forgot: username");
+    browser
+        .find("#username")
+        .unwrap()
+        .type_text("alice")
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+
+    let number = browser.find(".number").unwrap().text().unwrap();
+    assert_accessible(&browser, "forgot: the number");
+    // On the phone: the request arrives, verified; the employee types the browser's number.
+    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
+    assert_eq!(usize::from(challenge.number_digits), number.trim().len());
+    let outcome = phone
+        .device()
+        .answer(&challenge, Decision::Approve, Some(number.trim()))
+        .unwrap();
+    assert_eq!(outcome, "approved");
+
+    // The page notices the approval by itself; the button is there for browsers without script.
+    if browser.find("#password").is_err() {
+        browser.find("#continue button").unwrap().click().unwrap();
+    }
+    assert_accessible(&browser, "forgot: new password");
+    browser
+        .find("#password")
+        .unwrap()
+        .type_text(NEW_PASSWORD)
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let text = browser.page_text().unwrap().to_lowercase();
+    assert!(
+        text.contains("password") && !text.contains("error"),
+        "{text}"
+    );
+    assert_accessible(&browser, "forgot: done");
+
+    // The new password signs in (with an approval); the old one does not.
+    let signin = |password: &str| {
+        let body = serde_json::json!({"username": "alice", "password": password});
+        city.post("/api/v1/signin", body.to_string().into_bytes()).0
+    };
+    assert_eq!(signin(cityauth_e2e::GOOD_PASSWORD), 401);
+    assert_eq!(signin(NEW_PASSWORD), 200);
+}
+
+#[test]
+fn every_portal_page_passes_axe() {
+    let city = City::start();
+    let browser = Browser::start().expect("headless chromium");
+    for path in ["/", "/signin", "/forgot", "/security", "/password"] {
+        browser.goto(&format!("{}{path}", city.url())).unwrap();
+        assert!(!browser.title().unwrap().is_empty(), "{path} has a title");
+        assert_accessible(&browser, path);
+    }
+}
+
+#[test]
+fn the_accessibility_check_catches_a_failing_page() {
+    // An image without alt text and an unlabelled input: axe-core rates both critical.
+    let browser = Browser::start().expect("headless chromium");
+    browser
+        .goto("data:text/html,<html><head><title>bad</title></head><body><main><img src='x.png'><input type='text'></main></body></html>")
+        .unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert_accessible(&browser, "a bad page")
+    }));
+    assert!(caught.is_err(), "axe-core must flag the bad page");
+}

@@ -18,6 +18,8 @@ pub const GOOD_PASSWORD: &str = "violet-harbour-93-lantern";
 pub struct City {
     /// The running server.
     pub server: RunningServer,
+    /// The browser's HTTP client (one agent: its connections are reused).
+    browser: UreqTransport,
     _dir: tempfile::TempDir,
 }
 
@@ -37,7 +39,11 @@ impl City {
         configure(&mut config);
         let state = AppState::open(&dir.path().join("city.sqlite"), config).expect("open state");
         let server = cityauth_server::spawn_on(listener, state).expect("start the server");
-        Self { server, _dir: dir }
+        Self {
+            server,
+            browser: UreqTransport::new(),
+            _dir: dir,
+        }
     }
 
     /// The server's base URL.
@@ -86,7 +92,8 @@ impl City {
 
     /// Sends a request to the API; returns status and body.
     pub fn request(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
-        let response = UreqTransport::new()
+        let response = self
+            .browser
             .send(&HttpRequest {
                 method: method.into(),
                 url: format!("{}{path}", self.url()),

@@ -31,6 +31,9 @@ const OFFSET_TOLERANCE: i64 = 2;
 pub struct Device<'a> {
     vault: &'a Vault,
     transport: &'a dyn Transport,
+    /// The device key, parsed once per enrollment: loading PKCS#8 costs a scalar
+    /// multiplication (ring checks the key pair), as much as a signature.
+    key: std::sync::Mutex<Option<(String, std::sync::Arc<SigningKey>)>>,
 }
 
 /// What enrollment registered.
@@ -49,7 +52,11 @@ pub struct Enrolled {
 impl<'a> Device<'a> {
     /// A device over an unlocked vault and a transport.
     pub fn new(vault: &'a Vault, transport: &'a dyn Transport) -> Self {
-        Self { vault, transport }
+        Self {
+            vault,
+            transport,
+            key: std::sync::Mutex::new(None),
+        }
     }
 
     /// Enrolls from the portal's link: makes a device key, registers it with a proof of
@@ -164,7 +171,7 @@ impl<'a> Device<'a> {
             number,
             signature: String::new(),
         };
-        let key = SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?;
+        let key = self.signing_key(&enrollment)?;
         request.signature = key
             .sign(&answer_message(&enrollment.device_id, &request))?
             .to_string();
@@ -197,6 +204,22 @@ impl<'a> Device<'a> {
         Ok(())
     }
 
+    /// The device key of `enrollment`, parsed once.
+    fn signing_key(
+        &self,
+        enrollment: &Enrollment,
+    ) -> Result<std::sync::Arc<SigningKey>, ClientError> {
+        let mut cached = self.key.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((device_id, key)) = cached.as_ref()
+            && *device_id == enrollment.device_id
+        {
+            return Ok(std::sync::Arc::clone(key));
+        }
+        let key = std::sync::Arc::new(SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?);
+        *cached = Some((enrollment.device_id.clone(), std::sync::Arc::clone(&key)));
+        Ok(key)
+    }
+
     fn enrollment(&self) -> Result<Enrollment, ClientError> {
         self.vault.enrollment()?.ok_or(ClientError::NotEnrolled)
     }
@@ -226,7 +249,7 @@ impl<'a> Device<'a> {
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
             .map_err(|_| ClientError::Key(cityauth_protocol::KeyError::Random))?;
         let nonce = encoding::encode(&nonce);
-        let key = SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?;
+        let key = self.signing_key(&enrollment)?;
         let message = request_message(method, path, &enrollment.device_id, time, &nonce, &body);
         let headers = vec![
             (wire::DEVICE_HEADER.to_owned(), enrollment.device_id.clone()),

@@ -50,6 +50,7 @@ struct Tally {
 
 fn run_device(city: &City, username: &str, phone: &Phone, deadline: Instant) -> Tally {
     let mut tally = Tally::default();
+    // One device handle for the run, as an app keeps one: it parses its key once.
     let device = phone.device();
     while Instant::now() < deadline {
         let started = Instant::now();

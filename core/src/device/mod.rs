@@ -249,7 +249,7 @@ impl<'a> Device<'a> {
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
             .map_err(|_| ClientError::Key(cityauth_protocol::KeyError::Random))?;
         let nonce = encoding::encode(&nonce);
-        let key = self.signing_key(&enrollment)?;
+        let key = self.signing_key(enrollment)?;
         let message = request_message(method, path, &enrollment.device_id, time, &nonce, &body);
         let headers = vec![
             (wire::DEVICE_HEADER.to_owned(), enrollment.device_id.clone()),

@@ -149,12 +149,7 @@ impl Fingerprint {
 
     /// Compares in constant time (the fingerprint is public, but this costs nothing).
     pub fn matches(&self, key: &PublicKey) -> bool {
-        let other = key.fingerprint();
-        let mut diff = 0u8;
-        for (a, b) in self.0.iter().zip(other.0.iter()) {
-            diff |= a ^ b;
-        }
-        diff == 0
+        crate::ct::eq(&self.0, &key.fingerprint().0)
     }
 
     /// The 32 bytes.

@@ -4,6 +4,7 @@
 //! `docs/protocol.md` is the normative text; `tests/vectors.rs` holds the test vectors.
 
 pub mod canonical;
+pub mod ct;
 pub mod encoding;
 pub mod keys;
 pub mod link;

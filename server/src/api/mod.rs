@@ -44,6 +44,28 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// The flow `id` if it is of `kind`; any other id is `404 not_found`.
+fn find_flow(
+    state: &AppState,
+    id: &str,
+    kind: cityauth_protocol::wire::ChallengeKind,
+) -> Result<crate::store::Flow, ApiError> {
+    state
+        .store()
+        .flow(id)?
+        .filter(|f| f.kind == kind)
+        .ok_or(ApiError::NotFound)
+}
+
+/// When the challenges of a flow created at `created_at` stop being answerable.
+fn challenge_deadline(state: &AppState, created_at: u64) -> u64 {
+    created_at
+        + state
+            .config()
+            .challenge_lifetime
+            .min(cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME)
+}
+
 /// Parses a JSON body; malformed JSON is `400 bad_request`.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))

@@ -6,8 +6,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use cityauth_protocol::wire::{
-    ChallengeKind, MAX_CHALLENGE_LIFETIME, ResetCodeRequest, ResetPasswordRequest,
-    ResetStartRequest, ResetStartResponse, ResetStatus,
+    ChallengeKind, ResetCodeRequest, ResetPasswordRequest, ResetStartRequest, ResetStartResponse,
+    ResetStatus,
 };
 
 use crate::challenges::{Origin, send_for_flow};
@@ -86,20 +86,12 @@ pub(crate) fn start_reset(
     Ok(ResetStartResponse {
         reset_id: flow.id,
         number: flow.number,
-        expires_at: created_at
-            + state
-                .config()
-                .challenge_lifetime
-                .min(MAX_CHALLENGE_LIFETIME),
+        expires_at: super::challenge_deadline(state, created_at),
     })
 }
 
 fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
-    state
-        .store()
-        .flow(id)?
-        .filter(|f| f.kind == ChallengeKind::PasswordReset)
-        .ok_or(ApiError::NotFound)
+    super::find_flow(state, id, ChallengeKind::PasswordReset)
 }
 
 /// The state a browser sees: pending and verified flows expire.

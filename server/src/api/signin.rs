@@ -8,8 +8,8 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, header};
 use cityauth_protocol::wire::{
-    AccessCodeRequest, ChallengeKind, MAX_CHALLENGE_LIFETIME, ResetStatus, SessionInfo,
-    SessionResponse, SignInRequest, SignInResponse,
+    AccessCodeRequest, ChallengeKind, ResetStatus, SessionInfo, SessionResponse, SignInRequest,
+    SignInResponse,
 };
 
 use super::reset::{limit, visible_state};
@@ -144,20 +144,12 @@ pub(crate) async fn password_sign_in(
         signin_id: flow.id,
         number: has_device.then_some(flow.number),
         state: flow.state.as_str().to_owned(),
-        expires_at: now
-            + state
-                .config()
-                .challenge_lifetime
-                .min(MAX_CHALLENGE_LIFETIME),
+        expires_at: super::challenge_deadline(&state, now),
     })
 }
 
 fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
-    state
-        .store()
-        .flow(id)?
-        .filter(|f| f.kind == ChallengeKind::SignIn)
-        .ok_or(ApiError::NotFound)
+    super::find_flow(state, id, ChallengeKind::SignIn)
 }
 
 /// `GET /api/v1/signin/{id}`.

@@ -246,7 +246,7 @@ fn replayed_requests_and_answers_are_refused() {
 /// A real transport behind an attacker who rewrites the challenge list on its way back.
 struct Tamperer {
     inner: UreqTransport,
-    rewrite: fn(&mut ChallengeList),
+    rewrite: Box<dyn Fn(&mut ChallengeList) + Send + Sync>,
 }
 
 impl Transport for Tamperer {
@@ -263,20 +263,20 @@ impl Transport for Tamperer {
 }
 
 #[test]
-fn challenges_not_signed_by_the_pinned_key_are_never_shown() {
+fn forged_altered_and_misrouted_challenges_are_never_shown() {
     let city = City::start();
     let phone = enrolled(&city, "heidi");
     city.start_reset("heidi");
     let resigned = Tamperer {
         inner: UreqTransport::new(),
-        rewrite: |list| {
+        rewrite: Box::new(|list| {
             let (attacker, _) = SigningKey::generate().unwrap();
             for signed in &mut list.challenges {
                 signed.challenge.location = "Your office".into();
                 let message = challenge_message(&signed.challenge);
                 signed.signature = attacker.sign(&message).unwrap().to_string();
             }
-        },
+        }),
     };
     assert!(
         Device::new(&phone.vault, &resigned)
@@ -286,14 +286,33 @@ fn challenges_not_signed_by_the_pinned_key_are_never_shown() {
     );
     let altered = Tamperer {
         inner: UreqTransport::new(),
-        rewrite: |list| {
+        rewrite: Box::new(|list| {
             for signed in &mut list.challenges {
                 signed.challenge.application = "Harmless app".into();
             }
-        },
+        }),
     };
     assert!(
         Device::new(&phone.vault, &altered)
+            .pending_challenges(0)
+            .unwrap()
+            .is_empty()
+    );
+    // Even validly signed by the server, a challenge addressed to another device is dropped.
+    let server = city.state().clone();
+    let misrouted = Tamperer {
+        inner: UreqTransport::new(),
+        rewrite: Box::new(move |list| {
+            let server = server.signing_key();
+            for signed in &mut list.challenges {
+                signed.challenge.device_id = "another-device".into();
+                let message = challenge_message(&signed.challenge);
+                signed.signature = server.sign(&message).unwrap().to_string();
+            }
+        }),
+    };
+    assert!(
+        Device::new(&phone.vault, &misrouted)
             .pending_challenges(0)
             .unwrap()
             .is_empty()

@@ -57,8 +57,8 @@ pub fn enroll(vault: &Vault, link: &str, name: Option<String>) -> Result<(), Cli
 pub fn list(vault: &Vault, json: bool, wait: u64) -> Result<(), CliError> {
     let transport = UreqTransport::new();
     let challenges = Device::new(vault, &transport).pending_challenges(wait)?;
+    let now = server_now(vault)?;
     if json {
-        let now = server_now(vault)?;
         let rows: Vec<serde_json::Value> = challenges
             .iter()
             .map(|c| {
@@ -81,7 +81,7 @@ pub fn list(vault: &Vault, json: bool, wait: u64) -> Result<(), CliError> {
     }
     let mut text = String::new();
     for challenge in &challenges {
-        text.push_str(&describe(challenge, server_now(vault)?));
+        text.push_str(&describe(challenge, now));
     }
     print(&text)
 }

@@ -280,6 +280,23 @@ impl Vault {
         self.read(|unlocked| unlocked.ready(id).cloned())?
     }
 
+    /// Every readable account, secrets included, in the user's order (for export, backup and
+    /// finding duplicates on import). Damaged ones are in [`Vault::integrity_problems`].
+    pub fn all_accounts(&self) -> Result<Vec<(AccountId, Account)>, VaultError> {
+        self.read(|unlocked| {
+            unlocked
+                .entries
+                .iter()
+                .filter_map(|entry| match &entry.state {
+                    EntryState::Ready(account) => {
+                        Some((AccountId(entry.index.id), account.clone()))
+                    }
+                    EntryState::Damaged(_) => None,
+                })
+                .collect()
+        })
+    }
+
     /// Every account that cannot be read, and a damaged index; empty when all is well.
     pub fn integrity_problems(&self) -> Result<Vec<IntegrityError>, VaultError> {
         self.read(|unlocked| {

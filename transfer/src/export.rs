@@ -1,0 +1,1 @@
+//! TODO: export as otpauth links and Google Authenticator migration links.

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use cityauth_protocol::wire::Decision;
+use cityauth_protocol::wire::{ChallengeKind, Decision};
 use common::*;
 
 /// A page: status, body, and the session cookie it set (if any), redirects not followed.
@@ -225,8 +225,47 @@ fn sign_in_security_info_and_change_password() {
         ],
         Some(&cookie),
     );
-    assert_eq!(changed.status, 303);
+    // With a phone registered, the change waits for it: nothing changes before it approves.
+    assert_eq!(changed.status, 200);
+    assert!(changed.html.contains("Approve the password change"));
+    let (id, number) = (field(&changed.html, "id"), shown_number(&changed.html));
+    let early = post(
+        &h,
+        "/password/continue",
+        &[("id", &id), ("number", &number)],
+        Some(&cookie),
+    );
+    assert_eq!(early.status, 409, "not approved yet");
+    let challenge = device.poll(&h, 5).remove(0);
+    assert_eq!(challenge.challenge.kind, ChallengeKind::PasswordChange);
+    assert_eq!(
+        device
+            .answer(&h, &challenge, Decision::Approve, Some(&number))
+            .status,
+        200
+    );
+    let changed = post(
+        &h,
+        "/password/continue",
+        &[("id", &id), ("number", &number)],
+        Some(&cookie),
+    );
+    assert_eq!(changed.status, 303, "{}", changed.html);
     let fresh = changed.cookie.unwrap();
+    let again = post(
+        &h,
+        "/password/continue",
+        &[("id", &id), ("number", &number)],
+        Some(&fresh),
+    );
+    assert_eq!(again.status, 409, "a change completes once");
+    let old = post(
+        &h,
+        "/signin",
+        &[("username", "alice"), ("password", PASSWORD)],
+        None,
+    );
+    assert_eq!(old.status, 401, "the old password no longer works");
     assert_eq!(
         get(&h, "/security", Some(&cookie)).location.as_deref(),
         Some("/signin"),
@@ -244,5 +283,54 @@ fn sign_in_security_info_and_change_password() {
         get(&h, "/security", Some(&fresh))
             .html
             .contains("No device is registered yet.")
+    );
+}
+
+#[test]
+fn a_password_change_denied_on_the_phone_leaves_the_password_unchanged() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let cookie = post(
+        &h,
+        "/signin",
+        &[("username", "alice"), ("password", PASSWORD)],
+        None,
+    )
+    .cookie
+    .unwrap();
+    let device = h.enroll("alice");
+    let waiting = post(
+        &h,
+        "/password",
+        &[
+            ("current", PASSWORD),
+            ("new", "Velvet-Harbor-Quince-Drum-8"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(waiting.status, 200);
+    let (id, number) = (field(&waiting.html, "id"), shown_number(&waiting.html));
+    let challenge = device.poll(&h, 5).remove(0);
+    assert_eq!(
+        device.answer(&h, &challenge, Decision::Deny, None).status,
+        200
+    );
+    let denied = post(
+        &h,
+        "/password/continue",
+        &[("id", &id), ("number", &number)],
+        Some(&cookie),
+    );
+    assert_eq!(denied.status, 409);
+    assert!(denied.html.contains("Your password is unchanged"));
+    let signed = post(
+        &h,
+        "/signin",
+        &[("username", "alice"), ("password", PASSWORD)],
+        None,
+    );
+    assert_eq!(
+        signed.status, 200,
+        "the old password still works (waits for the phone)"
     );
 }

@@ -1,14 +1,14 @@
 //! The JSON API under `/api/v1/` (`docs/protocol.md`).
 
+mod change;
 mod device;
 mod enroll;
 mod reset;
 mod signin;
 
+pub(crate) use change::{ChangeStarted, change_password, change_status, finish_password_change};
 pub(crate) use reset::{check_code, reset_status, set_password, start_reset};
-pub(crate) use signin::{
-    change_password, password_sign_in, session_user, sign_in_status, take_session,
-};
+pub(crate) use signin::{password_sign_in, session_user, sign_in_status, take_session};
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/signin/{id}", get(signin::status))
         .route("/api/v1/signin/{id}/session", post(signin::session))
         .route("/api/v1/session", get(signin::whoami))
+        .route("/api/v1/password-change/{id}", get(change::status))
         .fallback(not_found)
 }
 

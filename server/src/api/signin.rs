@@ -26,7 +26,7 @@ const SIGN_IN_LIFETIME: u64 = 600;
 pub const SESSION_LIFETIME: u64 = 8 * 3600;
 
 /// Counts the sign-in against the per-IP and per-username limits.
-fn limits(state: &AppState, ip: &str, username: &str) -> Result<(), ApiError> {
+pub(super) fn limits(state: &AppState, ip: &str, username: &str) -> Result<(), ApiError> {
     let limits = &state.config().limits;
     limit(state, format!("signin:ip:{ip}"), limits.sign_in_per_ip)?;
     limit(
@@ -169,7 +169,12 @@ pub(crate) fn sign_in_status(state: &AppState, id: &str) -> Result<ResetStatus, 
 }
 
 /// Issues a session and records the successful sign-in (clears failures and the push count).
-fn issue(state: &AppState, user: &User, how: &str, ip: &str) -> Result<SessionResponse, ApiError> {
+pub(super) fn issue(
+    state: &AppState,
+    user: &User,
+    how: &str,
+    ip: &str,
+) -> Result<SessionResponse, ApiError> {
     let token = random_token()?;
     let now = now();
     let expires_at = now + SESSION_LIFETIME;
@@ -282,52 +287,4 @@ pub(crate) fn session_user(state: &AppState, token: &str) -> Result<User, ApiErr
         .store()
         .session_user(&sha256(token.trim().as_bytes()), now())?
         .ok_or(ApiError::InvalidSession)
-}
-
-/// Changes the password of a signed-in user (the current one is checked again), ends all
-/// the account's sessions, and returns a fresh session for this browser.
-pub(crate) async fn change_password(
-    state: &AppState,
-    peer: IpAddr,
-    user: &User,
-    current: String,
-    new: String,
-) -> Result<SessionResponse, ApiError> {
-    let ip = peer.to_string();
-    limits(state, &ip, &user.username)?;
-    let stored = user.password_hash.clone();
-    let (name, display) = (user.username.clone(), user.display_name.clone());
-    let checked = tokio::task::spawn_blocking(move || {
-        if !password::verify(&current, &stored) {
-            return Err(ApiError::InvalidCredentials);
-        }
-        password::check_policy(&new, &name, &display)?;
-        password::hash(&new)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let hash = match checked {
-        Err(ApiError::InvalidCredentials) => {
-            let limits = &state.config().limits;
-            state
-                .store()
-                .user_fail(user.id, now(), limits.lock_after, limits.lock_seconds)?;
-            state.audit(
-                Some(&user.username),
-                "password_change_failed",
-                "wrong current password",
-                Some(&ip),
-            );
-            return Err(ApiError::InvalidCredentials);
-        }
-        other => other?,
-    };
-    state.store().user_set_password(user.id, &hash)?;
-    state.audit(
-        Some(&user.username),
-        "password_changed",
-        "all sessions ended",
-        Some(&ip),
-    );
-    issue(state, user, "after a password change", &ip)
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::page::{error, esc, hidden, input, page, poll_script};
 use super::{cookie, signed_in};
-use crate::api;
+use crate::api::{self, ChangeStarted};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -271,7 +271,9 @@ pub struct PasswordForm {
     new: String,
 }
 
-/// `POST /password`: ends every session, and signs this browser in again.
+/// `POST /password`: checks both passwords, then waits for the phone to approve (or, with
+/// no phone registered yet, changes the password at once); ends every session and signs
+/// this browser in again.
 pub async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -282,7 +284,61 @@ pub async fn change_password(
         return Redirect::to("/signin").into_response();
     };
     match api::change_password(&state, peer.ip(), &user, form.current, form.new).await {
+        Ok(ChangeStarted::Changed(session)) => start_session(&state, &session),
+        Ok(ChangeStarted::Pending { id, number }) => {
+            change_waiting_page(StatusCode::OK, &id, &number, None)
+        }
+        Err(e) => password_page(status_of(&e), Some(&e.to_string())),
+    }
+}
+
+fn change_waiting_page(
+    status: StatusCode,
+    id: &str,
+    number: &str,
+    message: Option<&str>,
+) -> Response {
+    let body = format!(
+        "{}<p>Open the City authenticator app on your phone and type this number to approve \
+the password change:</p>\
+<p class=\"number\">{n}</p>\
+<form id=\"continue\" method=\"post\" action=\"/password/continue\">{}{}\
+<button type=\"submit\">I approved on my phone – continue</button></form>{}",
+        message.map(error).unwrap_or_default(),
+        hidden("id", id),
+        hidden("number", number),
+        poll_script(&format!("/api/v1/password-change/{}", esc(id)), "continue"),
+        n = esc(number),
+    );
+    page(status, "Approve the password change", &body)
+}
+
+/// `POST /password/continue`: the new password takes effect once the phone approved.
+pub async fn change_password_continue(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ContinueForm>,
+) -> Response {
+    let Some(user) = signed_in(&state, &headers) else {
+        return Redirect::to("/signin").into_response();
+    };
+    match api::finish_password_change(&state, peer.ip(), &user, &form.id) {
         Ok(session) => start_session(&state, &session),
+        Err(ApiError::NotVerified)
+            if api::change_status(&state, &form.id).is_ok_and(|s| s.state == "pending") =>
+        {
+            change_waiting_page(
+                StatusCode::CONFLICT,
+                &form.id,
+                &form.number,
+                Some("Not approved yet."),
+            )
+        }
+        Err(ApiError::NotVerified) => password_page(
+            StatusCode::CONFLICT,
+            Some("The change was denied on the phone. Your password is unchanged."),
+        ),
         Err(e) => password_page(status_of(&e), Some(&e.to_string())),
     }
 }

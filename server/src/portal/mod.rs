@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
             "/password",
             get(account::password_form).post(account::change_password),
         )
+        .route(
+            "/password/continue",
+            post(account::change_password_continue),
+        )
         .route("/forgot", get(forgot::start_form).post(forgot::start))
         .route("/forgot/continue", post(forgot::proceed))
         .route("/forgot/code", post(forgot::code))

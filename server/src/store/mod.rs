@@ -113,6 +113,12 @@ pub trait Store: Send + Sync {
     /// Sets a new password and ends all the user's sessions (a password change).
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()>;
 
+    /// Stores a new password-change flow with the hash of the password it will set.
+    fn password_change_insert(&self, flow: &Flow, new_password_hash: &str) -> StoreResult<()>;
+    /// Completes a verified password change of `user_id`: the flow's new password, all
+    /// sessions ended; false if the flow is not a verified change of that user.
+    fn password_change_complete(&self, flow_id: &str, user_id: i64) -> StoreResult<bool>;
+
     /// Stores a session (by token hash) at the user's current generation.
     fn session_create(
         &self,

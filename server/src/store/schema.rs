@@ -83,6 +83,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_user ON audit(username COLLATE NOCASE);",
     // 2: flows are sign-ins as well as password resets.
     "ALTER TABLE flows ADD COLUMN kind TEXT NOT NULL DEFAULT 'password_reset';",
+    // 3: a password change waits for the phone with the new password's hash kept here
+    // (cleared when the change completes).
+    "ALTER TABLE flows ADD COLUMN new_password_hash TEXT;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

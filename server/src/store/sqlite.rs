@@ -78,6 +78,28 @@ impl SqliteStore {
         })
     }
 
+    fn insert_flow(&self, flow: &Flow, new_password_hash: Option<&str>) -> StoreResult<()> {
+        self.db().run(
+            "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
+                                created_at, expires_at, kind, new_password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                flow.id,
+                flow.username,
+                flow.user_id,
+                flow.number,
+                flow.state.as_str(),
+                flow.code_tries,
+                flow.client_ip,
+                t(flow.created_at),
+                t(flow.expires_at),
+                flow.kind.as_str(),
+                new_password_hash
+            ],
+        )?;
+        Ok(())
+    }
+
     fn db(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.connection.lock().unwrap_or_else(|p| p.into_inner())
@@ -386,24 +408,7 @@ impl Store for SqliteStore {
     }
 
     fn flow_insert(&self, flow: &Flow) -> StoreResult<()> {
-        self.db().run(
-            "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
-                                created_at, expires_at, kind)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                flow.id,
-                flow.username,
-                flow.user_id,
-                flow.number,
-                flow.state.as_str(),
-                flow.code_tries,
-                flow.client_ip,
-                t(flow.created_at),
-                t(flow.expires_at),
-                flow.kind.as_str()
-            ],
-        )?;
-        Ok(())
+        self.insert_flow(flow, None)
     }
 
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>> {
@@ -472,6 +477,41 @@ impl Store for SqliteStore {
         transaction.run("DELETE FROM sessions WHERE user_id = ?1", [id])?;
         transaction.commit()?;
         Ok(())
+    }
+
+    fn password_change_insert(&self, flow: &Flow, new_password_hash: &str) -> StoreResult<()> {
+        self.insert_flow(flow, Some(new_password_hash))
+    }
+
+    fn password_change_complete(&self, flow_id: &str, user_id: i64) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = db.transaction()?;
+        let hash: Option<String> = transaction
+            .row(
+                "UPDATE flows SET state = 'done'
+                 WHERE id = ?1 AND state = 'verified' AND user_id = ?2
+                       AND kind = 'password_change' AND new_password_hash IS NOT NULL
+                 RETURNING new_password_hash",
+                params![flow_id, user_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(hash) = hash else {
+            return Ok(false);
+        };
+        // RETURNING gives the row as updated: the hash is cleared in a second statement.
+        transaction.run(
+            "UPDATE flows SET new_password_hash = NULL WHERE id = ?1",
+            [flow_id],
+        )?;
+        transaction.run(
+            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
+             WHERE id = ?1",
+            params![user_id, hash],
+        )?;
+        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        transaction.commit()?;
+        Ok(true)
     }
 
     fn session_create(

@@ -1,0 +1,180 @@
+//! A password change while signed in: the current password, the new one, then an approval
+//! on the phone (number matching, as for a sign-in) before the new password takes effect.
+
+use std::net::IpAddr;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use cityauth_protocol::wire::{ChallengeKind, ResetStatus, SessionResponse};
+
+use super::reset::visible_state;
+use super::signin::{issue, limits};
+use crate::challenges::{Origin, send_for_flow};
+use crate::error::ApiError;
+use crate::password;
+use crate::state::AppState;
+use crate::store::{Flow, FlowState, User};
+use crate::util::{now, random_number, random_token, redact};
+
+/// How long a password change may wait for the phone, seconds.
+const CHANGE_LIFETIME: u64 = 600;
+
+/// Where a password change stands after the form is sent.
+#[derive(Debug)]
+pub(crate) enum ChangeStarted {
+    /// Done at once (no phone registered yet): the browser's fresh session.
+    Changed(SessionResponse),
+    /// Waiting for the phone: the flow id and the number to type there.
+    Pending {
+        /// The flow.
+        id: String,
+        /// The number the browser shows.
+        number: String,
+    },
+}
+
+/// Checks the current password (failures count towards the lockout) and the new one's
+/// policy; then, if the user has a phone, asks it to approve the change, else changes the
+/// password now, ending every session and returning a fresh one for this browser.
+pub(crate) async fn change_password(
+    state: &AppState,
+    peer: IpAddr,
+    user: &User,
+    current: String,
+    new: String,
+) -> Result<ChangeStarted, ApiError> {
+    let ip = peer.to_string();
+    limits(state, &ip, &user.username)?;
+    if user.blocked {
+        state.audit(
+            Some(&user.username),
+            "password_change_blocked",
+            "fraud block",
+            Some(&ip),
+        );
+        return Err(ApiError::Blocked);
+    }
+    let stored = user.password_hash.clone();
+    let (name, display) = (user.username.clone(), user.display_name.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        if !password::verify(&current, &stored) {
+            return Err(ApiError::InvalidCredentials);
+        }
+        password::check_policy(&new, &name, &display)?;
+        password::hash(&new)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hash = match checked {
+        Err(ApiError::InvalidCredentials) => {
+            let limits = &state.config().limits;
+            state
+                .store()
+                .user_fail(user.id, now(), limits.lock_after, limits.lock_seconds)?;
+            state.audit(
+                Some(&user.username),
+                "password_change_failed",
+                "wrong current password",
+                Some(&ip),
+            );
+            return Err(ApiError::InvalidCredentials);
+        }
+        other => other?,
+    };
+    if state.store().devices_of(user.id)?.is_empty() {
+        state.store().user_set_password(user.id, &hash)?;
+        state.audit(
+            Some(&user.username),
+            "password_changed",
+            "no phone registered; all sessions ended",
+            Some(&ip),
+        );
+        return issue(state, user, "after a password change", &ip).map(ChangeStarted::Changed);
+    }
+    let created_at = now();
+    let flow = Flow {
+        id: random_token()?,
+        kind: ChallengeKind::PasswordChange,
+        username: user.username.clone(),
+        user_id: Some(user.id),
+        number: random_number(state.config().number_digits)?,
+        state: FlowState::Pending,
+        code_tries: 0,
+        client_ip: ip.clone(),
+        created_at,
+        expires_at: created_at + CHANGE_LIFETIME,
+    };
+    state.store().password_change_insert(&flow, &hash)?;
+    let origin = Origin {
+        kind: ChallengeKind::PasswordChange,
+        application: "City portal: change password".into(),
+        client_ip: peer,
+    };
+    let sent = send_for_flow(state, Some(user), &flow, &origin)?;
+    state.audit(
+        Some(&user.username),
+        "password_change_start",
+        &format!("change {}: {sent} push(es)", redact(&flow.id)),
+        Some(&ip),
+    );
+    Ok(ChangeStarted::Pending {
+        id: flow.id,
+        number: flow.number,
+    })
+}
+
+fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
+    super::find_flow(state, id, ChallengeKind::PasswordChange)
+}
+
+/// `GET /api/v1/password-change/{id}`: the change's state, for the waiting page.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ResetStatus>, ApiError> {
+    change_status(&state, &id).map(Json)
+}
+
+/// A password change's state as the browser sees it.
+pub(crate) fn change_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
+    let flow = find(state, id)?;
+    Ok(ResetStatus {
+        state: visible_state(&flow).to_owned(),
+    })
+}
+
+/// Completes `user`'s change `id` once the phone approved it: the new password takes
+/// effect, every session ends, and this browser gets a fresh one.
+pub(crate) fn finish_password_change(
+    state: &AppState,
+    peer: IpAddr,
+    user: &User,
+    id: &str,
+) -> Result<SessionResponse, ApiError> {
+    let flow = find(state, id)?;
+    if flow.user_id != Some(user.id) {
+        return Err(ApiError::NotFound);
+    }
+    match flow.state {
+        FlowState::Done => return Err(ApiError::AlreadyAnswered),
+        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
+        FlowState::Verified => {}
+    }
+    if now() >= flow.expires_at {
+        return Err(ApiError::Expired);
+    }
+    if !state.store().password_change_complete(id, user.id)? {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let ip = peer.to_string();
+    state.audit(
+        Some(&user.username),
+        "password_changed",
+        &format!(
+            "change {}: approved on the phone; all sessions ended",
+            redact(id)
+        ),
+        Some(&ip),
+    );
+    issue(state, user, "after a password change", &ip)
+}

@@ -3,6 +3,7 @@
 //! Methods that decide something (consume a code, answer a challenge) are single atomic
 //! steps in the store, so two requests racing cannot both succeed.
 
+mod connection;
 mod records;
 mod rows;
 mod schema;

@@ -2,10 +2,12 @@
 //! time anyway; every call is short).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::connection::{Cached, Checkpointer, begin};
 use super::rows::*;
 use super::schema::migrate;
 use super::*;
@@ -13,33 +15,14 @@ use super::*;
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     connection: Mutex<Connection>,
+    /// Checkpoints the WAL off the request path; stops when the store is dropped.
+    _checkpointer: Checkpointer,
+    /// When expired nonces were last deleted (Unix seconds).
+    nonces_swept_at: AtomicU64,
 }
 
-/// Runs statements through the connection's statement cache: parsing SQL anew for every
-/// call cost a measurable share of each request.
-trait Cached {
-    /// `execute`, cached.
-    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-    /// `query_row`, cached.
-    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
-}
-
-impl Cached for Connection {
-    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-
-    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    {
-        self.prepare_cached(sql)?.query_row(params, f)
-    }
-}
+/// How often expired nonces are deleted, seconds.
+const NONCE_SWEEP_SECONDS: u64 = 60;
 
 /// How hard each commit presses to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,8 +56,14 @@ impl SqliteStore {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut connection)?;
         connection.set_prepared_statement_cache_capacity(64);
+        // A checkpoint fsyncs; run inside a commit it stalled every request queued on the
+        // connection's mutex. A background thread checkpoints instead.
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(path)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            _checkpointer: checkpointer,
+            nonces_swept_at: AtomicU64::new(0),
         })
     }
 
@@ -204,7 +193,7 @@ impl Store for SqliteStore {
     fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool> {
         let changed = self.db().run(
             "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
-             WHERE id = ?1 AND pushes_since_sign_in < ?2",
+             WHERE id = CAST(?1 AS INTEGER) AND pushes_since_sign_in < CAST(?2 AS INTEGER)",
             params![id, cap],
         )?;
         Ok(changed == 1)
@@ -246,7 +235,7 @@ impl Store for SqliteStore {
 
     fn enroll(&self, code_hash: &[u8], now: u64, device: &NewDevice) -> StoreResult<Option<i64>> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         let user_id: Option<i64> = transaction
             .row(
                 "UPDATE enrollment_codes SET used = 1
@@ -291,7 +280,7 @@ impl Store for SqliteStore {
         let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT id, user_id, public_key, name, platform, push_token, created_at
-             FROM devices WHERE user_id = ?1 ORDER BY created_at, id",
+             FROM devices WHERE user_id = CAST(?1 AS INTEGER) ORDER BY created_at, id",
         )?;
         let rows = statement.query_map([user_id], device_from)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -299,7 +288,7 @@ impl Store for SqliteStore {
 
     fn device_delete(&self, id: &str) -> StoreResult<bool> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         transaction.run("DELETE FROM nonces WHERE device_id = ?1", [id])?;
         let changed = transaction.run("DELETE FROM devices WHERE id = ?1", [id])?;
         transaction.commit()?;
@@ -307,18 +296,21 @@ impl Store for SqliteStore {
     }
 
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
-        let mut db = self.db();
-        let transaction = db.transaction()?;
+        let db = self.db();
         // Nonces older than twice the window can never be replayed: their time is stale.
-        transaction.run(
-            "DELETE FROM nonces WHERE seen_at < ?1",
-            [t(now.saturating_sub(window.saturating_mul(2)))],
-        )?;
-        let inserted = transaction.run(
+        // Deleting them once a minute, not on every request, keeps requests to one write.
+        let swept = self.nonces_swept_at.load(Ordering::Relaxed);
+        if now >= swept.saturating_add(NONCE_SWEEP_SECONDS) {
+            self.nonces_swept_at.store(now, Ordering::Relaxed);
+            db.run(
+                "DELETE FROM nonces WHERE seen_at < CAST(?1 AS INTEGER)",
+                [t(now.saturating_sub(window.saturating_mul(2)))],
+            )?;
+        }
+        let inserted = db.run(
             "INSERT OR IGNORE INTO nonces (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
             params![device_id, nonce, t(now)],
         )?;
-        transaction.commit()?;
         Ok(inserted == 1)
     }
 
@@ -353,7 +345,8 @@ impl Store for SqliteStore {
         let db = self.db();
         let sql = format!(
             "SELECT {CHALLENGE_COLUMNS} FROM challenges
-             WHERE device_id = ?1 AND state = 'pending' AND expires_at > ?2 ORDER BY rowid"
+             WHERE device_id = ?1 AND state = 'pending' AND expires_at > CAST(?2 AS INTEGER)
+             ORDER BY rowid"
         );
         let mut statement = db.prepare_cached(&sql)?;
         let rows = statement.query_map(params![device_id, t(now)], challenge_from)?;
@@ -375,7 +368,7 @@ impl Store for SqliteStore {
         flow_to: FlowState,
     ) -> StoreResult<bool> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         let flow_id: Option<String> = transaction
             .row(
                 "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
@@ -447,7 +440,7 @@ impl Store for SqliteStore {
         password_hash: &str,
     ) -> StoreResult<bool> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         let changed = transaction.run(
             "UPDATE flows SET state = 'done' WHERE id = ?1 AND state = 'verified' AND user_id = ?2",
             params![flow_id, user_id],
@@ -468,7 +461,7 @@ impl Store for SqliteStore {
 
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         transaction.run(
             "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
              WHERE id = ?1",
@@ -485,7 +478,7 @@ impl Store for SqliteStore {
 
     fn password_change_complete(&self, flow_id: &str, user_id: i64) -> StoreResult<bool> {
         let mut db = self.db();
-        let transaction = db.transaction()?;
+        let transaction = begin(&mut db)?;
         let hash: Option<String> = transaction
             .row(
                 "UPDATE flows SET state = 'done'

@@ -204,8 +204,28 @@ fn serve(state: AppState, listen: SocketAddr) -> Result<(), String> {
             .map_err(|e| format!("listen on {listen}: {e}"))?;
         let fingerprint = state.signing_key().public_key().fingerprint();
         eprintln!("cityauth-server: listening on {listen}; server key fingerprint {fingerprint}");
+        // Ctrl-C or SIGTERM end the server gracefully: in-flight requests finish and the
+        // store writes its queued audit events.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut terminate) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = terminate.recv() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         };
         cityauth_server::serve(listener, state, shutdown)
             .await

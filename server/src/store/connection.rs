@@ -15,9 +15,6 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// How often the background thread checkpoints the WAL.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
-
 /// Runs statements through the connection's statement cache: parsing SQL anew for every
 /// call cost a measurable share of each request.
 pub(super) trait Cached {
@@ -87,16 +84,23 @@ impl Drop for Tx<'_> {
     }
 }
 
-/// A thread that checkpoints the WAL (PASSIVE: it never blocks a writer) on its own
-/// connection, so that the fsync a checkpoint does never runs while a request holds the
-/// store's connection. Stops within one interval of being dropped.
-pub(super) struct Checkpointer {
+/// A thread that, every [`TICK`], runs the store's `tick` (which writes the queued audit
+/// events) and, every [`CHECKPOINT_EVERY`] ticks, checkpoints the WAL (PASSIVE: it never
+/// blocks a writer) on its own connection, so that the fsync a checkpoint does never runs
+/// while a request holds the store's connection. Stops within one tick of being dropped.
+pub(super) struct Background {
     _alive: Arc<()>,
 }
 
-impl Checkpointer {
-    /// Opens a second connection to `path` and starts checkpointing it.
-    pub(super) fn start(path: &Path) -> rusqlite::Result<Self> {
+/// How often the background thread runs the store's tick.
+pub(super) const TICK: Duration = Duration::from_millis(100);
+/// Checkpoint once every this many ticks.
+const CHECKPOINT_EVERY: u32 = 5;
+
+impl Background {
+    /// Opens a second connection to `path` and starts the thread; `tick` must not hold a
+    /// strong reference to the store (or the store would never be dropped).
+    pub(super) fn start(path: &Path, tick: impl Fn() + Send + 'static) -> rusqlite::Result<Self> {
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -105,18 +109,23 @@ impl Checkpointer {
         let alive = Arc::new(());
         let watch = Arc::downgrade(&alive);
         thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_until_dropped(&connection, &watch))
+            .name("sqlite-background".into())
+            .spawn(move || run_until_dropped(&connection, &watch, tick))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(Self { _alive: alive })
     }
 }
 
-fn checkpoint_until_dropped(connection: &Connection, alive: &Weak<()>) {
+fn run_until_dropped(connection: &Connection, alive: &Weak<()>, tick: impl Fn()) {
+    let mut ticks = 0u32;
     while alive.strong_count() > 0 {
-        thread::sleep(CHECKPOINT_INTERVAL);
-        // A failed checkpoint is retried next time; the WAL only grows meanwhile.
-        let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        thread::sleep(TICK);
+        tick();
+        ticks = ticks.wrapping_add(1);
+        if ticks.is_multiple_of(CHECKPOINT_EVERY) {
+            // A failed checkpoint is retried next time; the WAL only grows meanwhile.
+            let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
     }
 }
 
@@ -161,7 +170,7 @@ mod tests {
         connection
             .pragma_update(None, "wal_autocheckpoint", 0)
             .unwrap();
-        let _checkpointer = Checkpointer::start(&path).unwrap();
+        let _background = Background::start(&path, || {}).unwrap();
         for x in 0..100 {
             connection.run("INSERT INTO t VALUES (?1)", [x]).unwrap();
         }

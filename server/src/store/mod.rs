@@ -141,8 +141,10 @@ pub trait Store: Send + Sync {
     /// Consumes an access code; the user id, or `None` if unknown, used or expired.
     fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>>;
 
-    /// Appends an audit event.
+    /// Appends an audit event. It may be queued and written with others shortly after
+    /// (SQLite: within 100 ms, and at the latest when the store is dropped); a process
+    /// killed meanwhile loses the queued events.
     fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    /// Audit events, newest first, optionally of one user.
+    /// Audit events, newest first, optionally of one user; queued events included.
     fn audit_list(&self, username: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEvent>>;
 }

@@ -3,20 +3,24 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::connection::{Cached, Checkpointer, begin};
+use super::connection::{Background, Cached, begin};
 use super::rows::*;
 use super::schema::migrate;
 use super::*;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
-    /// Checkpoints the WAL off the request path; stops when the store is dropped.
-    _checkpointer: Checkpointer,
+    connection: Arc<Mutex<Connection>>,
+    /// Audit events not yet written: they are written together, every tick of the
+    /// background thread, in one transaction (a commit per event cost a large share of
+    /// each request), and before any read of the audit table.
+    audits: Arc<Mutex<Vec<AuditEvent>>>,
+    /// Writes the queued audit events and checkpoints the WAL off the request path.
+    _background: Background,
     /// When expired nonces were last deleted (Unix seconds).
     nonces_swept_at: AtomicU64,
 }
@@ -59,10 +63,21 @@ impl SqliteStore {
         // A checkpoint fsyncs; run inside a commit it stalled every request queued on the
         // connection's mutex. A background thread checkpoints instead.
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let checkpointer = Checkpointer::start(path)?;
+        let connection = Arc::new(Mutex::new(connection));
+        let audits = Arc::new(Mutex::new(Vec::new()));
+        let (weak_connection, weak_audits) = (Arc::downgrade(&connection), Arc::downgrade(&audits));
+        let background = Background::start(path, move || {
+            if let (Some(connection), Some(audits)) =
+                (weak_connection.upgrade(), weak_audits.upgrade())
+                && let Err(error) = write_audits(&connection, &audits)
+            {
+                crate::log(&format!("audit write failed (will retry): {error}"));
+            }
+        })?;
         Ok(Self {
-            connection: Mutex::new(connection),
-            _checkpointer: checkpointer,
+            connection,
+            audits,
+            _background: background,
             nonces_swept_at: AtomicU64::new(0),
         })
     }
@@ -90,8 +105,61 @@ impl SqliteStore {
     }
 
     fn db(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
-        self.connection.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.connection)
+    }
+}
+
+/// Locks `mutex`, whether or not a panic poisoned it: a panic while holding the connection
+/// leaves SQLite consistent (transactions roll back), and the audit queue is a plain list.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The most audit events queued before a request writes them itself.
+const MAX_QUEUED_AUDITS: usize = 4096;
+
+/// Writes the queued audit events in one transaction; on failure they stay queued.
+fn write_audits(
+    connection: &Mutex<Connection>,
+    audits: &Mutex<Vec<AuditEvent>>,
+) -> StoreResult<()> {
+    let events = std::mem::take(&mut *lock(audits));
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut db = lock(connection);
+    let written = (|| {
+        let transaction = begin(&mut db)?;
+        for event in &events {
+            transaction.run(
+                "INSERT INTO audit (time, username, event, detail, client_ip)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    t(event.time),
+                    event.username,
+                    event.event,
+                    event.detail,
+                    event.client_ip
+                ],
+            )?;
+        }
+        transaction.commit()
+    })();
+    if let Err(error) = written {
+        // Put them back in front of any queued since, in order.
+        let mut queue = lock(audits);
+        let later = std::mem::replace(&mut *queue, events);
+        queue.extend(later);
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Err(error) = write_audits(&self.connection, &self.audits) {
+            crate::log(&format!("audit write failed at shutdown: {error}"));
+        }
     }
 }
 
@@ -565,21 +633,19 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.db().run(
-            "INSERT INTO audit (time, username, event, detail, client_ip)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                t(event.time),
-                event.username,
-                event.event,
-                event.detail,
-                event.client_ip
-            ],
-        )?;
+        let queued = {
+            let mut queue = lock(&self.audits);
+            queue.push(event.clone());
+            queue.len()
+        };
+        if queued >= MAX_QUEUED_AUDITS {
+            write_audits(&self.connection, &self.audits)?;
+        }
         Ok(())
     }
 
     fn audit_list(&self, username: Option<&str>, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        write_audits(&self.connection, &self.audits)?;
         let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT time, username, event, detail, client_ip FROM audit

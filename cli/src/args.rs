@@ -112,6 +112,50 @@ pub enum Command {
     },
     /// Remove this device from the City account.
     Unenroll,
+    /// Import accounts from another authenticator's export (shows what it will do, then asks).
+    Import {
+        /// The file: otpauth links, Google Authenticator migration links, Aegis, 2FAS, andOTP,
+        /// Bitwarden (JSON or CSV), Ente Auth, FreeOTP+, Proton Authenticator, or a cityauth backup.
+        file: PathBuf,
+        /// The format, when detecting it from the content is not wanted: links, aegis, 2fas,
+        /// andotp, bitwarden-json, bitwarden-csv, freeotp-plus, proton, cityauth.
+        #[arg(long)]
+        format: Option<String>,
+        /// Read an encrypted file's password from standard input [default:
+        /// CITYAUTH_IMPORT_PASSWORD, else asked].
+        #[arg(long)]
+        password_stdin: bool,
+        /// Do not ask before importing (required when not on a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Write every account to an encrypted backup file (passphrase from
+    /// CITYAUTH_BACKUP_PASSPHRASE, or asked twice).
+    Backup {
+        /// The new backup file (an existing file is never overwritten).
+        file: PathBuf,
+    },
+    /// Add the accounts of a backup file that the vault does not already hold.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Do not ask before restoring (required when not on a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Write every account as otpauth links (or Google Authenticator migration links).
+    /// The file is NOT encrypted.
+    Export {
+        /// The new file, or - for standard output.
+        file: PathBuf,
+        /// Google Authenticator migration links (scan them as QR codes), batched.
+        #[arg(long)]
+        google: bool,
+        /// With --google: leave out (and name) the accounts Google cannot hold, instead of
+        /// exporting nothing.
+        #[arg(long, requires = "google")]
+        skip_unsupported: bool,
+    },
 }
 
 /// `add`: links, or the fields of one account as flags.

@@ -10,6 +10,7 @@ use crate::args::{AddArgs, Cli, CodeArgs, Command};
 use crate::error::{CliError, print, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
+use crate::transfer::{self, PasswordSource};
 use crate::{approvals, demo, output, params};
 
 /// Runs the parsed command line.
@@ -43,6 +44,26 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Deny { id, fraud } => approvals::deny(&unlock(&path)?, &id, fraud),
                 Command::Watch { once } => approvals::watch(&unlock(&path)?, once),
                 Command::Unenroll => approvals::unenroll(&unlock(&path)?),
+                Command::Import {
+                    file,
+                    format,
+                    password_stdin,
+                    yes,
+                } => {
+                    let source = if password_stdin {
+                        PasswordSource::Stdin
+                    } else {
+                        PasswordSource::EnvOrPrompt(transfer::IMPORT_PASSWORD_VAR)
+                    };
+                    transfer::import(&path, &file, format.as_deref(), source, yes)
+                }
+                Command::Restore { file, yes } => transfer::restore(&path, &file, yes),
+                Command::Backup { file } => transfer::backup(&path, &file),
+                Command::Export {
+                    file,
+                    google,
+                    skip_unsupported,
+                } => transfer::export(&path, &file, google, skip_unsupported),
             }
         }
     }
@@ -84,7 +105,7 @@ pub fn unlock(path: &Path) -> Result<Vault, CliError> {
 }
 
 /// Reports every damaged account (and a damaged index) on stderr, one line each.
-fn finish(vault: &Vault) -> Result<(), CliError> {
+pub fn finish(vault: &Vault) -> Result<(), CliError> {
     let problems = vault.integrity_problems()?;
     if problems.is_empty() {
         return Ok(());
@@ -293,7 +314,7 @@ fn remove(path: &Path, query: &str, yes: bool) -> Result<(), CliError> {
 }
 
 /// Asks a yes/no question on the terminal; anything but y or yes is no.
-fn confirm(question: &str) -> Result<bool, CliError> {
+pub fn confirm(question: &str) -> Result<bool, CliError> {
     eprint_prompt(&format!("{question} [y/N] "));
     let mut answer = String::new();
     std::io::stdin()

@@ -13,6 +13,7 @@ mod output;
 mod params;
 mod passphrase;
 mod select;
+mod transfer;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

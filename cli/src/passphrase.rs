@@ -50,6 +50,14 @@ pub fn argument_or_stdin(value: &str) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(line.trim().to_owned()))
 }
 
+/// A password from `var`, else asked once on the terminal with `text`.
+pub fn from_env_or_prompt(var: &str, text: &str) -> Result<Zeroizing<String>, CliError> {
+    match from_env(var)? {
+        Some(password) => Ok(password),
+        None => prompt(text, var),
+    }
+}
+
 fn from_env(var: &str) -> Result<Option<Zeroizing<String>>, CliError> {
     match std::env::var_os(var) {
         None => Ok(None),

@@ -1,16 +1,142 @@
-//! TODO: andotp.
+//! andOTP's JSON backup, and its encrypted `.bin` backup (the "new format").
+//!
+//! Plain: a JSON array of `{secret, issuer, label, digits, type, algorithm, period?,
+//! counter?, ...}`, the secret in base32. Encrypted: a 4-byte big-endian PBKDF2 iteration
+//! count, a 12-byte salt, a 12-byte nonce, then the AES-256-GCM ciphertext of that JSON with
+//! its 16-byte tag; the key is PBKDF2-HMAC-SHA1 of the password (andOTP's
+//! `BackupHelper`/`EncryptionHelper`). There is one tag for everything, so a damaged
+//! ciphertext cannot be told from a wrong password: both are [`ImportError::WrongPassword`].
 
+use cityauth_core::{Account, OtpKind};
+use serde_json::Value;
+
+use super::assemble::{self, Draft};
+use super::crypto::{self, MAX_PBKDF2_ITERATIONS, Prf};
+use super::json::{self, Fields};
 use crate::entry::Entry;
 use crate::error::ImportError;
 
-/// Whether `bytes` look like this format.
-pub fn looks_like(_bytes: &[u8]) -> bool {
-    false
+const SALT_LEN: usize = 12;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+const HEADER_LEN: usize = 4 + SALT_LEN + NONCE_LEN;
+
+/// Whether `bytes` are a JSON array whose first item has andOTP's `secret` and `type`, or an
+/// encrypted backup: a plausible iteration count (its first byte is 0, which no text file
+/// starts with) and room for salt, nonce and tag.
+pub fn looks_like(bytes: &[u8]) -> bool {
+    looks_encrypted(bytes) || looks_plain(bytes)
 }
 
-/// Reads the file.
-pub fn read(_bytes: &[u8], _password: Option<&str>) -> Result<Vec<Entry>, ImportError> {
-    Err(ImportError::Unsupported {
-        what: "andotp".into(),
-    })
+fn looks_encrypted(bytes: &[u8]) -> bool {
+    let iterations = iteration_count(bytes);
+    bytes.first() == Some(&0)
+        && bytes.len() >= HEADER_LEN + TAG_LEN
+        && iterations.is_some_and(|n| (1..=MAX_PBKDF2_ITERATIONS).contains(&n))
+}
+
+fn looks_plain(bytes: &[u8]) -> bool {
+    if !is_json_list(bytes) {
+        return false;
+    }
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(json::strip_bom(bytes)) else {
+        return false;
+    };
+    items
+        .first()
+        .is_some_and(|first| first.get("secret").is_some() && first.get("type").is_some())
+}
+
+/// Whether the text starts as a JSON list does: the plain backup, never the encrypted one
+/// (whose first byte is 0).
+fn is_json_list(bytes: &[u8]) -> bool {
+    json::strip_bom(bytes).trim_ascii_start().starts_with(b"[")
+}
+
+fn iteration_count(bytes: &[u8]) -> Option<u32> {
+    let head: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    Some(u32::from_be_bytes(head))
+}
+
+/// Reads a backup, decrypting it with `password` when it is the encrypted `.bin`.
+///
+/// Fails with [`ImportError::PasswordRequired`], [`ImportError::WrongPassword`] (the tag
+/// fails: a wrong password or a damaged ciphertext), [`ImportError::Unsupported`] (more
+/// PBKDF2 iterations than the bound) and [`ImportError::Damaged`] (too short, zero
+/// iterations, not JSON).
+pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportError> {
+    let plain;
+    let json_bytes = if is_json_list(bytes) {
+        bytes
+    } else {
+        plain = decrypt(bytes, password)?;
+        plain.as_slice()
+    };
+    match &*json::document(json_bytes, "andOTP backup")? {
+        Value::Array(items) => Ok(items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                assemble::entry("entry", index + 1, label_of(item), account_of(item))
+            })
+            .collect()),
+        _ => Err(ImportError::damaged("andOTP backup: not a list of entries")),
+    }
+}
+
+/// The JSON of an encrypted backup. Its framing is checked before the password is asked
+/// for, so that a file that is neither form is [`ImportError::Damaged`], not a prompt.
+fn decrypt(
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ImportError> {
+    let too_short = || {
+        ImportError::damaged(
+            "andOTP backup: neither a JSON list nor long enough for an encrypted one",
+        )
+    };
+    let iterations = iteration_count(bytes).ok_or_else(too_short)?;
+    let salt = bytes.get(4..4 + SALT_LEN).ok_or_else(too_short)?;
+    let nonce = bytes.get(4 + SALT_LEN..HEADER_LEN).ok_or_else(too_short)?;
+    let sealed = bytes.get(HEADER_LEN..).ok_or_else(too_short)?;
+    if sealed.len() < TAG_LEN {
+        return Err(too_short());
+    }
+    crypto::check_iterations(iterations)?;
+    let password = password.ok_or(ImportError::PasswordRequired)?;
+    let key = crypto::pbkdf2(Prf::Sha1, password, salt, iterations)?;
+    crypto::aes_gcm_open(&key, nonce, sealed).map_err(|_| ImportError::WrongPassword)
+}
+
+fn label_of(item: &Value) -> String {
+    let text = |key| item.get(key).and_then(Value::as_str).unwrap_or_default();
+    assemble::label(text("issuer"), text("label"))
+}
+
+fn account_of(item: &Value) -> Result<Account, String> {
+    let entry = Fields::of(item, "")?;
+    let kind = assemble::kind("type", entry.str("type")?)?;
+    let secret = assemble::base32_secret("secret", entry.str("secret")?)?;
+    // Backups from andOTP before issuers were a field of their own kept "issuer:name" in
+    // the label.
+    let (issuer, name) = match (entry.str_or_empty("issuer")?, entry.str_or_empty("label")?) {
+        ("", label) => label.split_once(':').unwrap_or(("", label)),
+        pair => pair,
+    };
+    Draft {
+        issuer,
+        name,
+        kind,
+        algorithm: entry.opt_str("algorithm")?,
+        digits: entry.opt_u64("digits")?,
+        period: match kind {
+            OtpKind::Hotp => None,
+            OtpKind::Totp | OtpKind::Steam => entry.opt_u64("period")?,
+        },
+        counter: match kind {
+            OtpKind::Hotp => Some(entry.u64("counter")?),
+            OtpKind::Totp | OtpKind::Steam => None,
+        },
+    }
+    .into_account(secret)
 }

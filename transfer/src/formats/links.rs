@@ -1,16 +1,147 @@
-//! TODO: links.
+//! A text file of otpauth links, one a line, as Ente Auth and many scripts write them.
+//!
+//! Blank lines and `#` comments are skipped; CRLF line ends and a leading BOM are fine.
+//! `otpauth-migration://` lines (Google Authenticator exports) are read together by
+//! [`super::google::read_links`], their entries placed where the first of them sat.
 
-use crate::entry::Entry;
+use cityauth_core::otpauth;
+
+use super::assemble::strip_prefix_ignore_case;
+use super::google;
+use super::json::strip_bom;
+use crate::entry::{Entry, Location};
 use crate::error::ImportError;
 
-/// Whether `bytes` look like this format.
-pub fn looks_like(_bytes: &[u8]) -> bool {
-    false
+const OTPAUTH: &str = "otpauth://";
+const MIGRATION: &str = "otpauth-migration://";
+
+/// Whether the first line that is not blank or a comment starts an otpauth or
+/// otpauth-migration link.
+pub fn looks_like(bytes: &[u8]) -> bool {
+    lines(bytes)
+        .next()
+        .is_some_and(|(_, line)| starts_with_ignore_case(line, OTPAUTH) || is_migration(line))
 }
 
-/// Reads the file.
-pub fn read(_bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
-    Err(ImportError::Unsupported {
-        what: "links".into(),
-    })
+/// Reads every link: each becomes an account or a rejection at its line number naming the
+/// field at fault. Fails only as [`super::google::read_links`] does for migration lines.
+pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
+    let mut entries = Vec::new();
+    let mut migration = Vec::new();
+    let mut migration_at = None;
+    for (number, line) in lines(bytes) {
+        let location = Location::line(number);
+        if is_migration(line) {
+            migration_at.get_or_insert(entries.len());
+            migration.push((location, line));
+            continue;
+        }
+        entries.push(match otpauth::parse(line) {
+            Ok(account) => Entry::account(location, account),
+            Err(error) => Entry::rejected(location, label_of(line), error.to_string()),
+        });
+    }
+    if let Some(at) = migration_at {
+        let from_google = google::read_links(&migration)?;
+        entries.splice(at..at, from_google);
+    }
+    Ok(entries)
+}
+
+/// The lines that hold something, numbered from 1, without BOM, line ends or surrounding
+/// white space. A line that is not UTF-8 is given as it decodes lossily: it then fails to
+/// parse as a link, and is reported at its number.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &str)> {
+    strip_bom(bytes)
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(index, raw)| (index + 1, std::str::from_utf8(raw).unwrap_or("\u{FFFD}")))
+        .map(|(number, line)| (number, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+}
+
+fn is_migration(line: &str) -> bool {
+    starts_with_ignore_case(line, MIGRATION)
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    strip_prefix_ignore_case(text, prefix).is_some()
+}
+
+/// The label of a link that failed to parse, for the rejection: the text between the type and
+/// the query, which holds no secret; empty when the line is not an otpauth link at all (it
+/// might be a bare secret).
+fn label_of(line: &str) -> String {
+    let Some(rest) = strip_prefix_ignore_case(line, OTPAUTH) else {
+        return String::new();
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    let raw = path
+        .split_once('/')
+        .map(|(_, label)| label)
+        .unwrap_or_default();
+    let decoded = percent_decode_lossy(raw);
+    decoded.chars().take(120).collect()
+}
+
+/// `%XX` escapes decoded, anything undecodable kept as it was.
+fn percent_decode_lossy(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(decoded) => {
+                out.push(decoded);
+                i += 3;
+            }
+            None => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_blanks_and_comments_and_numbers_lines() {
+        let text = b"\xEF\xBB\xBF# my codes\r\n\r\notpauth://totp/A:b?secret=JBSWY3DP\r\n  \n\
+                     otpauth://totp/Bad%20One:x?secret=JBSW1\nnot a link\n";
+        let entries = read(text).unwrap();
+        let lines: Vec<&str> = entries.iter().map(|e| e.location.as_str()).collect();
+        assert_eq!(lines, ["line 3", "line 5", "line 6"]);
+        assert!(entries[0].outcome.is_ok());
+        let bad = entries[1].outcome.as_ref().unwrap_err();
+        assert_eq!(bad.label, "Bad One:x");
+        assert!(bad.reason.starts_with("secret"), "{}", bad.reason);
+        let not_link = entries[2].outcome.as_ref().unwrap_err();
+        assert_eq!(not_link.label, "");
+        assert!(not_link.reason.starts_with("scheme"), "{}", not_link.reason);
+    }
+
+    #[test]
+    fn detection_looks_at_the_first_real_line() {
+        assert!(looks_like(b"\n# x\nOTPAUTH://totp/a?secret=AA"));
+        assert!(looks_like(b"otpauth-migration://offline?data=x"));
+        assert!(!looks_like(b"name,otpauth://totp/a"));
+        assert!(!looks_like(b""));
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_a_rejection() {
+        let entries = read(b"otpauth://totp/a?secret=JBSWY3DP\n\xFF\xFE\n").unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].location.as_str(), "line 2");
+        assert!(entries[1].outcome.is_err());
+    }
 }

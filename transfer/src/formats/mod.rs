@@ -9,3 +9,13 @@ pub mod google;
 pub mod links;
 pub mod proton;
 pub mod twofas;
+
+mod assemble;
+mod crypto;
+mod csv;
+mod encoding;
+mod json;
+
+pub use crypto::{
+    MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_LOG_N, MAX_SCRYPT_MEMORY, MAX_SCRYPT_R_TIMES_P,
+};

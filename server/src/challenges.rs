@@ -101,10 +101,22 @@ fn send_to_devices(
     }
     let mut sent = 0;
     for device in state.store().devices_of(user.id)? {
-        if !state
-            .store()
-            .user_take_push(user.id, state.config().limits.push_cap)?
-        {
+        let signed = sign(
+            state,
+            build(state, &device.device.id, &user.username, origin, digits)?,
+        )?;
+        let id = signed.challenge.id.clone();
+        let challenge = StoredChallenge {
+            signed,
+            flow_id: flow.id.clone(),
+            number: flow.number.clone(),
+            state: ChallengeState::Pending,
+        };
+        if !state.store().challenge_insert_counted(
+            &challenge,
+            user.id,
+            state.config().limits.push_cap,
+        )? {
             state.audit(
                 Some(&user.username),
                 "push_suppressed",
@@ -113,17 +125,6 @@ fn send_to_devices(
             );
             break;
         }
-        let signed = sign(
-            state,
-            build(state, &device.device.id, &user.username, origin, digits)?,
-        )?;
-        let id = signed.challenge.id.clone();
-        state.store().challenge_insert(&StoredChallenge {
-            signed,
-            flow_id: flow.id.clone(),
-            number: flow.number.clone(),
-            state: ChallengeState::Pending,
-        })?;
         state.0.push.send(PushMessage {
             device_id: device.device.id.clone(),
             push_token: device.device.push_token.clone(),

@@ -50,8 +50,6 @@ pub trait Store: Send + Sync {
     fn user_succeed(&self, id: i64) -> StoreResult<()>;
     /// Sets or clears the fraud block.
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
-    /// Counts one push if under `cap`; false (not counted) at the cap.
-    fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool>;
     /// Stores the City account's OATH seed if none is set; returns the seed now stored.
     fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>>;
     /// Records an accepted TOTP step; false if it is not after the last one (a replay).
@@ -78,8 +76,14 @@ pub trait Store: Send + Sync {
     /// Records a request nonce; false if the device used it within `window` seconds.
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool>;
 
-    /// Stores a new challenge.
-    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()>;
+    /// Stores a new challenge and counts its push against the user's `push_cap` (pushes
+    /// since the last sign-in), together; false, storing nothing, at the cap.
+    fn challenge_insert_counted(
+        &self,
+        challenge: &StoredChallenge,
+        user_id: i64,
+        push_cap: u32,
+    ) -> StoreResult<bool>;
     /// A challenge by id.
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>>;
     /// A device's pending, unexpired challenges, oldest first.

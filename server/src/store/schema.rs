@@ -86,6 +86,18 @@ const MIGRATIONS: &[&str] = &[
     // 3: a password change waits for the phone with the new password's hash kept here
     // (cleared when the change completes).
     "ALTER TABLE flows ADD COLUMN new_password_hash TEXT;",
+    // 4: nonces keyed by their primary key alone (WITHOUT ROWID): one B-tree less to write
+    // on every signed request.
+    "CREATE TABLE nonces_keyed (
+         device_id TEXT NOT NULL,
+         nonce TEXT NOT NULL,
+         seen_at INTEGER NOT NULL,
+         PRIMARY KEY (device_id, nonce)) WITHOUT ROWID;
+     INSERT INTO nonces_keyed (device_id, nonce, seen_at)
+         SELECT device_id, nonce, seen_at FROM nonces;
+     DROP TABLE nonces;
+     ALTER TABLE nonces_keyed RENAME TO nonces;
+     CREATE INDEX nonces_seen ON nonces(seen_at);",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.
@@ -129,5 +141,32 @@ mod tests {
             migrate(&mut connection),
             Err(StoreError::TooNew(99))
         ));
+    }
+
+    #[test]
+    fn nonces_seen_before_the_rekeying_migration_are_still_refused_after_it() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection.pragma_update(None, "user_version", 3).unwrap();
+        connection
+            .execute_batch("INSERT INTO nonces VALUES ('device', 'nonce-1', 100)")
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let replayed = connection
+            .execute(
+                "INSERT OR IGNORE INTO nonces VALUES ('device', 'nonce-1', 200)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(replayed, 0, "the nonce is still known");
+        let fresh = connection
+            .execute(
+                "INSERT OR IGNORE INTO nonces VALUES ('device', 'nonce-2', 200)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(fresh, 1);
     }
 }

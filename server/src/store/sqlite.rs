@@ -258,15 +258,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn user_take_push(&self, id: i64, cap: u32) -> StoreResult<bool> {
-        let changed = self.db().run(
-            "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
-             WHERE id = CAST(?1 AS INTEGER) AND pushes_since_sign_in < CAST(?2 AS INTEGER)",
-            params![id, cap],
-        )?;
-        Ok(changed == 1)
-    }
-
     fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>> {
         let db = self.db();
         db.run(
@@ -382,11 +373,26 @@ impl Store for SqliteStore {
         Ok(inserted == 1)
     }
 
-    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()> {
+    fn challenge_insert_counted(
+        &self,
+        challenge: &StoredChallenge,
+        user_id: i64,
+        push_cap: u32,
+    ) -> StoreResult<bool> {
         let body = serde_json::to_string(&challenge.signed.challenge)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let c = &challenge.signed.challenge;
-        self.db().run(
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        let counted = transaction.run(
+            "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
+             WHERE id = CAST(?1 AS INTEGER) AND pushes_since_sign_in < CAST(?2 AS INTEGER)",
+            params![user_id, push_cap],
+        )?;
+        if counted != 1 {
+            return Ok(false);
+        }
+        transaction.run(
             "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
                                      state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -401,7 +407,8 @@ impl Store for SqliteStore {
                 challenge.state.as_str()
             ],
         )?;
-        Ok(())
+        transaction.commit()?;
+        Ok(true)
     }
 
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>> {

@@ -2,10 +2,11 @@
 //! checkpoints off the request path.
 //!
 //! Each of these was measured on the approval load benchmark (docs/benchmarks.md).
-//! A note on the SQL: an integer parameter compared in a WHERE clause (`x = ?1`) lets
-//! SQLite's planner read the bound value, after which the statement is re-prepared whenever
-//! that value changes (that is, on nearly every call). The hot queries therefore compare
-//! against `CAST(?n AS INTEGER)`, which the planner treats as an opaque expression.
+//! A note on the SQL: rusqlite clears a statement's bindings when it returns to the cache,
+//! and SQLite (built with STAT4) re-prepares a statement whose plan looked at its
+//! parameters whenever they are cleared. A query whose plan does (`ORDER BY rowid` over an
+//! index scan was one) is then parsed and planned on every call: keep such clauses out of
+//! hot statements (`reprepare` in a perf profile shows them).
 
 use std::ops::Deref;
 use std::path::Path;

@@ -38,6 +38,8 @@ pub(super) fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
 }
 
 pub(super) const CHALLENGE_COLUMNS: &str = "body, signature, flow_id, number, state";
+/// How many columns [`CHALLENGE_COLUMNS`] names.
+pub(super) const CHALLENGE_COLUMN_COUNT: usize = 5;
 
 pub(super) fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge> {
     let body: String = row.get(0)?;

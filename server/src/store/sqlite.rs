@@ -339,7 +339,7 @@ impl Store for SqliteStore {
         let db = self.db();
         let mut statement = db.prepare_cached(
             "SELECT id, user_id, public_key, name, platform, push_token, created_at
-             FROM devices WHERE user_id = CAST(?1 AS INTEGER) ORDER BY created_at, id",
+             FROM devices WHERE user_id = ?1 ORDER BY created_at, id",
         )?;
         let rows = statement.query_map([user_id], device_from)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -362,7 +362,7 @@ impl Store for SqliteStore {
         if now >= swept.saturating_add(NONCE_SWEEP_SECONDS) {
             self.nonces_swept_at.store(now, Ordering::Relaxed);
             db.run(
-                "DELETE FROM nonces WHERE seen_at < CAST(?1 AS INTEGER)",
+                "DELETE FROM nonces WHERE seen_at < ?1",
                 [t(now.saturating_sub(window.saturating_mul(2)))],
             )?;
         }
@@ -386,7 +386,7 @@ impl Store for SqliteStore {
         let transaction = begin(&mut db)?;
         let counted = transaction.run(
             "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
-             WHERE id = CAST(?1 AS INTEGER) AND pushes_since_sign_in < CAST(?2 AS INTEGER)",
+             WHERE id = ?1 AND pushes_since_sign_in < ?2",
             params![user_id, push_cap],
         )?;
         if counted != 1 {
@@ -418,14 +418,25 @@ impl Store for SqliteStore {
 
     fn challenges_pending(&self, device_id: &str, now: u64) -> StoreResult<Vec<StoredChallenge>> {
         let db = self.db();
+        // Sorted here rather than by `ORDER BY rowid`: with that clause SQLite re-prepared
+        // the statement on every use from rusqlite's statement cache (see connection.rs).
         let sql = format!(
-            "SELECT {CHALLENGE_COLUMNS} FROM challenges
-             WHERE device_id = ?1 AND state = 'pending' AND expires_at > CAST(?2 AS INTEGER)
-             ORDER BY rowid"
+            "SELECT {CHALLENGE_COLUMNS}, rowid FROM challenges
+             WHERE device_id = ?1 AND state = 'pending' AND expires_at > ?2"
         );
         let mut statement = db.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![device_id, t(now)], challenge_from)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = statement.query_map(params![device_id, t(now)], |row| {
+            Ok((
+                row.get::<_, i64>(CHALLENGE_COLUMN_COUNT)?,
+                challenge_from(row)?,
+            ))
+        })?;
+        let mut pending = rows.collect::<Result<Vec<_>, _>>()?;
+        pending.sort_unstable_by_key(|(rowid, _)| *rowid);
+        Ok(pending
+            .into_iter()
+            .map(|(_, challenge)| challenge)
+            .collect())
     }
 
     fn challenge_resolve(&self, id: &str, to: ChallengeState) -> StoreResult<bool> {

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use cityauth_protocol::wire::{ChallengeKind, ResetStatus, SessionResponse};
 
-use super::reset::visible_state;
 use super::signin::{issue, limits};
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
@@ -137,10 +136,7 @@ pub async fn status(
 
 /// A password change's state as the browser sees it.
 pub(crate) fn change_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
-    let flow = find(state, id)?;
-    Ok(ResetStatus {
-        state: visible_state(&flow).to_owned(),
-    })
+    super::flow_status(state, id, ChallengeKind::PasswordChange)
 }
 
 /// Completes `user`'s change `id` once the phone approved it: the new password takes
@@ -155,14 +151,7 @@ pub(crate) fn finish_password_change(
     if flow.user_id != Some(user.id) {
         return Err(ApiError::NotFound);
     }
-    match flow.state {
-        FlowState::Done => return Err(ApiError::AlreadyAnswered),
-        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
-        FlowState::Verified => {}
-    }
-    if now() >= flow.expires_at {
-        return Err(ApiError::Expired);
-    }
+    super::require_verified(&flow)?;
     if !state.store().password_change_complete(id, user.id)? {
         return Err(ApiError::AlreadyAnswered);
     }

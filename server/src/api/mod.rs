@@ -58,6 +58,42 @@ fn find_flow(
         .ok_or(ApiError::NotFound)
 }
 
+/// A flow's state as the browser sees it; an id that is not a flow of `kind` is `404`.
+fn flow_status(
+    state: &AppState,
+    id: &str,
+    kind: cityauth_protocol::wire::ChallengeKind,
+) -> Result<cityauth_protocol::wire::ResetStatus, ApiError> {
+    let flow = find_flow(state, id, kind)?;
+    Ok(cityauth_protocol::wire::ResetStatus {
+        state: visible_state(&flow).to_owned(),
+    })
+}
+
+/// The state a browser sees: pending and verified flows expire.
+fn visible_state(flow: &crate::store::Flow) -> &'static str {
+    use crate::store::FlowState;
+    match flow.state {
+        FlowState::Pending | FlowState::Verified if crate::util::now() >= flow.expires_at => {
+            "expired"
+        }
+        other => other.as_str(),
+    }
+}
+
+/// Fails unless `flow` is verified and unexpired, the one state in which its last step
+/// (a session, a new password) may be taken: done is `already_answered`, pending or denied
+/// `not_verified`, past its time `expired`.
+fn require_verified(flow: &crate::store::Flow) -> Result<(), ApiError> {
+    use crate::store::FlowState;
+    match flow.state {
+        FlowState::Done => Err(ApiError::AlreadyAnswered),
+        FlowState::Pending | FlowState::Denied => Err(ApiError::NotVerified),
+        FlowState::Verified if crate::util::now() >= flow.expires_at => Err(ApiError::Expired),
+        FlowState::Verified => Ok(()),
+    }
+}
+
 /// When the challenges of a flow created at `created_at` stop being answerable.
 fn challenge_deadline(state: &AppState, created_at: u64) -> u64 {
     created_at

@@ -94,14 +94,6 @@ fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {
     super::find_flow(state, id, ChallengeKind::PasswordReset)
 }
 
-/// The state a browser sees: pending and verified flows expire.
-pub(super) fn visible_state(flow: &Flow) -> &'static str {
-    match flow.state {
-        FlowState::Pending | FlowState::Verified if now() >= flow.expires_at => "expired",
-        other => other.as_str(),
-    }
-}
-
 /// `GET /api/v1/reset/{id}`.
 pub async fn status(
     State(state): State<AppState>,
@@ -112,10 +104,7 @@ pub async fn status(
 
 /// A reset's state as the browser sees it.
 pub(crate) fn reset_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
-    let flow = find(state, id)?;
-    Ok(ResetStatus {
-        state: visible_state(&flow).to_owned(),
-    })
+    super::flow_status(state, id, ChallengeKind::PasswordReset)
 }
 
 /// `POST /api/v1/reset/{id}/code`: the alternative to the push, at most 5 tries.
@@ -223,14 +212,7 @@ pub(crate) async fn set_password(
     request: ResetPasswordRequest,
 ) -> Result<ResetStatus, ApiError> {
     let flow = find(state, id)?;
-    match flow.state {
-        FlowState::Done => return Err(ApiError::AlreadyAnswered),
-        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
-        FlowState::Verified => {}
-    }
-    if now() >= flow.expires_at {
-        return Err(ApiError::Expired);
-    }
+    super::require_verified(&flow)?;
     let user = match flow.user_id {
         Some(user_id) => state.store().user_by_id(user_id)?,
         None => None,

@@ -12,7 +12,7 @@ use cityauth_protocol::wire::{
     SignInResponse,
 };
 
-use super::reset::{limit, visible_state};
+use super::reset::limit;
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
 use crate::password;
@@ -162,10 +162,7 @@ pub async fn status(
 
 /// A sign-in's state as the browser sees it.
 pub(crate) fn sign_in_status(state: &AppState, id: &str) -> Result<ResetStatus, ApiError> {
-    let flow = find(state, id)?;
-    Ok(ResetStatus {
-        state: visible_state(&flow).to_owned(),
-    })
+    super::flow_status(state, id, ChallengeKind::SignIn)
 }
 
 /// Issues a session and records the successful sign-in (clears failures and the push count).
@@ -205,14 +202,7 @@ pub(crate) fn take_session(
     id: &str,
 ) -> Result<SessionResponse, ApiError> {
     let flow = find(state, id)?;
-    match flow.state {
-        FlowState::Done => return Err(ApiError::AlreadyAnswered),
-        FlowState::Pending | FlowState::Denied => return Err(ApiError::NotVerified),
-        FlowState::Verified => {}
-    }
-    if now() >= flow.expires_at {
-        return Err(ApiError::Expired);
-    }
+    super::require_verified(&flow)?;
     if !state
         .store()
         .flow_transition(id, FlowState::Verified, FlowState::Done)?

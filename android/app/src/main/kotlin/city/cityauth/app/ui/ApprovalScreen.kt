@@ -1,0 +1,121 @@
+package city.cityauth.app.ui
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.Button
+import androidx.compose.material3.ButtonDefaults
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableLongStateOf
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.text.input.KeyboardType
+import androidx.compose.ui.unit.dp
+import androidx.compose.ui.window.Dialog
+import androidx.compose.ui.window.DialogProperties
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import city.cityauth.app.Session
+import city.cityauth.ffi.Challenge
+import city.cityauth.ffi.ChallengeKind
+import java.text.DateFormat
+import java.util.Date
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+
+/**
+ * A sign-in or password-reset request: its context, the number shown in the browser when one
+ * is asked, and approve / deny / report fraud. The core verified the server's signature.
+ */
+@Composable
+fun ApprovalScreen(session: Session, challenge: Challenge) {
+    val scope = rememberCoroutineScope()
+    val enrollment by session.enrollment.collectAsStateWithLifecycle()
+    var number by remember(challenge.id) { mutableStateOf("") }
+    var working by remember(challenge.id) { mutableStateOf(false) }
+    var now by remember { mutableLongStateOf(System.currentTimeMillis() / 1000) }
+    LaunchedEffect(challenge.id) {
+        while (true) {
+            delay(1_000)
+            now = System.currentTimeMillis() / 1000
+        }
+    }
+    // Server time = this device's time + the offset the core learned at enrollment.
+    val secondsLeft = (challenge.expiresAt.toLong() - (now + (enrollment?.clockOffset ?: 0))).coerceAtLeast(0)
+    val digits = challenge.numberDigits.toInt()
+    val numberComplete = digits == 0 || (number.length == digits && number.all(Char::isDigit))
+
+    fun send(approve: Boolean, fraud: Boolean) {
+        working = true
+        scope.launch {
+            session.answer(challenge, approve, fraud, if (approve && digits > 0) number else null)
+            working = false
+        }
+    }
+
+    Dialog(onDismissRequest = {}, properties = DialogProperties(dismissOnClickOutside = false, dismissOnBackPress = false)) {
+        Surface(shape = MaterialTheme.shapes.large) {
+            Column(Modifier.padding(24.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                Text("Is this you?", style = MaterialTheme.typography.headlineSmall)
+                Detail("Request", kindText(challenge.kind))
+                Detail("Application", challenge.application)
+                Detail("Account", challenge.account)
+                Detail("From", challenge.clientIp)
+                Detail("Near", challenge.location)
+                Detail("At", DateFormat.getTimeInstance(DateFormat.SHORT).format(Date(challenge.createdAt.toLong() * 1000)))
+                Detail("Expires in", "$secondsLeft s")
+                if (digits > 0) {
+                    OutlinedTextField(
+                        value = number,
+                        onValueChange = { typed -> number = typed.filter(Char::isDigit).take(digits) },
+                        label = { Text("The $digits-digit number in the browser") },
+                        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.NumberPassword),
+                        modifier = Modifier.fillMaxWidth(),
+                    )
+                }
+                Button(
+                    enabled = !working && numberComplete && secondsLeft > 0,
+                    onClick = { send(approve = true, fraud = false) },
+                    modifier = Modifier.fillMaxWidth(),
+                ) { Text("Approve") }
+                OutlinedButton(
+                    enabled = !working,
+                    onClick = { send(approve = false, fraud = false) },
+                    modifier = Modifier.fillMaxWidth(),
+                ) { Text("Deny") }
+                TextButton(
+                    enabled = !working,
+                    onClick = { send(approve = false, fraud = true) },
+                    colors = ButtonDefaults.textButtonColors(contentColor = MaterialTheme.colorScheme.error),
+                    modifier = Modifier.fillMaxWidth(),
+                ) { Text("It wasn't me: report fraud") }
+            }
+        }
+    }
+}
+
+@Composable
+private fun Detail(label: String, value: String) {
+    Column {
+        Text(label, style = MaterialTheme.typography.labelSmall)
+        Text(value, style = MaterialTheme.typography.bodyLarge)
+    }
+}
+
+private fun kindText(kind: ChallengeKind): String = when (kind) {
+    ChallengeKind.SIGN_IN -> "Sign-in"
+    ChallengeKind.PASSWORD_RESET -> "Password reset"
+    ChallengeKind.PASSWORD_CHANGE -> "Password change"
+}

@@ -1,0 +1,80 @@
+package city.cityauth.app.ui
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.Button
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.text.input.KeyboardType
+import androidx.compose.ui.text.input.PasswordVisualTransformation
+import androidx.compose.ui.unit.dp
+import androidx.fragment.app.FragmentActivity
+import city.cityauth.app.Session
+import city.cityauth.app.platform.confirmUser
+import kotlinx.coroutines.launch
+
+/** First start (choose a passphrase) or a locked vault (passphrase, or biometrics). */
+@Composable
+fun PassphraseScreen(session: Session, activity: FragmentActivity, creating: Boolean) {
+    var passphrase by remember { mutableStateOf("") }
+    var again by remember { mutableStateOf("") }
+    var working by remember { mutableStateOf(false) }
+    val scope = rememberCoroutineScope()
+
+    Column(
+        Modifier.fillMaxSize().padding(24.dp),
+        verticalArrangement = Arrangement.spacedBy(16.dp),
+    ) {
+        Text(if (creating) "Protect your codes with a passphrase" else "Unlock your codes")
+        OutlinedTextField(
+            value = passphrase, onValueChange = { passphrase = it }, label = { Text("Passphrase") },
+            visualTransformation = PasswordVisualTransformation(),
+            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+            modifier = Modifier.fillMaxWidth(),
+        )
+        if (creating) {
+            OutlinedTextField(
+                value = again, onValueChange = { again = it }, label = { Text("Passphrase again") },
+                visualTransformation = PasswordVisualTransformation(),
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
+                modifier = Modifier.fillMaxWidth(),
+            )
+            Text("It encrypts the vault on this phone. Nobody can recover it for you.")
+        }
+        Button(
+            enabled = !working && passphrase.isNotEmpty() && (!creating || passphrase == again),
+            onClick = {
+                val entered = passphrase
+                passphrase = ""
+                again = ""
+                working = true
+                scope.launch {
+                    if (creating) session.create(entered) else session.unlock(entered)
+                    working = false
+                }
+            },
+        ) { Text(if (creating) "Create vault" else "Unlock") }
+        if (!creating && session.settings.deviceKeyUnlock) {
+            OutlinedButton(
+                enabled = !working,
+                onClick = {
+                    scope.launch {
+                        if (activity.confirmUser("Unlock cityauth")) session.unlockWithDeviceKey()
+                    }
+                },
+            ) { Text("Unlock with fingerprint or screen lock") }
+        }
+    }
+}

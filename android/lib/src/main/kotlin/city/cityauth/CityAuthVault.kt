@@ -1,0 +1,108 @@
+package city.cityauth
+
+import city.cityauth.ffi.AccountCode
+import city.cityauth.ffi.AccountInfo
+import city.cityauth.ffi.CityAuthException
+import city.cityauth.ffi.HostKeyWrapper
+import city.cityauth.ffi.KdfSettings
+import city.cityauth.ffi.NewAccount
+import city.cityauth.ffi.SlotInfo
+import city.cityauth.ffi.Vault
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.withContext
+
+/**
+ * The vault with suspend functions: each blocking call of the native [Vault] (SQLite, the
+ * Argon2id KDF) runs on [dispatcher], [Dispatchers.IO] unless given. Every function throws
+ * [CityAuthException] subclasses; their `detail` is a message fit for the user.
+ *
+ * The native [vault] is thread-safe and may also be called directly from a background thread.
+ */
+class CityAuthVault private constructor(
+    /** The generated binding, for the calls that have no wrapper here. */
+    val vault: Vault,
+    private val dispatcher: CoroutineDispatcher,
+) : AutoCloseable {
+    companion object {
+        /** Creates a vault file at [path] (which must not exist) and returns it unlocked. */
+        suspend fun create(
+            path: String,
+            passphrase: String,
+            kdf: KdfSettings? = null,
+            dispatcher: CoroutineDispatcher = Dispatchers.IO,
+        ): CityAuthVault = withContext(dispatcher) {
+            CityAuthVault(Vault.create(path, passphrase, kdf), dispatcher)
+        }
+
+        /** Opens the vault file at [path], locked. */
+        suspend fun open(
+            path: String,
+            dispatcher: CoroutineDispatcher = Dispatchers.IO,
+        ): CityAuthVault = withContext(dispatcher) { CityAuthVault(Vault.open(path), dispatcher) }
+    }
+
+    private suspend fun <T> io(block: () -> T): T = withContext(dispatcher) { block() }
+
+    /** Unlocks with the passphrase; throws [CityAuthException.WrongPassphrase]. */
+    suspend fun unlock(passphrase: String) = io { vault.unlockWithPassphrase(passphrase) }
+
+    /** Unlocks through the host's key (Keystore, Keychain) without the passphrase. */
+    suspend fun unlock(wrapper: HostKeyWrapper) = io { vault.unlockWithKeyWrapper(wrapper) }
+
+    /** Forgets the keys and decrypted accounts (e.g. when the app goes to the background). */
+    fun lock() = vault.lock()
+
+    /** True while unlocked. */
+    val isUnlocked: Boolean get() = vault.isUnlocked()
+
+    /** Adds a slot that [wrapper] unlocks; returns its id. */
+    suspend fun addKeyWrapperSlot(wrapper: HostKeyWrapper): Long = io { vault.addKeyWrapperSlot(wrapper) }
+
+    /** The ways to unlock this vault. */
+    suspend fun slots(): List<SlotInfo> = io { vault.slots() }
+
+    /** Adds the account of an otpauth link (a scanned QR code); returns its id. */
+    suspend fun addFromLink(link: String): Long = io { vault.addFromLink(link) }
+
+    /** Adds an account typed in by hand; returns its id. */
+    suspend fun addAccount(account: NewAccount): Long = io { vault.addAccount(account) }
+
+    /** The accounts in the user's order. */
+    suspend fun accounts(): List<AccountInfo> = io { vault.accounts() }
+
+    /** Renames an account. */
+    suspend fun rename(id: Long, issuer: String, name: String) = io { vault.rename(id, issuer, name) }
+
+    /** Moves an account to [position] (0 is the top). */
+    suspend fun move(id: Long, position: Int) = io { vault.moveAccount(id, position.coerceAtLeast(0).toUInt()) }
+
+    /** Removes an account for good. */
+    suspend fun remove(id: Long) = io { vault.remove(id) }
+
+    /** Every time-based account's current code, in one native call. */
+    suspend fun codes(): List<AccountCode> = io { vault.codes() }
+
+    /** The next code of an HOTP account (its counter is saved before the code is returned). */
+    suspend fun nextHotp(id: Long): String = io { vault.nextHotp(id) }
+
+    /**
+     * The codes of every time-based account, emitted now and then just after each second
+     * turns, for as long as it is collected: the list screen's only source of codes.
+     */
+    fun codeUpdates(): Flow<List<AccountCode>> = flow {
+        while (true) {
+            emit(vault.codes())
+            val millis = System.currentTimeMillis()
+            // A few milliseconds past the second, so the next draw sees the new second.
+            delay(1_000 - millis % 1_000 + 5)
+        }
+    }.flowOn(dispatcher)
+
+    /** Releases the native vault (the file stays). */
+    override fun close() = vault.close()
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds cityauth-ffi for this machine and generates the Kotlin and Swift bindings from the
+# built library (uniffi "library mode"). The generated files are build output: never edit them.
+#
+#   ./bindings/build-bindings.sh [--release | --profile mobile]
+#
+# --profile mobile: the release settings optimised for size (Cargo.toml), what the apps ship.
+#
+# Writes:
+#   bindings/out/kotlin/city/cityauth/ffi/cityauth.kt    (compiled by android/lib/pom.xml)
+#   ios/CityAuth/Sources/CityAuthFFI/CityAuthFFI.swift, cityauthFFI.h, cityauthFFI.modulemap
+# and leaves the library in target/<profile>/libcityauth_ffi.so (.dylib on macOS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=debug
+case "${1:-}" in
+    "") ;;
+    --release) profile=release ;;
+    --profile) profile="${2:?--profile needs a name}" ;;
+    *) echo "usage: $0 [--release | --profile NAME]" >&2; exit 2 ;;
+esac
+
+# The generator first, a debug build (a fat-LTO release build of it would take minutes).
+# Building it builds the library with uniffi's `cli` feature, so the plain library is built
+# after it and is the one left in place.
+cargo build -p cityauth-ffi --features cli --bin uniffi-bindgen
+cargo build -p cityauth-ffi --lib
+if [[ "$profile" != debug ]]; then
+    cargo build --profile "$profile" -p cityauth-ffi --lib
+fi
+
+# The bindings are generated from the debug library: uniffi reads its metadata from symbols,
+# which the release profile strips. Both builds come from the same source, so the interface
+# and its checksums (verified by the generated code at load time) are the same.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$(uname -s)" in
+    Darwin) suffix=dylib ;;
+    *) suffix=so ;;
+esac
+metadata_library="$target_dir/debug/libcityauth_ffi.$suffix"
+library="$target_dir/$profile/libcityauth_ffi.$suffix"
+bindgen="$target_dir/debug/uniffi-bindgen"
+
+rm -rf bindings/out/kotlin
+"$bindgen" generate --no-format --library "$metadata_library" --language kotlin --out-dir bindings/out/kotlin
+swift_dir=ios/CityAuth/Sources/CityAuthFFI
+mkdir -p "$swift_dir"
+rm -f "$swift_dir/CityAuthFFI.swift" "$swift_dir/cityauthFFI.h" "$swift_dir/cityauthFFI.modulemap"
+"$bindgen" generate --no-format --library "$metadata_library" --language swift --out-dir "$swift_dir"
+echo "bindings: Kotlin in bindings/out/kotlin, Swift in $swift_dir, library $library"

@@ -1,0 +1,107 @@
+//! The City account on this device: enrollment, pending approval requests, answers. Every
+//! method blocks on the network (the pending list up to its long-poll wait): call them off
+//! the UI thread. Safe to share between threads.
+
+use std::sync::Arc;
+
+use cityauth_core::Vault as CoreVault;
+use cityauth_core::device::{Device, Transport, UreqTransport};
+
+use crate::error::CityAuthError;
+use crate::http::{HostHttpTransport, HostTransport};
+use crate::types::{Answer, Challenge, Enrolled};
+use crate::vault::Vault;
+
+/// Approvals over an unlocked vault, talking HTTPS through the built-in client (rustls) or
+/// through the host's transport.
+#[derive(uniffi::Object)]
+pub struct Approvals {
+    vault: Arc<CoreVault>,
+    transport: Box<dyn Transport>,
+}
+
+type Result<T> = std::result::Result<T, CityAuthError>;
+
+#[uniffi::export]
+impl Approvals {
+    /// Approvals for `vault` (which must be unlocked when the methods are called).
+    #[uniffi::constructor]
+    pub fn new(vault: Arc<Vault>) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            vault: Arc::clone(&vault.core),
+            transport: Box::new(UreqTransport::new()),
+        }))
+    }
+
+    /// Approvals for `vault` that send every request through the host's HTTP stack.
+    #[uniffi::constructor]
+    pub fn with_transport(
+        vault: Arc<Vault>,
+        transport: Arc<dyn HostHttpTransport>,
+    ) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            vault: Arc::clone(&vault.core),
+            transport: Box::new(HostTransport(transport)),
+        }))
+    }
+
+    /// Enrolls this device from the portal's `cityauth://enroll` link: registers a new device
+    /// key, checks the server's key against the link's fingerprint, and only then stores the
+    /// enrollment and the City account's codes. `pushToken`: the FCM or APNs token, if any.
+    pub fn enroll(
+        &self,
+        link: String,
+        device_name: String,
+        platform: String,
+        push_token: Option<String>,
+    ) -> Result<Enrolled> {
+        let enrolled = self
+            .device()
+            .enroll(&link, &device_name, &platform, push_token)?;
+        Ok(Enrolled {
+            username: enrolled.username,
+            display_name: enrolled.display_name,
+            device_id: enrolled.device_id,
+            city_account: enrolled.city_account.map(|id| id.0),
+        })
+    }
+
+    /// The pending requests, each verified against the pinned server key; waits up to
+    /// `waitSeconds` (at most 25) for one to arrive. Call it when a push wakes the app.
+    pub fn pending(&self, wait_seconds: u64) -> Result<Vec<Challenge>> {
+        Ok(self
+            .device()
+            .pending_challenges(wait_seconds)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Answers the pending request `challengeId` (fetched and verified again first).
+    /// Approving a number-matching request needs the number shown in the browser. Returns the
+    /// server's outcome ("approved", "denied", "fraud_reported"). `Expired` when it is no
+    /// longer pending; `ServerRefused` with code "wrong_number" for a wrong number.
+    pub fn answer(
+        &self,
+        challenge_id: String,
+        answer: Answer,
+        number: Option<String>,
+    ) -> Result<String> {
+        let device = self.device();
+        let challenge = device.pending_challenge(&challenge_id)?;
+        Ok(device.answer(&challenge, answer.into(), number.as_deref())?)
+    }
+
+    /// Removes this device from the server, then forgets the enrollment. The City account's
+    /// codes stay in the vault as an ordinary account.
+    pub fn unenroll(&self) -> Result<()> {
+        Ok(self.device().unenroll()?)
+    }
+}
+
+impl Approvals {
+    /// The core's device over this vault; it parses the device key once per call.
+    fn device(&self) -> Device<'_> {
+        Device::new(&self.vault, self.transport.as_ref())
+    }
+}

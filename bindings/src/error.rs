@@ -1,0 +1,195 @@
+//! The errors Kotlin and Swift see: one case per thing a UI must handle, each with a readable
+//! `detail` that never holds a secret (the core's messages name fields and labels, not values).
+
+use cityauth_core::device::ClientError;
+use cityauth_core::otpauth::LinkError;
+use cityauth_core::{AccountError, ParamError, VaultError};
+
+/// Everything a vault or approvals call can fail with. Kotlin: `CityAuthException.*`;
+/// Swift: `CityAuthError.*`. `detail` is the readable message (also the `toString()`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum CityAuthError {
+    /// No vault file at that path.
+    #[error("{detail}")]
+    NotFound { detail: String },
+    /// `create` found a file there already (left untouched).
+    #[error("{detail}")]
+    AlreadyExists { detail: String },
+    /// The file is not a cityauth vault, or one from a newer version (left untouched).
+    #[error("{detail}")]
+    NotAVault { detail: String },
+    /// The passphrase opens no slot. Nothing changed.
+    #[error("{detail}")]
+    WrongPassphrase { detail: String },
+    /// The vault is locked: unlock it first.
+    #[error("{detail}")]
+    Locked { detail: String },
+    /// No slot belongs to the host key that was offered.
+    #[error("{detail}")]
+    NoMatchingSlot { detail: String },
+    /// The host's key store (Keystore, Keychain) failed to wrap or unwrap.
+    #[error("{detail}")]
+    KeyStore { detail: String },
+    /// Something in the vault does not authenticate: tampering or corruption.
+    #[error("{detail}")]
+    Integrity { detail: String },
+    /// An otpauth or enrollment link is malformed; `field` names the part at fault.
+    #[error("{detail}")]
+    InvalidLink { field: String, detail: String },
+    /// An argument is out of bounds (an account field, a passphrase, a slot); `field` names it.
+    #[error("{detail}")]
+    InvalidInput { field: String, detail: String },
+    /// No account with that id.
+    #[error("{detail}")]
+    UnknownAccount { id: i64, detail: String },
+    /// The account is of the other kind (a code asked of HOTP, a next HOTP of TOTP).
+    #[error("{detail}")]
+    WrongAccountKind { id: i64, detail: String },
+    /// Another process holds the vault; try again.
+    #[error("{detail}")]
+    Busy { detail: String },
+    /// Storage, file system or random source failed.
+    #[error("{detail}")]
+    Storage { detail: String },
+    /// The server did not answer (no network, timeout, TLS).
+    #[error("{detail}")]
+    Network { detail: String },
+    /// The server refused with a protocol error code (`wrong_number`, `locked`, `blocked`, ...).
+    #[error("{detail}")]
+    ServerRefused {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    /// The server's answer breaks the protocol, or its key is not the one the link pins.
+    #[error("{detail}")]
+    ServerUntrusted { detail: String },
+    /// The approval request is no longer pending (answered, expired, or not this device's).
+    #[error("{detail}")]
+    Expired { detail: String },
+    /// The typed number does not have the length the request asks for.
+    #[error("{detail}")]
+    WrongNumberFormat { digits: u8, detail: String },
+    /// This device is not enrolled with a City account.
+    #[error("{detail}")]
+    NotEnrolled { detail: String },
+    /// This device is already enrolled; unenroll first.
+    #[error("{detail}")]
+    AlreadyEnrolled { username: String, detail: String },
+}
+
+impl From<VaultError> for CityAuthError {
+    fn from(error: VaultError) -> Self {
+        let detail = error.to_string();
+        match error {
+            VaultError::NotFound => Self::NotFound { detail },
+            VaultError::AlreadyExists => Self::AlreadyExists { detail },
+            VaultError::NotAVault | VaultError::TooNew { .. } => Self::NotAVault { detail },
+            VaultError::WrongPassphrase => Self::WrongPassphrase { detail },
+            VaultError::EmptyPassphrase => invalid("passphrase", detail),
+            VaultError::Locked => Self::Locked { detail },
+            VaultError::NoMatchingSlot => Self::NoMatchingSlot { detail },
+            VaultError::KeyWrap(_) => Self::KeyStore { detail },
+            VaultError::LastSlot | VaultError::UnknownSlot(_) => invalid("slot", detail),
+            VaultError::Integrity(_) => Self::Integrity { detail },
+            VaultError::UnknownAccount(id) => Self::UnknownAccount { id: id.0, detail },
+            VaultError::NotHotp(id) | VaultError::NotTimeBased(id) => {
+                Self::WrongAccountKind { id: id.0, detail }
+            }
+            VaultError::CounterExhausted(_) => invalid("counter", detail),
+            VaultError::InvalidAccount(error) => invalid(account_field(error), detail),
+            VaultError::Busy => Self::Busy { detail },
+            VaultError::Storage(_) | VaultError::Io(_) | VaultError::Random => {
+                Self::Storage { detail }
+            }
+        }
+    }
+}
+
+impl From<LinkError> for CityAuthError {
+    fn from(error: LinkError) -> Self {
+        Self::InvalidLink {
+            field: error.field().to_owned(),
+            detail: error.to_string(),
+        }
+    }
+}
+
+impl From<AccountError> for CityAuthError {
+    fn from(error: AccountError) -> Self {
+        invalid(account_field(error), error.to_string())
+    }
+}
+
+impl From<ParamError> for CityAuthError {
+    fn from(error: ParamError) -> Self {
+        let field = match error {
+            ParamError::Digits(_) => "digits",
+            ParamError::Period(_) => "period",
+        };
+        invalid(field, error.to_string())
+    }
+}
+
+impl From<ClientError> for CityAuthError {
+    fn from(error: ClientError) -> Self {
+        let detail = error.to_string();
+        match error {
+            ClientError::Link(link) => Self::InvalidLink {
+                // The protocol's messages start with the field: "server: missing, or ...".
+                field: link
+                    .to_string()
+                    .split(':')
+                    .next()
+                    .unwrap_or("link")
+                    .to_owned(),
+                detail,
+            },
+            ClientError::FingerprintMismatch | ClientError::BadResponse => {
+                Self::ServerUntrusted { detail }
+            }
+            ClientError::AlreadyEnrolled(username) => Self::AlreadyEnrolled { username, detail },
+            ClientError::NotEnrolled => Self::NotEnrolled { detail },
+            ClientError::Network(_) => Self::Network { detail },
+            ClientError::Refused { code, .. } if code == "expired" => Self::Expired { detail },
+            ClientError::Refused { status, code, .. } => Self::ServerRefused {
+                status,
+                code,
+                detail,
+            },
+            ClientError::UnknownChallenge(_) => Self::Expired { detail },
+            ClientError::NumberFormat(digits) => Self::WrongNumberFormat { digits, detail },
+            ClientError::Vault(vault) => vault.into(),
+            ClientError::Key(_) => Self::Storage { detail },
+        }
+    }
+}
+
+fn invalid(field: &str, detail: String) -> CityAuthError {
+    CityAuthError::InvalidInput {
+        field: field.to_owned(),
+        detail,
+    }
+}
+
+fn account_field(error: AccountError) -> &'static str {
+    LinkError::Account(error).field()
+}
+
+/// What a host key-wrapping implementation throws. Kotlin: `KeyWrapException.Failed`;
+/// Swift: `KeyWrapError.Failed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum KeyWrapError {
+    /// The key store refused or failed; `reason` is for a log and holds no key material.
+    #[error("the platform key store failed: {reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyWrapError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Failed {
+            reason: format!("the host implementation threw: {}", error.reason),
+        }
+    }
+}

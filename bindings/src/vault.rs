@@ -1,0 +1,197 @@
+//! The vault object: create, open, unlock, accounts and codes. Every method blocks (SQLite;
+//! the Argon2id KDF for `create`, the passphrase calls and slot changes takes about a second
+//! at the default cost): call them off the UI thread. Safe to share between threads.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cityauth_core::device::corrected_now;
+use cityauth_core::otp::OtpParams;
+use cityauth_core::{Account, AccountId, SecretBytes, Vault as CoreVault, otpauth};
+
+use crate::error::CityAuthError;
+use crate::key_wrapper::{HostAdapter, HostKeyWrapper};
+use crate::types::{
+    AccountCode, AccountInfo, EnrollmentInfo, KdfSettings, NewAccount, OtpKind, SlotInfo,
+    kdf_params,
+};
+
+/// An open vault file; locked until unlocked (or created). Thread-safe.
+#[derive(uniffi::Object)]
+pub struct Vault {
+    pub(crate) core: Arc<CoreVault>,
+}
+
+type Result<T> = std::result::Result<T, CityAuthError>;
+
+#[uniffi::export]
+impl Vault {
+    /// Creates a vault file at `path` protected by `passphrase` and returns it unlocked.
+    /// `kdf` null: the default cost. Blocking (the KDF). Fails with `AlreadyExists` if
+    /// anything is at `path`.
+    #[uniffi::constructor]
+    pub fn create(path: String, passphrase: String, kdf: Option<KdfSettings>) -> Result<Arc<Self>> {
+        let core = CoreVault::create(Path::new(&path), &passphrase, kdf_params(kdf)?)?;
+        Ok(Arc::new(Self {
+            core: Arc::new(core),
+        }))
+    }
+
+    /// Opens an existing vault, locked. Never creates, repairs or deletes a file.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>> {
+        let core = CoreVault::open(Path::new(&path))?;
+        Ok(Arc::new(Self {
+            core: Arc::new(core),
+        }))
+    }
+
+    /// Unlocks with a passphrase; `WrongPassphrase` changes nothing. Blocking (the KDF).
+    pub fn unlock_with_passphrase(&self, passphrase: String) -> Result<()> {
+        Ok(self.core.unlock_with_passphrase(&passphrase)?)
+    }
+
+    /// Unlocks through the host's key (the slot made for its `keyId`). `NoMatchingSlot` when
+    /// the vault has none; `KeyStore` when the host fails.
+    pub fn unlock_with_key_wrapper(&self, wrapper: Arc<dyn HostKeyWrapper>) -> Result<()> {
+        Ok(self.core.unlock_with_key_wrapper(&HostAdapter(wrapper))?)
+    }
+
+    /// Forgets the keys and every decrypted account.
+    pub fn lock(&self) -> Result<()> {
+        self.core.lock();
+        Ok(())
+    }
+
+    /// True between an unlock (or create) and `lock`.
+    pub fn is_unlocked(&self) -> Result<bool> {
+        Ok(self.core.is_unlocked())
+    }
+
+    /// Adds a slot wrapped by the host's key, so that the vault unlocks without the
+    /// passphrase; returns the slot id. Needs the vault unlocked.
+    pub fn add_key_wrapper_slot(&self, wrapper: Arc<dyn HostKeyWrapper>) -> Result<i64> {
+        Ok(self.core.add_key_wrapper_slot(&HostAdapter(wrapper))?)
+    }
+
+    /// Replaces the passphrase (only the data key is re-wrapped). Blocking (the KDF).
+    pub fn change_passphrase(
+        &self,
+        new_passphrase: String,
+        kdf: Option<KdfSettings>,
+    ) -> Result<()> {
+        Ok(self
+            .core
+            .change_passphrase(&new_passphrase, kdf_params(kdf)?)?)
+    }
+
+    /// The ways to unlock this vault.
+    pub fn slots(&self) -> Result<Vec<SlotInfo>> {
+        Ok(self.core.slots()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Removes a slot; the last one cannot be removed (`InvalidInput`, field "slot").
+    pub fn remove_slot(&self, slot_id: i64) -> Result<()> {
+        Ok(self.core.remove_slot(slot_id)?)
+    }
+
+    /// Adds the account of an otpauth link (a scanned QR code); returns its id.
+    /// `InvalidLink` names the field at fault.
+    pub fn add_from_link(&self, link: String) -> Result<i64> {
+        let account = otpauth::parse(&link)?;
+        Ok(self.core.add(account)?.0)
+    }
+
+    /// Adds an account typed in by hand; returns its id. `InvalidInput` names the field.
+    pub fn add_account(&self, account: NewAccount) -> Result<i64> {
+        Ok(self.core.add(build_account(account)?)?.0)
+    }
+
+    /// The readable accounts in the user's order.
+    pub fn accounts(&self) -> Result<Vec<AccountInfo>> {
+        Ok(self.core.accounts()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Changes an account's issuer and name.
+    pub fn rename(&self, id: i64, issuer: String, name: String) -> Result<()> {
+        Ok(self.core.rename(AccountId(id), &issuer, &name)?)
+    }
+
+    /// Moves an account to `position` (0 is the top; past the end means last).
+    pub fn move_account(&self, id: i64, position: u32) -> Result<()> {
+        let position = usize::try_from(position).unwrap_or(usize::MAX);
+        Ok(self.core.move_account(AccountId(id), position)?)
+    }
+
+    /// Removes an account for good.
+    pub fn remove(&self, id: i64) -> Result<()> {
+        Ok(self.core.remove(AccountId(id))?)
+    }
+
+    /// Every time-based account's current code with its remaining seconds, in the user's
+    /// order, at this device's clock corrected by the offset learned from the City server.
+    /// One call for the whole screen: call it once a second, not once per row.
+    pub fn codes(&self) -> Result<Vec<AccountCode>> {
+        self.codes_at(self.server_now()?)
+    }
+
+    /// The same at a given Unix time (seconds), e.g. to check a code against a test vector.
+    pub fn codes_at(&self, unix_seconds: u64) -> Result<Vec<AccountCode>> {
+        Ok(self
+            .core
+            .codes(unix_seconds)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The next code of an HOTP account. The advanced counter is on disk before the code
+    /// is returned, so no code is ever shown twice.
+    pub fn next_hotp(&self, id: i64) -> Result<String> {
+        Ok(self.core.next_hotp(AccountId(id))?.as_str().to_owned())
+    }
+
+    /// Damaged accounts and index, as readable lines; empty when all is well.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        Ok(self
+            .core
+            .integrity_problems()?
+            .iter()
+            .map(ToString::to_string)
+            .collect())
+    }
+
+    /// This device's City account enrollment, if any.
+    pub fn enrollment(&self) -> Result<Option<EnrollmentInfo>> {
+        Ok(self.core.enrollment()?.map(|e| EnrollmentInfo {
+            server_url: e.server_url.clone(),
+            username: e.username.clone(),
+            display_name: e.display_name.clone(),
+            device_id: e.device_id.clone(),
+            clock_offset: e.clock_offset,
+        }))
+    }
+
+    /// The Unix time codes are drawn at: this device's clock corrected by the offset learned
+    /// from the City server (none when not enrolled).
+    pub fn server_now(&self) -> Result<u64> {
+        let offset = self.core.enrollment()?.map_or(0, |e| e.clock_offset);
+        Ok(corrected_now(offset))
+    }
+}
+
+/// Checks and builds an account from fields typed by hand.
+fn build_account(new: NewAccount) -> Result<Account> {
+    let secret =
+        SecretBytes::from_base32(&new.secret_base32).map_err(|_| CityAuthError::InvalidInput {
+            field: "secret".into(),
+            detail: "secret: not valid base32".into(),
+        })?;
+    let algorithm = new.algorithm.into();
+    let params = match new.kind {
+        OtpKind::Totp => OtpParams::totp(algorithm, new.digits, new.period)?,
+        OtpKind::Hotp => OtpParams::hotp(algorithm, new.digits, new.counter)?,
+        OtpKind::Steam => OtpParams::steam(new.period)?,
+    };
+    Ok(Account::new(&new.issuer, &new.name, secret, params)?)
+}

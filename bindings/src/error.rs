@@ -4,6 +4,9 @@
 use cityauth_core::device::ClientError;
 use cityauth_core::otpauth::LinkError;
 use cityauth_core::{AccountError, ParamError, VaultError};
+use cityauth_transfer::ImportError;
+use cityauth_transfer::backup::BackupError;
+use cityauth_transfer::export::ExportError;
 
 /// Everything a vault or approvals call can fail with. Kotlin: `CityAuthException.*`;
 /// Swift: `CityAuthError.*`. `detail` is the readable message (also the `toString()`).
@@ -77,6 +80,32 @@ pub enum CityAuthError {
     /// This device is already enrolled; unenroll first.
     #[error("{detail}")]
     AlreadyEnrolled { username: String, detail: String },
+    /// The file to import is encrypted and no password was given: ask for it, call again.
+    #[error("{detail}")]
+    PasswordRequired { detail: String },
+    /// The password does not open the file to import (the vault's own is `WrongPassphrase`).
+    #[error("{detail}")]
+    WrongPassword { detail: String },
+    /// The file to import is truncated, altered, or not what its format says.
+    #[error("{detail}")]
+    DamagedFile { detail: String },
+    /// The file to import is in no format cityauth reads.
+    #[error("{detail}")]
+    UnknownFormat { detail: String },
+    /// The file is in a version or uses a feature of its format that cityauth does not read.
+    #[error("{detail}")]
+    UnsupportedFile { detail: String },
+    /// A Google Authenticator export spans several QR codes and some were not given:
+    /// `missing` are their numbers (from 1) out of `total`. Scan them all, call again.
+    #[error("{detail}")]
+    MissingBatchParts {
+        missing: Vec<u32>,
+        total: u32,
+        detail: String,
+    },
+    /// This import preview was committed already: its accounts are in the vault.
+    #[error("{detail}")]
+    AlreadyCommitted { detail: String },
 }
 
 impl From<VaultError> for CityAuthError {
@@ -162,6 +191,51 @@ impl From<ClientError> for CityAuthError {
             ClientError::NumberFormat(digits) => Self::WrongNumberFormat { digits, detail },
             ClientError::Vault(vault) => vault.into(),
             ClientError::Key(_) => Self::Storage { detail },
+        }
+    }
+}
+
+impl From<ImportError> for CityAuthError {
+    fn from(error: ImportError) -> Self {
+        let detail = error.to_string();
+        match error {
+            ImportError::UnknownFormat => Self::UnknownFormat { detail },
+            ImportError::TooLarge { .. } => invalid("file", detail),
+            ImportError::PasswordRequired => Self::PasswordRequired { detail },
+            ImportError::WrongPassword => Self::WrongPassword { detail },
+            ImportError::Damaged { .. } => Self::DamagedFile { detail },
+            ImportError::Unsupported { .. } => Self::UnsupportedFile { detail },
+            ImportError::MissingBatchParts { missing, total } => Self::MissingBatchParts {
+                missing,
+                total,
+                detail,
+            },
+        }
+    }
+}
+
+impl From<BackupError> for CityAuthError {
+    fn from(error: BackupError) -> Self {
+        let detail = error.to_string();
+        match error {
+            BackupError::EmptyPassphrase => invalid("passphrase", detail),
+            BackupError::KdfTooCostly => invalid("kdf", detail),
+            BackupError::TooLarge => invalid("accounts", detail),
+            BackupError::Random | BackupError::Crypto => Self::Storage { detail },
+        }
+    }
+}
+
+impl From<ExportError> for CityAuthError {
+    fn from(error: ExportError) -> Self {
+        let detail = error.to_string();
+        match error {
+            // The export methods leave out what cannot be expressed before asking, so these
+            // reach a host only if the vault holds more than one export can carry.
+            ExportError::NotExpressible { .. } | ExportError::TooManyAccounts { .. } => {
+                invalid("accounts", detail)
+            }
+            ExportError::Random => Self::Storage { detail },
         }
     }
 }

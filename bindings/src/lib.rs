@@ -5,6 +5,8 @@
 //! - [`Approvals`]: enrollment with a City account server, pending requests, answers.
 //! - [`HostKeyWrapper`]: implemented by the host over Android Keystore or the iOS Keychain.
 //! - [`HostHttpTransport`]: optionally implemented by the host over its own HTTP stack.
+//! - [`ImportPreview`]: an import read and set against the vault, shown, then committed; the
+//!   vault also writes backups and unencrypted exports (`cityauth-transfer`).
 //!
 //! Every call blocks (SQLite, the KDF, the network); the Kotlin and Swift wrappers run them
 //! off the main thread. A panic inside Rust is caught at the boundary and thrown to the host
@@ -17,6 +19,7 @@ mod approvals;
 mod error;
 mod http;
 mod key_wrapper;
+mod transfer;
 mod types;
 mod vault;
 
@@ -26,6 +29,10 @@ pub use http::{
     HostHttpError, HostHttpHeader, HostHttpRequest, HostHttpResponse, HostHttpTransport,
 };
 pub use key_wrapper::HostKeyWrapper;
+pub use transfer::{
+    ExportRefusal, GoogleExport, ImportAddition, ImportDuplicate, ImportPreview, ImportRejection,
+    ImportReport,
+};
 pub use types::{
     AccountCode, AccountInfo, Answer, Challenge, ChallengeKind, Enrolled, EnrollmentInfo,
     HashAlgorithm, KdfSettings, NewAccount, OtpKind, SlotInfo,

@@ -1,7 +1,7 @@
 //! Setting a read file against a vault: what would be added, what is already there, what
 //! was refused; then adding it all in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cityauth_core::vault::{AccountId, Vault, VaultError};
 use cityauth_core::{Account, OtpKind};
@@ -94,12 +94,19 @@ pub fn plan(vault: &Vault, parsed: Parsed) -> Result<ImportPlan, VaultError> {
 }
 
 /// Adds the plan's accounts to `vault` in one transaction: all of them, or on error none.
-/// Returns their ids in file order.
+/// Returns the ids of those added, in file order. An account that reached the vault since
+/// the plan was made (another process, another import) is skipped, not added twice.
 pub fn commit(vault: &Vault, plan: ImportPlan) -> Result<Vec<AccountId>, VaultError> {
-    vault.add_all(
-        plan.to_add
-            .into_iter()
-            .map(|(_, account)| account)
-            .collect(),
-    )
+    let present: HashSet<DuplicateKey> = vault
+        .all_accounts()?
+        .iter()
+        .map(|(_, account)| duplicate_key(account))
+        .collect();
+    let fresh = plan
+        .to_add
+        .into_iter()
+        .map(|(_, account)| account)
+        .filter(|account| !present.contains(&duplicate_key(account)))
+        .collect();
+    vault.add_all(fresh)
 }

@@ -123,6 +123,42 @@ public final class Authenticator: Sendable {
         try await offMain { [vault] in try vault.enrollment() }
     }
 
+    /// Reads another authenticator's export (or a cityauth backup) and sets it against this
+    /// vault, writing nothing: show the result's `report`, then `commit()` it. `format` nil
+    /// detects it ("aegis", "2fas", "andotp", "bitwarden-json", "bitwarden-csv",
+    /// "freeotp-plus", "proton", "links", "cityauth"). Throws `CityAuthError.PasswordRequired`
+    /// for an encrypted file without `password` (ask, call again), `.WrongPassword`,
+    /// `.DamagedFile`, `.UnknownFormat`, `.UnsupportedFile`, `.MissingBatchParts`.
+    public func previewImport(_ data: Data, format: String? = nil, password: String? = nil) async throws -> AccountImport {
+        try await offMain { [vault] in
+            let preview = try vault.previewImport(bytes: data, format: format, password: password)
+            return AccountImport(preview: preview, report: try preview.report())
+        }
+    }
+
+    /// A restore: `previewImport` of a cityauth backup made by `backup(passphrase:)`.
+    public func previewRestore(_ data: Data, passphrase: String) async throws -> AccountImport {
+        try await previewImport(data, format: "cityauth", password: passphrase)
+    }
+
+    /// Every account as a cityauth backup encrypted under `passphrase` (Argon2id, about a
+    /// second). Accounts only: never the push-approval key nor the City enrollment.
+    public func backup(passphrase: String) async throws -> Data {
+        try await offMain { [vault] in try vault.backup(passphrase: passphrase) }
+    }
+
+    /// Every account as an otpauth link, one a line. NOT encrypted: the text holds every
+    /// secret; keep it out of logs and shared storage, and prefer `backup` for a copy to keep.
+    public func exportLinks() async throws -> String {
+        try await offMain { [vault] in try vault.exportLinks() }
+    }
+
+    /// Google Authenticator migration links (one QR code each) and, apart, the accounts
+    /// Google Authenticator cannot hold (show them: they are not in the links). NOT encrypted.
+    public func exportGoogleLinks() async throws -> GoogleExport {
+        try await offMain { [vault] in try vault.exportGoogleLinks() }
+    }
+
     /// All codes now, then again at the start of every second until the consumer stops
     /// iterating; ends with the error if a call fails (e.g. the vault was locked).
     public func codeUpdates() -> AsyncThrowingStream<[AccountCode], Error> {

@@ -3,6 +3,7 @@ package city.cityauth
 import city.cityauth.ffi.AccountCode
 import city.cityauth.ffi.AccountInfo
 import city.cityauth.ffi.CityAuthException
+import city.cityauth.ffi.GoogleExport
 import city.cityauth.ffi.HostKeyWrapper
 import city.cityauth.ffi.KdfSettings
 import city.cityauth.ffi.NewAccount
@@ -89,6 +90,44 @@ class CityAuthVault private constructor(
 
     /** The next code of an HOTP account (its counter is saved before the code is returned). */
     suspend fun nextHotp(id: Long): String = io { vault.nextHotp(id) }
+
+    /**
+     * Reads another authenticator's export (or a cityauth backup) and sets it against this
+     * vault, writing nothing: show the returned [CityAuthImport.report], then commit it.
+     * [format] null detects it ("aegis", "2fas", "andotp", "bitwarden-json", "bitwarden-csv",
+     * "freeotp-plus", "proton", "links", "cityauth"). Throws [CityAuthException.PasswordRequired]
+     * for an encrypted file without [password] (ask, call again),
+     * [CityAuthException.WrongPassword], [CityAuthException.DamagedFile],
+     * [CityAuthException.UnknownFormat], [CityAuthException.UnsupportedFile],
+     * [CityAuthException.MissingBatchParts].
+     */
+    suspend fun previewImport(bytes: ByteArray, format: String? = null, password: String? = null): CityAuthImport =
+        io {
+            val preview = vault.previewImport(bytes, format, password)
+            CityAuthImport(preview, preview.report(), dispatcher)
+        }
+
+    /** A restore: [previewImport] of a cityauth backup made by [backup] with [passphrase]. */
+    suspend fun previewRestore(bytes: ByteArray, passphrase: String): CityAuthImport =
+        previewImport(bytes, "cityauth", passphrase)
+
+    /**
+     * Every account as a cityauth backup encrypted under [passphrase] (Argon2id, about a
+     * second). Accounts only: never the push-approval key nor the City enrollment.
+     */
+    suspend fun backup(passphrase: String): ByteArray = io { vault.backup(passphrase) }
+
+    /**
+     * Every account as an otpauth link, one a line. NOT encrypted: the text holds every
+     * secret; keep it off logs and shared storage, and prefer [backup] for a copy to keep.
+     */
+    suspend fun exportLinks(): String = io { vault.exportLinks() }
+
+    /**
+     * Google Authenticator migration links (one QR code each) and, apart, the accounts Google
+     * Authenticator cannot hold (show them: they are not in the links). NOT encrypted.
+     */
+    suspend fun exportGoogleLinks(): GoogleExport = io { vault.exportGoogleLinks() }
 
     /**
      * The codes of every time-based account, emitted now and then just after each second

@@ -69,11 +69,21 @@ impl City {
 
     /// Starts a password reset the way the portal does; returns the status and the answer.
     pub fn start_reset(&self, username: &str) -> (u16, Option<ResetStartResponse>) {
+        self.start_reset_from(&self.browser, username)
+    }
+
+    /// [`City::start_reset`] from another browser (its own HTTP connections): the load
+    /// benchmark gives each simulated employee one, as real browsers each keep their own.
+    pub fn start_reset_from(
+        &self,
+        browser: &UreqTransport,
+        username: &str,
+    ) -> (u16, Option<ResetStartResponse>) {
         let body = serde_json::to_vec(&ResetStartRequest {
             username: username.into(),
         })
         .expect("json");
-        let (status, body) = self.post("/api/v1/reset/start", body);
+        let (status, body) = self.request_from(browser, "POST", "/api/v1/reset/start", body);
         (status, serde_json::from_slice(&body).ok())
     }
 
@@ -92,8 +102,17 @@ impl City {
 
     /// Sends a request to the API; returns status and body.
     pub fn request(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
-        let response = self
-            .browser
+        self.request_from(&self.browser, method, path, body)
+    }
+
+    fn request_from(
+        &self,
+        browser: &UreqTransport,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, Vec<u8>) {
+        let response = browser
             .send(&HttpRequest {
                 method: method.into(),
                 url: format!("{}{path}", self.url()),

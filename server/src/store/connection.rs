@@ -4,9 +4,10 @@
 //! Each of these was measured on the approval load benchmark (docs/benchmarks.md).
 //! A note on the SQL: rusqlite clears a statement's bindings when it returns to the cache,
 //! and SQLite (built with STAT4) re-prepares a statement whose plan looked at its
-//! parameters whenever they are cleared. A query whose plan does (`ORDER BY rowid` over an
-//! index scan was one) is then parsed and planned on every call: keep such clauses out of
-//! hot statements (`reprepare` in a perf profile shows them).
+//! parameters whenever they are cleared. A query whose plan does (an `ORDER BY` after an
+//! indexed equality: `ORDER BY rowid`, `ORDER BY created_at, id`) is then parsed and planned
+//! on every call: hot statements sort in Rust instead (`sqlite3Reprepare` in a perf profile
+//! shows any that do not).
 
 use std::ops::Deref;
 use std::path::Path;

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use cityauth_core::UreqTransport;
 use cityauth_core::device::Decision;
 use cityauth_e2e::{City, Phone};
 
@@ -50,12 +51,15 @@ struct Tally {
 
 fn run_device(city: &City, username: &str, phone: &Phone, deadline: Instant) -> Tally {
     let mut tally = Tally::default();
-    // One device handle for the run, as an app keeps one: it parses its key once.
+    // One device handle for the run, as an app keeps one: it parses its key once. And one
+    // browser per employee, keeping its connection open as a real browser does (one shared
+    // client would keep only 3 idle connections and open a new one for most requests).
     let device = phone.device();
+    let browser = UreqTransport::new();
     while Instant::now() < deadline {
         let started = Instant::now();
         let outcome = (|| {
-            let (status, reset) = city.start_reset(username);
+            let (status, reset) = city.start_reset_from(&browser, username);
             let reset = reset.ok_or(format!("reset start: HTTP {status}"))?;
             let challenge = device
                 .pending_challenges(25)

@@ -45,16 +45,27 @@ pub struct UreqTransport {
     agent: ureq::Agent,
 }
 
-/// Longer than the server's 25-second long poll.
-const TIMEOUT: Duration = Duration::from_secs(40);
+/// Waiting for the response: longer than the server's 25-second long poll.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(40);
+/// Connecting, sending the request, and each other phase.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(15);
 /// The largest response body read (challenge lists are small).
 const MAX_BODY: u64 = 1024 * 1024;
 
 impl UreqTransport {
-    /// A transport with a 40-second timeout per request.
+    /// A transport with a timeout for each phase of a request: 15 s to connect, send, and
+    /// read the body, 40 s to wait for the response (the server's long poll holds it 25 s).
+    ///
+    /// Name resolution has no timeout of ours (the system resolver's applies): with one,
+    /// ureq resolves on a new thread for every request, which cost the load benchmark more
+    /// than the request itself.
     pub fn new() -> Self {
         let config = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
+            .timeout_connect(Some(PHASE_TIMEOUT))
+            .timeout_send_request(Some(PHASE_TIMEOUT))
+            .timeout_send_body(Some(PHASE_TIMEOUT))
+            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
+            .timeout_recv_body(Some(PHASE_TIMEOUT))
             .http_status_as_error(false)
             .build();
         Self {

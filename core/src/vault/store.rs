@@ -277,14 +277,11 @@ pub fn delete_account_row(conn: &Connection, id: i64) -> Result<(), VaultError> 
 }
 
 /// The sealed enrollment, if this device is enrolled.
+/// Read on every request the device makes: the statement is cached.
 pub fn read_enrollment(conn: &Connection) -> Result<Option<Vec<u8>>, VaultError> {
-    conn.query_row(
-        "SELECT sealed FROM enrollment WHERE singleton = 1",
-        [],
-        |row| row.get(0),
-    )
-    .optional()
-    .map_err(storage)
+    conn.prepare_cached("SELECT sealed FROM enrollment WHERE singleton = 1")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)).optional())
+        .map_err(storage)
 }
 
 /// Stores (or replaces) the sealed enrollment.

@@ -122,6 +122,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Deletes what can no longer be used: nonces older than twice the replay window (their
+/// time is stale, so they can never be replayed), and the pending new-password hashes of
+/// password changes that expired or were denied.
+fn sweep_expired(db: &Connection, now: u64, window: u64) -> rusqlite::Result<()> {
+    db.run(
+        "DELETE FROM nonces WHERE seen_at < ?1",
+        [t(now.saturating_sub(window.saturating_mul(2)))],
+    )?;
+    db.run(
+        "UPDATE flows SET new_password_hash = NULL
+         WHERE new_password_hash IS NOT NULL AND (expires_at <= ?1 OR state = 'denied')",
+        [t(now)],
+    )?;
+    Ok(())
+}
+
 /// The most audit events queued before a request writes them itself.
 const MAX_QUEUED_AUDITS: usize = 4096;
 
@@ -369,15 +385,11 @@ impl Store for SqliteStore {
 
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
         let db = self.db();
-        // Nonces older than twice the window can never be replayed: their time is stale.
-        // Deleting them once a minute, not on every request, keeps requests to one write.
+        // Sweeping once a minute, not on every request, keeps requests to one write.
         let swept = self.nonces_swept_at.load(Ordering::Relaxed);
         if now >= swept.saturating_add(NONCE_SWEEP_SECONDS) {
             self.nonces_swept_at.store(now, Ordering::Relaxed);
-            db.run(
-                "DELETE FROM nonces WHERE seen_at < ?1",
-                [t(now.saturating_sub(window.saturating_mul(2)))],
-            )?;
+            sweep_expired(&db, now, window)?;
         }
         let inserted = db.run(
             "INSERT OR IGNORE INTO nonces (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",

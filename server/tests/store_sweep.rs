@@ -1,0 +1,64 @@
+//! The store deletes what can no longer be used: stale nonces, and the pending new-password
+//! hashes of password changes that expired or were denied.
+
+use cityauth_protocol::wire::ChallengeKind;
+use cityauth_server::store::{Flow, FlowState, NewUser, SqliteStore, Store};
+
+fn change(id: &str, user_id: i64, state: FlowState, expires_at: u64) -> Flow {
+    Flow {
+        id: id.into(),
+        kind: ChallengeKind::PasswordChange,
+        username: "alice".into(),
+        user_id: Some(user_id),
+        number: "42".into(),
+        state,
+        code_tries: 0,
+        client_ip: "127.0.0.1".into(),
+        created_at: expires_at.saturating_sub(600),
+        expires_at,
+    }
+}
+
+fn pending_hash(path: &std::path::Path, id: &str) -> Option<String> {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT new_password_hash FROM flows WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn expired_and_denied_password_changes_lose_their_pending_hash_live_ones_keep_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("city.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let user = store
+        .user_create(&NewUser {
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            password_hash: "old".into(),
+            created_at: 1_000,
+        })
+        .unwrap();
+    let now = 10_000;
+    store
+        .password_change_insert(&change("expired", user, FlowState::Pending, now - 1), "h1")
+        .unwrap();
+    store
+        .password_change_insert(&change("denied", user, FlowState::Denied, now + 500), "h2")
+        .unwrap();
+    store
+        .password_change_insert(&change("live", user, FlowState::Pending, now + 500), "h3")
+        .unwrap();
+    assert_eq!(pending_hash(&path, "expired").as_deref(), Some("h1"));
+
+    // The first signed request of the minute sweeps.
+    assert!(store.nonce_use("device", "nonce-1", now, 300).unwrap());
+
+    assert_eq!(pending_hash(&path, "expired"), None);
+    assert_eq!(pending_hash(&path, "denied"), None);
+    assert_eq!(pending_hash(&path, "live").as_deref(), Some("h3"));
+}

@@ -122,6 +122,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Sets `user_id`'s password hash and ends every session of the account (the session
+/// generation moves on, and the stored sessions are deleted). Part of the caller's transaction.
+fn replace_password(db: &Connection, user_id: i64, password_hash: &str) -> rusqlite::Result<()> {
+    db.run(
+        "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
+         WHERE id = ?1",
+        params![user_id, password_hash],
+    )?;
+    db.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    Ok(())
+}
+
 /// Deletes what can no longer be used: nonces older than twice the replay window (their
 /// time is stale, so they can never be replayed), and the pending new-password hashes of
 /// password changes that expired or were denied.
@@ -559,13 +571,13 @@ impl Store for SqliteStore {
         if changed != 1 {
             return Ok(false);
         }
+        replace_password(&transaction, user_id, password_hash)?;
+        // The owner proved it is them: the lockout and the push count start afresh.
         transaction.run(
-            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1,
-                              failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
+            "UPDATE users SET failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
              WHERE id = ?1",
-            params![user_id, password_hash],
+            [user_id],
         )?;
-        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
         transaction.commit()?;
         Ok(true)
     }
@@ -573,12 +585,7 @@ impl Store for SqliteStore {
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
-        transaction.run(
-            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
-             WHERE id = ?1",
-            params![id, password_hash],
-        )?;
-        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        replace_password(&transaction, id, password_hash)?;
         transaction.commit()?;
         Ok(())
     }
@@ -608,12 +615,7 @@ impl Store for SqliteStore {
             "UPDATE flows SET new_password_hash = NULL WHERE id = ?1",
             [flow_id],
         )?;
-        transaction.run(
-            "UPDATE users SET password_hash = ?2, session_generation = session_generation + 1
-             WHERE id = ?1",
-            params![user_id, hash],
-        )?;
-        transaction.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        replace_password(&transaction, user_id, &hash)?;
         transaction.commit()?;
         Ok(true)
     }

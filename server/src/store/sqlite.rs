@@ -21,15 +21,15 @@ pub struct SqliteStore {
     audits: Arc<Mutex<Vec<AuditEvent>>>,
     /// Writes the queued audit events and checkpoints the WAL off the request path.
     _background: Background,
-    /// When expired nonces were last deleted (Unix seconds).
-    nonces_swept_at: AtomicU64,
+    /// When [`sweep_expired`] last ran (Unix seconds).
+    expired_swept_at: AtomicU64,
 }
 
 /// The page size of a new database, bytes.
 const PAGE_SIZE: u32 = 1024;
 
-/// How often expired nonces are deleted, seconds.
-const NONCE_SWEEP_SECONDS: u64 = 60;
+/// How often [`sweep_expired`] runs (on the first signed request after), seconds.
+const SWEEP_SECONDS: u64 = 60;
 
 /// How hard each commit presses to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,7 +85,7 @@ impl SqliteStore {
             connection,
             audits,
             _background: background,
-            nonces_swept_at: AtomicU64::new(0),
+            expired_swept_at: AtomicU64::new(0),
         })
     }
 
@@ -398,9 +398,9 @@ impl Store for SqliteStore {
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
         let db = self.db();
         // Sweeping once a minute, not on every request, keeps requests to one write.
-        let swept = self.nonces_swept_at.load(Ordering::Relaxed);
-        if now >= swept.saturating_add(NONCE_SWEEP_SECONDS) {
-            self.nonces_swept_at.store(now, Ordering::Relaxed);
+        let swept = self.expired_swept_at.load(Ordering::Relaxed);
+        if now >= swept.saturating_add(SWEEP_SECONDS) {
+            self.expired_swept_at.store(now, Ordering::Relaxed);
             sweep_expired(&db, now, window)?;
         }
         let inserted = db.run(

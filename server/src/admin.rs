@@ -51,7 +51,12 @@ pub fn create_user(
     if username.is_empty() || username.len() > 64 || !username.chars().all(valid) {
         return Err(AdminError::BadUsername);
     }
-    crate::password::check_policy(password, username, display_name)?;
+    crate::password::check_policy(
+        &state.config().password_blocklist,
+        password,
+        username,
+        display_name,
+    )?;
     let record = NewUser {
         username: username.to_owned(),
         display_name: display_name.trim().to_owned(),

@@ -1,5 +1,9 @@
 //! Server settings.
 
+use std::time::Duration;
+
+use crate::edge::{Cidr, ProxyHeader};
+use crate::password::Blocklist;
 use crate::ratelimit::Limit;
 
 /// How the server runs.
@@ -13,6 +17,10 @@ pub struct Config {
     pub challenge_lifetime: u64,
     /// Rate limits, caps and lockouts.
     pub limits: Limits,
+    /// Timeouts, the connection cap and the trusted proxies (`docs/security.md`).
+    pub edge: Edge,
+    /// Passwords refused whatever their length (default: the list compiled in).
+    pub password_blocklist: Blocklist,
 }
 
 impl Config {
@@ -23,6 +31,8 @@ impl Config {
             number_digits: 2,
             challenge_lifetime: cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME,
             limits: Limits::default(),
+            edge: Edge::default(),
+            password_blocklist: Blocklist::builtin(),
         }
     }
 }
@@ -71,6 +81,36 @@ impl Default for Limits {
             push_cap: 10,
             lock_after: 10,
             lock_seconds: 15 * 60,
+        }
+    }
+}
+
+/// The network edge: how long a client may take to send a request, how many connections
+/// are served at once, and which peers may name the client for a request.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// From the moment the server waits for a request's head (a new connection, or a
+    /// keep-alive one after its last answer) until the whole head has arrived; the
+    /// connection is closed past it.
+    pub header_timeout: Duration,
+    /// From the head until the whole body has arrived; `408` and the connection closed past it.
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// The reverse proxies whose word on the client's address is taken (none by default).
+    pub trusted_proxies: Vec<Cidr>,
+    /// The header those proxies name the client in.
+    pub proxy_header: ProxyHeader,
+}
+
+impl Default for Edge {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            trusted_proxies: Vec::new(),
+            proxy_header: ProxyHeader::XForwardedFor,
         }
     }
 }

@@ -9,6 +9,7 @@ mod api;
 pub mod auth;
 pub mod challenges;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod location;
 pub mod password;
@@ -23,7 +24,7 @@ pub mod totp;
 pub mod util;
 mod waiters;
 
-pub use config::{Config, Limits};
+pub use config::{Config, Edge, Limits};
 pub use error::ApiError;
 pub use server::{RunningServer, router, serve, spawn, spawn_on};
 pub use state::{AppState, StartError};

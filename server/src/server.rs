@@ -15,20 +15,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` resolves.
+/// Serves on `listener` until `shutdown` resolves, with the timeouts, connection cap and
+/// trusted proxies of the state's configuration (`crate::edge`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Small JSON answers must not wait for Nagle's algorithm to meet the client's delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let edge = state.config().edge.clone();
+    crate::edge::run(listener, router(state), edge, shutdown).await
 }
 
 /// How long a stopping server waits for requests in flight.

@@ -55,11 +55,12 @@ pub(crate) async fn change_password(
     }
     let stored = user.password_hash.clone();
     let (name, display) = (user.username.clone(), user.display_name.clone());
+    let blocklist = state.config().password_blocklist.clone();
     let checked = tokio::task::spawn_blocking(move || {
         if !password::verify(&current, &stored) {
             return Err(ApiError::InvalidCredentials);
         }
-        password::check_policy(&new, &name, &display)?;
+        password::check_policy(&blocklist, &new, &name, &display)?;
         password::hash(&new)
     })
     .await

@@ -219,9 +219,10 @@ pub(crate) async fn set_password(
     }
     .ok_or(ApiError::NotVerified)?;
     let (name, display) = (user.username.clone(), user.display_name.clone());
-    // zxcvbn and Argon2 take milliseconds each: off the async workers.
+    let blocklist = state.config().password_blocklist.clone();
+    // Argon2 takes milliseconds: off the async workers.
     let hash = tokio::task::spawn_blocking(move || {
-        crate::password::check_policy(&request.password, &name, &display)?;
+        crate::password::check_policy(&blocklist, &request.password, &name, &display)?;
         crate::password::hash(&request.password)
     })
     .await

@@ -235,14 +235,15 @@ pub async fn access_code(
     let username = request.username.trim();
     limits(&state, &ip, username)?;
     let user = state.store().user_by_name(username)?;
-    let used = state
-        .store()
-        .access_code_use(&sha256(request.code.trim().as_bytes()), now())?;
-    match (user, used) {
-        (Some(user), Some(owner)) if user.id == owner => {
-            Ok(Json(issue(&state, &user, "help-desk access code", &ip)?))
-        }
-        _ => {
+    // Only the named user's own code is consumed: a code sent with another name stays usable.
+    let code_hash = sha256(request.code.trim().as_bytes());
+    let user = match user {
+        Some(user) if state.store().access_code_use(&code_hash, user.id, now())? => Some(user),
+        _ => None,
+    };
+    match user {
+        Some(user) => Ok(Json(issue(&state, &user, "help-desk access code", &ip)?)),
+        None => {
             state.audit(
                 Some(username),
                 "access_code_refused",

@@ -240,9 +240,10 @@ pub async fn remove_device(
 
 fn password_page(status: StatusCode, message: Option<&str>) -> Response {
     let body = format!(
-        "{}<p>At least 12 characters, hard to guess, and not containing your username.</p>\
+        "{}<p>{}</p>\
 <form method=\"post\" action=\"/password\">{}{}<button type=\"submit\">Change password</button></form>",
         message.map(error).unwrap_or_default(),
+        crate::password::requirement(),
         input(
             "current",
             "Current password",

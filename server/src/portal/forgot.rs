@@ -64,9 +64,10 @@ fn waiting_page(status: StatusCode, id: &str, number: &str, message: Option<&str
 
 fn new_password_page(status: StatusCode, id: &str, message: Option<&str>) -> Response {
     let body = format!(
-        "{}<p>At least 12 characters, hard to guess, and not containing your username.</p>\
+        "{}<p>{}</p>\
 <form method=\"post\" action=\"/forgot/password\">{}{}<button type=\"submit\">Set password</button></form>",
         message.map(error).unwrap_or_default(),
+        crate::password::requirement(),
         hidden("id", id),
         input("password", "New password", "password", "new-password"),
     );

@@ -142,8 +142,9 @@ pub trait Store: Send + Sync {
         user_id: i64,
         expires_at: u64,
     ) -> StoreResult<()>;
-    /// Consumes an access code; the user id, or `None` if unknown, used or expired.
-    fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>>;
+    /// Consumes an unused, unexpired access code of `user_id` in one step; false, consuming
+    /// nothing, if the code is unknown, used, expired or another user's.
+    fn access_code_use(&self, code_hash: &[u8], user_id: i64, now: u64) -> StoreResult<bool>;
 
     /// Appends an audit event. It may be queued and written with others shortly after
     /// (SQLite: within 100 ms, and at the latest when the store is dropped); a process

@@ -665,16 +665,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn access_code_use(&self, code_hash: &[u8], now: u64) -> StoreResult<Option<i64>> {
-        Ok(self
-            .db()
-            .row(
-                "UPDATE access_codes SET used = 1
-                 WHERE code_hash = ?1 AND used = 0 AND expires_at > ?2 RETURNING user_id",
-                params![code_hash, t(now)],
-                |r| r.get(0),
-            )
-            .optional()?)
+    fn access_code_use(&self, code_hash: &[u8], user_id: i64, now: u64) -> StoreResult<bool> {
+        let used = self.db().run(
+            "UPDATE access_codes SET used = 1
+             WHERE code_hash = ?1 AND user_id = ?2 AND used = 0 AND expires_at > ?3",
+            params![code_hash, user_id, t(now)],
+        )?;
+        Ok(used == 1)
     }
 
     fn audit(&self, event: &AuditEvent) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 
 pub mod admin;
 mod api;
+pub mod auditlog;
 pub mod auth;
 pub mod challenges;
 pub mod config;

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cityauth_server::store::{SqliteStore, Store};
-use cityauth_server::{AppState, Config, admin};
+use cityauth_server::edge::{Cidr, ProxyHeader};
+use cityauth_server::password::Blocklist;
+use cityauth_server::{AppState, Config, admin, auditlog};
 
 /// Where `serve` remembers its public URL for the admin commands.
 const PUBLIC_URL_SETTING: &str = "public_url";
@@ -27,6 +29,10 @@ struct Cli {
     /// remembers it in the database for the admin commands.
     #[arg(long, global = true)]
     public_url: Option<String>,
+    /// A file of passwords to refuse, one a line (`#` starts a comment), replacing the list
+    /// compiled in; read by `serve` and `user add`.
+    #[arg(long, global = true)]
+    password_blocklist: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +47,22 @@ enum Command {
         /// Digits of the number to match: 2 (default) or 6.
         #[arg(long, default_value_t = 2, value_parser = parse_digits)]
         number_digits: u8,
+        /// A reverse proxy (address or CIDR block) whose `X-Forwarded-For` (or `Forwarded`)
+        /// names the client; repeat for several. None by default: the TCP peer is the client.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxies: Vec<Cidr>,
+        /// The header the trusted proxies set: x-forwarded-for or forwarded.
+        #[arg(long, default_value = "x-forwarded-for")]
+        proxy_header: ProxyHeader,
+        /// Seconds a client has to send a request's head (also the longest idle keep-alive).
+        #[arg(long, default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a client has to send a request's body.
+        #[arg(long, default_value_t = 10)]
+        body_timeout: u64,
+        /// Connections served at once (keep it below the open-files limit).
+        #[arg(long, default_value_t = 4096)]
+        max_connections: usize,
     },
     /// Manage users.
     User {
@@ -65,6 +87,9 @@ enum Command {
         /// At most this many events.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// One JSON object a line (JSON Lines) instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
     },
     /// Issue a help-desk one-time access code (single use, 1 hour).
     AccessCode {
@@ -121,8 +146,26 @@ fn run(cli: Cli) -> Result<(), String> {
         .or(stored)
         .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
     let mut config = Config::new(&public_url);
-    if let Command::Serve { number_digits, .. } = &cli.command {
+    if let Some(path) = &cli.password_blocklist {
+        config.password_blocklist = Blocklist::from_file(path)
+            .map_err(|e| format!("password blocklist {}: {e}", path.display()))?;
+    }
+    if let Command::Serve {
+        number_digits,
+        trusted_proxies,
+        proxy_header,
+        header_timeout,
+        body_timeout,
+        max_connections,
+        ..
+    } = &cli.command
+    {
         config.number_digits = *number_digits;
+        config.edge.trusted_proxies = trusted_proxies.clone();
+        config.edge.proxy_header = *proxy_header;
+        config.edge.header_timeout = std::time::Duration::from_secs(*header_timeout);
+        config.edge.body_timeout = std::time::Duration::from_secs(*body_timeout);
+        config.edge.max_connections = *max_connections;
         store
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;
@@ -164,23 +207,24 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Devices { username } => {
             for d in admin::devices(&state, &username).map_err(fail)? {
                 let d = d.device;
+                // The name and platform are the phone's own words: escaped like the audit.
                 println!(
                     "{}\t{}\t{}\tenrolled {}",
-                    d.id, d.name, d.platform, d.created_at
+                    d.id,
+                    auditlog::escape(&d.name),
+                    auditlog::escape(&d.platform),
+                    d.created_at
                 );
             }
             Ok(())
         }
-        Command::Audit { user, limit } => {
+        Command::Audit { user, limit, json } => {
             for e in admin::audit(&state, user.as_deref(), limit).map_err(fail)? {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    e.time,
-                    e.username.as_deref().unwrap_or("-"),
-                    e.event,
-                    e.client_ip.as_deref().unwrap_or("-"),
-                    e.detail
-                );
+                if json {
+                    println!("{}", auditlog::json_line(&e));
+                } else {
+                    println!("{}", auditlog::text_line(&e));
+                }
             }
             Ok(())
         }

@@ -76,9 +76,27 @@ pub(crate) async fn password_sign_in(
             u.password_hash.clone()
         });
     let typed = request.password;
-    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let checked = tokio::task::spawn_blocking(move || {
+        let check = password::check(&typed, &stored);
+        // A hash in an older form is replaced while the password is at hand.
+        let rehashed = (check == password::Check::MatchesRehash)
+            .then(|| password::hash(&typed).ok())
+            .flatten();
+        (check != password::Check::Wrong, rehashed.map(|new| (stored, new)))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (matches, rehashed) = checked;
+    if let (Some(user), Some((old, new))) = (&user, rehashed)
+        && state.store().user_rehash_password(user.id, &old, &new)?
+    {
+        state.audit(
+            Some(&user.username),
+            "password_rehashed",
+            "stored in the current form",
+            Some(&ip),
+        );
+    }
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {

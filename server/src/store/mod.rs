@@ -115,6 +115,10 @@ pub trait Store: Send + Sync {
     fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
     -> StoreResult<bool>;
 
+    /// Replaces the stored hash of the same password by a new form of it (a rehash at
+    /// sign-in), only if it is still `old_hash`; sessions are kept. False if it changed meanwhile.
+    fn user_rehash_password(&self, id: i64, old_hash: &str, new_hash: &str) -> StoreResult<bool>;
+
     /// Sets a new password and ends all the user's sessions (a password change).
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()>;
 

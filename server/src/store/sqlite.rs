@@ -582,6 +582,14 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    fn user_rehash_password(&self, id: i64, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
+        let changed = self.db().run(
+            "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+            params![id, old_hash, new_hash],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;

@@ -22,11 +22,17 @@ impl Blocklist {
 
     /// A list from text: one password a line; blank lines and lines starting with `#` skipped.
     pub fn parse(text: &str) -> Self {
+        // Each entry also without its separators, as passwords are compared (`policy.rs`).
         let entries = text
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .map(fold)
+            .flat_map(|entry| {
+                let compact: String = entry.chars().filter(|c| c.is_alphanumeric()).collect();
+                [entry, compact]
+            })
+            .filter(|entry| !entry.is_empty())
             .collect();
         Self(Arc::new(entries))
     }

@@ -159,3 +159,14 @@ fn the_signed_long_poll_outlives_the_header_and_body_timeouts() {
     });
     assert_eq!(poll.len(), 1);
 }
+
+#[test]
+fn a_request_head_far_larger_than_32_kib_is_refused() {
+    let h = Harness::start();
+    let mut stream = connect(&h);
+    let padding = "a".repeat(100 * 1024);
+    let request = format!("GET /api/v1/reset/unknown HTTP/1.1\r\nHost: localhost\r\nX-Padding: {padding}\r\n\r\n");
+    let _ = stream.write_all(request.as_bytes());
+    let reply = until_closed(&mut stream).expect("the server closes the connection");
+    assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
+}

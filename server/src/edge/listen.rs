@@ -22,6 +22,12 @@ use tower_service::Service;
 
 use crate::config::Edge;
 
+/// The read buffer of a connection, and so the largest request head (hyper answers `431`
+/// past it, checked between reads, so a head read at once may go somewhat over): signed
+/// requests and browsers send a few KiB; hyper's default of about 400 KiB
+/// times the connection cap would be gigabytes held by idle heads.
+const MAX_HEAD: usize = 32 * 1024;
+
 /// How long the loop pauses after an accept error that is not the connection's own fault
 /// (out of file descriptors): retrying at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -40,6 +46,8 @@ pub(crate) async fn run(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(edge.header_timeout)
+        .max_buf_size(MAX_HEAD)
+        .max_header_size(MAX_HEAD)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {

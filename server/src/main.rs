@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
-use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::password::Blocklist;
+use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::{AppState, Config, admin, auditlog};
 
 /// Where `serve` remembers its public URL for the admin commands.

@@ -16,7 +16,10 @@ fn an_access_code_is_not_consumed_by_a_request_naming_another_user() {
         "/api/v1/signin/access-code",
         &json!({"username": "bob", "code": code}),
     );
-    assert_eq!((as_bob.status, as_bob.error()), (401, "invalid_credentials"));
+    assert_eq!(
+        (as_bob.status, as_bob.error()),
+        (401, "invalid_credentials")
+    );
     let as_nobody = h.post(
         "/api/v1/signin/access-code",
         &json!({"username": "nobody", "code": code}),
@@ -27,7 +30,10 @@ fn an_access_code_is_not_consumed_by_a_request_naming_another_user() {
         "/api/v1/signin/access-code",
         &json!({"username": "alice", "code": code}),
     );
-    assert_eq!(as_alice.status, 200, "alice's code still works: {as_alice:?}");
+    assert_eq!(
+        as_alice.status, 200,
+        "alice's code still works: {as_alice:?}"
+    );
     let again = h.post(
         "/api/v1/signin/access-code",
         &json!({"username": "alice", "code": code}),

@@ -52,12 +52,19 @@ fn a_hash_in_the_earlier_form_is_rehashed_to_a_phc_string_at_the_next_sign_in() 
     h.add_user("alice");
     let id = h.state().store().user_by_name("alice").unwrap().unwrap().id;
     let old = earlier_form(PASSWORD);
-    assert!(PasswordHash::new(&old).is_err(), "the earlier form is not PHC");
+    assert!(
+        PasswordHash::new(&old).is_err(),
+        "the earlier form is not PHC"
+    );
     h.state().store().user_set_password(id, &old).unwrap();
 
     let wrong = sign_in(&h, "alice", "Not-The-Password-At-All");
     assert_eq!(wrong.status, 401);
-    assert_eq!(stored_hash(&h, "alice"), old, "a wrong password rehashes nothing");
+    assert_eq!(
+        stored_hash(&h, "alice"),
+        old,
+        "a wrong password rehashes nothing"
+    );
 
     let reply = sign_in(&h, "alice", PASSWORD);
     assert_eq!(reply.status, 200, "{reply:?}");
@@ -123,9 +130,16 @@ fn new_passwords_follow_nist_800_63b_rev4() {
         ("xalicex-orbit-lantern", "username"),
     ] {
         let reply = h.post(&path, &json!({ "password": password }));
-        assert_eq!((reply.status, reply.error()), (422, "password_policy"), "{password}");
+        assert_eq!(
+            (reply.status, reply.error()),
+            (422, "password_policy"),
+            "{password}"
+        );
         let message = reply.body["message"].as_str().unwrap();
-        assert!(message.contains(why), "{password}: {message} should say {why}");
+        assert!(
+            message.contains(why),
+            "{password}: {message} should say {why}"
+        );
     }
     // The City's list replaced the default one (on which this repeat of `iloveyou` is),
     // and no composition rule applies: all lower case, no digit or symbol, 64 characters.

@@ -49,7 +49,11 @@ fn one_response(stream: &mut TcpStream) -> String {
     let head = String::from_utf8_lossy(&received).into_owned();
     let length: usize = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
         .unwrap_or(0);
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body).unwrap();
@@ -165,7 +169,9 @@ fn a_request_head_far_larger_than_32_kib_is_refused() {
     let h = Harness::start();
     let mut stream = connect(&h);
     let padding = "a".repeat(100 * 1024);
-    let request = format!("GET /api/v1/reset/unknown HTTP/1.1\r\nHost: localhost\r\nX-Padding: {padding}\r\n\r\n");
+    let request = format!(
+        "GET /api/v1/reset/unknown HTTP/1.1\r\nHost: localhost\r\nX-Padding: {padding}\r\n\r\n"
+    );
     let _ = stream.write_all(request.as_bytes());
     let reply = until_closed(&mut stream).expect("the server closes the connection");
     assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");

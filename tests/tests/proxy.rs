@@ -77,7 +77,10 @@ fn clients_behind_the_trusted_proxy_are_told_apart_and_forged_headers_are_ignore
         "{}",
         proxy.error_log()
     );
-    assert_eq!(reset_start(&second, &via_proxy, "second-employee", None), 200);
+    assert_eq!(
+        reset_start(&second, &via_proxy, "second-employee", None),
+        200
+    );
     assert_eq!(audited_ips(&city, "first-employee"), ["127.0.0.2"]);
     assert_eq!(audited_ips(&city, "second-employee"), ["127.0.0.3"]);
 
@@ -86,9 +89,15 @@ fn clients_behind_the_trusted_proxy_are_told_apart_and_forged_headers_are_ignore
         let user = format!("first-employee-{n}");
         assert_eq!(reset_start(&first, &via_proxy, &user, None), 200);
     }
-    assert_eq!(reset_start(&first, &via_proxy, "first-employee-x", None), 429);
+    assert_eq!(
+        reset_start(&first, &via_proxy, "first-employee-x", None),
+        429
+    );
     // ... and the second, behind the same proxy, is not stopped by it.
-    assert_eq!(reset_start(&second, &via_proxy, "second-employee-2", None), 200);
+    assert_eq!(
+        reset_start(&second, &via_proxy, "second-employee-2", None),
+        200
+    );
 
     // A client that sends its own X-Forwarded-For through nginx gets its real address:
     // nginx appends the peer it saw, and the server reads right to left.

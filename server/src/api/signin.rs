@@ -82,7 +82,10 @@ pub(crate) async fn password_sign_in(
         let rehashed = (check == password::Check::MatchesRehash)
             .then(|| password::hash(&typed).ok())
             .flatten();
-        (check != password::Check::Wrong, rehashed.map(|new| (stored, new)))
+        (
+            check != password::Check::Wrong,
+            rehashed.map(|new| (stored, new)),
+        )
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -95,7 +95,12 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response, Infallible> {
     let (mut parts, body) = request.into_parts();
-    let client = super::client_addr(peer, &parts.headers, &edge.trusted_proxies, edge.proxy_header);
+    let client = super::client_addr(
+        peer,
+        &parts.headers,
+        &edge.trusted_proxies,
+        edge.proxy_header,
+    );
     parts.extensions.insert(ConnectInfo(client));
     let body = match super::body::read_within(Body::new(body), edge.body_timeout).await {
         Ok(body) => body,

@@ -90,11 +90,9 @@ pub fn check(password: &str, stored: &str) -> Check {
 
 fn matches_stored(password: &[u8], stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) if parsed.algorithm.as_str() == "argon2id" => {
-            argon(Params::default())
-                .verify_password(password, &parsed)
-                .is_ok()
-        }
+        Ok(parsed) if parsed.algorithm.as_str() == "argon2id" => argon(Params::default())
+            .verify_password(password, &parsed)
+            .is_ok(),
         Ok(_) => false,
         // The earlier form is PHC-like but base64url; its `-` and `_` fail the PHC parser.
         Err(_) => legacy::verify(password, stored),
@@ -187,7 +185,10 @@ mod tests {
     #[test]
     fn hashes_are_phc_strings_that_verify_only_their_password() {
         let stored = hash("correct horse battery staple").unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(PasswordHash::new(&stored).is_ok());
         assert_eq!(
             check("correct horse battery staple", &stored),

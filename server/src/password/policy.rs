@@ -78,7 +78,9 @@ pub fn check_policy(
 /// as the unit it repeats, if it is a repeat.
 fn forms(folded: &str) -> Vec<String> {
     let compact: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
-    let trimmed = compact.trim_matches(|c: char| c.is_ascii_digit()).to_owned();
+    let trimmed = compact
+        .trim_matches(|c: char| c.is_ascii_digit())
+        .to_owned();
     // Letters swapped for look-alike digits and symbols, inside the word only: the digits
     // people append are taken off above.
     let core = folded.trim_matches(|c: char| !c.is_alphabetic());
@@ -106,7 +108,7 @@ fn forms(folded: &str) -> Vec<String> {
 fn unit(form: &str) -> Option<String> {
     let chars: Vec<char> = form.chars().collect();
     (1..=chars.len() / 2)
-        .filter(|len| chars.len() % len == 0)
+        .filter(|len| chars.len().is_multiple_of(*len))
         .find(|&len| chars.chunks(len).all(|chunk| chunk == &chars[..len]))
         .map(|len| chars[..len].iter().collect())
 }
@@ -176,7 +178,11 @@ mod tests {
         ] {
             assert!(policy(weak).unwrap_err().contains("common"), "{weak}");
         }
-        assert!(policy("my-ALICE-vault-9137-kq").unwrap_err().contains("username"));
+        assert!(
+            policy("my-ALICE-vault-9137-kq")
+                .unwrap_err()
+                .contains("username")
+        );
     }
 
     #[test]

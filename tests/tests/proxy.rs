@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use cityauth_e2e::City;
+use cityauth_e2e::{City, Phone};
 use cityauth_e2e::nginx::{self, Nginx, ProxyOptions, TestCa};
 use cityauth_server::ratelimit::Limit;
 
@@ -98,6 +98,15 @@ fn clients_behind_the_trusted_proxy_are_told_apart_and_forged_headers_are_ignore
         reset_start(&second, &via_proxy, "second-employee-2", None),
         200
     );
+
+    // The push to the employee's phone shows the browser's address, not the proxy's.
+    city.add_employee("alice");
+    let phone = Phone::new();
+    phone.enroll(&city.enrollment_link("alice"));
+    assert_eq!(reset_start(&second, &via_proxy, "alice", None), 200);
+    let pushed = phone.device().pending_challenges(5).unwrap();
+    assert_eq!(pushed.len(), 1);
+    assert_eq!(pushed[0].client_ip, "127.0.0.3");
 
     // A client that sends its own X-Forwarded-For through nginx gets its real address:
     // nginx appends the peer it saw, and the server reads right to left.

@@ -95,6 +95,9 @@ pub struct Edge {
     pub header_timeout: Duration,
     /// From the head until the whole body has arrived; `408` and the connection closed past it.
     pub body_timeout: Duration,
+    /// The longest an answer's write may make no progress (a client that stopped reading);
+    /// the connection is closed past it.
+    pub send_timeout: Duration,
     /// Connections served at once; one more is closed as soon as it is accepted.
     pub max_connections: usize,
     /// The reverse proxies whose word on the client's address is taken (none by default).
@@ -108,6 +111,7 @@ impl Default for Edge {
         Self {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(10),
             max_connections: 4096,
             trusted_proxies: Vec::new(),
             proxy_header: ProxyHeader::XForwardedFor,

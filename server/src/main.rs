@@ -60,6 +60,9 @@ enum Command {
         /// Seconds a client has to send a request's body.
         #[arg(long, default_value_t = 10)]
         body_timeout: u64,
+        /// Seconds an answer's write may stall (a client that stopped reading).
+        #[arg(long, default_value_t = 10)]
+        send_timeout: u64,
         /// Connections served at once (keep it below the open-files limit).
         #[arg(long, default_value_t = 4096)]
         max_connections: usize,
@@ -156,6 +159,7 @@ fn run(cli: Cli) -> Result<(), String> {
         proxy_header,
         header_timeout,
         body_timeout,
+        send_timeout,
         max_connections,
         ..
     } = &cli.command
@@ -165,6 +169,7 @@ fn run(cli: Cli) -> Result<(), String> {
         config.edge.proxy_header = *proxy_header;
         config.edge.header_timeout = std::time::Duration::from_secs(*header_timeout);
         config.edge.body_timeout = std::time::Duration::from_secs(*body_timeout);
+        config.edge.send_timeout = std::time::Duration::from_secs(*send_timeout);
         config.edge.max_connections = *max_connections;
         store
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())

@@ -1,6 +1,7 @@
-//! Slow clients over raw TCP on loopback: half-sent heads and bodies and idle keep-alive
-//! connections are closed after their timeouts; connections past the cap are closed while
-//! the cap holds; the signed long poll still holds its answer past those timeouts.
+//! Slow clients over raw TCP on loopback: half-sent heads and bodies, idle keep-alive
+//! connections and clients that stop reading are closed after their timeouts; connections
+//! past the cap are closed while the cap holds; the signed long poll still holds its answer
+//! past those timeouts.
 
 mod common;
 
@@ -175,4 +176,33 @@ fn a_request_head_far_larger_than_32_kib_is_refused() {
     let _ = stream.write_all(request.as_bytes());
     let reply = until_closed(&mut stream).expect("the server closes the connection");
     assert!(reply.starts_with("HTTP/1.1 431"), "{reply}");
+}
+
+#[test]
+fn a_client_that_stops_reading_its_answers_is_disconnected() {
+    let h = Harness::with_config(|c| {
+        c.edge.header_timeout = Duration::from_secs(60);
+        c.edge.send_timeout = Duration::from_secs(1);
+    });
+    let mut stream = connect(&h);
+    stream.set_write_timeout(Some(CLIENT_PATIENCE)).unwrap();
+    // Pipelined requests, answers never read: once the answers fill both sides' socket
+    // buffers the server's write stalls, it stops reading, and this client's writes block
+    // in turn, until the server gives up on the connection.
+    let batch = GET_UNKNOWN.repeat(1000);
+    let mut outcome = None;
+    for _ in 0..100_000 {
+        if let Err(error) = stream.write_all(&batch) {
+            outcome = Some(error);
+            break;
+        }
+    }
+    let error = outcome.expect("the writes end");
+    assert!(
+        matches!(
+            error.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+        ),
+        "the server closed the connection, rather than the client's patience ending: {error:?}"
+    );
 }

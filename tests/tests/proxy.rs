@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use cityauth_e2e::{City, Phone};
 use cityauth_e2e::nginx::{self, Nginx, ProxyOptions, TestCa};
+use cityauth_e2e::{City, Phone};
 use cityauth_server::ratelimit::Limit;
 
 /// The address nginx connects to the server from: the one trusted proxy.

@@ -1,6 +1,6 @@
 //! The accept loop: HTTP/1 over hyper with a header timeout (which also ends idle
-//! keep-alive connections), a body deadline, a cap on connections served at once, the
-//! client address through trusted proxies, and graceful shutdown.
+//! keep-alive connections), a body deadline, a send timeout, a cap on connections served at
+//! once, the client address through trusted proxies, and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -72,6 +72,7 @@ pub(crate) async fn run(
         // Small JSON answers must not wait for Nagle's algorithm to meet the client's
         // delayed ACK.
         let _ = stream.set_nodelay(true);
+        let stream = super::stall::StallGuarded::new(stream, edge.send_timeout);
         let (app, edge) = (app.clone(), edge.clone());
         let service = hyper::service::service_fn(move |request| {
             handle(app.clone(), edge.clone(), peer, request)

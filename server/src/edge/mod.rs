@@ -4,6 +4,7 @@
 mod body;
 mod listen;
 mod proxy;
+mod stall;
 
 pub use proxy::{Cidr, CidrError, ProxyHeader, client_addr};
 

@@ -129,7 +129,12 @@ fn acceptable_server(url: &str) -> Option<String> {
         return None;
     }
     let path = uri.path().trim_end_matches('/');
-    Some(format!("{}://{}{}", uri.scheme_str()?, authority.as_str(), path))
+    Some(format!(
+        "{}://{}{}",
+        uri.scheme_str()?,
+        authority.as_str(),
+        path
+    ))
 }
 
 /// `localhost` or a loopback address (IPv6 in brackets, as `http::Uri` gives it).

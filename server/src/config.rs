@@ -13,6 +13,9 @@ pub struct Config {
     pub challenge_lifetime: u64,
     /// Rate limits, caps and lockouts.
     pub limits: Limits,
+    /// Where the key-encryption key that seals the server key and the OATH seeds is (default:
+    /// a `<database>.kek` file made beside the database; a City keeps it elsewhere).
+    pub kek: crate::kek::KekConfig,
 }
 
 impl Config {
@@ -23,6 +26,7 @@ impl Config {
             number_digits: 2,
             challenge_lifetime: cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME,
             limits: Limits::default(),
+            kek: crate::kek::KekConfig::default(),
         }
     }
 }

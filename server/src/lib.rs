@@ -10,6 +10,7 @@ pub mod auth;
 pub mod challenges;
 pub mod config;
 pub mod error;
+pub mod kek;
 pub mod location;
 pub mod password;
 mod portal;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use cityauth_server::kek::KekConfig;
 use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::{AppState, Config, admin};
 
@@ -27,6 +28,13 @@ struct Cli {
     /// remembers it in the database for the admin commands.
     #[arg(long, global = true)]
     public_url: Option<String>,
+    /// The key-encryption key sealing the server key and the OATH seeds: a file holding 32
+    /// bytes or 64 hex digits (default: `<db>.kek`, made on first start; keep it elsewhere).
+    #[arg(long, global = true, conflicts_with = "kek_env")]
+    kek_file: Option<PathBuf>,
+    /// The key-encryption key from this environment variable (64 hex digits) instead.
+    #[arg(long, global = true)]
+    kek_env: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -121,13 +129,20 @@ fn run(cli: Cli) -> Result<(), String> {
         .or(stored)
         .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
     let mut config = Config::new(&public_url);
+    config.kek = match (&cli.kek_file, &cli.kek_env) {
+        (Some(path), _) => KekConfig::File(path.clone()),
+        (None, Some(name)) => KekConfig::Env(name.clone()),
+        (None, None) => KekConfig::BesideDatabase,
+    };
     if let Command::Serve { number_digits, .. } = &cli.command {
         config.number_digits = *number_digits;
         store
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;
     }
-    let state = AppState::with_store(store, config, None).map_err(|e| e.to_string())?;
+    let kek =
+        AppState::load_kek(store.as_ref(), &config, Some(&cli.db)).map_err(|e| e.to_string())?;
+    let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
         Command::Serve { listen, .. } => serve(state, listen),

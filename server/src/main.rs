@@ -65,6 +65,13 @@ enum Command {
         /// The username.
         username: String,
     },
+    /// Remove one of a user's devices (a lost phone); its City account codes stop working.
+    RemoveDevice {
+        /// The username.
+        username: String,
+        /// The device id (as `devices` lists it).
+        device: String,
+    },
     /// Show the audit log, newest first.
     Audit {
         /// Only this user's events.
@@ -184,6 +191,13 @@ fn run(cli: Cli) -> Result<(), String> {
                     d.id, d.name, d.platform, d.created_at
                 );
             }
+            Ok(())
+        }
+        Command::RemoveDevice { username, device } => {
+            if !admin::remove_device(&state, &username, &device).map_err(fail)? {
+                return Err(format!("{username} has no device {device}"));
+            }
+            println!("removed device {device} of {username}");
             Ok(())
         }
         Command::Audit { user, limit } => {

@@ -31,18 +31,22 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The server's PKCS#8 key, opened with the key file beside the database.
-fn signing_key_pkcs8(db: &Path) -> Vec<u8> {
-    let kek = kek::load(&KekConfig::File(kek::beside(db)), None, false).unwrap();
-    let connection = rusqlite::Connection::open(db).unwrap();
-    let sealed: Vec<u8> = connection
+/// The sealed signing key as stored.
+fn sealed_key(db: &Path) -> Vec<u8> {
+    rusqlite::Connection::open(db)
+        .unwrap()
         .query_row(
             "SELECT value FROM settings WHERE name = 'server_signing_key_sealed'",
             [],
             |r| r.get(0),
         )
-        .unwrap();
-    kek.open(SIGNING_KEY_AAD, &sealed).unwrap().to_vec()
+        .unwrap()
+}
+
+/// The server's PKCS#8 key, opened with the key file beside the database.
+fn signing_key_pkcs8(db: &Path) -> Vec<u8> {
+    let kek = kek::load(&KekConfig::File(kek::beside(db)), None, false).unwrap();
+    kek.open(SIGNING_KEY_AAD, &sealed_key(db)).unwrap().to_vec()
 }
 
 /// The private scalar inside a P-256 PKCS#8 key as ring writes it (after a 36-byte header).
@@ -107,7 +111,7 @@ fn a_wrong_or_missing_kek_refuses_to_start_and_changes_nothing() {
     let fingerprint = h.state().signing_key().public_key().fingerprint();
     let db = h.db.clone();
     let dir = h.stop();
-    let before = std::fs::read(&db).unwrap();
+    let before = sealed_key(&db);
 
     let wrong = dir.path().join("wrong.kek");
     std::fs::write(&wrong, [9u8; 32]).unwrap();
@@ -130,11 +134,7 @@ fn a_wrong_or_missing_kek_refuses_to_start_and_changes_nothing() {
         .expect("a missing key file is refused");
     assert!(matches!(error, StartError::Kek(KekError::Load(_))), "{error}");
     assert!(!key_file.exists(), "no new key file");
-    assert_eq!(
-        std::fs::read(&db).unwrap(),
-        before,
-        "the refused starts changed nothing"
-    );
+    assert_eq!(sealed_key(&db), before, "the refused starts changed nothing");
 
     // The right key again: the same server key, and the server works.
     std::fs::write(&key_file, kept).unwrap();

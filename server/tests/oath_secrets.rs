@@ -31,7 +31,11 @@ fn an_unenrolled_phone_code_no_longer_verifies_a_reset() {
     );
     let (reset_id, _) = h.start_reset("alice");
     let reply = code_reply(&h, &reset_id, &phone.code());
-    assert_eq!((reply.status, reply.error()), (422, "wrong_code"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (422, "wrong_code"),
+        "{reply:?}"
+    );
     assert_eq!(h.reset_state(&reset_id), "pending");
     let password = h.post(
         &format!("/api/v1/reset/{reset_id}/password"),
@@ -67,7 +71,11 @@ fn a_phone_removed_by_the_help_desk_or_on_security_info_loses_its_reset_code() {
     assert!(cityauth_server::admin::remove_device(h.state(), "alice", &lost.id).unwrap());
     let (reset_id, _) = h.start_reset("alice");
     let reply = code_reply(&h, &reset_id, &lost.code());
-    assert_eq!((reply.status, reply.error()), (422, "wrong_code"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (422, "wrong_code"),
+        "{reply:?}"
+    );
     // The second phone's code still verifies after the first is removed.
     let reply = code_reply(&h, &reset_id, &kept.code());
     assert_eq!(reply.status, 200, "{reply:?}");
@@ -111,6 +119,9 @@ fn a_phone_removed_by_the_help_desk_or_on_security_info_loses_its_reset_code() {
     assert_eq!(left, vec![kept.id.clone()], "removed on Security info");
     let (reset_id, _) = h.start_reset("alice");
     let reply = code_reply(&h, &reset_id, &stolen.code());
-    assert_eq!((reply.status, reply.error()), (422, "wrong_code"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (422, "wrong_code"),
+        "{reply:?}"
+    );
 }
-

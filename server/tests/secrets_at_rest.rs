@@ -117,13 +117,20 @@ fn a_wrong_or_missing_kek_refuses_to_start_and_changes_nothing() {
     std::fs::write(&wrong, [9u8; 32]).unwrap();
     let mut config = Config::new("http://127.0.0.1:1");
     config.kek = KekConfig::File(wrong);
-    let error = AppState::open(&db, config).err().expect("a wrong key is refused");
+    let error = AppState::open(&db, config)
+        .err()
+        .expect("a wrong key is refused");
     assert!(matches!(error, StartError::Kek(KekError::Open)), "{error}");
 
     let mut config = Config::new("http://127.0.0.1:1");
     config.kek = KekConfig::Env("CITYAUTH_TEST_KEK_NOT_SET".into());
-    let error = AppState::open(&db, config).err().expect("a missing key is refused");
-    assert!(matches!(error, StartError::Kek(KekError::Load(_))), "{error}");
+    let error = AppState::open(&db, config)
+        .err()
+        .expect("a missing key is refused");
+    assert!(
+        matches!(error, StartError::Kek(KekError::Load(_))),
+        "{error}"
+    );
 
     // The default key file gone: refused, and no new key made over the sealed data.
     let key_file = kek::beside(&db);
@@ -132,9 +139,16 @@ fn a_wrong_or_missing_kek_refuses_to_start_and_changes_nothing() {
     let error = AppState::open(&db, Config::new("http://127.0.0.1:1"))
         .err()
         .expect("a missing key file is refused");
-    assert!(matches!(error, StartError::Kek(KekError::Load(_))), "{error}");
+    assert!(
+        matches!(error, StartError::Kek(KekError::Load(_))),
+        "{error}"
+    );
     assert!(!key_file.exists(), "no new key file");
-    assert_eq!(sealed_key(&db), before, "the refused starts changed nothing");
+    assert_eq!(
+        sealed_key(&db),
+        before,
+        "the refused starts changed nothing"
+    );
 
     // The right key again: the same server key, and the server works.
     std::fs::write(&key_file, kept).unwrap();
@@ -160,7 +174,10 @@ fn a_kek_from_an_environment_variable_or_a_file_seals_the_database() {
         .signing_key()
         .public_key()
         .fingerprint();
-    assert!(!kek::beside(&db).exists(), "no key file beside the database");
+    assert!(
+        !kek::beside(&db).exists(),
+        "no key file beside the database"
+    );
     let file = dir.path().join("mounted-secret");
     std::fs::write(&file, format!("{hex}\n")).unwrap();
     let mut config = Config::new("http://127.0.0.1:1");
@@ -240,14 +257,22 @@ fn an_old_clear_database_is_sealed_on_first_start_and_its_shared_seed_dies_with_
         &format!("/api/v1/reset/{reset_id}/code"),
         &json!({ "code": code }),
     );
-    assert_eq!((reply.status, reply.error()), (422, "wrong_code"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (422, "wrong_code"),
+        "{reply:?}"
+    );
     // The next step's code: never accepted before on any copy, so only revocation refuses it.
     let next = cityauth_server::totp::code_at(&shared, now() / 30 + 1);
     let reply = h.post(
         &format!("/api/v1/reset/{reset_id}/code"),
         &json!({ "code": next }),
     );
-    assert_eq!((reply.status, reply.error()), (422, "wrong_code"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (422, "wrong_code"),
+        "{reply:?}"
+    );
     // The remaining device still signs requests, and a newly enrolled one has its own seed.
     let poll = tablet.request(&h, "GET", "/api/v1/device/challenges?wait=0", None);
     assert_eq!(poll.status, 200, "{poll:?}");

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use cityauth_server::kek::{self, KekConfig, KekError, KeyEncryptionKey, SIGNING_KEY_AAD};
+use cityauth_server::kek::{self, KekConfig, KekError, SIGNING_KEY_AAD};
 use cityauth_server::{AppState, Config, StartError};
 use common::*;
 use serde_json::json;

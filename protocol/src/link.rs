@@ -107,7 +107,8 @@ fn acceptable_server(url: &str) -> Option<String> {
     }
     let uri: http::Uri = url.parse().ok()?;
     let authority = uri.authority()?;
-    if authority.as_str().contains('@') || uri.query().is_some() {
+    // No userinfo; no percent-escapes in the host, which stacks decode differently.
+    if authority.as_str().contains(['@', '%']) || uri.query().is_some() {
         return None;
     }
     let host = authority.host();
@@ -272,6 +273,8 @@ mod tests {
             "http://127.0.0.1:99999",
             "http://127.0.0.1:",
             "http://127.0.0.1 .evil.example",
+            "http://%31%32%37.0.0.1",
+            "https://%65vil.example",
         ] {
             link.server = server.into();
             assert_eq!(

@@ -164,6 +164,12 @@ impl Harness {
         let server_key =
             PublicKey::from_base64(reply.body["server_public_key"].as_str().unwrap()).unwrap();
         assert!(link.fingerprint.matches(&server_key));
+        let answer: cityauth_protocol::wire::EnrollResponse =
+            serde_json::from_value(reply.body.clone()).unwrap();
+        let signature = Signature::from_base64(answer.signature.as_deref().unwrap()).unwrap();
+        let signed =
+            cityauth_protocol::canonical::enrolled_message(&answer, &key.public_key(), &link.code);
+        assert!(server_key.verify(&signed, &signature), "a signed answer");
         let oath_link = reply.body["oath_link"].as_str().unwrap();
         let secret = oath_link
             .split("secret=")

@@ -45,9 +45,10 @@ impl Approvals {
         }))
     }
 
-    /// Enrolls this device from the portal's `cityauth://enroll` link: registers a new device
-    /// key, checks the server's key against the link's fingerprint, and only then stores the
-    /// enrollment and the City account's codes. `pushToken`: the FCM or APNs token, if any.
+    /// Enrolls this device from the portal's `cityauth://enroll` link: checks the server's key
+    /// against the link's fingerprint before the enrollment code is sent, registers a new device
+    /// key, checks that the server signed its answer, and only then stores the enrollment and
+    /// the City account's codes. `pushToken`: the FCM or APNs token, if any.
     pub fn enroll(
         &self,
         link: String,

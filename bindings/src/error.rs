@@ -175,9 +175,9 @@ impl From<ClientError> for CityAuthError {
                     .to_owned(),
                 detail,
             },
-            ClientError::FingerprintMismatch | ClientError::BadResponse => {
-                Self::ServerUntrusted { detail }
-            }
+            ClientError::FingerprintMismatch
+            | ClientError::EnrollmentNotSigned
+            | ClientError::BadResponse => Self::ServerUntrusted { detail },
             ClientError::AlreadyEnrolled(username) => Self::AlreadyEnrolled { username, detail },
             ClientError::NotEnrolled => Self::NotEnrolled { detail },
             ClientError::Network(_) => Self::Network { detail },

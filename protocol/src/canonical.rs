@@ -6,7 +6,7 @@
 //! the label keeps a signature for one purpose from being replayed for another.
 
 use crate::keys::PublicKey;
-use crate::wire::{AnswerRequest, Challenge};
+use crate::wire::{AnswerRequest, Challenge, EnrollResponse};
 
 /// Builds a message: `label` then each field with its length.
 #[derive(Debug, Default)]
@@ -47,6 +47,10 @@ pub const REQUEST_LABEL: &str = "cityauth request v1";
 pub const CHALLENGE_LABEL: &str = "cityauth challenge v1";
 /// Label of a device's answer to a challenge.
 pub const ANSWER_LABEL: &str = "cityauth answer v1";
+/// Label of the server's enrollment answer (protocol version 2).
+pub const ENROLLED_LABEL: &str = "cityauth enrolled v1";
+/// Label of the server's signature over a challenge list's time (protocol version 2).
+pub const CHALLENGES_LABEL: &str = "cityauth challenges v1";
 
 /// What the device signs to enroll: the enrollment code and its own public key.
 pub fn enroll_message(code: &str, device_key: &PublicKey) -> Vec<u8> {
@@ -105,5 +109,34 @@ pub fn answer_message(device_id: &str, answer: &AnswerRequest) -> Vec<u8> {
         .field(answer.nonce.as_bytes())
         .field(answer.decision.as_str().as_bytes())
         .field(answer.number.as_deref().unwrap_or("").as_bytes());
+    message.into_bytes()
+}
+
+/// What the server signs in its enrollment answer: the device it registered (id and key), the
+/// account and name it registered it to, the City account's otpauth link (empty when none),
+/// its clock, and the SHA-256 of the enrollment code the device sent. A party in the middle
+/// that swallows the code cannot hand the phone an enrollment of its own making.
+pub fn enrolled_message(response: &EnrollResponse, device_key: &PublicKey, code: &str) -> Vec<u8> {
+    let code_hash = ring::digest::digest(&ring::digest::SHA256, code.as_bytes());
+    let mut message = Canonical::new(ENROLLED_LABEL);
+    message
+        .field(response.device_id.as_bytes())
+        .field(device_key.as_bytes())
+        .field(response.username.as_bytes())
+        .field(response.display_name.as_bytes())
+        .field(response.oath_link.as_deref().unwrap_or("").as_bytes())
+        .number(response.server_time)
+        .field(code_hash.as_ref());
+    message.into_bytes()
+}
+
+/// What the server signs over a challenge list: the device it answers, the nonce of the
+/// device's signed request (so an old list cannot be replayed as a fresh one) and its clock.
+pub fn challenges_message(device_id: &str, request_nonce: &str, server_time: u64) -> Vec<u8> {
+    let mut message = Canonical::new(CHALLENGES_LABEL);
+    message
+        .field(device_id.as_bytes())
+        .field(request_nonce.as_bytes())
+        .number(server_time);
     message.into_bytes()
 }

@@ -23,8 +23,9 @@ pub enum EnrollmentLinkError {
     /// A version other than 1.
     #[error("v: unsupported link version")]
     Version,
-    /// No server, or not https (http only on loopback).
-    #[error("server: missing, or not an https URL")]
+    /// No server, or not https (http only on loopback), or with userinfo, a query or a
+    /// fragment.
+    #[error("server: missing, or not an https URL without userinfo")]
     Server,
     /// No code, or one shorter than 128 bits.
     #[error("code: missing or too short")]
@@ -66,7 +67,7 @@ impl EnrollmentLink {
         }
         let server = server
             .flatten()
-            .filter(|s| is_acceptable_server(s))
+            .and_then(|s| acceptable_server(&s))
             .ok_or(EnrollmentLinkError::Server)?;
         let code = code
             .flatten()
@@ -77,7 +78,7 @@ impl EnrollmentLink {
             .and_then(|f| Fingerprint::from_base64(&f).ok())
             .ok_or(EnrollmentLinkError::Fingerprint)?;
         Ok(Self {
-            server: server.trim_end_matches('/').to_owned(),
+            server,
             code,
             fingerprint,
         })
@@ -94,21 +95,57 @@ impl EnrollmentLink {
     }
 }
 
-/// https anywhere; plain http only to a loopback address (the reference server and tests).
-fn is_acceptable_server(url: &str) -> bool {
-    if let Some(rest) = url.strip_prefix("https://") {
-        return !rest.is_empty();
+/// The server's base URL in normal form (`scheme://authority[/path]`, no trailing slash), if
+/// it is acceptable: https anywhere, plain http only to a loopback host (the reference server
+/// and tests). Parsed with `http::Uri`, the parser the HTTP stacks use, so that the host
+/// checked here is the host connected to. Refused: userinfo (`http://127.0.0.1:1@evil.example`
+/// connects to evil.example), a query or fragment, an empty or malformed host or port.
+fn acceptable_server(url: &str) -> Option<String> {
+    // `http::Uri` ignores nothing after `#`, but a fragment has no place in a base URL.
+    if url.contains(['#', '\\']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
     }
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
+    let uri: http::Uri = url.parse().ok()?;
+    let authority = uri.authority()?;
+    // No userinfo; no percent-escapes in the host, which stacks decode differently.
+    if authority.as_str().contains(['@', '%']) || uri.query().is_some() {
+        return None;
+    }
+    let host = authority.host();
+    // The authority must be exactly the host and an optional valid port: `http::Uri` reads
+    // the host of `[::1].evil.example` as `[::1]`, and a stack could read it otherwise.
+    let exact = match authority.port_u16() {
+        Some(port) => authority.as_str() == format!("{host}:{port}"),
+        None => authority.as_str() == host,
     };
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    if host.is_empty() || !exact {
+        return None;
+    }
+    let secure = match uri.scheme_str()? {
+        "https" => true,
+        "http" => false,
+        _ => return None,
     };
-    host == "localhost"
-        || host
+    if !secure && !is_loopback(host) {
+        return None;
+    }
+    let path = uri.path().trim_end_matches('/');
+    Some(format!(
+        "{}://{}{}",
+        uri.scheme_str()?,
+        authority.as_str(),
+        path
+    ))
+}
+
+/// `localhost` or a loopback address (IPv6 in brackets, as `http::Uri` gives it).
+fn is_loopback(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || bare
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
 }
@@ -174,6 +211,13 @@ mod tests {
             ("http://city.example", false),
             ("http://10.0.0.1", false),
             ("ftp://127.0.0.1", false),
+            ("http://localhost.evil.example", false),
+            ("http://127.0.0.1.evil.example", false),
+            ("http://[::1].evil.example", false),
+            ("http://0x7f.1", false),
+            ("https://", false),
+            ("https:///path", false),
+            ("https://auth.city.example/sso/", true),
         ] {
             link.server = server.into();
             assert_eq!(
@@ -209,5 +253,43 @@ mod tests {
         for (text, error) in cases {
             assert_eq!(EnrollmentLink::parse(&text), Err(error), "{text}");
         }
+    }
+
+    #[test]
+    fn userinfo_in_the_server_url_is_refused() {
+        let mut link = sample();
+        for server in [
+            "http://127.0.0.1:1@evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://localhost:8080@evil.example/",
+            "http://[::1]:1@evil.example",
+            "https://user@auth.city.example",
+            "https://user:pass@auth.city.example",
+            "https://auth.city.example@evil.example",
+            "http://evil.example#@127.0.0.1",
+            "http://evil.example\\@127.0.0.1",
+            "https://auth.city.example/?next=x",
+            "https://auth.city.example/#frag",
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:",
+            "http://127.0.0.1 .evil.example",
+            "http://%31%32%37.0.0.1",
+            "https://%65vil.example",
+        ] {
+            link.server = server.into();
+            assert_eq!(
+                EnrollmentLink::parse(&link.to_link()),
+                Err(EnrollmentLinkError::Server),
+                "{server}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_server_url_is_kept_in_normal_form() {
+        let mut link = sample();
+        link.server = "https://auth.city.example/sso/".into();
+        let parsed = EnrollmentLink::parse(&link.to_link()).unwrap();
+        assert_eq!(parsed.server, "https://auth.city.example/sso");
     }
 }

@@ -18,6 +18,14 @@ pub const MAX_CHALLENGE_LIFETIME: u64 = 120;
 /// How long the server holds a long poll for challenges, in seconds.
 pub const LONG_POLL_SECONDS: u64 = 25;
 
+/// `GET /api/v1/server-key`: the server's signing key, fetched (and checked against the
+/// link's fingerprint) before the enrollment code leaves the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerKeyResponse {
+    /// The server's signing key, base64url (65-byte uncompressed point).
+    pub server_public_key: String,
+}
+
 /// `POST /api/v1/enroll`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
@@ -48,8 +56,13 @@ pub struct EnrollResponse {
     pub server_public_key: String,
     /// The server's clock, Unix seconds, for the device to learn its offset.
     pub server_time: u64,
-    /// An otpauth link for the City account's codes, when the server issues one.
+    /// An otpauth link for the City account's codes (this device's own secret), when the
+    /// server issues one.
     pub oath_link: Option<String>,
+    /// The server's signature over `canonical::enrolled_message`, base64url. A device refuses
+    /// an answer without one (protocol version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// What a challenge asks the employee to approve.
@@ -118,6 +131,11 @@ pub struct ChallengeList {
     pub server_time: u64,
     /// Pending, unanswered, unexpired challenges.
     pub challenges: Vec<SignedChallenge>,
+    /// The server's signature over `canonical::challenges_message` (device id, the request's
+    /// nonce, `server_time`), base64url. A device learns its clock offset only from a list
+    /// whose signature verifies (protocol version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// The employee's decision.

@@ -3,9 +3,10 @@
 //! implementations. The keys are test keys, published here on purpose: never use them.
 
 use cityauth_protocol::canonical::{
-    answer_message, challenge_message, enroll_message, request_message,
+    answer_message, challenge_message, challenges_message, enroll_message, enrolled_message,
+    request_message,
 };
-use cityauth_protocol::wire::{AnswerRequest, Challenge, ChallengeKind, Decision};
+use cityauth_protocol::wire::{AnswerRequest, Challenge, ChallengeKind, Decision, EnrollResponse};
 use cityauth_protocol::{PublicKey, Signature, SigningKey};
 
 fn unhex(parts: &[&str]) -> Vec<u8> {
@@ -62,6 +63,38 @@ const ANSWER: &[&str] = &[
 ];
 const ANSWER_SIGNATURE: &str =
     "rqOfKTa4vMaTAe9uPz4l0rtslZp9pcxqVO1JIXiJwqT6Qfg4EeoPVQp2v-mKP9746dtkdoQJNVXTH0I7YO85vQ";
+
+// Protocol version 2: the server's enrollment answer and its challenge-list time.
+const ENROLLED: &[&str] = &[
+    "00000014636974796175746820656e726f6c6c6564207631000000086465765f37516d3200000041044ea44a11fe4f5f",
+    "c389e146012fbfa396880ed87d4c6fedbfdb5305a00d9e26bc70dd1d43a1319a9965cf6d9690ea807a6ed2d6193d691f",
+    "2fe874c4b28630ae0b00000005616c6963650000000d416c696365204578616d706c650000004d6f7470617574683a2f",
+    "2f746f74702f436974793a616c6963653f7365637265743d47455a44474e425647593354514f4a5147455a44474e4256",
+    "47593354514f4a51266973737565723d436974790000000a3138303030303030303000000020593518feb07d70bfd898",
+    "2d19440db0fbddf6a12db839d003578d0a4f4534061e",
+];
+const ENROLLED_SIGNATURE: &str =
+    "5i_s7D3tQ7EcZED27V_AbvA60j-q42UEuVZ5QqPnpOad1k2uJzW7qmjaQirPlyaNQ9vDjVejsF02bHMJ-bYayw";
+const CHALLENGES: &[&str] = &[
+    "000000166369747961757468206368616c6c656e676573207631000000086465765f37516d32000000186e306e63652d",
+    "4141414141414141414141414141414141410000000a31383030303030303030",
+];
+const CHALLENGES_SIGNATURE: &str =
+    "llCa4jGryL_HlD37WDiqsCkYBV7HYAofaEluN3yyDbEBzXkQUZCXhtEuoFieRGp_xxGv0dd7EYndEbKtaBnX0Q";
+
+fn enrolled() -> EnrollResponse {
+    EnrollResponse {
+        device_id: "dev_7Qm2".into(),
+        username: "alice".into(),
+        display_name: "Alice Example".into(),
+        server_public_key: SERVER_PUBLIC_KEY.into(),
+        server_time: 1_800_000_000,
+        oath_link: Some(
+            "otpauth://totp/City:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=City".into(),
+        ),
+        signature: None,
+    }
+}
 
 fn challenge() -> Challenge {
     Challenge {
@@ -194,4 +227,58 @@ fn every_challenge_field_is_signed() {
     for message in changed {
         assert_ne!(message, base);
     }
+}
+
+#[test]
+fn enrolled_vector() {
+    let server = PublicKey::from_base64(SERVER_PUBLIC_KEY).unwrap();
+    let device = PublicKey::from_base64(DEVICE_PUBLIC_KEY).unwrap();
+    check(
+        &server,
+        enrolled_message(&enrolled(), &device, "q3Xc0bWbXUQ3wmRfyZ8cUg"),
+        ENROLLED,
+        ENROLLED_SIGNATURE,
+    );
+}
+
+#[test]
+fn challenge_list_time_vector() {
+    let server = PublicKey::from_base64(SERVER_PUBLIC_KEY).unwrap();
+    check(
+        &server,
+        challenges_message("dev_7Qm2", "n0nce-AAAAAAAAAAAAAAAAAA", 1_800_000_000),
+        CHALLENGES,
+        CHALLENGES_SIGNATURE,
+    );
+}
+
+#[test]
+fn every_enrolled_field_is_signed() {
+    let device = PublicKey::from_base64(DEVICE_PUBLIC_KEY).unwrap();
+    let (other, _) = SigningKey::generate().unwrap();
+    let code = "q3Xc0bWbXUQ3wmRfyZ8cUg";
+    let base = enrolled_message(&enrolled(), &device, code);
+    let mut changed = vec![
+        enrolled_message(&enrolled(), &other.public_key(), code),
+        enrolled_message(&enrolled(), &device, "another-code-AAAAAAAAAA"),
+    ];
+    let edits: [fn(&mut EnrollResponse); 5] = [
+        |r| r.device_id = "dev_other".into(),
+        |r| r.username = "mallory".into(),
+        |r| r.display_name = "Alice Exampl".into(),
+        |r| r.oath_link = None,
+        |r| r.server_time += 1,
+    ];
+    for edit in edits {
+        let mut response = enrolled();
+        edit(&mut response);
+        changed.push(enrolled_message(&response, &device, code));
+    }
+    for message in changed {
+        assert_ne!(message, base);
+    }
+    // The signature itself and the echoed key are not part of the message.
+    let mut response = enrolled();
+    response.signature = Some("x".into());
+    assert_eq!(enrolled_message(&response, &device, code), base);
 }

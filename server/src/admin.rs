@@ -117,6 +117,31 @@ pub fn devices(state: &AppState, username: &str) -> Result<Vec<Device>, AdminErr
     Ok(state.store().devices_of(user.id)?)
 }
 
+/// Removes one of the user's devices (the help desk, for a lost phone): its OATH secret goes
+/// with it. False if the user has no such device.
+pub fn remove_device(
+    state: &AppState,
+    username: &str,
+    device_id: &str,
+) -> Result<bool, AdminError> {
+    let user = user(state, username)?;
+    let owned = state
+        .store()
+        .device(device_id)?
+        .is_some_and(|d| d.user_id == user.id);
+    if !owned || !state.store().device_delete(device_id)? {
+        return Ok(false);
+    }
+    state.0.waiters.remove(device_id);
+    state.audit(
+        Some(&user.username),
+        "device_removed",
+        &format!("device {device_id} removed by an administrator"),
+        None,
+    );
+    Ok(true)
+}
+
 /// Clears a fraud block so pushes resume.
 pub fn unblock(state: &AppState, username: &str) -> Result<(), AdminError> {
     let user = user(state, username)?;

@@ -21,6 +21,9 @@ pub struct Config {
     pub edge: Edge,
     /// Passwords refused whatever their length (default: the list compiled in).
     pub password_blocklist: Blocklist,
+    /// Where the key-encryption key that seals the server key and the OATH seeds is (default:
+    /// a `<database>.kek` file made beside the database; a City keeps it elsewhere).
+    pub kek: crate::kek::KekConfig,
 }
 
 impl Config {
@@ -33,6 +36,7 @@ impl Config {
             limits: Limits::default(),
             edge: Edge::default(),
             password_blocklist: Blocklist::builtin(),
+            kek: crate::kek::KekConfig::default(),
         }
     }
 }

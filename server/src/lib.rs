@@ -12,6 +12,7 @@ pub mod challenges;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod kek;
 pub mod location;
 pub mod password;
 mod portal;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::password::Blocklist;
+use cityauth_server::kek::KekConfig;
 use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::{AppState, Config, admin, auditlog};
 
@@ -33,6 +34,13 @@ struct Cli {
     /// compiled in; read by `serve` and `user add`.
     #[arg(long, global = true)]
     password_blocklist: Option<PathBuf>,
+    /// The key-encryption key sealing the server key and the OATH seeds: a file holding 32
+    /// bytes or 64 hex digits (default: `<db>.kek`, made on first start; keep it elsewhere).
+    #[arg(long, global = true, conflicts_with = "kek_env")]
+    kek_file: Option<PathBuf>,
+    /// The key-encryption key from this environment variable (64 hex digits) instead.
+    #[arg(long, global = true)]
+    kek_env: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +89,13 @@ enum Command {
     Devices {
         /// The username.
         username: String,
+    },
+    /// Remove one of a user's devices (a lost phone); its City account codes stop working.
+    RemoveDevice {
+        /// The username.
+        username: String,
+        /// The device id (as `devices` lists it).
+        device: String,
     },
     /// Show the audit log, newest first.
     Audit {
@@ -149,6 +164,11 @@ fn run(cli: Cli) -> Result<(), String> {
         .or(stored)
         .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
     let mut config = Config::new(&public_url);
+    config.kek = match (&cli.kek_file, &cli.kek_env) {
+        (Some(path), _) => KekConfig::File(path.clone()),
+        (None, Some(name)) => KekConfig::Env(name.clone()),
+        (None, None) => KekConfig::BesideDatabase,
+    };
     if let Some(path) = &cli.password_blocklist {
         config.password_blocklist = Blocklist::from_file(path)
             .map_err(|e| format!("password blocklist {}: {e}", path.display()))?;
@@ -175,7 +195,9 @@ fn run(cli: Cli) -> Result<(), String> {
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;
     }
-    let state = AppState::with_store(store, config, None).map_err(|e| e.to_string())?;
+    let kek =
+        AppState::load_kek(store.as_ref(), &config, Some(&cli.db)).map_err(|e| e.to_string())?;
+    let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
         Command::Serve { listen, .. } => serve(state, listen),
@@ -221,6 +243,13 @@ fn run(cli: Cli) -> Result<(), String> {
                     d.created_at
                 );
             }
+            Ok(())
+        }
+        Command::RemoveDevice { username, device } => {
+            if !admin::remove_device(&state, &username, &device).map_err(fail)? {
+                return Err(format!("{username} has no device {device}"));
+            }
+            println!("removed device {device} of {username}");
             Ok(())
         }
         Command::Audit { user, limit, json } => {

@@ -4,16 +4,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cityauth_protocol::SigningKey;
+use zeroize::Zeroizing;
 
 use crate::config::Config;
+use crate::kek::{KekError, KeyEncryptionKey, SIGNING_KEY_AAD, oath_seed_aad};
 use crate::push::{LogPushSender, PushSender};
 use crate::ratelimit::RateLimiter;
 use crate::store::{AuditEvent, SqliteStore, Store, StoreError};
 use crate::util::now;
 use crate::waiters::Waiters;
 
-/// The setting holding the server's PKCS#8 signing key.
-const KEY_SETTING: &str = "server_signing_key_pkcs8";
+/// The setting in which older servers kept the PKCS#8 signing key in clear.
+const CLEAR_KEY_SETTING: &str = "server_signing_key_pkcs8";
+/// The setting holding the PKCS#8 signing key sealed under the key-encryption key.
+const KEY_SETTING: &str = "server_signing_key_sealed";
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +28,10 @@ pub enum StartError {
     /// The stored key is unusable, or none could be made.
     #[error("server key: {0}")]
     Key(#[from] cityauth_protocol::KeyError),
+    /// The key-encryption key is missing, malformed, or not the one the database was sealed
+    /// under.
+    #[error("{0}")]
+    Kek(#[from] KekError),
 }
 
 /// Everything the handlers share; cheap to clone.
@@ -33,6 +41,7 @@ pub struct AppState(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
     pub key: SigningKey,
+    pub kek: Arc<dyn KeyEncryptionKey>,
     pub config: Config,
     pub limiter: RateLimiter,
     pub waiters: Waiters,
@@ -42,21 +51,52 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// Opens (creating on first start) the SQLite database at `path`, with the log sender.
+    /// The key-encryption key is the one `config.kek` names; by default a `<path>.kek` file,
+    /// made on first start.
     pub fn open(path: &Path, config: Config) -> Result<Self, StartError> {
         let store = Arc::new(SqliteStore::open(path)?);
-        Self::with_store(store, config, None)
+        let kek = Self::load_kek(store.as_ref(), &config, Some(path))?;
+        Self::with_kek(store, config, None, kek)
     }
 
-    /// A state over any store; `push` defaults to the log sender.
+    /// A state over any store; `push` defaults to the log sender. `config.kek` must name the
+    /// key itself (a file, a variable or a custom key): there is no database path to keep
+    /// one beside.
     pub fn with_store(
         store: Arc<dyn Store>,
         config: Config,
         push: Option<Arc<dyn PushSender>>,
     ) -> Result<Self, StartError> {
-        // The key is generated once, on first start, and kept in the store.
-        let (_, fresh) = SigningKey::generate()?;
-        let pkcs8 = store.setting_init(KEY_SETTING, &fresh)?;
-        let key = SigningKey::from_pkcs8(&pkcs8)?;
+        let kek = Self::load_kek(store.as_ref(), &config, None)?;
+        Self::with_kek(store, config, push, kek)
+    }
+
+    /// The key-encryption key `config.kek` names for `store` (at `database`, if a file): a
+    /// key file beside the database is made only while the store holds nothing sealed.
+    pub fn load_kek(
+        store: &dyn Store,
+        config: &Config,
+        database: Option<&Path>,
+    ) -> Result<Arc<dyn KeyEncryptionKey>, StartError> {
+        let sealed = store.setting(KEY_SETTING)?.is_some();
+        Ok(crate::kek::load(&config.kek, database, !sealed)?)
+    }
+
+    /// A state over any store with the key-encryption key `kek`. On first start the signing
+    /// key is made and stored sealed; secrets an older server kept in clear (its key, the
+    /// per-user OATH seeds) are sealed, and the clear copies erased from the files.
+    pub fn with_kek(
+        store: Arc<dyn Store>,
+        config: Config,
+        push: Option<Arc<dyn PushSender>>,
+        kek: Arc<dyn KeyEncryptionKey>,
+    ) -> Result<Self, StartError> {
+        let (key, mut sealed_clear) = signing_key(store.as_ref(), kek.as_ref())?;
+        sealed_clear |= seal_legacy_seeds(store.as_ref(), kek.as_ref())?;
+        if sealed_clear {
+            store.purge()?;
+            crate::log("sealed the secrets an older version kept in clear");
+        }
         let (push, log_push) = match push {
             Some(push) => (push, None),
             None => {
@@ -67,6 +107,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             store,
             key,
+            kek,
             config,
             limiter: RateLimiter::default(),
             waiters: Waiters::default(),
@@ -83,6 +124,11 @@ impl AppState {
     /// The server's signing key.
     pub fn signing_key(&self) -> &SigningKey {
         &self.0.key
+    }
+
+    /// The key-encryption key sealing the secrets at rest.
+    pub fn kek(&self) -> &dyn KeyEncryptionKey {
+        self.0.kek.as_ref()
     }
 
     /// The settings.
@@ -112,4 +158,51 @@ impl AppState {
             crate::log(&format!("audit write failed: {error}"));
         }
     }
+}
+
+/// The server's signing key, sealed in the store: opened, or made on first start, or sealed
+/// from an older server's clear copy (then `true`: a clear copy was erased).
+fn signing_key(
+    store: &dyn Store,
+    kek: &dyn KeyEncryptionKey,
+) -> Result<(SigningKey, bool), StartError> {
+    if let Some(sealed) = store.setting(KEY_SETTING)? {
+        // A wrong key fails here, before anything is written: never a new key over old data.
+        let pkcs8 = kek.open(SIGNING_KEY_AAD, &sealed)?;
+        return Ok((SigningKey::from_pkcs8(&pkcs8)?, false));
+    }
+    if let Some(clear) = store.setting(CLEAR_KEY_SETTING)? {
+        let clear = Zeroizing::new(clear);
+        let key = SigningKey::from_pkcs8(&clear)?;
+        store.setting_replace(
+            CLEAR_KEY_SETTING,
+            KEY_SETTING,
+            &kek.seal(SIGNING_KEY_AAD, &clear)?,
+        )?;
+        return Ok((key, true));
+    }
+    let (_, fresh) = SigningKey::generate()?;
+    let fresh = Zeroizing::new(fresh);
+    // Another process starting at the same moment may have stored its key first: use that.
+    let stored = store.setting_init(KEY_SETTING, &kek.seal(SIGNING_KEY_AAD, &fresh)?)?;
+    let pkcs8 = kek.open(SIGNING_KEY_AAD, &stored)?;
+    Ok((SigningKey::from_pkcs8(&pkcs8)?, false))
+}
+
+/// Seals an older database's per-user OATH seed onto each of the user's devices (marked as
+/// shared copies, all revoked when any of the devices is removed); `true` if there were any.
+fn seal_legacy_seeds(store: &dyn Store, kek: &dyn KeyEncryptionKey) -> Result<bool, StartError> {
+    let seeds = store.legacy_oath_seeds()?;
+    for seed in &seeds {
+        let sealed = store
+            .devices_of(seed.user_id)?
+            .into_iter()
+            .map(|d| {
+                let aad = oath_seed_aad(&d.device.id);
+                Ok((d.device.id, kek.seal(&aad, &seed.secret)?))
+            })
+            .collect::<Result<Vec<_>, KekError>>()?;
+        store.legacy_oath_move(seed, &sealed)?;
+    }
+    Ok(!seeds.is_empty())
 }

@@ -171,3 +171,79 @@ fn unenrolled_devices_are_unknown() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_server_key_is_served_unauthenticated_and_matches_the_link() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let link = h.enroll_link("alice");
+    let reply = h.get("/api/v1/server-key");
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let key = cityauth_protocol::PublicKey::from_base64(
+        reply.body["server_public_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(link.fingerprint.matches(&key));
+    // Fetching it spends nothing: the code still enrolls.
+    let (device, _) = SigningKey::generate().unwrap();
+    assert_eq!(
+        h.post("/api/v1/enroll", &enroll_body(&device, &link.code))
+            .status,
+        200
+    );
+}
+
+#[test]
+fn the_enrollment_answer_is_signed_over_the_device_the_account_and_the_code() {
+    use cityauth_protocol::canonical::enrolled_message;
+    use cityauth_protocol::wire::EnrollResponse;
+    let h = Harness::start();
+    h.add_user("alice");
+    let link = h.enroll_link("alice");
+    let (device, _) = SigningKey::generate().unwrap();
+    let reply = h.post("/api/v1/enroll", &enroll_body(&device, &link.code));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let answer: EnrollResponse = serde_json::from_value(reply.body).unwrap();
+    let server = h.state().signing_key().public_key();
+    let signature =
+        cityauth_protocol::Signature::from_base64(answer.signature.as_deref().unwrap()).unwrap();
+    let message = enrolled_message(&answer, &device.public_key(), &link.code);
+    assert!(server.verify(&message, &signature));
+    // Bound to this device's key and this code.
+    let (other, _) = SigningKey::generate().unwrap();
+    assert!(!server.verify(
+        &enrolled_message(&answer, &other.public_key(), &link.code),
+        &signature
+    ));
+    assert!(!server.verify(
+        &enrolled_message(&answer, &device.public_key(), &nonce()),
+        &signature
+    ));
+}
+
+#[test]
+fn the_challenge_list_time_is_signed_for_the_request_nonce() {
+    use cityauth_protocol::canonical::challenges_message;
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let path = "/api/v1/device/challenges?wait=0";
+    let request_nonce = nonce();
+    let headers = device.headers("GET", path, b"", now(), &request_nonce);
+    let reply = h.send("GET", path, &headers, None);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let time = reply.body["server_time"].as_u64().unwrap();
+    let signature =
+        cityauth_protocol::Signature::from_base64(reply.body["signature"].as_str().unwrap())
+            .unwrap();
+    let server = device.server_key;
+    assert!(server.verify(
+        &challenges_message(&device.id, &request_nonce, time),
+        &signature
+    ));
+    assert!(!server.verify(&challenges_message(&device.id, &nonce(), time), &signature));
+    assert!(!server.verify(
+        &challenges_message(&device.id, &request_nonce, time + 1),
+        &signature
+    ));
+}

@@ -3,6 +3,7 @@
 //! spoken over real HTTP.
 
 pub mod nginx;
+pub mod hostile;
 pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

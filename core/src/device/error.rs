@@ -16,6 +16,12 @@ pub enum ClientError {
         "the server's key does not match the enrollment link's fingerprint; nothing was stored"
     )]
     FingerprintMismatch,
+    /// The enrollment answer is not signed by the server key the link pins (missing, bad, or
+    /// over another registration): nothing was stored.
+    #[error(
+        "the server's enrollment answer is not signed by the key the link pins; nothing was stored"
+    )]
+    EnrollmentNotSigned,
     /// Already enrolled; unenroll first.
     #[error("this device is already enrolled as {0}; unenroll first")]
     AlreadyEnrolled(String),

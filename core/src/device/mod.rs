@@ -7,10 +7,12 @@ mod transport;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cityauth_protocol::canonical::{
-    answer_message, challenge_message, enroll_message, request_message,
+    answer_message, challenge_message, challenges_message, enroll_message, enrolled_message,
+    request_message,
 };
 use cityauth_protocol::wire::{
     self, AnswerRequest, AnswerResponse, ChallengeList, EnrollRequest, EnrollResponse, ErrorBody,
+    ServerKeyResponse,
 };
 use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey, encoding};
 use serde::Serialize;
@@ -59,9 +61,11 @@ impl<'a> Device<'a> {
         }
     }
 
-    /// Enrolls from the portal's link: makes a device key, registers it with a proof of
-    /// possession, checks the server's key against the link's fingerprint, and only then
-    /// stores the enrollment (and the City account's codes) in the vault.
+    /// Enrolls from the portal's link. First fetches the server's key and checks it against
+    /// the link's fingerprint: on a mismatch the enrollment code never leaves the device.
+    /// Then makes a device key, registers it with a proof of possession, checks that the
+    /// answer is signed by that key over this device's registration, and only then stores
+    /// the enrollment (and the City account's codes) in the vault.
     pub fn enroll(
         &self,
         link: &str,
@@ -73,6 +77,7 @@ impl<'a> Device<'a> {
             return Err(ClientError::AlreadyEnrolled(existing.username));
         }
         let link = EnrollmentLink::parse(link)?;
+        let server_key = self.pinned_server_key(&link)?;
         let (key, pkcs8) = SigningKey::generate()?;
         let pkcs8 = Zeroizing::new(pkcs8);
         let public = key.public_key();
@@ -86,10 +91,20 @@ impl<'a> Device<'a> {
         };
         let url = format!("{}/api/v1/enroll", link.server);
         let response: EnrollResponse = self.exchange("POST", &url, Vec::new(), &request)?;
-        let server_key = PublicKey::from_base64(&response.server_public_key)
+        let echoed = PublicKey::from_base64(&response.server_public_key)
             .map_err(|_| ClientError::BadResponse)?;
-        if !link.fingerprint.matches(&server_key) {
-            return Err(ClientError::FingerprintMismatch);
+        let signed = response
+            .signature
+            .as_deref()
+            .and_then(|s| Signature::from_base64(s).ok())
+            .is_some_and(|signature| {
+                server_key.verify(
+                    &enrolled_message(&response, &public, &link.code),
+                    &signature,
+                )
+            });
+        if echoed != server_key || !signed {
+            return Err(ClientError::EnrollmentNotSigned);
         }
         let city_account = match &response.oath_link {
             Some(text) => Some(otpauth::parse(text).map_err(|_| ClientError::BadResponse)?),
@@ -102,6 +117,7 @@ impl<'a> Device<'a> {
             display_name: response.display_name.clone(),
             server_public_key: server_key.as_bytes().to_vec(),
             device_key_pkcs8: pkcs8,
+            // Signed above: the one time this clock is learned without a challenge list.
             clock_offset: response.server_time as i64 - local_now() as i64,
             city_account: None,
         };
@@ -114,18 +130,51 @@ impl<'a> Device<'a> {
         })
     }
 
+    /// The server's key, fetched without sending anything secret, if it matches the link's
+    /// fingerprint.
+    fn pinned_server_key(&self, link: &EnrollmentLink) -> Result<PublicKey, ClientError> {
+        let answer: ServerKeyResponse = self.send(HttpRequest {
+            method: "GET".into(),
+            url: format!("{}/api/v1/server-key", link.server),
+            headers: Vec::new(),
+            body: Vec::new(),
+        })?;
+        let key = PublicKey::from_base64(&answer.server_public_key)
+            .map_err(|_| ClientError::FingerprintMismatch)?;
+        if !link.fingerprint.matches(&key) {
+            return Err(ClientError::FingerprintMismatch);
+        }
+        Ok(key)
+    }
+
     /// The pending challenges for this device, each verified: signed by the pinned server
-    /// key, addressed to this device, unexpired, living at most two minutes. Any other is
-    /// dropped unseen. Waits up to `wait_seconds` (at most 25) for one to arrive.
+    /// key, addressed to this device, living at most two minutes, and unexpired by this
+    /// device's own clock and by the server-corrected clock. Any other is dropped unseen.
+    /// The clock offset is learned only from a list whose time the server signed for this
+    /// request. Waits up to `wait_seconds` (at most 25) for one to arrive.
     pub fn pending_challenges(&self, wait_seconds: u64) -> Result<Vec<Challenge>, ClientError> {
-        let enrollment = self.enrollment()?;
+        let mut enrollment = self.enrollment()?;
         let wait = wait_seconds.min(wire::LONG_POLL_SECONDS);
         let path = format!("/api/v1/device/challenges?wait={wait}");
-        let list: ChallengeList = self.signed(&enrollment, "GET", &path, None::<&()>)?;
-        self.learn_offset(&enrollment, list.server_time)?;
+        let (list, nonce): (ChallengeList, String) =
+            self.signed_with_nonce(&enrollment, "GET", &path, None::<&()>)?;
         let server_key = PublicKey::from_bytes(&enrollment.server_public_key)
             .map_err(|_| ClientError::BadResponse)?;
-        let now = list.server_time;
+        let time_signed = list
+            .signature
+            .as_deref()
+            .and_then(|s| Signature::from_base64(s).ok())
+            .is_some_and(|signature| {
+                server_key.verify(
+                    &challenges_message(&enrollment.device_id, &nonce, list.server_time),
+                    &signature,
+                )
+            });
+        if time_signed {
+            enrollment.clock_offset = self.learn_offset(&enrollment, list.server_time)?;
+        }
+        // Expired by either clock is expired: a wrong offset cannot revive an old challenge.
+        let now = local_now().max(corrected_now(enrollment.clock_offset));
         Ok(list
             .challenges
             .into_iter()
@@ -135,7 +184,7 @@ impl<'a> Device<'a> {
                     .is_ok_and(|s| server_key.verify(&challenge_message(challenge), &s));
                 signature_ok
                     && challenge.device_id == enrollment.device_id
-                    && challenge.expires_at > now.max(corrected_now(enrollment.clock_offset))
+                    && challenge.expires_at > now
                     && challenge.expires_at.saturating_sub(challenge.created_at)
                         <= wire::MAX_CHALLENGE_LIFETIME
             })
@@ -224,12 +273,15 @@ impl<'a> Device<'a> {
         self.vault.enrollment()?.ok_or(ClientError::NotEnrolled)
     }
 
-    fn learn_offset(&self, enrollment: &Enrollment, server_time: u64) -> Result<(), ClientError> {
+    /// Learns the offset from a server time whose signature was checked; the offset now in
+    /// effect.
+    fn learn_offset(&self, enrollment: &Enrollment, server_time: u64) -> Result<i64, ClientError> {
         let offset = server_time as i64 - local_now() as i64;
         if (offset - enrollment.clock_offset).abs() > OFFSET_TOLERANCE {
             self.vault.set_clock_offset(offset)?;
+            return Ok(offset);
         }
-        Ok(())
+        Ok(enrollment.clock_offset)
     }
 
     /// Sends a request signed with the device key (docs/protocol.md, section 2).
@@ -240,6 +292,18 @@ impl<'a> Device<'a> {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, ClientError> {
+        self.signed_with_nonce(enrollment, method, path, body)
+            .map(|(answer, _)| answer)
+    }
+
+    /// [`Device::signed`], also returning the request's nonce (what a signed answer repeats).
+    fn signed_with_nonce<B: Serialize, T: DeserializeOwned>(
+        &self,
+        enrollment: &Enrollment,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(T, String), ClientError> {
         let body = match body {
             Some(body) => serde_json::to_vec(body).map_err(|_| ClientError::BadResponse)?,
             None => Vec::new(),
@@ -254,19 +318,20 @@ impl<'a> Device<'a> {
         let headers = vec![
             (wire::DEVICE_HEADER.to_owned(), enrollment.device_id.clone()),
             (wire::TIME_HEADER.to_owned(), time.to_string()),
-            (wire::NONCE_HEADER.to_owned(), nonce),
+            (wire::NONCE_HEADER.to_owned(), nonce.clone()),
             (
                 wire::SIGNATURE_HEADER.to_owned(),
                 key.sign(&message)?.to_string(),
             ),
         ];
         let url = format!("{}{}", enrollment.server_url, path);
-        self.send(HttpRequest {
+        let answer = self.send(HttpRequest {
             method: method.to_owned(),
             url,
             headers,
             body,
-        })
+        })?;
+        Ok((answer, nonce))
     }
 
     fn exchange<B: Serialize, T: DeserializeOwned>(

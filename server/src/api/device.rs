@@ -7,7 +7,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use cityauth_protocol::wire::{AnswerRequest, AnswerResponse, ChallengeList, LONG_POLL_SECONDS};
+use cityauth_protocol::canonical::challenges_message;
+use cityauth_protocol::wire::{
+    AnswerRequest, AnswerResponse, ChallengeList, LONG_POLL_SECONDS, NONCE_HEADER,
+};
 use tokio::time::Instant;
 
 use crate::auth::verify_request;
@@ -40,6 +43,12 @@ pub async fn challenges(
 ) -> Result<Json<ChallengeList>, ApiError> {
     let device = verify_request(&state, &method, &uri, &headers, &body)?;
     let device_id = device.device.id;
+    // verify_request checked it: present, well-formed, and new.
+    let nonce = headers
+        .get(NONCE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let deadline = Instant::now() + Duration::from_secs(wait_seconds(uri.query())?);
     let notify = state.0.waiters.get(&device_id);
     loop {
@@ -49,9 +58,17 @@ pub async fn challenges(
         notified.as_mut().enable();
         let pending = state.store().challenges_pending(&device_id, now())?;
         if !pending.is_empty() || Instant::now() >= deadline {
+            // The time is signed with the request's nonce: the device learns its clock only
+            // from an answer to the request it just made.
+            let server_time = now();
+            let signature = state
+                .signing_key()
+                .sign(&challenges_message(&device_id, &nonce, server_time))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok(Json(ChallengeList {
-                server_time: now(),
+                server_time,
                 challenges: pending.into_iter().map(|c| c.signed).collect(),
+                signature: Some(signature.to_string()),
             }));
         }
         // A timeout only means the next pass answers with an empty list.

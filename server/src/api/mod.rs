@@ -20,6 +20,7 @@ use crate::state::AppState;
 /// The API's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/server-key", get(enroll::server_key))
         .route("/api/v1/enroll", post(enroll::enroll))
         .route("/api/v1/device", delete(device::unenroll))
         .route("/api/v1/device/challenges", get(device::challenges))

@@ -155,18 +155,14 @@ pub(crate) fn check_code(
     if store.flow_code_try(id)? > limits.code_tries {
         return Err(ApiError::Locked);
     }
-    // An unknown or blocked account checks against a throwaway seed: same work, no match.
-    let seed = user
-        .as_ref()
-        .filter(|u| !u.blocked)
-        .and_then(|u| u.oath_secret.clone());
-    let step = match &seed {
-        Some(seed) => crate::totp::matching_step(seed, &request.code, now),
-        None => crate::totp::matching_step(&[0u8; 20], &request.code, now).and(None),
-    };
-    let accepted = match (&user, step) {
-        (Some(user), Some(step)) => store.user_oath_use(user.id, step)?,
-        _ => false,
+    // The code is checked against each current device's own seed. An unknown or blocked
+    // account, or one with no seed, checks against a throwaway seed: same work, no match.
+    let accepted = match user.as_ref().filter(|u| !u.blocked) {
+        Some(user) => device_code_matches(&state, user.id, &request.code, now)?,
+        None => {
+            let _ = crate::totp::matching_step(&[0u8; 20], &request.code, now);
+            false
+        }
     };
     if accepted && store.flow_transition(id, FlowState::Pending, FlowState::Verified)? {
         store.challenges_cancel_flow(id)?;
@@ -190,6 +186,38 @@ pub(crate) fn check_code(
         Some(&ip),
     );
     Err(ApiError::WrongCode)
+}
+
+/// True if `code` is the current code of one of `user_id`'s devices' OATH seeds, accepted
+/// once (its step is recorded for that device). A removed device's seed is gone with it.
+fn device_code_matches(
+    state: &AppState,
+    user_id: i64,
+    code: &str,
+    now: u64,
+) -> Result<bool, ApiError> {
+    let store = state.store();
+    let mut checked = false;
+    for device in store.devices_of(user_id)? {
+        let Some(sealed) = &device.device.oath_secret else {
+            continue;
+        };
+        let aad = crate::kek::oath_seed_aad(&device.device.id);
+        let seed = state
+            .kek()
+            .open(&aad, sealed)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        checked = true;
+        if let Some(step) = crate::totp::matching_step(&seed, code, now)
+            && store.device_oath_use(&device.device.id, step)?
+        {
+            return Ok(true);
+        }
+    }
+    if !checked {
+        let _ = crate::totp::matching_step(&[0u8; 20], code, now);
+    }
+    Ok(false)
 }
 
 /// `POST /api/v1/reset/{id}/password`: the new password, once verified.

@@ -4,6 +4,7 @@
 //! steps in the store, so two requests racing cannot both succeed.
 
 mod connection;
+mod files;
 mod records;
 mod rows;
 mod schema;
@@ -21,6 +22,9 @@ pub enum StoreError {
     /// A unique name is taken (a username).
     #[error("already exists")]
     Conflict,
+    /// The database file could not be created or its permissions set.
+    #[error("database file: {0}")]
+    File(#[from] std::io::Error),
     /// The database's schema is newer than this server knows.
     #[error("database schema version {0} is newer than this server")]
     TooNew(i64),
@@ -37,6 +41,13 @@ pub trait Store: Send + Sync {
     fn setting_set(&self, name: &str, value: &[u8]) -> StoreResult<()>;
     /// Sets a setting only if it is not set yet; returns the value now stored.
     fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Sets `name` to `value` and deletes the setting `replaced`, in one transaction (a
+    /// secret kept in clear by an older server, replaced by its sealed form).
+    fn setting_replace(&self, replaced: &str, name: &str, value: &[u8]) -> StoreResult<()>;
+
+    /// Rewrites the database so that deleted values (secrets an older server kept in clear)
+    /// leave no trace in its files.
+    fn purge(&self) -> StoreResult<()>;
 
     /// Creates a user; [`StoreError::Conflict`] if the name is taken.
     fn user_create(&self, user: &NewUser) -> StoreResult<i64>;
@@ -50,10 +61,18 @@ pub trait Store: Send + Sync {
     fn user_succeed(&self, id: i64) -> StoreResult<()>;
     /// Sets or clears the fraud block.
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
-    /// Stores the City account's OATH seed if none is set; returns the seed now stored.
-    fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>>;
-    /// Records an accepted TOTP step; false if it is not after the last one (a replay).
-    fn user_oath_use(&self, id: i64, step: u64) -> StoreResult<bool>;
+    /// Records an accepted TOTP step of a device's OATH secret; false if it is not after
+    /// that device's last one (a replay), or the device is gone.
+    fn device_oath_use(&self, device_id: &str, step: u64) -> StoreResult<bool>;
+    /// The per-user OATH seeds an older database kept in clear.
+    fn legacy_oath_seeds(&self) -> StoreResult<Vec<LegacyOathSeed>>;
+    /// Gives each device of the seed's user its sealed copy (`(device id, sealed seed)`,
+    /// marked shared) and clears the user's clear seed, in one transaction.
+    fn legacy_oath_move(
+        &self,
+        seed: &LegacyOathSeed,
+        sealed: &[(String, Vec<u8>)],
+    ) -> StoreResult<()>;
 
     /// Stores a single-use enrollment code (by hash).
     fn enrollment_code_create(
@@ -70,7 +89,9 @@ pub trait Store: Send + Sync {
     fn device(&self, id: &str) -> StoreResult<Option<Device>>;
     /// A user's devices, oldest first.
     fn devices_of(&self, user_id: i64) -> StoreResult<Vec<Device>>;
-    /// Removes a device (its pending challenges go too); false if there was none.
+    /// Removes a device with its OATH secret (its pending challenges go too); if that secret
+    /// was a shared copy of an older database's per-user seed, every copy of it on the user's
+    /// other devices is revoked too. False if there was no such device.
     fn device_delete(&self, id: &str) -> StoreResult<bool>;
 
     /// Records a request nonce; false if the device used it within `window` seconds.

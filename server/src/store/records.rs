@@ -36,8 +36,6 @@ pub struct User {
     pub pushes_since_sign_in: u32,
     /// Sessions of an older generation have ended.
     pub session_generation: i64,
-    /// The City account's TOTP seed, once issued.
-    pub oath_secret: Option<Vec<u8>>,
 }
 
 /// A device to register.
@@ -55,6 +53,9 @@ pub struct NewDevice {
     pub push_token: Option<String>,
     /// Registration time.
     pub created_at: u64,
+    /// This device's own City account OATH seed, sealed under the key-encryption key
+    /// (`None`: none issued, or revoked).
+    pub oath_secret: Option<Vec<u8>>,
 }
 
 /// A registered device.
@@ -195,4 +196,16 @@ pub struct AuditEvent {
     pub detail: String,
     /// The client's IP, if a client asked.
     pub client_ip: Option<String>,
+}
+
+/// A City account OATH seed of an older database, shared by all of a user's devices and kept
+/// in clear on the user row, to be sealed onto each device on the first start.
+#[derive(Debug, Clone)]
+pub struct LegacyOathSeed {
+    /// The user.
+    pub user_id: i64,
+    /// The seed, in clear.
+    pub secret: zeroize::Zeroizing<Vec<u8>>,
+    /// The last accepted step.
+    pub last_step: u64,
 }

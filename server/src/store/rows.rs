@@ -6,7 +6,7 @@ use rusqlite::Row;
 use super::*;
 
 pub(super) const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
-     locked_until, blocked, pushes_since_sign_in, session_generation, oath_secret";
+     locked_until, blocked, pushes_since_sign_in, session_generation";
 
 pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -19,9 +19,11 @@ pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         blocked: row.get(6)?,
         pushes_since_sign_in: row.get(7)?,
         session_generation: row.get(8)?,
-        oath_secret: row.get(9)?,
     })
 }
+
+pub(super) const DEVICE_COLUMNS: &str =
+    "id, user_id, public_key, name, platform, push_token, created_at, oath_secret";
 
 pub(super) fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -32,6 +34,7 @@ pub(super) fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
             platform: row.get(4)?,
             push_token: row.get(5)?,
             created_at: row.get::<_, i64>(6)? as u64,
+            oath_secret: row.get(7)?,
         },
         user_id: row.get(1)?,
     })

@@ -98,6 +98,14 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE nonces;
      ALTER TABLE nonces_keyed RENAME TO nonces;
      CREATE INDEX nonces_seen ON nonces(seen_at);",
+    // enroll: each device has its own City account OATH secret, sealed under the
+    // key-encryption key, with its own last accepted step. `oath_shared` marks a copy of an
+    // older database's per-user seed: removing any device revokes every shared copy. The
+    // copies are made (sealed) by the server's first start, which needs the key; the user
+    // column is cleared then and no longer used.
+    "ALTER TABLE devices ADD COLUMN oath_secret BLOB;
+     ALTER TABLE devices ADD COLUMN oath_last_step INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE devices ADD COLUMN oath_shared INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

@@ -52,6 +52,7 @@ impl SqliteStore {
 
     /// Opens with the given durability.
     pub fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
+        super::files::restrict(path)?;
         let mut connection = Connection::open(path)?;
         // Small pages: every commit writes each page it touched to the WAL (and a checkpoint
         // writes it again), and the server's rows are small. Takes effect when the file is
@@ -217,6 +218,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn setting_replace(&self, replaced: &str, name: &str, value: &[u8]) -> StoreResult<()> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        transaction.run(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )?;
+        transaction.run("DELETE FROM settings WHERE name = ?1", [replaced])?;
+        transaction.commit()?;
+        Ok(())
+    }
+
     fn setting_init(&self, name: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
         let db = self.db();
         db.run(
@@ -293,25 +307,56 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn user_oath_init(&self, id: i64, secret: &[u8]) -> StoreResult<Vec<u8>> {
+    fn purge(&self) -> StoreResult<()> {
         let db = self.db();
-        db.run(
-            "UPDATE users SET oath_secret = ?2 WHERE id = ?1 AND oath_secret IS NULL",
-            params![id, secret],
-        )?;
-        Ok(
-            db.row("SELECT oath_secret FROM users WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?,
-        )
+        db.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
     }
 
-    fn user_oath_use(&self, id: i64, step: u64) -> StoreResult<bool> {
+    fn device_oath_use(&self, device_id: &str, step: u64) -> StoreResult<bool> {
         let changed = self.db().run(
-            "UPDATE users SET oath_last_step = ?2 WHERE id = ?1 AND oath_last_step < ?2",
-            params![id, t(step)],
+            "UPDATE devices SET oath_last_step = ?2
+             WHERE id = ?1 AND oath_secret IS NOT NULL AND oath_last_step < ?2",
+            params![device_id, t(step)],
         )?;
         Ok(changed == 1)
+    }
+
+    fn legacy_oath_seeds(&self) -> StoreResult<Vec<LegacyOathSeed>> {
+        let db = self.db();
+        let mut statement = db.prepare(
+            "SELECT id, oath_secret, oath_last_step FROM users WHERE oath_secret IS NOT NULL",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(LegacyOathSeed {
+                user_id: r.get(0)?,
+                secret: zeroize::Zeroizing::new(r.get(1)?),
+                last_step: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn legacy_oath_move(
+        &self,
+        seed: &LegacyOathSeed,
+        sealed: &[(String, Vec<u8>)],
+    ) -> StoreResult<()> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        for (device_id, secret) in sealed {
+            transaction.run(
+                "UPDATE devices SET oath_secret = ?3, oath_last_step = ?4, oath_shared = 1
+                 WHERE id = ?1 AND user_id = ?2",
+                params![device_id, seed.user_id, secret, t(seed.last_step)],
+            )?;
+        }
+        transaction.run(
+            "UPDATE users SET oath_secret = NULL WHERE id = ?1",
+            [seed.user_id],
+        )?;
+        transaction.commit()?;
+        Ok(())
     }
 
     fn enrollment_code_create(
@@ -342,8 +387,9 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         transaction.run(
-            "INSERT INTO devices (id, user_id, public_key, name, platform, push_token, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO devices (id, user_id, public_key, name, platform, push_token, created_at,
+                                  oath_secret)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 device.id,
                 user_id,
@@ -351,7 +397,8 @@ impl Store for SqliteStore {
                 device.name,
                 device.platform,
                 device.push_token,
-                t(device.created_at)
+                t(device.created_at),
+                device.oath_secret
             ],
         )?;
         transaction.commit()?;
@@ -359,25 +406,16 @@ impl Store for SqliteStore {
     }
 
     fn device(&self, id: &str) -> StoreResult<Option<Device>> {
-        Ok(self
-            .db()
-            .row(
-                "SELECT id, user_id, public_key, name, platform, push_token, created_at
-                 FROM devices WHERE id = ?1",
-                [id],
-                device_from,
-            )
-            .optional()?)
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1");
+        Ok(self.db().row(&sql, [id], device_from).optional()?)
     }
 
     fn devices_of(&self, user_id: i64) -> StoreResult<Vec<Device>> {
         let db = self.db();
         // Sorted here, not by ORDER BY, which made SQLite re-prepare the statement on every
         // call (see connection.rs).
-        let mut statement = db.prepare_cached(
-            "SELECT id, user_id, public_key, name, platform, push_token, created_at
-             FROM devices WHERE user_id = ?1",
-        )?;
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = ?1");
+        let mut statement = db.prepare_cached(&sql)?;
         let rows = statement.query_map([user_id], device_from)?;
         let mut devices = rows.collect::<Result<Vec<_>, _>>()?;
         devices.sort_unstable_by(|a, b| {
@@ -390,9 +428,26 @@ impl Store for SqliteStore {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
         transaction.run("DELETE FROM nonces WHERE device_id = ?1", [id])?;
-        let changed = transaction.run("DELETE FROM devices WHERE id = ?1", [id])?;
+        let removed: Option<(i64, bool)> = transaction
+            .row(
+                "DELETE FROM devices WHERE id = ?1 RETURNING user_id, oath_shared",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((user_id, shared)) = removed else {
+            return Ok(false);
+        };
+        if shared {
+            // The removed phone knows the shared seed: no copy of it may verify anywhere.
+            transaction.run(
+                "UPDATE devices SET oath_secret = NULL, oath_shared = 0
+                 WHERE user_id = ?1 AND oath_shared = 1",
+                [user_id],
+            )?;
+        }
         transaction.commit()?;
-        Ok(changed == 1)
+        Ok(true)
     }
 
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {

@@ -35,6 +35,8 @@ impl Reply {
 pub struct Harness {
     pub server: RunningServer,
     pub agent: ureq::Agent,
+    /// The database file.
+    pub db: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -44,12 +46,17 @@ impl Harness {
     }
 
     pub fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::in_dir(tempfile::tempdir().unwrap(), adjust)
+    }
+
+    /// A server over the database `server.db` in `dir` (kept, or made on first start).
+    pub fn in_dir(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         // The public URL is only known once bound; links built by `enroll_link` use the
         // bound address instead.
         let mut config = Config::new("http://127.0.0.1:1");
         adjust(&mut config);
-        let state = AppState::open(&dir.path().join("server.db"), config).unwrap();
+        let db = dir.path().join("server.db");
+        let state = AppState::open(&db, config).unwrap();
         let server = cityauth_server::spawn("127.0.0.1:0".parse().unwrap(), state).unwrap();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -59,8 +66,15 @@ impl Harness {
         Self {
             server,
             agent,
+            db,
             _dir: dir,
         }
+    }
+
+    /// Stops the server (its store closes) and hands back its directory, to reopen.
+    pub fn stop(self) -> tempfile::TempDir {
+        self.server.stop().unwrap();
+        self._dir
     }
 
     pub fn state(&self) -> &AppState {
@@ -150,6 +164,12 @@ impl Harness {
         let server_key =
             PublicKey::from_base64(reply.body["server_public_key"].as_str().unwrap()).unwrap();
         assert!(link.fingerprint.matches(&server_key));
+        let answer: cityauth_protocol::wire::EnrollResponse =
+            serde_json::from_value(reply.body.clone()).unwrap();
+        let signature = Signature::from_base64(answer.signature.as_deref().unwrap()).unwrap();
+        let signed =
+            cityauth_protocol::canonical::enrolled_message(&answer, &key.public_key(), &link.code);
+        assert!(server_key.verify(&signed, &signature), "a signed answer");
         let oath_link = reply.body["oath_link"].as_str().unwrap();
         let secret = oath_link
             .split("secret=")

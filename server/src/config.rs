@@ -13,6 +13,21 @@ pub struct Config {
     pub challenge_lifetime: u64,
     /// Rate limits, caps and lockouts.
     pub limits: Limits,
+    /// What lets an account with no phone register its first one on the portal.
+    pub first_device: FirstDevice,
+}
+
+/// What lets an account with no phone register its first one on the portal (a second
+/// phone always needs an approval on an existing one, or a help-desk access code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstDevice {
+    /// A help-desk access code (or an enrollment link from the administrator): the default,
+    /// since a password alone is what a phished or reused password gives an attacker, and
+    /// the first phone becomes the account's reset credential.
+    #[default]
+    HelpDesk,
+    /// The password alone, as well (a pilot where accounts start without phones).
+    Password,
 }
 
 impl Config {
@@ -23,6 +38,7 @@ impl Config {
             number_digits: 2,
             challenge_lifetime: cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME,
             limits: Limits::default(),
+            first_device: FirstDevice::default(),
         }
     }
 }

@@ -23,7 +23,7 @@ pub mod totp;
 pub mod util;
 mod waiters;
 
-pub use config::{Config, Limits};
+pub use config::{Config, FirstDevice, Limits};
 pub use error::ApiError;
 pub use server::{RunningServer, router, serve, spawn, spawn_on};
 pub use state::{AppState, StartError};

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cityauth_server::store::{SqliteStore, Store};
-use cityauth_server::{AppState, Config, admin};
+use cityauth_server::{AppState, Config, FirstDevice, admin};
 
 /// Where `serve` remembers its public URL for the admin commands.
 const PUBLIC_URL_SETTING: &str = "public_url";
@@ -41,6 +41,10 @@ enum Command {
         /// Digits of the number to match: 2 (default) or 6.
         #[arg(long, default_value_t = 2, value_parser = parse_digits)]
         number_digits: u8,
+        /// What lets an account with no phone register its first one on the portal:
+        /// `help-desk` (an access code; the default) or `password` (the password alone).
+        #[arg(long, default_value = "help-desk", value_parser = parse_first_device)]
+        first_device: FirstDevice,
     },
     /// Manage users.
     User {
@@ -98,6 +102,14 @@ fn parse_digits(text: &str) -> Result<u8, String> {
     }
 }
 
+fn parse_first_device(text: &str) -> Result<FirstDevice, String> {
+    match text {
+        "help-desk" => Ok(FirstDevice::HelpDesk),
+        "password" => Ok(FirstDevice::Password),
+        _ => Err("help-desk or password".into()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -121,8 +133,14 @@ fn run(cli: Cli) -> Result<(), String> {
         .or(stored)
         .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
     let mut config = Config::new(&public_url);
-    if let Command::Serve { number_digits, .. } = &cli.command {
+    if let Command::Serve {
+        number_digits,
+        first_device,
+        ..
+    } = &cli.command
+    {
         config.number_digits = *number_digits;
+        config.first_device = *first_device;
         store
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;

@@ -98,6 +98,11 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE nonces;
      ALTER TABLE nonces_keyed RENAME TO nonces;
      CREATE INDEX nonces_seen ON nonces(seen_at);",
+    // portal: a flow is bound to the browser that started it (the hash of a cookie; NULL
+    // for flows started through the JSON API, and for those that existed before); a
+    // session may hold a single grant to enroll a phone (a help-desk access code).
+    "ALTER TABLE flows ADD COLUMN browser_hash BLOB;
+     ALTER TABLE sessions ADD COLUMN may_enroll INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

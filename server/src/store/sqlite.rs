@@ -131,7 +131,39 @@ fn replace_password(db: &Connection, user_id: i64, password_hash: &str) -> rusql
         params![user_id, password_hash],
     )?;
     db.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
-    Ok(())
+    super::ending::on_password_replaced(db, user_id)
+}
+
+/// Answers pending challenge `id` and decides its flow: the challenge goes to `to`, a
+/// pending flow to `flow_to`, the flow's other pending challenges are cancelled. The flow's
+/// id, or `None` (nothing changed) if the challenge was not pending. Part of the caller's
+/// transaction.
+fn decide(
+    db: &Connection,
+    id: &str,
+    to: ChallengeState,
+    flow_to: FlowState,
+) -> rusqlite::Result<Option<String>> {
+    let flow_id: Option<String> = db
+        .row(
+            "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
+             RETURNING flow_id",
+            params![id, to.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(flow_id) = flow_id else {
+        return Ok(None);
+    };
+    db.run(
+        "UPDATE flows SET state = ?2 WHERE id = ?1 AND state = 'pending'",
+        params![flow_id, flow_to.as_str()],
+    )?;
+    db.run(
+        "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
+        [&flow_id],
+    )?;
+    Ok(Some(flow_id))
 }
 
 /// Deletes what can no longer be used: nonces older than twice the replay window (their
@@ -389,6 +421,7 @@ impl Store for SqliteStore {
     fn device_delete(&self, id: &str) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
+        super::ending::on_device_removed(&transaction, id)?;
         transaction.run("DELETE FROM nonces WHERE device_id = ?1", [id])?;
         let changed = transaction.run("DELETE FROM devices WHERE id = ?1", [id])?;
         transaction.commit()?;
@@ -492,25 +525,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
-        let flow_id: Option<String> = transaction
-            .row(
-                "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
-                 RETURNING flow_id",
-                params![id, to.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(flow_id) = flow_id else {
+        if decide(&transaction, id, to, flow_to)?.is_none() {
             return Ok(false);
-        };
-        transaction.run(
-            "UPDATE flows SET state = ?2 WHERE id = ?1 AND state = 'pending'",
-            params![flow_id, flow_to.as_str()],
-        )?;
-        transaction.run(
-            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
-            [&flow_id],
-        )?;
+        }
         transaction.commit()?;
         Ok(true)
     }
@@ -650,6 +667,102 @@ impl Store for SqliteStore {
             .db()
             .row(&sql, params![token_hash, t(now)], user_from)
             .optional()?)
+    }
+
+    fn session_delete(&self, token_hash: &[u8]) -> StoreResult<bool> {
+        let changed = self
+            .db()
+            .run("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(changed == 1)
+    }
+
+    fn session_grant_enrollment(&self, token_hash: &[u8]) -> StoreResult<()> {
+        self.db().run(
+            "UPDATE sessions SET may_enroll = 1 WHERE token_hash = ?1",
+            [token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn session_may_enroll(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
+        Ok(self
+            .db()
+            .row(
+                "SELECT may_enroll FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                params![token_hash, t(now)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    fn session_take_enrollment(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
+        let changed = self.db().run(
+            "UPDATE sessions SET may_enroll = 0
+             WHERE token_hash = ?1 AND may_enroll = 1 AND expires_at > ?2",
+            params![token_hash, t(now)],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn flow_take_session(
+        &self,
+        flow_id: &str,
+        token_hash: &[u8],
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<Option<i64>> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        let user_id: Option<Option<i64>> = transaction
+            .row(
+                "UPDATE flows SET state = 'done'
+                 WHERE id = ?1 AND state = 'verified' AND expires_at > ?2 RETURNING user_id",
+                params![flow_id, t(now)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(Some(user_id)) = user_id else {
+            return Ok(None);
+        };
+        transaction.run(
+            "INSERT INTO sessions (token_hash, user_id, generation, created_at, expires_at)
+             SELECT ?1, id, session_generation, ?3, ?4 FROM users WHERE id = ?2",
+            params![token_hash, user_id, t(now), t(expires_at)],
+        )?;
+        transaction.commit()?;
+        Ok(Some(user_id))
+    }
+
+    fn flow_bind(&self, flow_id: &str, browser_hash: &[u8]) -> StoreResult<bool> {
+        let changed = self.db().run(
+            "UPDATE flows SET browser_hash = ?2 WHERE id = ?1 AND browser_hash IS NULL",
+            params![flow_id, browser_hash],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn flow_binding(&self, flow_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .db()
+            .row(
+                "SELECT browser_hash FROM flows WHERE id = ?1",
+                [flow_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn challenge_report_fraud(&self, id: &str, user_id: i64) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        if decide(&transaction, id, ChallengeState::Fraud, FlowState::Denied)?.is_none() {
+            return Ok(false);
+        }
+        super::ending::on_fraud(&transaction, user_id)?;
+        transaction.commit()?;
+        Ok(true)
     }
 
     fn access_code_create(

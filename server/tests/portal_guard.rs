@@ -19,7 +19,7 @@ base-uri 'none'";
 fn assert_secured(page: &Page, what: &str) {
     assert_eq!(page.header("content-security-policy"), Some(CSP), "{what}");
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"), "{what}");
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"), "{what}");
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"), "{what}");
     assert_eq!(page.header("x-frame-options"), Some("DENY"), "{what}");
     assert_eq!(page.header("cache-control"), Some("no-store"), "{what}");
     // No inline script or style anywhere: the CSP would block it, so none may be needed.

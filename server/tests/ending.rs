@@ -109,13 +109,13 @@ fn a_password_change_approved_before_a_reset_changes_nothing() {
     let change_id = common::browser::field(&change.html, "id");
     approve_newest(&h, &device, &common::browser::shown_number(&change.html));
     reset_password(&h, &device);
-    // The browser's session ended with the reset; sign in again and try to finish.
-    let again = Browser::new(&h);
-    let started = again.post("/signin", &[("username", "alice"), ("password", NEW_PASSWORD)]);
+    // The browser's session ended with the reset; it signs in again and tries to finish.
+    assert_eq!(browser.get("/security").location.as_deref(), Some("/signin"));
+    let started = browser.post("/signin", &[("username", "alice"), ("password", NEW_PASSWORD)]);
     approve_newest(&h, &device, &common::browser::shown_number(&started.html));
     let id = common::browser::field(&started.html, "id");
-    assert_eq!(again.post("/signin/continue", &[("id", &id)]).status, 303);
-    let finished = again.post("/password/continue", &[("id", &change_id)]);
+    assert_eq!(browser.post("/signin/continue", &[("id", &id)]).status, 303);
+    let finished = browser.post("/password/continue", &[("id", &change_id)]);
     assert_ne!(finished.status, 303, "{}", finished.html);
     let signin = |password: &str| {
         h.post(

@@ -22,14 +22,19 @@ fn codes_issued(h: &Harness) -> usize {
 /// The enrollment link a page shows, if any.
 fn shown_link(page: &Page) -> Option<EnrollmentLink> {
     let start = page.html.find("cityauth://enroll")?;
-    let link = page.html[start..].split('<').next().unwrap().replace("&#38;", "&");
+    let link = page.html[start..]
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
     Some(EnrollmentLink::parse(&link).unwrap_or_else(|e| panic!("{link}: {e:?}")))
 }
 
 /// Enrolls a new key with `link`'s code: the HTTP status.
 fn enroll_with(h: &Harness, link: &EnrollmentLink) -> u16 {
     let (key, _) = cityauth_protocol::SigningKey::generate().unwrap();
-    h.post("/api/v1/enroll", &enroll_body(&key, &link.code)).status
+    h.post("/api/v1/enroll", &enroll_body(&key, &link.code))
+        .status
 }
 
 /// Signs `browser` in as alice, approving on `device`.
@@ -56,7 +61,11 @@ fn security_info_get_mints_no_code() {
     // Minting is the POST (here the policy lets the password enroll a first phone).
     let added = browser.post("/security/add-phone", &[]);
     assert_eq!(added.status, 200, "{}", added.html);
-    assert!(added.html.contains("<img class=\"qr\" src=\"data:image/svg+xml;base64,"));
+    assert!(
+        added
+            .html
+            .contains("<img class=\"qr\" src=\"data:image/svg+xml;base64,")
+    );
     assert_eq!(codes_issued(&h), 1);
     let mut link = shown_link(&added).unwrap();
     link.server = h.server.url();
@@ -82,7 +91,12 @@ fn a_first_phone_needs_a_help_desk_access_code() {
         &[("username", "alice"), ("code", &code)],
     );
     assert_eq!(signed.status, 303, "{}", signed.html);
-    assert!(helped.get("/security").html.contains("access code lets you add one phone"));
+    assert!(
+        helped
+            .get("/security")
+            .html
+            .contains("access code lets you add one phone")
+    );
     let added = helped.post("/security/add-phone", &[]);
     assert_eq!(added.status, 200, "{}", added.html);
     let link = shown_link(&added).unwrap();
@@ -104,21 +118,38 @@ fn a_second_phone_needs_an_approval_on_the_first() {
 
     let waiting = browser.post("/security/add-phone", &[]);
     assert_eq!(waiting.status, 200, "{}", waiting.html);
-    assert!(shown_link(&waiting).is_none(), "no code before the approval");
+    assert!(
+        shown_link(&waiting).is_none(),
+        "no code before the approval"
+    );
     let (id, number) = (field(&waiting.html, "id"), shown_number(&waiting.html));
     let early = browser.post("/security/add-phone/continue", &[("id", &id)]);
     assert_eq!(early.status, 409);
     assert!(shown_link(&early).is_none());
-    assert_eq!(browser.get(&format!("/security/add-phone/{id}")).html, r#"{"state":"pending"}"#);
-    assert_eq!(Browser::new(&h).get(&format!("/security/add-phone/{id}")).status, 404);
+    assert_eq!(
+        browser.get(&format!("/security/add-phone/{id}")).html,
+        r#"{"state":"pending"}"#
+    );
+    assert_eq!(
+        Browser::new(&h)
+            .get(&format!("/security/add-phone/{id}"))
+            .status,
+        404
+    );
 
     let challenge = first.poll(&h, 5).pop().unwrap();
     assert_eq!(challenge.challenge.kind, ChallengeKind::AddDevice);
     assert_eq!(
-        first.answer(&h, &challenge, Decision::Approve, Some(&number)).status,
+        first
+            .answer(&h, &challenge, Decision::Approve, Some(&number))
+            .status,
         200
     );
-    assert_eq!(codes_issued(&h), minted_before, "nothing minted until the browser continues");
+    assert_eq!(
+        codes_issued(&h),
+        minted_before,
+        "nothing minted until the browser continues"
+    );
     let added = browser.post("/security/add-phone/continue", &[("id", &id)]);
     assert_eq!(added.status, 200, "{}", added.html);
     let mut link = shown_link(&added).unwrap();

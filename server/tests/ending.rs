@@ -62,8 +62,15 @@ fn sign_out_ends_the_session_on_the_server() {
     assert_eq!(whoami(&h, &token), 200);
     let out = browser.post("/signout", &[]);
     assert_eq!(out.status, 303);
-    assert!(browser.cookie("cityauth_session").is_none(), "the cookie is gone");
-    assert_eq!(whoami(&h, &token), 401, "and so is the session, on the server");
+    assert!(
+        browser.cookie("cityauth_session").is_none(),
+        "the cookie is gone"
+    );
+    assert_eq!(
+        whoami(&h, &token),
+        401,
+        "and so is the session, on the server"
+    );
     // A copy of the cookie (another tab, a thief) no longer opens the portal either.
     let copy = Browser::new(&h);
     copy.set_cookie("cityauth_session", &token);
@@ -104,14 +111,23 @@ fn a_password_change_approved_before_a_reset_changes_nothing() {
     assert_eq!(browser.post("/signin/continue", &[("id", &id)]).status, 303);
     let change = browser.post(
         "/password",
-        &[("current", PASSWORD), ("new", "Amber-Signal-Orchard-Gate-5")],
+        &[
+            ("current", PASSWORD),
+            ("new", "Amber-Signal-Orchard-Gate-5"),
+        ],
     );
     let change_id = common::browser::field(&change.html, "id");
     approve_newest(&h, &device, &common::browser::shown_number(&change.html));
     reset_password(&h, &device);
     // The browser's session ended with the reset; it signs in again and tries to finish.
-    assert_eq!(browser.get("/security").location.as_deref(), Some("/signin"));
-    let started = browser.post("/signin", &[("username", "alice"), ("password", NEW_PASSWORD)]);
+    assert_eq!(
+        browser.get("/security").location.as_deref(),
+        Some("/signin")
+    );
+    let started = browser.post(
+        "/signin",
+        &[("username", "alice"), ("password", NEW_PASSWORD)],
+    );
     approve_newest(&h, &device, &common::browser::shown_number(&started.html));
     let id = common::browser::field(&started.html, "id");
     assert_eq!(browser.post("/signin/continue", &[("id", &id)]).status, 303);
@@ -174,12 +190,18 @@ fn a_fraud_report_ends_sessions_and_pending_flows() {
     let taken = h.post(&format!("/api/v1/signin/{approved}/session"), &json!({}));
     assert_ne!(taken.status, 200, "the approved sign-in yields nothing");
     assert_eq!(h.reset_state(&waiting), "denied");
-    assert!(device.poll(&h, 0).is_empty(), "its challenges are gone from the phone");
+    assert!(
+        device.poll(&h, 0).is_empty(),
+        "its challenges are gone from the phone"
+    );
     let reply = h.post(
         "/api/v1/signin/access-code",
         &json!({"username": "alice", "code": access_code}),
     );
-    assert_eq!(reply.status, 401, "the help-desk code issued before is dead");
+    assert_eq!(
+        reply.status, 401,
+        "the help-desk code issued before is dead"
+    );
     let (key, _) = cityauth_protocol::SigningKey::generate().unwrap();
     let reply = h.post("/api/v1/enroll", &enroll_body(&key, &code));
     assert_eq!(reply.status, 403, "so is the enrollment code");
@@ -196,12 +218,19 @@ fn a_reset_approved_on_a_removed_phone_sets_no_password() {
     assert_eq!(h.reset_state(&id), "verified");
     let (pending, _) = h.start_reset("alice");
     // The help desk (or the employee on Security info) removes the lost phone.
-    assert_eq!(lost.request(&h, "DELETE", "/api/v1/device", None).status, 204);
+    assert_eq!(
+        lost.request(&h, "DELETE", "/api/v1/device", None).status,
+        204
+    );
     let reply = h.post(
         &format!("/api/v1/reset/{id}/password"),
         &json!({"password": NEW_PASSWORD}),
     );
-    assert_eq!((reply.status, reply.error()), (409, "not_verified"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.error()),
+        (409, "not_verified"),
+        "{reply:?}"
+    );
     // The other phone still answers the reset that was waiting.
     assert_eq!(h.reset_state(&pending), "pending");
     assert_eq!(kept.poll(&h, 0).len(), 1, "the waiting reset's challenge");

@@ -18,8 +18,16 @@ base-uri 'none'";
 
 fn assert_secured(page: &Page, what: &str) {
     assert_eq!(page.header("content-security-policy"), Some(CSP), "{what}");
-    assert_eq!(page.header("x-content-type-options"), Some("nosniff"), "{what}");
-    assert_eq!(page.header("referrer-policy"), Some("same-origin"), "{what}");
+    assert_eq!(
+        page.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(
+        page.header("referrer-policy"),
+        Some("same-origin"),
+        "{what}"
+    );
     assert_eq!(page.header("x-frame-options"), Some("DENY"), "{what}");
     assert_eq!(page.header("cache-control"), Some("no-store"), "{what}");
     // No inline script or style anywhere: the CSP would block it, so none may be needed.
@@ -29,7 +37,10 @@ fn assert_secured(page: &Page, what: &str) {
     assert!(!html.contains("<script>"), "{what}: inline script");
     assert!(!html.contains("javascript:"), "{what}");
     for (at, _) in html.match_indices("<script") {
-        assert!(html[at..].starts_with("<script src=\"/static/"), "{what}: {html}");
+        assert!(
+            html[at..].starts_with("<script src=\"/static/"),
+            "{what}: {html}"
+        );
     }
 }
 
@@ -95,9 +106,16 @@ fn portal_pages_send_the_security_headers() {
     let css = browser.get("/static/portal.css");
     assert_eq!(css.status, 200);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
-    assert!(css.header("cache-control").unwrap().contains("max-age=31536000"));
+    assert!(
+        css.header("cache-control")
+            .unwrap()
+            .contains("max-age=31536000")
+    );
     let js = browser.get("/static/poll.js");
-    assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert!(js.html.contains("data-poll"));
     assert_eq!(js.header("x-content-type-options"), Some("nosniff"));
 }
@@ -117,14 +135,21 @@ fn under_https_cookies_are_host_prefixed_and_hsts_is_sent() {
         signed.header("strict-transport-security"),
         Some("max-age=31536000")
     );
-    assert_eq!(browser.get("/security").status, 200, "the prefixed cookie is read");
+    assert_eq!(
+        browser.get("/security").status,
+        200,
+        "the prefixed cookie is read"
+    );
     // A cookie without the prefix (planted by a sibling host or over http) is not a session.
     let planted = Browser::new(&h);
     planted.set_cookie(
         "cityauth_session",
         &browser.cookie("__Host-cityauth_session").unwrap(),
     );
-    assert_eq!(planted.get("/security").location.as_deref(), Some("/signin"));
+    assert_eq!(
+        planted.get("/security").location.as_deref(),
+        Some("/signin")
+    );
 }
 
 #[test]
@@ -141,7 +166,10 @@ fn a_cross_site_post_is_refused_and_changes_nothing() {
         &[("sec-fetch-site", "cross-site")][..],
         &[("sec-fetch-site", "same-site")][..],
         &[("origin", "null")][..],
-        &[("sec-fetch-site", "same-origin"), ("origin", "https://evil.example")][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://evil.example"),
+        ][..],
     ] {
         let refused = browser.post_with("/forgot/password", &form, headers);
         assert_eq!(refused.status, 403, "{headers:?}: {}", refused.html);
@@ -160,7 +188,10 @@ fn a_cross_site_post_is_refused_and_changes_nothing() {
     let same = browser.post_with(
         "/forgot/password",
         &form,
-        &[("origin", "http://127.0.0.1:1"), ("sec-fetch-site", "same-origin")],
+        &[
+            ("origin", "http://127.0.0.1:1"),
+            ("sec-fetch-site", "same-origin"),
+        ],
     );
     assert_eq!(same.status, 200, "{}", same.html);
     assert!(password_works(&h, NEW_PASSWORD));
@@ -179,14 +210,20 @@ fn a_flow_continues_only_in_the_browser_that_started_it() {
     let (id, number) = (field(&waiting.html, "id"), shown_number(&waiting.html));
     let opened = victim.post("/forgot/continue", &[("id", &id)]);
     assert_eq!(opened.status, 410, "{}", opened.html);
-    assert!(!opened.html.contains("class=\"number\""), "no number to approve");
+    assert!(
+        !opened.html.contains("class=\"number\""),
+        "no number to approve"
+    );
     assert_eq!(victim.get(&format!("/api/v1/reset/{id}")).status, 404);
     assert_eq!(attacker.get(&format!("/api/v1/reset/{id}")).status, 200);
 
     // Approved on the phone, it still goes nowhere but the browser that started it.
     let challenge = device.poll(&h, 5).remove(0);
     device.answer(&h, &challenge, Decision::Approve, Some(&number));
-    let set = victim.post("/forgot/password", &[("id", &id), ("password", NEW_PASSWORD)]);
+    let set = victim.post(
+        "/forgot/password",
+        &[("id", &id), ("password", NEW_PASSWORD)],
+    );
     assert_eq!(set.status, 410);
     let api = h.post(
         &format!("/api/v1/reset/{id}/password"),

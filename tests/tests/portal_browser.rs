@@ -122,7 +122,14 @@ fn every_portal_page_passes_axe() {
     city.add_employee("alice");
     let browser = Browser::start().expect("headless chromium");
     browser.watch_csp().unwrap();
-    for path in ["/", "/signin", "/signin/access-code", "/forgot", "/security", "/password"] {
+    for path in [
+        "/",
+        "/signin",
+        "/signin/access-code",
+        "/forgot",
+        "/security",
+        "/password",
+    ] {
         browser.goto(&format!("{}{path}", city.url())).unwrap();
         assert!(!browser.title().unwrap().is_empty(), "{path} has a title");
         assert_accessible(&browser, path);
@@ -130,13 +137,21 @@ fn every_portal_page_passes_axe() {
     // Signed in (no phone yet, so no approval): Security info, a new enrollment code, the
     // change-password form.
     browser.goto(&format!("{}/signin", city.url())).unwrap();
-    browser.find("#username").unwrap().type_text("alice").unwrap();
+    browser
+        .find("#username")
+        .unwrap()
+        .type_text("alice")
+        .unwrap();
     browser
         .find("#password")
         .unwrap()
         .type_text(cityauth_e2e::GOOD_PASSWORD)
         .unwrap();
-    browser.find("button[type=submit]").unwrap().click().unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
     assert!(
         browser.title().unwrap().contains("Security info"),
         "{}",
@@ -150,9 +165,15 @@ fn every_portal_page_passes_axe() {
         .unwrap();
     browser.find("img.qr").unwrap();
     let shown = browser
-        .script("const i = document.querySelector('img.qr'); return i.complete && i.naturalWidth > 0;")
+        .script(
+            "const i = document.querySelector('img.qr'); return i.complete && i.naturalWidth > 0;",
+        )
         .unwrap();
-    assert_eq!(shown, serde_json::json!(true), "the QR code (a data: image) loads");
+    assert_eq!(
+        shown,
+        serde_json::json!(true),
+        "the QR code (a data: image) loads"
+    );
     assert_accessible(&browser, "add a phone: the code");
     browser.goto(&format!("{}/password", city.url())).unwrap();
     assert_accessible(&browser, "change password");
@@ -185,7 +206,10 @@ fn the_csp_check_catches_a_violation() {
              })();",
         )
         .unwrap();
-    assert!(seen.as_u64().unwrap_or(0) > 0, "the blocked inline script is reported");
+    assert!(
+        seen.as_u64().unwrap_or(0) > 0,
+        "the blocked inline script is reported"
+    );
     assert_eq!(
         browser.script("return window.ran === true;").unwrap(),
         serde_json::json!(false),

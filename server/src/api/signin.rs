@@ -221,7 +221,12 @@ pub(crate) fn take_session(
         .ok_or(ApiError::NotFound)?;
     state.store().user_succeed(user.id)?;
     let how = format!("sign-in {}", redact(id));
-    state.audit(Some(&user.username), "signed_in", &how, Some(&peer.to_string()));
+    state.audit(
+        Some(&user.username),
+        "signed_in",
+        &how,
+        Some(&peer.to_string()),
+    );
     Ok(SessionResponse {
         session: token,
         expires_at,

@@ -125,10 +125,9 @@ pub async fn signin_continue(
             let page = view::waiting(Awaited::SignIn, &flow.id, &flow.number, message);
             render(StatusCode::CONFLICT, &page)
         }
-        Err(ApiError::NotVerified) => signin_page(
-            StatusCode::CONFLICT,
-            Some("The sign-in was denied.".into()),
-        ),
+        Err(ApiError::NotVerified) => {
+            signin_page(StatusCode::CONFLICT, Some("The sign-in was denied.".into()))
+        }
         Err(e) => signin_page(status_of(&e), Some(e.to_string())),
     }
 }

@@ -50,15 +50,11 @@ pub fn browser(state: &AppState, headers: &HeaderMap) -> Option<String> {
 /// Adds a `Set-Cookie` to `response`: HttpOnly, SameSite=Strict (a cross-site request
 /// never carries it), Path=/, Secure under https; `max_age` `None` lasts until the browser
 /// closes, `Some(0)` deletes it.
-fn set(
-    state: &AppState,
-    response: &mut Response,
-    name: &str,
-    value: &str,
-    max_age: Option<u64>,
-) {
+fn set(state: &AppState, response: &mut Response, name: &str, value: &str, max_age: Option<u64>) {
     let secure = if https(state) { "; Secure" } else { "" };
-    let age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
     let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{age}{secure}");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);

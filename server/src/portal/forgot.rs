@@ -76,11 +76,14 @@ pub async fn start(
 }
 
 /// The reset this browser started, or the page to show instead.
-fn own_reset(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Flow, Response> {
+fn own_reset(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Flow, Box<Response>> {
     match owned_flow(state, headers, id, ChallengeKind::PasswordReset) {
         Ok(Some(flow)) => Ok(flow),
-        Ok(None) => Err(expired()),
-        Err(e) => Err(start_page(e.status_and_code().0, Some(e.to_string()))),
+        Ok(None) => Err(Box::new(expired())),
+        Err(e) => Err(Box::new(start_page(
+            e.status_and_code().0,
+            Some(e.to_string()),
+        ))),
     }
 }
 
@@ -118,7 +121,7 @@ pub async fn proceed(
 ) -> Response {
     match own_reset(&state, &headers, &form.id) {
         Ok(flow) => next(&state, &flow, None),
-        Err(page) => page,
+        Err(page) => *page,
     }
 }
 
@@ -131,7 +134,7 @@ pub async fn code(
 ) -> Response {
     let flow = match own_reset(&state, &headers, &form.id) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let request = ResetCodeRequest { code: form.code };
     let failure = api::check_code(&state, peer.ip(), &flow.id, request).err();
@@ -147,7 +150,7 @@ pub async fn password(
 ) -> Response {
     let flow = match own_reset(&state, &headers, &form.id) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let request = ResetPasswordRequest {
         password: form.password,

@@ -28,7 +28,10 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let host = authority.host().to_ascii_lowercase();
-    let default = matches!((scheme.as_str(), uri.port_u16()), ("https", Some(443)) | ("http", Some(80)));
+    let default = matches!(
+        (scheme.as_str(), uri.port_u16()),
+        ("https", Some(443)) | ("http", Some(80))
+    );
     Some(match uri.port_u16() {
         Some(port) if !default => format!("{scheme}://{host}:{port}"),
         _ => format!("{scheme}://{host}"),
@@ -90,7 +93,9 @@ pub async fn refuse(State(state): State<AppState>, request: Request, next: Next)
             } else {
                 let page = view::notice(
                     "Request refused",
-                    vec!["This request came from another site, so it was refused and nothing was changed."],
+                    vec![
+                        "This request came from another site, so it was refused and nothing was changed.",
+                    ],
                     ("/", "Go to the City account portal"),
                 );
                 view::render(StatusCode::FORBIDDEN, &page)

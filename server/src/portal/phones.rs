@@ -40,7 +40,10 @@ fn security_page(
     let (can_add, add_note) = if grant {
         (true, "Your help-desk access code lets you add one phone.")
     } else if !devices.is_empty() {
-        (true, "One of your phones will be asked to approve the new one.")
+        (
+            true,
+            "One of your phones will be asked to approve the new one.",
+        )
     } else if state.config().first_device == FirstDevice::Password {
         (true, "You can register your first phone now.")
     } else {
@@ -116,7 +119,8 @@ pub async fn add(
         return Redirect::to("/signin").into_response();
     };
     let ip = peer.ip().to_string();
-    let fail = |e: ApiError| security_page(&state, &user, &session, status_of(&e), Some(e.to_string()));
+    let fail =
+        |e: ApiError| security_page(&state, &user, &session, status_of(&e), Some(e.to_string()));
     match state.store().session_take_enrollment(&session, now()) {
         Ok(true) => {
             state.audit(
@@ -188,7 +192,12 @@ pub async fn add_continue(
     };
     let flow = match owned_flow(&state, &headers, &form.id, ChallengeKind::AddDevice) {
         Ok(Some(flow)) => flow,
-        Ok(None) => return page(StatusCode::NOT_FOUND, "This request has expired or was started elsewhere. Please start again."),
+        Ok(None) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "This request has expired or was started elsewhere. Please start again.",
+            );
+        }
         Err(e) => return page(status_of(&e), &e.to_string()),
     };
     match api::finish_add_device(&state, peer.ip(), &user, &flow.id) {

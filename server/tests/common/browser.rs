@@ -168,13 +168,18 @@ impl<'h> Browser<'h> {
 /// The value of hidden field `name`.
 pub fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no field {name}: {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}: {html}"))
+        + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// The number the page asks to type on the phone.
 pub fn shown_number(html: &str) -> String {
-    let start = html.find("class=\"number\"").unwrap_or_else(|| panic!("no number: {html}"));
+    let start = html
+        .find("class=\"number\"")
+        .unwrap_or_else(|| panic!("no number: {html}"));
     let text = &html[start..];
     let open = text.find('>').unwrap() + 1;
     text[open..].split('<').next().unwrap().to_owned()

@@ -8,6 +8,7 @@ mod ending;
 mod records;
 mod rows;
 mod schema;
+mod sessions;
 mod sqlite;
 
 pub use records::*;

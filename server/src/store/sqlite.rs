@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::connection::{Background, Cached, begin};
 use super::rows::*;
 use super::schema::migrate;
+use super::sessions;
 use super::*;
 
 /// The SQLite implementation of [`Store`].
@@ -670,39 +671,19 @@ impl Store for SqliteStore {
     }
 
     fn session_delete(&self, token_hash: &[u8]) -> StoreResult<bool> {
-        let changed = self
-            .db()
-            .run("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
-        Ok(changed == 1)
+        sessions::delete(&self.db(), token_hash)
     }
 
     fn session_grant_enrollment(&self, token_hash: &[u8]) -> StoreResult<()> {
-        self.db().run(
-            "UPDATE sessions SET may_enroll = 1 WHERE token_hash = ?1",
-            [token_hash],
-        )?;
-        Ok(())
+        sessions::grant_enrollment(&self.db(), token_hash)
     }
 
     fn session_may_enroll(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
-        Ok(self
-            .db()
-            .row(
-                "SELECT may_enroll FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
-                params![token_hash, t(now)],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false))
+        sessions::may_enroll(&self.db(), token_hash, now)
     }
 
     fn session_take_enrollment(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
-        let changed = self.db().run(
-            "UPDATE sessions SET may_enroll = 0
-             WHERE token_hash = ?1 AND may_enroll = 1 AND expires_at > ?2",
-            params![token_hash, t(now)],
-        )?;
-        Ok(changed == 1)
+        sessions::take_enrollment(&self.db(), token_hash, now)
     }
 
     fn flow_take_session(
@@ -712,46 +693,15 @@ impl Store for SqliteStore {
         now: u64,
         expires_at: u64,
     ) -> StoreResult<Option<i64>> {
-        let mut db = self.db();
-        let transaction = begin(&mut db)?;
-        let user_id: Option<Option<i64>> = transaction
-            .row(
-                "UPDATE flows SET state = 'done'
-                 WHERE id = ?1 AND state = 'verified' AND expires_at > ?2 RETURNING user_id",
-                params![flow_id, t(now)],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(Some(user_id)) = user_id else {
-            return Ok(None);
-        };
-        transaction.run(
-            "INSERT INTO sessions (token_hash, user_id, generation, created_at, expires_at)
-             SELECT ?1, id, session_generation, ?3, ?4 FROM users WHERE id = ?2",
-            params![token_hash, user_id, t(now), t(expires_at)],
-        )?;
-        transaction.commit()?;
-        Ok(Some(user_id))
+        sessions::take_from_flow(&mut self.db(), flow_id, token_hash, now, expires_at)
     }
 
     fn flow_bind(&self, flow_id: &str, browser_hash: &[u8]) -> StoreResult<bool> {
-        let changed = self.db().run(
-            "UPDATE flows SET browser_hash = ?2 WHERE id = ?1 AND browser_hash IS NULL",
-            params![flow_id, browser_hash],
-        )?;
-        Ok(changed == 1)
+        sessions::bind_flow(&self.db(), flow_id, browser_hash)
     }
 
     fn flow_binding(&self, flow_id: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self
-            .db()
-            .row(
-                "SELECT browser_hash FROM flows WHERE id = ?1",
-                [flow_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten())
+        sessions::flow_binding(&self.db(), flow_id)
     }
 
     fn challenge_report_fraud(&self, id: &str, user_id: i64) -> StoreResult<bool> {

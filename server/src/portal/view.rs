@@ -109,6 +109,8 @@ pub struct Password {
     pub title: &'static str,
     pub message: Option<String>,
     pub assets: &'static Assets,
+    /// The policy's minimum length.
+    pub min_chars: usize,
 }
 
 /// "Forgot my password": the username.
@@ -128,6 +130,8 @@ pub struct NewPassword {
     pub message: Option<String>,
     pub assets: &'static Assets,
     pub id: String,
+    /// The policy's minimum length.
+    pub min_chars: usize,
 }
 
 /// A short notice with a link onward.
@@ -175,6 +179,7 @@ pub fn password(message: Option<String>) -> Password {
         title: "Change my password",
         message,
         assets: urls(),
+        min_chars: crate::password::MIN_CHARS,
     }
 }
 

@@ -193,6 +193,8 @@ pub enum ChallengeKind {
     PasswordReset,
     /// A password change while signed in.
     PasswordChange,
+    /// Adding another phone to the account.
+    AddDevice,
 }
 
 /// A pending approval request, verified against the pinned server key.
@@ -226,6 +228,7 @@ impl From<WireChallenge> for Challenge {
                 WireKind::SignIn => ChallengeKind::SignIn,
                 WireKind::PasswordReset => ChallengeKind::PasswordReset,
                 WireKind::PasswordChange => ChallengeKind::PasswordChange,
+                WireKind::AddDevice => ChallengeKind::AddDevice,
             },
             account: c.account,
             application: c.application,

@@ -174,6 +174,7 @@ fn describe(challenge: &Challenge, now: u64) -> String {
         ChallengeKind::SignIn => "Sign-in",
         ChallengeKind::PasswordReset => "Password reset",
         ChallengeKind::PasswordChange => "Password change",
+        ChallengeKind::AddDevice => "Add a phone",
     };
     format!(
         "{} {what} for {} at {}\n  from {} ({})\n  expires in {} s{}\n",

@@ -75,6 +75,9 @@ pub enum ChallengeKind {
     PasswordReset,
     /// A password change while signed in.
     PasswordChange,
+    /// Adding another phone to the account (the new phone's enrollment code is shown only
+    /// after an existing phone approves).
+    AddDevice,
 }
 
 impl ChallengeKind {
@@ -84,6 +87,7 @@ impl ChallengeKind {
             ChallengeKind::SignIn => "sign_in",
             ChallengeKind::PasswordReset => "password_reset",
             ChallengeKind::PasswordChange => "password_change",
+            ChallengeKind::AddDevice => "add_device",
         }
     }
 }

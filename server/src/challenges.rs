@@ -231,15 +231,20 @@ pub fn answer(
     } else {
         FlowState::Denied
     };
-    if !state.store().challenge_decide(id, to, flow_state)? {
+    // A fraud report ends the account's sessions and open flows with the answer itself.
+    let decided = if outcome == Outcome::FraudReported {
+        state.store().challenge_report_fraud(id, device.user_id)?
+    } else {
+        state.store().challenge_decide(id, to, flow_state)?
+    };
+    if !decided {
         return Err(ApiError::AlreadyAnswered);
     }
     if outcome == Outcome::FraudReported {
-        state.store().user_set_blocked(device.user_id, true)?;
         state.audit(
             Some(account),
             "fraud_reported",
-            &detail("pushes blocked"),
+            &detail("pushes blocked; sessions, open flows and unused codes ended"),
             Some(ip),
         );
     }

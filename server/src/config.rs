@@ -24,6 +24,21 @@ pub struct Config {
     /// Where the key-encryption key that seals the server key and the OATH seeds is (default:
     /// a `<database>.kek` file made beside the database; a City keeps it elsewhere).
     pub kek: crate::kek::KekConfig,
+    /// What lets an account with no phone register its first one on the portal.
+    pub first_device: FirstDevice,
+}
+
+/// What lets an account with no phone register its first one on the portal (a second
+/// phone always needs an approval on an existing one, or a help-desk access code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstDevice {
+    /// A help-desk access code (or an enrollment link from the administrator): the default,
+    /// since a password alone is what a phished or reused password gives an attacker, and
+    /// the first phone becomes the account's reset credential.
+    #[default]
+    HelpDesk,
+    /// The password alone, as well (a pilot where accounts start without phones).
+    Password,
 }
 
 impl Config {
@@ -37,6 +52,7 @@ impl Config {
             edge: Edge::default(),
             password_blocklist: Blocklist::builtin(),
             kek: crate::kek::KekConfig::default(),
+            first_device: FirstDevice::default(),
         }
     }
 }

@@ -11,7 +11,7 @@ use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::password::Blocklist;
 use cityauth_server::kek::KekConfig;
 use cityauth_server::store::{SqliteStore, Store};
-use cityauth_server::{AppState, Config, admin, auditlog};
+use cityauth_server::{AppState, Config, FirstDevice, admin, auditlog};
 
 /// Where `serve` remembers its public URL for the admin commands.
 const PUBLIC_URL_SETTING: &str = "public_url";
@@ -74,6 +74,10 @@ enum Command {
         /// Connections served at once (keep it below the open-files limit).
         #[arg(long, default_value_t = 4096)]
         max_connections: usize,
+        /// What lets an account with no phone register its first one on the portal:
+        /// `help-desk` (an access code; the default) or `password` (the password alone).
+        #[arg(long, default_value = "help-desk", value_parser = parse_first_device)]
+        first_device: FirstDevice,
     },
     /// Manage users.
     User {
@@ -141,6 +145,14 @@ fn parse_digits(text: &str) -> Result<u8, String> {
     }
 }
 
+fn parse_first_device(text: &str) -> Result<FirstDevice, String> {
+    match text {
+        "help-desk" => Ok(FirstDevice::HelpDesk),
+        "password" => Ok(FirstDevice::Password),
+        _ => Err("help-desk or password".into()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -181,6 +193,7 @@ fn run(cli: Cli) -> Result<(), String> {
         body_timeout,
         send_timeout,
         max_connections,
+        first_device,
         ..
     } = &cli.command
     {
@@ -191,6 +204,7 @@ fn run(cli: Cli) -> Result<(), String> {
         config.edge.body_timeout = std::time::Duration::from_secs(*body_timeout);
         config.edge.send_timeout = std::time::Duration::from_secs(*send_timeout);
         config.edge.max_connections = *max_connections;
+        config.first_device = *first_device;
         store
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;

@@ -8,10 +8,25 @@ use tokio::sync::oneshot;
 
 use crate::state::AppState;
 
-/// The whole application: the API's routes with the state.
+/// The whole application: the API's routes and the portal's, with the state. Every
+/// request passes the cross-site and content-type checks before any handler runs, flow
+/// requests the browser binding, and every answer gets the security headers.
 pub fn router(state: AppState) -> Router {
+    use axum::middleware::from_fn_with_state;
     crate::api::router()
         .merge(crate::portal::router())
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::portal::bind_api_flows,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::portal::refuse_cross_site,
+        ))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::portal::security_headers,
+        ))
         .with_state(state)
 }
 

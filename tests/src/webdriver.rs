@@ -178,6 +178,42 @@ impl Browser {
         )
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver.
+    pub fn cdp(&self, command: &str, params: Value) -> Result<Value, String> {
+        self.call(
+            "POST",
+            &self.session_path("/goog/cdp/execute"),
+            json!({"cmd": command, "params": params}),
+        )
+    }
+
+    /// From the next page on, records every Content-Security-Policy violation of each page
+    /// (the listener is installed by DevTools before any script of the page runs, and is
+    /// itself exempt from the page's policy); read them with [`Browser::csp_violations`].
+    pub fn watch_csp(&self) -> Result<(), String> {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": "window.__cspViolations = [];
+                document.addEventListener('securitypolicyviolation', function (e) {
+                    window.__cspViolations.push(e.violatedDirective + ' blocked ' +
+                        (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+                });"}),
+        )
+        .map(drop)
+    }
+
+    /// The CSP violations of the current page so far (see [`Browser::watch_csp`]).
+    pub fn csp_violations(&self) -> Result<Vec<String>, String> {
+        let value = self.script("return window.__cspViolations || null;")?;
+        let list = value
+            .as_array()
+            .ok_or("the CSP watcher is not installed on this page")?;
+        Ok(list
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+
     /// The page's title.
     pub fn title(&self) -> Result<String, String> {
         self.script("return document.title;")

@@ -1,7 +1,8 @@
 //! The portal in a real headless browser (Debian's chromium through chromedriver): an
 //! employee clicks through "Forgot my password" while the core approves on the phone, and
 //! every portal page passes axe-core's WCAG 2.1 A and AA rules with no serious or critical
-//! violation.
+//! violation, and runs under its strict Content-Security-Policy with no violation (the poll
+//! script, a static file, still notices the approval by itself).
 
 use cityauth_core::device::Decision;
 use cityauth_e2e::webdriver::Browser;
@@ -9,8 +10,16 @@ use cityauth_e2e::{City, Phone};
 
 const NEW_PASSWORD: &str = "amber-signal-orchard-47";
 
-/// Runs axe-core in the page; panics listing every serious or critical violation.
+/// Panics listing the page's CSP violations, if any (the browser must watch them).
+fn assert_no_csp_violation(browser: &Browser, page: &str) {
+    let violations = browser.csp_violations().expect("read the CSP violations");
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+}
+
+/// Runs axe-core in the page; panics listing every serious or critical violation. Checks
+/// first that the page broke none of its CSP (axe, injected by WebDriver, is exempt).
 fn assert_accessible(browser: &Browser, page: &str) {
+    assert_no_csp_violation(browser, page);
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/browser/node_modules/axe-core/axe.min.js"
@@ -46,6 +55,7 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
     let phone = Phone::new();
     phone.enroll(&city.enrollment_link("alice"));
     let browser = Browser::start().expect("headless chromium");
+    browser.watch_csp().unwrap();
 
     browser.goto(&format!("{}/forgot", city.url())).unwrap();
     assert!(browser.title().unwrap().contains("Forgot my password"));
@@ -72,10 +82,11 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
         .unwrap();
     assert_eq!(outcome, "approved");
 
-    // The page notices the approval by itself; the button is there for browsers without script.
-    if browser.find("#password").is_err() {
-        browser.find("#continue button").unwrap().click().unwrap();
-    }
+    // The page notices the approval by itself (the static poll script, allowed by the CSP,
+    // reads its URL from a data- attribute); the button is for browsers without script.
+    browser
+        .find("#password")
+        .expect("the poll script sends the form once the phone approved");
     assert_accessible(&browser, "forgot: new password");
     browser
         .find("#password")
@@ -105,13 +116,109 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
 
 #[test]
 fn every_portal_page_passes_axe() {
-    let city = City::start();
+    // The pilot policy lets the password enroll a first phone, so that the enrollment page
+    // can be reached here.
+    let city = City::start_with(|c| c.first_device = cityauth_server::FirstDevice::Password);
+    city.add_employee("alice");
     let browser = Browser::start().expect("headless chromium");
-    for path in ["/", "/signin", "/forgot", "/security", "/password"] {
+    browser.watch_csp().unwrap();
+    for path in [
+        "/",
+        "/signin",
+        "/signin/access-code",
+        "/forgot",
+        "/security",
+        "/password",
+    ] {
         browser.goto(&format!("{}{path}", city.url())).unwrap();
         assert!(!browser.title().unwrap().is_empty(), "{path} has a title");
         assert_accessible(&browser, path);
     }
+    // Signed in (no phone yet, so no approval): Security info, a new enrollment code, the
+    // change-password form.
+    browser.goto(&format!("{}/signin", city.url())).unwrap();
+    browser
+        .find("#username")
+        .unwrap()
+        .type_text("alice")
+        .unwrap();
+    browser
+        .find("#password")
+        .unwrap()
+        .type_text(cityauth_e2e::GOOD_PASSWORD)
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    assert!(
+        browser.title().unwrap().contains("Security info"),
+        "{}",
+        browser.page_text().unwrap()
+    );
+    assert_accessible(&browser, "security info");
+    browser
+        .find("form[action='/security/add-phone'] button")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser.find("img.qr").unwrap();
+    let shown = browser
+        .script(
+            "const i = document.querySelector('img.qr'); return i.complete && i.naturalWidth > 0;",
+        )
+        .unwrap();
+    assert_eq!(
+        shown,
+        serde_json::json!(true),
+        "the QR code (a data: image) loads"
+    );
+    assert_accessible(&browser, "add a phone: the code");
+    browser.goto(&format!("{}/password", city.url())).unwrap();
+    assert_accessible(&browser, "change password");
+}
+
+#[test]
+fn the_csp_check_catches_a_violation() {
+    // An inline script added to a portal page: its CSP blocks it, and the watcher says so.
+    let city = City::start();
+    let browser = Browser::start().expect("headless chromium");
+    browser.watch_csp().unwrap();
+    browser.goto(&format!("{}/signin", city.url())).unwrap();
+    assert_no_csp_violation(&browser, "before");
+    browser
+        .script(
+            "const s = document.createElement('script');
+             s.textContent = 'window.ran = true;';
+             document.body.appendChild(s);",
+        )
+        .unwrap();
+    // The violation event is dispatched asynchronously: wait for it (bounded).
+    let seen = browser
+        .async_script(
+            "const done = arguments[arguments.length - 1];
+             let tries = 0;
+             (function wait() {
+                 if (window.__cspViolations.length > 0 || tries++ > 50) {
+                     done(window.__cspViolations.length);
+                 } else { setTimeout(wait, 20); }
+             })();",
+        )
+        .unwrap();
+    assert!(
+        seen.as_u64().unwrap_or(0) > 0,
+        "the blocked inline script is reported"
+    );
+    assert_eq!(
+        browser.script("return window.ran === true;").unwrap(),
+        serde_json::json!(false),
+        "and did not run"
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert_no_csp_violation(&browser, "after")
+    }));
+    assert!(caught.is_err());
 }
 
 #[test]

@@ -1,14 +1,18 @@
 //! The JSON API under `/api/v1/` (`docs/protocol.md`).
 
+mod add_device;
 mod change;
 mod device;
 mod enroll;
 mod reset;
 mod signin;
 
+pub(crate) use add_device::{add_device_status, finish_add_device, start_add_device};
 pub(crate) use change::{ChangeStarted, change_password, change_status, finish_password_change};
 pub(crate) use reset::{check_code, reset_status, set_password, start_reset};
-pub(crate) use signin::{password_sign_in, session_user, sign_in_status, take_session};
+pub(crate) use signin::{
+    access_code_sign_in, password_sign_in, session_user, sign_in_status, take_session,
+};
 
 use axum::Router;
 use axum::routing::{delete, get, post};

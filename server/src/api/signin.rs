@@ -224,24 +224,34 @@ pub(crate) fn take_session(
 ) -> Result<SessionResponse, ApiError> {
     let flow = find(state, id)?;
     super::require_verified(&flow)?;
-    if !state
-        .store()
-        .flow_transition(id, FlowState::Verified, FlowState::Done)?
-    {
+    let token = random_token()?;
+    let now = now();
+    let expires_at = now + SESSION_LIFETIME;
+    // The flow's last step and the session in one transaction: a reset (which ends open
+    // flows) either comes first, and there is no session, or after, and it ends it.
+    let Some(user_id) =
+        state
+            .store()
+            .flow_take_session(id, &sha256(token.as_bytes()), now, expires_at)?
+    else {
         return Err(ApiError::AlreadyAnswered);
-    }
-    let user = flow
-        .user_id
-        .map(|id| state.store().user_by_id(id))
-        .transpose()?
-        .flatten()
+    };
+    let user = state
+        .store()
+        .user_by_id(user_id)?
         .ok_or(ApiError::NotFound)?;
-    issue(
-        state,
-        &user,
-        &format!("sign-in {}", redact(id)),
-        &peer.to_string(),
-    )
+    state.store().user_succeed(user.id)?;
+    let how = format!("sign-in {}", redact(id));
+    state.audit(
+        Some(&user.username),
+        "signed_in",
+        &how,
+        Some(&peer.to_string()),
+    );
+    Ok(SessionResponse {
+        session: token,
+        expires_at,
+    })
 }
 
 /// `POST /api/v1/signin/access-code`: a help-desk one-time code gives a session directly
@@ -251,8 +261,18 @@ pub async fn access_code(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    let request: AccessCodeRequest = super::parse(&body)?;
-    let ip = peer.ip().to_string();
+    access_code_sign_in(&state, peer.ip(), super::parse(&body)?).map(Json)
+}
+
+/// The access-code sign-in, for the API and the portal: the session it gives may enroll
+/// one phone without an approval (the help desk vouched for the employee).
+pub(crate) fn access_code_sign_in(
+    state: &AppState,
+    peer: IpAddr,
+    request: AccessCodeRequest,
+) -> Result<SessionResponse, ApiError> {
+    let state = state.clone();
+    let ip = peer.to_string();
     let username = request.username.trim();
     limits(&state, &ip, username)?;
     let user = state.store().user_by_name(username)?;
@@ -263,7 +283,13 @@ pub async fn access_code(
         _ => None,
     };
     match user {
-        Some(user) => Ok(Json(issue(&state, &user, "help-desk access code", &ip)?)),
+        Some(user) => {
+            let session = issue(&state, &user, "help-desk access code", &ip)?;
+            state
+                .store()
+                .session_grant_enrollment(&sha256(session.session.as_bytes()))?;
+            Ok(session)
+        }
         None => {
             state.audit(
                 Some(username),

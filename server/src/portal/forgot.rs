@@ -1,28 +1,26 @@
 //! "Forgot my password": username, the number to type on the phone (or a code from the
-//! app), then the new password.
+//! app), then the new password. The reset is bound to the browser that started it.
 
 use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use cityauth_protocol::wire::{ResetCodeRequest, ResetPasswordRequest, ResetStartRequest};
+use cityauth_protocol::wire::{
+    ChallengeKind, ResetCodeRequest, ResetPasswordRequest, ResetStartRequest,
+};
 use serde::Deserialize;
 
-use super::page::{error, esc, hidden, input, page, poll_script};
+use super::binding::{Browser, owned_flow};
+use super::view::{self, Awaited, render};
 use crate::api;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::Flow;
 
-fn start_page(status: StatusCode, message: Option<&str>) -> Response {
-    let body = format!(
-        "{}<p>Enter your username. We will ask your phone to confirm it is you.</p>\
-<form method=\"post\" action=\"/forgot\">{}<button type=\"submit\">Next</button></form>",
-        message.map(error).unwrap_or_default(),
-        input("username", "Username", "text", "username"),
-    );
-    page(status, "Forgot my password", &body)
+fn start_page(status: StatusCode, message: Option<String>) -> Response {
+    render(status, &view::forgot(message))
 }
 
 /// `GET /forgot`.
@@ -38,124 +36,140 @@ pub struct ForgotForm {
     #[serde(default)]
     id: String,
     #[serde(default)]
-    number: String,
-    #[serde(default)]
     code: String,
     #[serde(default)]
     password: String,
 }
 
-fn waiting_page(status: StatusCode, id: &str, number: &str, message: Option<&str>) -> Response {
-    let body = format!(
-        "{}<p>Open the City authenticator app on your phone and type this number to approve:</p>\
-<p class=\"number\">{n}</p>\
-<form id=\"continue\" method=\"post\" action=\"/forgot/continue\">{ids}\
-<button type=\"submit\">I approved on my phone – continue</button></form>{script}\
-<h2>No notification?</h2><p>Enter the current code of your City account from the app instead.</p>\
-<form method=\"post\" action=\"/forgot/code\">{ids}{code}<button type=\"submit\" class=\"secondary\">Verify code</button></form>",
-        message.map(error).unwrap_or_default(),
-        n = esc(number),
-        ids = format!("{}{}", hidden("id", id), hidden("number", number)),
-        script = poll_script(&format!("/api/v1/reset/{}", esc(id)), "continue"),
-        code = input("code", "Code from the app", "text", "one-time-code"),
-    );
-    page(status, "Confirm it is you", &body)
+fn new_password_page(status: StatusCode, id: &str, message: Option<String>) -> Response {
+    let page = view::NewPassword {
+        title: "Choose a new password",
+        message,
+        assets: super::assets::urls(),
+        id: id.to_owned(),
+        min_chars: crate::password::MIN_CHARS,
+    };
+    render(status, &page)
 }
 
-fn new_password_page(status: StatusCode, id: &str, message: Option<&str>) -> Response {
-    let body = format!(
-        "{}<p>{}</p>\
-<form method=\"post\" action=\"/forgot/password\">{}{}<button type=\"submit\">Set password</button></form>",
-        message.map(error).unwrap_or_default(),
-        crate::password::requirement(),
-        hidden("id", id),
-        input("password", "New password", "password", "new-password"),
-    );
-    page(status, "Choose a new password", &body)
-}
-
-/// `POST /forgot`: starts the reset and shows the number.
+/// `POST /forgot`: starts the reset, binds it to this browser and shows the number.
 pub async fn start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<ForgotForm>,
 ) -> Response {
     let request = ResetStartRequest {
         username: form.username,
     };
-    match api::start_reset(&state, peer.ip(), request) {
-        Ok(started) => waiting_page(StatusCode::OK, &started.reset_id, &started.number, None),
-        Err(e) => start_page(e.status_and_code().0, Some(&e.to_string())),
+    let started = api::start_reset(&state, peer.ip(), request).and_then(|started| {
+        let browser = Browser::of(&state, &headers)?;
+        browser.bind(&state, &started.reset_id)?;
+        Ok((started, browser))
+    });
+    match started {
+        Ok((started, browser)) => {
+            let page = view::waiting(Awaited::Reset, &started.reset_id, &started.number, None);
+            browser.remember(&state, render(StatusCode::OK, &page))
+        }
+        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
     }
 }
 
-/// After an approval or a code: the new-password form, or why not.
-fn next(state: &AppState, form: &ForgotForm, failure: Option<ApiError>) -> Response {
-    let current = api::reset_status(state, &form.id).map(|s| s.state);
-    match (current.as_deref(), failure) {
-        (Ok("verified"), _) => new_password_page(StatusCode::OK, &form.id, None),
-        (Ok("pending"), Some(e)) => waiting_page(
+/// The reset this browser started, or the page to show instead.
+fn own_reset(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Flow, Box<Response>> {
+    match owned_flow(state, headers, id, ChallengeKind::PasswordReset) {
+        Ok(Some(flow)) => Ok(flow),
+        Ok(None) => Err(Box::new(expired())),
+        Err(e) => Err(Box::new(start_page(
             e.status_and_code().0,
-            &form.id,
-            &form.number,
-            Some(&e.to_string()),
-        ),
-        (Ok("pending"), None) => waiting_page(
-            StatusCode::CONFLICT,
-            &form.id,
-            &form.number,
-            Some("Not approved yet."),
-        ),
+            Some(e.to_string()),
+        ))),
+    }
+}
+
+fn expired() -> Response {
+    start_page(
+        StatusCode::GONE,
+        Some("This request has expired. Please start again.".into()),
+    )
+}
+
+/// After an approval or a code: the new-password form, or why not.
+fn next(state: &AppState, flow: &Flow, failure: Option<ApiError>) -> Response {
+    let current = api::reset_status(state, &flow.id).map(|s| s.state);
+    let waiting = |status, message: String| {
+        let page = view::waiting(Awaited::Reset, &flow.id, &flow.number, Some(message));
+        render(status, &page)
+    };
+    match (current.as_deref(), failure) {
+        (Ok("verified"), _) => new_password_page(StatusCode::OK, &flow.id, None),
+        (Ok("pending"), Some(e)) => waiting(e.status_and_code().0, e.to_string()),
+        (Ok("pending"), None) => waiting(StatusCode::CONFLICT, "Not approved yet.".into()),
         (Ok("denied"), _) => start_page(
             StatusCode::CONFLICT,
-            Some("The request was denied on the phone."),
+            Some("The request was denied on the phone.".into()),
         ),
-        _ => start_page(
-            StatusCode::GONE,
-            Some("This request has expired. Please start again."),
-        ),
+        _ => expired(),
     }
 }
 
 /// `POST /forgot/continue`.
-pub async fn proceed(State(state): State<AppState>, Form(form): Form<ForgotForm>) -> Response {
-    next(&state, &form, None)
+pub async fn proceed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    match own_reset(&state, &headers, &form.id) {
+        Ok(flow) => next(&state, &flow, None),
+        Err(page) => *page,
+    }
 }
 
 /// `POST /forgot/code`.
 pub async fn code(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<ForgotForm>,
 ) -> Response {
-    let request = ResetCodeRequest {
-        code: form.code.clone(),
+    let flow = match own_reset(&state, &headers, &form.id) {
+        Ok(flow) => flow,
+        Err(page) => return *page,
     };
-    let failure = api::check_code(&state, peer.ip(), &form.id, request).err();
-    next(&state, &form, failure)
+    let request = ResetCodeRequest { code: form.code };
+    let failure = api::check_code(&state, peer.ip(), &flow.id, request).err();
+    next(&state, &flow, failure)
 }
 
 /// `POST /forgot/password`.
 pub async fn password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<ForgotForm>,
 ) -> Response {
+    let flow = match own_reset(&state, &headers, &form.id) {
+        Ok(flow) => flow,
+        Err(page) => return *page,
+    };
     let request = ResetPasswordRequest {
         password: form.password,
     };
-    match api::set_password(&state, peer.ip(), &form.id, request).await {
-        Ok(_) => page(
+    match api::set_password(&state, peer.ip(), &flow.id, request).await {
+        Ok(_) => render(
             StatusCode::OK,
-            "Password changed",
-            "<p>Your password was changed, and you were signed out everywhere.</p>\
-<p><a href=\"/signin\">Sign in with the new password</a></p>",
+            &view::notice(
+                "Password changed",
+                vec!["Your password was changed, and you were signed out everywhere."],
+                ("/signin", "Sign in with the new password"),
+            ),
         ),
         Err(e @ ApiError::PasswordPolicy(_)) => new_password_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form.id,
-            Some(&e.to_string()),
+            &flow.id,
+            Some(e.to_string()),
         ),
-        Err(e) => start_page(e.status_and_code().0, Some(&e.to_string())),
+        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
     }
 }

@@ -1,29 +1,45 @@
-//! The portal: plain server-rendered HTML that works in any browser, with a little script
-//! only to notice an approval sooner (a button does the same without it).
+//! The portal: server-rendered HTML from askama templates, with one small static script
+//! only to notice an approval sooner (a button does the same without it). Every flow it
+//! starts is bound to the browser that started it; every answer carries a strict CSP.
 
 mod account;
+mod assets;
+mod binding;
+mod cookies;
 mod forgot;
-mod page;
+mod guard;
+mod phones;
+mod view;
+
+pub use binding::guard_api as bind_api_flows;
+pub use guard::{headers as security_headers, refuse as refuse_cross_site};
 
 use axum::Router;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
 use crate::store::User;
-
-/// The session cookie.
-const COOKIE: &str = "cityauth_session";
+use crate::util::sha256;
 
 /// The portal's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(account::home))
+        .route("/static/portal.css", get(assets::css))
+        .route("/static/poll.js", get(assets::js))
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signin/continue", post(account::signin_continue))
+        .route(
+            "/signin/access-code",
+            get(phones::access_code_form).post(phones::access_code),
+        )
         .route("/signout", post(account::signout))
-        .route("/security", get(account::security))
-        .route("/security/devices/remove", post(account::remove_device))
+        .route("/security", get(phones::security))
+        .route("/security/add-phone", post(phones::add))
+        .route("/security/add-phone/continue", post(phones::add_continue))
+        .route("/security/add-phone/{id}", get(phones::add_status))
+        .route("/security/devices/remove", post(phones::remove))
         .route(
             "/password",
             get(account::password_form).post(account::change_password),
@@ -38,31 +54,9 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/password", post(forgot::password))
 }
 
-/// The session token from the cookie, if any.
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// The signed-in user, if the cookie holds a live session.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<User> {
-    let token = session_token(headers)?;
-    crate::api::session_user(state, &token).ok()
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict (no cross-site form posts carry it),
-/// Secure when the server is reached over https.
-fn cookie(state: &AppState, token: &str, max_age: u64) -> String {
-    let secure = if state.config().public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+/// The signed-in user and the hash of the session token, if the cookie holds a live session.
+fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(User, Vec<u8>)> {
+    let token = cookies::session(state, headers)?;
+    let user = crate::api::session_user(state, &token).ok()?;
+    Some((user, sha256(token.trim().as_bytes())))
 }

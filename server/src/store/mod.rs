@@ -5,9 +5,11 @@
 
 mod connection;
 mod files;
+mod ending;
 mod records;
 mod rows;
 mod schema;
+mod sessions;
 mod sqlite;
 
 pub use records::*;
@@ -159,6 +161,36 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<()>;
     /// The user of a live session (unexpired, and of the user's current generation).
     fn session_user(&self, token_hash: &[u8], now: u64) -> StoreResult<Option<User>>;
+
+    /// Deletes a session (a sign-out); false if there was none.
+    fn session_delete(&self, token_hash: &[u8]) -> StoreResult<bool>;
+    /// Lets a session enroll one phone without an approval (a help-desk access code).
+    fn session_grant_enrollment(&self, token_hash: &[u8]) -> StoreResult<()>;
+    /// Whether a live session may still enroll one phone without an approval.
+    fn session_may_enroll(&self, token_hash: &[u8], now: u64) -> StoreResult<bool>;
+    /// Uses a live session's enrollment grant; false if it had none.
+    fn session_take_enrollment(&self, token_hash: &[u8], now: u64) -> StoreResult<bool>;
+    /// Takes the session of a verified, unexpired flow in one step: the flow becomes done
+    /// and the session is stored; the user id, or `None` (nothing changed) if the flow was
+    /// not verified. One transaction, so a reset cannot fall between the two.
+    fn flow_take_session(
+        &self,
+        flow_id: &str,
+        token_hash: &[u8],
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<Option<i64>>;
+
+    /// Binds a flow to the browser that started it (the hash of its cookie); false if
+    /// there is no such flow or it is bound already.
+    fn flow_bind(&self, flow_id: &str, browser_hash: &[u8]) -> StoreResult<bool>;
+    /// The hash of the browser cookie a flow is bound to; `None` if unbound or unknown.
+    fn flow_binding(&self, flow_id: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Answers a pending challenge with a fraud report and ends what the account had, in
+    /// one transaction: the flow denied, pushes blocked, every session, every open flow
+    /// and its challenges, unused enrollment and access codes. False if it was not pending.
+    fn challenge_report_fraud(&self, id: &str, user_id: i64) -> StoreResult<bool>;
 
     /// Stores a help-desk one-time access code (by hash).
     fn access_code_create(

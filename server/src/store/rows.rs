@@ -64,6 +64,7 @@ pub(super) fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
     let kind = match row.get::<_, String>(9)?.as_str() {
         "sign_in" => ChallengeKind::SignIn,
         "password_change" => ChallengeKind::PasswordChange,
+        "add_device" => ChallengeKind::AddDevice,
         _ => ChallengeKind::PasswordReset,
     };
     Ok(Flow {

@@ -106,6 +106,11 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE devices ADD COLUMN oath_secret BLOB;
      ALTER TABLE devices ADD COLUMN oath_last_step INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE devices ADD COLUMN oath_shared INTEGER NOT NULL DEFAULT 0;",
+    // portal: a flow is bound to the browser that started it (the hash of a cookie; NULL
+    // for flows started through the JSON API, and for those that existed before); a
+    // session may hold a single grant to enroll a phone (a help-desk access code).
+    "ALTER TABLE flows ADD COLUMN browser_hash BLOB;
+     ALTER TABLE sessions ADD COLUMN may_enroll INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::connection::{Background, Cached, begin};
 use super::rows::*;
 use super::schema::migrate;
+use super::sessions;
 use super::*;
 
 /// The SQLite implementation of [`Store`].
@@ -132,7 +133,39 @@ fn replace_password(db: &Connection, user_id: i64, password_hash: &str) -> rusql
         params![user_id, password_hash],
     )?;
     db.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
-    Ok(())
+    super::ending::on_password_replaced(db, user_id)
+}
+
+/// Answers pending challenge `id` and decides its flow: the challenge goes to `to`, a
+/// pending flow to `flow_to`, the flow's other pending challenges are cancelled. The flow's
+/// id, or `None` (nothing changed) if the challenge was not pending. Part of the caller's
+/// transaction.
+fn decide(
+    db: &Connection,
+    id: &str,
+    to: ChallengeState,
+    flow_to: FlowState,
+) -> rusqlite::Result<Option<String>> {
+    let flow_id: Option<String> = db
+        .row(
+            "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
+             RETURNING flow_id",
+            params![id, to.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(flow_id) = flow_id else {
+        return Ok(None);
+    };
+    db.run(
+        "UPDATE flows SET state = ?2 WHERE id = ?1 AND state = 'pending'",
+        params![flow_id, flow_to.as_str()],
+    )?;
+    db.run(
+        "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
+        [&flow_id],
+    )?;
+    Ok(Some(flow_id))
 }
 
 /// Deletes what can no longer be used: nonces older than twice the replay window (their
@@ -427,6 +460,7 @@ impl Store for SqliteStore {
     fn device_delete(&self, id: &str) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
+        super::ending::on_device_removed(&transaction, id)?;
         transaction.run("DELETE FROM nonces WHERE device_id = ?1", [id])?;
         let removed: Option<(i64, bool)> = transaction
             .row(
@@ -547,25 +581,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
-        let flow_id: Option<String> = transaction
-            .row(
-                "UPDATE challenges SET state = ?2 WHERE id = ?1 AND state = 'pending'
-                 RETURNING flow_id",
-                params![id, to.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(flow_id) = flow_id else {
+        if decide(&transaction, id, to, flow_to)?.is_none() {
             return Ok(false);
-        };
-        transaction.run(
-            "UPDATE flows SET state = ?2 WHERE id = ?1 AND state = 'pending'",
-            params![flow_id, flow_to.as_str()],
-        )?;
-        transaction.run(
-            "UPDATE challenges SET state = 'cancelled' WHERE flow_id = ?1 AND state = 'pending'",
-            [&flow_id],
-        )?;
+        }
         transaction.commit()?;
         Ok(true)
     }
@@ -713,6 +731,51 @@ impl Store for SqliteStore {
             .db()
             .row(&sql, params![token_hash, t(now)], user_from)
             .optional()?)
+    }
+
+    fn session_delete(&self, token_hash: &[u8]) -> StoreResult<bool> {
+        sessions::delete(&self.db(), token_hash)
+    }
+
+    fn session_grant_enrollment(&self, token_hash: &[u8]) -> StoreResult<()> {
+        sessions::grant_enrollment(&self.db(), token_hash)
+    }
+
+    fn session_may_enroll(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
+        sessions::may_enroll(&self.db(), token_hash, now)
+    }
+
+    fn session_take_enrollment(&self, token_hash: &[u8], now: u64) -> StoreResult<bool> {
+        sessions::take_enrollment(&self.db(), token_hash, now)
+    }
+
+    fn flow_take_session(
+        &self,
+        flow_id: &str,
+        token_hash: &[u8],
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<Option<i64>> {
+        sessions::take_from_flow(&mut self.db(), flow_id, token_hash, now, expires_at)
+    }
+
+    fn flow_bind(&self, flow_id: &str, browser_hash: &[u8]) -> StoreResult<bool> {
+        sessions::bind_flow(&self.db(), flow_id, browser_hash)
+    }
+
+    fn flow_binding(&self, flow_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        sessions::flow_binding(&self.db(), flow_id)
+    }
+
+    fn challenge_report_fraud(&self, id: &str, user_id: i64) -> StoreResult<bool> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        if decide(&transaction, id, ChallengeState::Fraud, FlowState::Denied)?.is_none() {
+            return Ok(false);
+        }
+        super::ending::on_fraud(&transaction, user_id)?;
+        transaction.commit()?;
+        Ok(true)
     }
 
     fn access_code_create(

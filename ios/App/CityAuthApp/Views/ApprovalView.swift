@@ -52,6 +52,7 @@ struct ApprovalView: View {
         case .signIn: return "Sign-in"
         case .passwordReset: return "Password reset"
         case .passwordChange: return "Password change"
+        case .addDevice: return "Add a phone"
         }
     }
 

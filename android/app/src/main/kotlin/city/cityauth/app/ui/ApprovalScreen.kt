@@ -118,4 +118,5 @@ private fun kindText(kind: ChallengeKind): String = when (kind) {
     ChallengeKind.SIGN_IN -> "Sign-in"
     ChallengeKind.PASSWORD_RESET -> "Password reset"
     ChallengeKind.PASSWORD_CHANGE -> "Password change"
+    ChallengeKind.ADD_DEVICE -> "Add a phone"
 }

@@ -1,0 +1,262 @@
+//! The pages, as askama templates (`server/templates/`): every value is HTML-escaped by
+//! the engine where it is written, and no page has inline script or style. A page shows
+//! only what the server holds (a flow's stored number, never one a form sent back).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::assets::{Assets, urls};
+
+/// Renders `page` with `status`; a template failure is a plain 500.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            crate::log(&format!("portal template failed: {e}"));
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `/`.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct Home {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+}
+
+/// The sign-in form.
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SignIn {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+}
+
+/// The help-desk access-code form.
+#[derive(Template)]
+#[template(path = "access_code.html")]
+pub struct AccessCode {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+}
+
+/// Waiting for the phone: the number to type there, a continue button, the poll script.
+#[derive(Template)]
+#[template(path = "waiting.html")]
+pub struct Waiting {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    /// "the sign-in", "the password change", …
+    pub what: &'static str,
+    /// The flow's stored number.
+    pub number: String,
+    /// Where the continue form posts.
+    pub action: &'static str,
+    /// The flow.
+    pub id: String,
+    /// Where the script reads the flow's state.
+    pub status_url: String,
+    /// Whether to offer the code from the app (a reset).
+    pub code_form: bool,
+}
+
+/// One row of the devices table.
+pub struct DeviceRow {
+    pub id: String,
+    pub name: String,
+    pub platform: String,
+}
+
+/// Security info: the devices, and how to add a phone.
+#[derive(Template)]
+#[template(path = "security.html")]
+pub struct Security {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    pub display_name: String,
+    pub username: String,
+    pub devices: Vec<DeviceRow>,
+    /// Whether "Add a phone" is offered.
+    pub can_add: bool,
+    /// What adding a phone will take.
+    pub add_note: &'static str,
+}
+
+/// A fresh enrollment code: its QR code and link.
+#[derive(Template)]
+#[template(path = "enroll.html")]
+pub struct Enroll {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    /// The QR code as a `data:` URL.
+    pub qr: String,
+    pub link: String,
+}
+
+/// The change-password form.
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct Password {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    /// The policy's minimum length.
+    pub min_chars: usize,
+}
+
+/// "Forgot my password": the username.
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct Forgot {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+}
+
+/// A verified reset's new password.
+#[derive(Template)]
+#[template(path = "new_password.html")]
+pub struct NewPassword {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    pub id: String,
+    /// The policy's minimum length.
+    pub min_chars: usize,
+}
+
+/// A short notice with a link onward.
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct Notice {
+    pub title: &'static str,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    pub paragraphs: Vec<&'static str>,
+    /// (href, text).
+    pub link: (&'static str, &'static str),
+}
+
+/// The pages that need nothing but a title and an optional error.
+pub fn home(message: Option<String>) -> Home {
+    Home {
+        title: "Welcome",
+        message,
+        assets: urls(),
+    }
+}
+
+/// The sign-in page.
+pub fn sign_in(message: Option<String>) -> SignIn {
+    SignIn {
+        title: "Sign in",
+        message,
+        assets: urls(),
+    }
+}
+
+/// The access-code page.
+pub fn access_code(message: Option<String>) -> AccessCode {
+    AccessCode {
+        title: "Sign in with an access code",
+        message,
+        assets: urls(),
+    }
+}
+
+/// The change-password page.
+pub fn password(message: Option<String>) -> Password {
+    Password {
+        title: "Change my password",
+        message,
+        assets: urls(),
+        min_chars: crate::password::MIN_CHARS,
+    }
+}
+
+/// The first page of a reset.
+pub fn forgot(message: Option<String>) -> Forgot {
+    Forgot {
+        title: "Forgot my password",
+        message,
+        assets: urls(),
+    }
+}
+
+/// A notice page.
+pub fn notice(
+    title: &'static str,
+    paragraphs: Vec<&'static str>,
+    link: (&'static str, &'static str),
+) -> Notice {
+    Notice {
+        title,
+        message: None,
+        assets: urls(),
+        paragraphs,
+        link,
+    }
+}
+
+/// What a waiting page is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Awaited {
+    /// A sign-in.
+    SignIn,
+    /// A password reset.
+    Reset,
+    /// A password change.
+    Change,
+    /// Adding a phone.
+    AddPhone,
+}
+
+/// The waiting page of flow `id`, showing its stored `number`.
+pub fn waiting(awaited: Awaited, id: &str, number: &str, message: Option<String>) -> Waiting {
+    let (title, what, action, status) = match awaited {
+        Awaited::SignIn => (
+            "Approve the sign-in",
+            "the sign-in",
+            "/signin/continue",
+            "/api/v1/signin/",
+        ),
+        Awaited::Reset => (
+            "Confirm it is you",
+            "the password reset",
+            "/forgot/continue",
+            "/api/v1/reset/",
+        ),
+        Awaited::Change => (
+            "Approve the password change",
+            "the password change",
+            "/password/continue",
+            "/api/v1/password-change/",
+        ),
+        Awaited::AddPhone => (
+            "Approve the new phone",
+            "adding a phone",
+            "/security/add-phone/continue",
+            "/security/add-phone/",
+        ),
+    };
+    Waiting {
+        title,
+        message,
+        assets: urls(),
+        what,
+        number: number.to_owned(),
+        action,
+        id: id.to_owned(),
+        status_url: format!("{status}{id}"),
+        code_form: matches!(awaited, Awaited::Reset),
+    }
+}

@@ -88,7 +88,8 @@ fn a_phone_removed_by_the_help_desk_or_on_security_info_loses_its_reset_code() {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into();
-    let origin = h.server.url();
+    // The portal takes only posts from its own origin (its public URL).
+    let origin = h.state().config().public_url.clone();
     let started = h.post(
         "/api/v1/signin",
         &json!({ "username": "alice", "password": PASSWORD }),

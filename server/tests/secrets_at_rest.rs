@@ -188,46 +188,71 @@ fn a_kek_from_an_environment_variable_or_a_file_seals_the_database() {
 
 /// Turns a current database back into the form of an older server (schema 4): the signing
 /// key and one per-user seed shared by every device, in clear, no key file.
-fn make_legacy(db: &Path, username: &str, shared_seed: &[u8]) -> Vec<u8> {
-    let pkcs8 = signing_key_pkcs8(db);
-    std::fs::remove_file(kek::beside(db)).unwrap();
-    let connection = rusqlite::Connection::open(db).unwrap();
-    connection
-        .execute(
-            "UPDATE users SET oath_secret = ?1, oath_last_step = 0 WHERE username = ?2",
-            rusqlite::params![shared_seed, username],
+/// A database the previous release (schema 4, commit 17b518e) wrote: two phones of `alice`
+/// enrolled, the signing key and the shared per-user seed in clear. See the fixture's README.
+const OLD_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema-4");
+
+/// The devices of the fixture: their ids and PKCS#8 keys (test keys, made for the fixture).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FixtureDevice {
+    id: String,
+    pkcs8: String,
+}
+
+/// A copy of the schema-4 fixture in a fresh folder, with its clear signing key and seed.
+fn old_database() -> (tempfile::TempDir, Vec<u8>, Vec<u8>, Vec<TestDevice>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    std::fs::copy(Path::new(OLD_FIXTURE).join("server.db"), &db).unwrap();
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4, "the fixture is a schema-4 database");
+    let pkcs8: Vec<u8> = connection
+        .query_row(
+            "SELECT value FROM settings WHERE name = 'server_signing_key_pkcs8'",
+            [],
+            |r| r.get(0),
         )
         .unwrap();
-    connection
-        .execute_batch(
-            "ALTER TABLE devices DROP COLUMN oath_secret;
-             ALTER TABLE devices DROP COLUMN oath_last_step;
-             ALTER TABLE devices DROP COLUMN oath_shared;
-             DELETE FROM settings WHERE name = 'server_signing_key_sealed';
-             PRAGMA user_version = 4;",
+    let shared: Vec<u8> = connection
+        .query_row(
+            "SELECT oath_secret FROM users WHERE username = 'alice'",
+            [],
+            |r| r.get(0),
         )
         .unwrap();
-    connection
-        .execute(
-            "INSERT INTO settings (name, value) VALUES ('server_signing_key_pkcs8', ?1)",
-            [&pkcs8],
-        )
-        .unwrap();
-    pkcs8
+    drop(connection);
+    let server_key = cityauth_protocol::SigningKey::from_pkcs8(&pkcs8)
+        .unwrap()
+        .public_key();
+    let listed: Vec<FixtureDevice> = serde_json::from_slice(
+        &std::fs::read(Path::new(OLD_FIXTURE).join("devices.json")).unwrap(),
+    )
+    .unwrap();
+    let devices = listed
+        .into_iter()
+        .map(|d| TestDevice {
+            key: cityauth_protocol::SigningKey::from_pkcs8(
+                &cityauth_protocol::encoding::decode(&d.pkcs8).unwrap(),
+            )
+            .unwrap(),
+            id: d.id,
+            server_key: server_key.clone(),
+            oath_secret: shared.clone(),
+        })
+        .collect();
+    (dir, pkcs8, shared, devices)
 }
 
 #[test]
 fn an_old_clear_database_is_sealed_on_first_start_and_its_shared_seed_dies_with_any_device() {
-    let h = Harness::start();
-    h.add_user("alice");
-    let phone = h.enroll("alice");
-    let tablet = h.enroll("alice");
-    let fingerprint = h.state().signing_key().public_key().fingerprint();
-    let db = h.db.clone();
-    let dir = h.stop();
-    let shared = b"legacy-shared-seed-20".to_vec();
-    let pkcs8 = make_legacy(&db, "alice", &shared);
+    let (dir, pkcs8, shared, devices) = old_database();
+    let db = dir.path().join("server.db");
+    let [phone, tablet] = <[TestDevice; 2]>::try_from(devices).ok().unwrap();
     assert!(contains(&database_bytes(&db), private_scalar(&pkcs8)));
+    let fingerprint = phone.server_key.fingerprint();
 
     let h = Harness::in_dir(dir, |_| {});
     // The same server key, now sealed; nothing left in clear in the files.
@@ -282,4 +307,102 @@ fn an_old_clear_database_is_sealed_on_first_start_and_its_shared_seed_dies_with_
         &json!({ "code": fresh.code() }),
     );
     assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+/// Writes the schema-4 fixture with the previous release's server binary (see the fixture's
+/// README): `CITYAUTH_OLD_SERVER=<path> cargo test -p cityauth-server --test secrets_at_rest
+/// -- --ignored make_the_schema_4_fixture`.
+#[test]
+#[ignore = "writes the committed fixture; needs the previous release's binary"]
+fn make_the_schema_4_fixture() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let old = std::env::var("CITYAUTH_OLD_SERVER").expect("CITYAUTH_OLD_SERVER");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let admin = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(&old)
+            .arg("--db")
+            .arg(&db)
+            .args(["--public-url", &url])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    admin(
+        &["user", "add", "alice", "--display-name", "Alice Example"],
+        &format!("{PASSWORD}\n"),
+    );
+    let mut server = Command::new(&old)
+        .arg("--db")
+        .arg(&db)
+        .args(["--public-url", &url, "serve", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .spawn()
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut devices = Vec::new();
+    for _ in 0..2 {
+        let link = admin(&["enroll-link", "alice"], "");
+        let link = cityauth_protocol::EnrollmentLink::parse(link.trim()).unwrap();
+        let (key, pkcs8) = cityauth_protocol::SigningKey::generate().unwrap();
+        let body = serde_json::to_vec(&enroll_body(&key, &link.code)).unwrap();
+        let mut reply = (0..50)
+            .find_map(|_| {
+                let sent = agent
+                    .post(format!("{url}/api/v1/enroll"))
+                    .header("content-type", "application/json")
+                    .send(&body[..]);
+                if sent.is_err() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                sent.ok()
+            })
+            .unwrap();
+        let answer: serde_json::Value =
+            serde_json::from_slice(&reply.body_mut().read_to_vec().unwrap()).unwrap();
+        devices.push(FixtureDevice {
+            id: answer["device_id"].as_str().unwrap().to_owned(),
+            pkcs8: cityauth_protocol::encoding::encode(&pkcs8),
+        });
+    }
+    // SIGTERM: the old server writes its queued audit events and stops.
+    Command::new("kill")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    connection
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+        .unwrap();
+    drop(connection);
+    let out = Path::new(OLD_FIXTURE);
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::copy(&db, out.join("server.db")).unwrap();
+    std::fs::write(
+        out.join("devices.json"),
+        serde_json::to_vec_pretty(&devices).unwrap(),
+    )
+    .unwrap();
 }

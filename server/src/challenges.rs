@@ -8,9 +8,10 @@ use cityauth_protocol::wire::{
 use cityauth_protocol::{PublicKey, Signature};
 
 use crate::error::ApiError;
+use crate::limits::{self, Attempt, ClientKey, fields, pushes};
 use crate::push::PushMessage;
 use crate::state::AppState;
-use crate::store::{ChallengeState, Device, Flow, FlowState, StoredChallenge, User};
+use crate::store::{ChallengeState, Device, Factor, Flow, FlowState, StoredChallenge, User};
 use crate::util::{ct_eq, now, random_token};
 
 /// Who asked, for the challenge's context.
@@ -64,7 +65,7 @@ fn build(
 }
 
 /// Sends `flow`'s challenge to each of the user's devices, unless the account is blocked or
-/// over its push cap. Returns how many were sent. With no user, signs one throwaway
+/// over its push cap (anonymous and after-password pushes apart: [`pushes`]). Returns how many were sent. With no user, signs one throwaway
 /// challenge so that an unknown name costs about what a known one does.
 pub fn send_for_flow(
     state: &AppState,
@@ -99,8 +100,14 @@ fn send_to_devices(
         );
         return Ok(0);
     }
+    let devices = state.store().devices_of(user.id)?;
+    // The cap counts requests for approval (one per flow, whatever the number of phones).
+    let after_password = flow.kind != ChallengeKind::PasswordReset;
+    if devices.is_empty() || !pushes::allow(state, user, after_password, &flow.client_ip) {
+        return Ok(0);
+    }
     let mut sent = 0;
-    for device in state.store().devices_of(user.id)? {
+    for device in devices {
         let signed = sign(
             state,
             build(state, &device.device.id, &user.username, origin, digits)?,
@@ -112,19 +119,7 @@ fn send_to_devices(
             number: flow.number.clone(),
             state: ChallengeState::Pending,
         };
-        if !state.store().challenge_insert_counted(
-            &challenge,
-            user.id,
-            state.config().limits.push_cap,
-        )? {
-            state.audit(
-                Some(&user.username),
-                "push_suppressed",
-                "push cap reached since the last sign-in",
-                Some(&flow.client_ip),
-            );
-            break;
-        }
+        state.store().challenge_insert(&challenge)?;
         state.0.push.send(PushMessage {
             device_id: device.device.id.clone(),
             push_token: device.device.push_token.clone(),
@@ -172,6 +167,7 @@ pub fn answer(
     request: &AnswerRequest,
     ip: &str,
 ) -> Result<Outcome, ApiError> {
+    fields::id("challenge id", id)?;
     if request.challenge_id != id {
         return Err(ApiError::BadRequest(
             "challenge_id differs from the path".into(),
@@ -211,6 +207,7 @@ pub fn answer(
                     .store()
                     .challenge_decide(id, ChallengeState::Failed, FlowState::Denied)?
                 {
+                    wrong_number(state, device, &stored.flow_id)?;
                     state.audit(
                         Some(account),
                         "challenge_wrong_number",
@@ -234,6 +231,11 @@ pub fn answer(
     if !state.store().challenge_decide(id, to, flow_state)? {
         return Err(ApiError::AlreadyAnswered);
     }
+    if outcome == Outcome::Approved {
+        // An approval on the phone is a success through another path: it lifts a lockout
+        // of the codes from the app (NIST's cap on one authenticator).
+        state.store().user_succeed(device.user_id, Factor::Code)?;
+    }
     if outcome == Outcome::FraudReported {
         state.store().user_set_blocked(device.user_id, true)?;
         state.audit(
@@ -250,4 +252,31 @@ pub fn answer(
         Some(ip),
     );
     Ok(outcome)
+}
+
+/// A wrong number typed on the phone counts toward the account's lockout, as a failed
+/// password would: for the account, and for the (username, client) pair of the browser that
+/// started the flow, whose number the phone was not shown.
+fn wrong_number(state: &AppState, device: &Device, flow_id: &str) -> Result<(), ApiError> {
+    let (Some(flow), Some(user)) = (
+        state.store().flow(flow_id)?,
+        state.store().user_by_id(device.user_id)?,
+    ) else {
+        return Ok(());
+    };
+    let client = flow
+        .client_ip
+        .parse()
+        .map(ClientKey::of)
+        .map_err(|_| ApiError::Internal("a stored client address does not parse".into()))?;
+    let name = fields::username_key(&user.username);
+    limits::failed(
+        state,
+        &Attempt {
+            factor: Factor::Password,
+            name: &name,
+            client,
+            user: Some(&user),
+        },
+    )
 }

@@ -6,14 +6,25 @@ use std::sync::Arc;
 use cityauth_protocol::SigningKey;
 
 use crate::config::Config;
+use crate::limits::Limiter;
+use crate::limits::fields::audit_text;
 use crate::push::{LogPushSender, PushSender};
-use crate::ratelimit::RateLimiter;
 use crate::store::{AuditEvent, SqliteStore, Store, StoreError};
 use crate::util::now;
 use crate::waiters::Waiters;
 
 /// The setting holding the server's PKCS#8 signing key.
 const KEY_SETTING: &str = "server_signing_key_pkcs8";
+
+/// The longest username written to the audit table, bytes (names are at most 64
+/// characters; this also bounds one typed in other scripts).
+const AUDIT_USERNAME_BYTES: usize = 256;
+/// The longest event name written, bytes.
+const AUDIT_EVENT_BYTES: usize = 64;
+/// The longest detail written, bytes.
+const AUDIT_DETAIL_BYTES: usize = 512;
+/// The longest client address written, bytes (an IPv6 address is at most 45).
+const AUDIT_IP_BYTES: usize = 64;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +45,7 @@ pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
     pub key: SigningKey,
     pub config: Config,
-    pub limiter: RateLimiter,
+    pub limiter: Limiter,
     pub waiters: Waiters,
     pub push: Arc<dyn PushSender>,
     pub log_push: Option<Arc<LogPushSender>>,
@@ -67,8 +78,8 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             store,
             key,
+            limiter: Limiter::new(config.limits.limiter_keys),
             config,
-            limiter: RateLimiter::default(),
             waiters: Waiters::default(),
             push,
             log_push,
@@ -99,14 +110,22 @@ impl AppState {
             .unwrap_or_default()
     }
 
+    /// The limiter's keys held (rate-limit buckets, failure runs), each table capped at
+    /// `Limits::limiter_keys`: for monitoring its memory.
+    pub fn limiter_keys(&self) -> (usize, usize) {
+        self.0.limiter.keys()
+    }
+
     /// Records an audit event; a failure to record is logged, never fatal to the request.
+    /// Each field is cut to a bounded length, so that what a request can make the server
+    /// write here is bounded whatever it sent.
     pub fn audit(&self, username: Option<&str>, event: &str, detail: &str, ip: Option<&str>) {
         let record = AuditEvent {
             time: now(),
-            username: username.map(str::to_owned),
-            event: event.to_owned(),
-            detail: detail.to_owned(),
-            client_ip: ip.map(str::to_owned),
+            username: username.map(|u| audit_text(u, AUDIT_USERNAME_BYTES)),
+            event: audit_text(event, AUDIT_EVENT_BYTES),
+            detail: audit_text(detail, AUDIT_DETAIL_BYTES),
+            client_ip: ip.map(|i| audit_text(i, AUDIT_IP_BYTES)),
         };
         if let Err(error) = self.0.store.audit(&record) {
             crate::log(&format!("audit write failed: {error}"));

@@ -12,23 +12,13 @@ use cityauth_protocol::wire::{
 
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
-use crate::ratelimit::Limit;
+use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::state::AppState;
-use crate::store::{Flow, FlowState};
+use crate::store::{Factor, Flow, FlowState};
 use crate::util::{now, random_number, random_token, redact};
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
-/// The longest username accepted.
-const MAX_USERNAME: usize = 256;
-
-pub(super) fn limit(state: &AppState, key: String, limit: Limit) -> Result<(), ApiError> {
-    state
-        .0
-        .limiter
-        .hit(&key, limit, now())
-        .map_err(ApiError::RateLimited)
-}
 
 /// Starts a reset; the same answer, after the same work, for unknown names.
 pub async fn start(
@@ -45,17 +35,13 @@ pub(crate) fn start_reset(
     peer: IpAddr,
     request: ResetStartRequest,
 ) -> Result<ResetStartResponse, ApiError> {
-    let username = request.username.trim();
-    if username.is_empty() || username.len() > MAX_USERNAME {
-        return Err(ApiError::BadRequest("username: 1 to 256 characters".into()));
-    }
+    let username = fields::username(&request.username)?;
     let ip = peer.to_string();
-    let limits = &state.config().limits;
-    limit(state, format!("reset:ip:{ip}"), limits.reset_start_per_ip)?;
-    limit(
+    limits::rate(
         state,
-        format!("reset:user:{}", username.to_lowercase()),
-        limits.reset_start_per_user,
+        Action::ResetStart,
+        &fields::username_key(username),
+        ClientKey::of(peer),
     )?;
     let user = state.store().user_by_name(username)?;
     let created_at = now();
@@ -126,19 +112,18 @@ pub(crate) fn check_code(
 ) -> Result<ResetStatus, ApiError> {
     let state = state.clone();
     let ip = peer.to_string();
-    let limits = state.config().limits.clone();
-    limit(&state, format!("code:ip:{ip}"), limits.code_per_ip)?;
+    fields::id("reset id", id)?;
+    let code = fields::code(&request.code)?;
+    let client = ClientKey::of(peer);
     let flow = find(&state, id)?;
-    limit(
-        &state,
-        format!("code:user:{}", flow.username.to_lowercase()),
-        limits.code_per_user,
-    )?;
+    let key = fields::username_key(&flow.username);
+    limits::rate(&state, Action::Code, &key, client)?;
+    let code_tries = state.config().limits.code_tries;
     let now = now();
     if now >= flow.expires_at {
         return Err(ApiError::Expired);
     }
-    if flow.code_tries >= limits.code_tries {
+    if flow.code_tries >= code_tries {
         return Err(ApiError::Locked);
     }
     if flow.state != FlowState::Pending {
@@ -149,10 +134,16 @@ pub(crate) fn check_code(
         Some(user_id) => store.user_by_id(user_id)?,
         None => None,
     };
-    if user.as_ref().is_some_and(|u| u.locked_until > now) {
-        return Err(ApiError::Locked);
-    }
-    if store.flow_code_try(id)? > limits.code_tries {
+    // The codes' lockout: per (username, client), then per account; unknown names (whose
+    // resets never verify) are counted and locked alike, so the answers are the same.
+    let attempt = Attempt {
+        factor: Factor::Code,
+        name: &key,
+        client,
+        user: user.as_ref(),
+    };
+    limits::check(&state, &attempt)?;
+    if store.flow_code_try(id)? > code_tries {
         return Err(ApiError::Locked);
     }
     // An unknown or blocked account checks against a throwaway seed: same work, no match.
@@ -161,8 +152,8 @@ pub(crate) fn check_code(
         .filter(|u| !u.blocked)
         .and_then(|u| u.oath_secret.clone());
     let step = match &seed {
-        Some(seed) => crate::totp::matching_step(seed, &request.code, now),
-        None => crate::totp::matching_step(&[0u8; 20], &request.code, now).and(None),
+        Some(seed) => crate::totp::matching_step(seed, code, now),
+        None => crate::totp::matching_step(&[0u8; 20], code, now).and(None),
     };
     let accepted = match (&user, step) {
         (Some(user), Some(step)) => store.user_oath_use(user.id, step)?,
@@ -170,6 +161,9 @@ pub(crate) fn check_code(
     };
     if accepted && store.flow_transition(id, FlowState::Pending, FlowState::Verified)? {
         store.challenges_cancel_flow(id)?;
+        if let Some(user) = &user {
+            limits::succeeded(&state, user, client, &[Factor::Code])?;
+        }
         state.audit(
             Some(&flow.username),
             "reset_code_accepted",
@@ -180,9 +174,7 @@ pub(crate) fn check_code(
             state: "verified".into(),
         });
     }
-    if let Some(user) = &user {
-        store.user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
-    }
+    limits::failed(&state, &attempt)?;
     state.audit(
         Some(&flow.username),
         "reset_code_wrong",
@@ -211,6 +203,7 @@ pub(crate) async fn set_password(
     id: &str,
     request: ResetPasswordRequest,
 ) -> Result<ResetStatus, ApiError> {
+    fields::password(&request.password)?;
     let flow = find(state, id)?;
     super::require_verified(&flow)?;
     let user = match flow.user_id {

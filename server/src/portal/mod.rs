@@ -36,6 +36,9 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/continue", post(forgot::proceed))
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/password", post(forgot::password))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::limits::fields::MAX_BODY_BYTES,
+        ))
 }
 
 /// The session token from the cookie, if any.

@@ -44,10 +44,11 @@ pub trait Store: Send + Sync {
     fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     /// A user by id.
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
-    /// Counts a failure; locks the account for `lock_seconds` when it reaches `lock_after`.
-    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()>;
-    /// A success: clears the failure counter and the push counter (a successful sign-in).
-    fn user_succeed(&self, id: i64) -> StoreResult<()>;
+    /// Counts a consecutive failure of `factor`; the count now stored.
+    fn user_fail(&self, id: i64, factor: Factor) -> StoreResult<u32>;
+    /// A success of `factor` (or through another path): clears its count. Writes nothing
+    /// when it is already zero.
+    fn user_succeed(&self, id: i64, factor: Factor) -> StoreResult<()>;
     /// Sets or clears the fraud block.
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
     /// Stores the City account's OATH seed if none is set; returns the seed now stored.
@@ -76,14 +77,8 @@ pub trait Store: Send + Sync {
     /// Records a request nonce; false if the device used it within `window` seconds.
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool>;
 
-    /// Stores a new challenge and counts its push against the user's `push_cap` (pushes
-    /// since the last sign-in), together; false, storing nothing, at the cap.
-    fn challenge_insert_counted(
-        &self,
-        challenge: &StoredChallenge,
-        user_id: i64,
-        push_cap: u32,
-    ) -> StoreResult<bool>;
+    /// Stores a new challenge (the push cap is the limiter's, `crate::limits::pushes`).
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()>;
     /// A challenge by id.
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>>;
     /// A device's pending, unexpired challenges, oldest first.
@@ -110,7 +105,7 @@ pub trait Store: Send + Sync {
     fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool>;
     /// Counts one code try; the tries now counted.
     fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
-    /// Completes a verified reset: new password, all sessions ended, counters cleared;
+    /// Completes a verified reset: new password, all sessions ended, failure counts cleared;
     /// false if the flow was not verified.
     fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
     -> StoreResult<bool>;

@@ -6,7 +6,7 @@ use rusqlite::Row;
 use super::*;
 
 pub(super) const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
-     locked_until, blocked, pushes_since_sign_in, session_generation, oath_secret";
+     code_failures, blocked, session_generation, oath_secret";
 
 pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -15,11 +15,10 @@ pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         display_name: row.get(2)?,
         password_hash: row.get(3)?,
         failed_attempts: row.get(4)?,
-        locked_until: row.get::<_, i64>(5)? as u64,
+        code_failures: row.get(5)?,
         blocked: row.get(6)?,
-        pushes_since_sign_in: row.get(7)?,
-        session_generation: row.get(8)?,
-        oath_secret: row.get(9)?,
+        session_generation: row.get(7)?,
+        oath_secret: row.get(8)?,
     })
 }
 

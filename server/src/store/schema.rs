@@ -98,6 +98,12 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE nonces;
      ALTER TABLE nonces_keyed RENAME TO nonces;
      CREATE INDEX nonces_seen ON nonces(seen_at);",
+    // limits: wrong codes from the app are counted apart from wrong passwords, and neither
+    // count is reset by a lockout any more (only a success clears one). An account locked
+    // when this runs was locked by the old rule; its old count carries over as passwords'.
+    // `locked_until` and `pushes_since_sign_in` are no longer read: locks per (username,
+    // client) and the push buckets are kept in memory.
+    "ALTER TABLE users ADD COLUMN code_failures INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

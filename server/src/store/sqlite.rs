@@ -263,31 +263,40 @@ impl Store for SqliteStore {
         Ok(self.db().row(&sql, [id], user_from).optional()?)
     }
 
-    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()> {
-        // Reaching the threshold locks and restarts the count, so each later lock needs
-        // another full run of failures.
-        self.db().run(
-            "UPDATE users SET
-                 locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END,
-                 failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0
-                                        ELSE failed_attempts + 1 END
-             WHERE id = ?1",
-            params![id, lock_after, t(now.saturating_add(lock_seconds))],
-        )?;
-        Ok(())
+    fn user_fail(&self, id: i64, factor: Factor) -> StoreResult<u32> {
+        let sql = match factor {
+            Factor::Password => {
+                "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1
+                 RETURNING failed_attempts"
+            }
+            Factor::Code => {
+                "UPDATE users SET code_failures = code_failures + 1 WHERE id = ?1
+                 RETURNING code_failures"
+            }
+        };
+        Ok(self
+            .db()
+            .row(sql, [id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
     }
 
-    fn user_succeed(&self, id: i64) -> StoreResult<()> {
-        self.db().run(
-            "UPDATE users SET failed_attempts = 0, pushes_since_sign_in = 0 WHERE id = ?1",
-            [id],
-        )?;
+    fn user_succeed(&self, id: i64, factor: Factor) -> StoreResult<()> {
+        let sql = match factor {
+            Factor::Password => {
+                "UPDATE users SET failed_attempts = 0 WHERE id = ?1 AND failed_attempts > 0"
+            }
+            Factor::Code => {
+                "UPDATE users SET code_failures = 0 WHERE id = ?1 AND code_failures > 0"
+            }
+        };
+        self.db().run(sql, [id])?;
         Ok(())
     }
 
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()> {
         self.db().run(
-            "UPDATE users SET blocked = ?2, pushes_since_sign_in = 0 WHERE id = ?1",
+            "UPDATE users SET blocked = ?2 WHERE id = ?1",
             params![id, blocked],
         )?;
         Ok(())
@@ -410,26 +419,11 @@ impl Store for SqliteStore {
         Ok(inserted == 1)
     }
 
-    fn challenge_insert_counted(
-        &self,
-        challenge: &StoredChallenge,
-        user_id: i64,
-        push_cap: u32,
-    ) -> StoreResult<bool> {
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()> {
         let body = serde_json::to_string(&challenge.signed.challenge)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let c = &challenge.signed.challenge;
-        let mut db = self.db();
-        let transaction = begin(&mut db)?;
-        let counted = transaction.run(
-            "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
-             WHERE id = ?1 AND pushes_since_sign_in < ?2",
-            params![user_id, push_cap],
-        )?;
-        if counted != 1 {
-            return Ok(false);
-        }
-        transaction.run(
+        self.db().run(
             "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
                                      state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -444,8 +438,7 @@ impl Store for SqliteStore {
                 challenge.state.as_str()
             ],
         )?;
-        transaction.commit()?;
-        Ok(true)
+        Ok(())
     }
 
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>> {
@@ -572,10 +565,9 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         replace_password(&transaction, user_id, password_hash)?;
-        // The owner proved it is them: the lockout and the push count start afresh.
+        // The owner proved it is them (the phone or a code): both failure counts start afresh.
         transaction.run(
-            "UPDATE users SET failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
-             WHERE id = ?1",
+            "UPDATE users SET failed_attempts = 0, code_failures = 0 WHERE id = ?1",
             [user_id],
         )?;
         transaction.commit()?;

@@ -67,6 +67,10 @@ pub struct Limits {
     /// Consecutive failures of one authenticator on one account, from any clients, that
     /// disable it until a success through another path (NIST SP 800-63B: at most 100).
     pub disable_after: u32,
+    /// How long a (username, client) that succeeded is exempt from the per-username rate
+    /// limits, seconds: the owner's own address keeps working while strangers at many
+    /// addresses use up a username's budget.
+    pub trusted_client_seconds: u64,
     /// Keys each of the limiter's in-memory tables holds at most (bounds its memory).
     pub limiter_keys: usize,
 }
@@ -85,10 +89,10 @@ impl Default for Limits {
             reset_start_per_user_ip: limit(5),
             reset_start_per_ip: limit(30),
             code_per_user: limit(50),
-            code_per_user_ip: limit(10),
+            code_per_user_ip: limit(20),
             code_per_ip: limit(30),
             sign_in_per_user: limit(100),
-            sign_in_per_user_ip: limit(10),
+            sign_in_per_user_ip: limit(20),
             sign_in_per_ip: limit(50),
             code_tries: 5,
             push_anonymous: Limit {
@@ -103,6 +107,7 @@ impl Default for Limits {
             lock_seconds: 15 * 60,
             lock_max_seconds: 24 * HOUR,
             disable_after: 100,
+            trusted_client_seconds: 30 * 24 * HOUR,
             limiter_keys: 100_000,
         }
     }

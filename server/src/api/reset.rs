@@ -222,6 +222,8 @@ pub(crate) async fn set_password(
     if !state.store().reset_complete(id, user.id, &hash)? {
         return Err(ApiError::AlreadyAnswered);
     }
+    // The store cleared both counts with the new password; this client is now the owner's.
+    limits::succeeded(state, &user, ClientKey::of(peer), &[])?;
     let ip = peer.to_string();
     state.audit(
         Some(&user.username),

@@ -12,6 +12,7 @@ pub mod fields;
 mod lockout;
 pub mod pushes;
 mod table;
+mod trust;
 
 use std::time::Instant;
 
@@ -24,11 +25,13 @@ use crate::store::{Factor, User};
 use buckets::Buckets;
 use lockout::Run;
 use table::Table;
+use trust::Trust;
 
 /// The limiter's in-memory state.
 pub struct Limiter {
     buckets: Buckets,
     runs: Table<Run>,
+    trusted: Table<Trust>,
     started: Instant,
 }
 
@@ -38,6 +41,7 @@ impl Limiter {
         Self {
             buckets: Table::new(keys),
             runs: Table::new(keys),
+            trusted: Table::new(keys),
             started: Instant::now(),
         }
     }
@@ -47,9 +51,17 @@ impl Limiter {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Keys held (buckets, failure runs): bounded by the configured cap on each.
+    /// Keys held (buckets, failure runs and trusted pairs together): bounded by the
+    /// configured cap on each table.
     pub fn keys(&self) -> (usize, usize) {
-        (self.buckets.len(), self.runs.len())
+        (self.buckets.len(), self.runs.len() + self.trusted.len())
+    }
+
+    fn trusted(&self, name: &str, client: ClientKey, now_ms: u64) -> bool {
+        let key = self.trusted.key((name, client));
+        self.trusted
+            .peek(key, |t| t.until > now_ms)
+            .unwrap_or(false)
     }
 }
 
@@ -77,7 +89,8 @@ impl Action {
 /// Counts one request of `action` for username `name` (its key) from `client`: against the
 /// client's limit, the (username, client) pair's, then the username's. The pair's is well
 /// below the username's, so that one stranger's address runs out long before the owner's
-/// username does; a refused request takes no token from the later buckets.
+/// username does; a refused request takes no token from the later buckets; and a pair that
+/// succeeded lately (the owner's address) skips the username's.
 pub fn rate(
     state: &AppState,
     action: Action,
@@ -113,6 +126,9 @@ pub fn rate(
     };
     take(limiter.buckets.key((what, "ip", client)), per_ip)?;
     take(limiter.buckets.key((what, "pair", name, client)), per_pair)?;
+    if limiter.trusted(name, client, now_ms) {
+        return Ok(());
+    }
     take(limiter.buckets.key((what, "user", name)), per_user)
 }
 
@@ -202,7 +218,8 @@ pub fn failed(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
 
 /// A success of `user` from `client`: clears the named factors' account counts and this
 /// client's runs for them (NIST: earlier failures from the same address are disregarded
-/// after a success). Other clients' runs stay: a stranger's count is the stranger's.
+/// after a success), and trusts the pair. Other clients' runs stay: a stranger's count is
+/// the stranger's.
 pub fn succeeded(
     state: &AppState,
     user: &User,
@@ -211,6 +228,16 @@ pub fn succeeded(
 ) -> Result<(), ApiError> {
     let limiter = &state.0.limiter;
     let name = fields::username_key(&user.username);
+    let now_ms = limiter.now_ms();
+    let until = now_ms.saturating_add(
+        state
+            .config()
+            .limits
+            .trusted_client_seconds
+            .saturating_mul(1000),
+    );
+    let trusted = limiter.trusted.key((name.as_str(), client));
+    limiter.trusted.with(trusted, now_ms, |t| t.until = until);
     for &factor in factors {
         let pair = limiter.runs.key(lockout::pair_key(factor, &name, client));
         limiter.runs.remove(pair);

@@ -577,29 +577,32 @@ fn enumeration_timing_figures() {
     });
     h.add_user("alice");
     let device = h.enroll("alice");
-    let runs = 301;
     let wrong = wrong_code(&device);
-    let pairs: [(&str, Box<dyn Fn(&str)>); 3] = [
+    let pairs: [(&str, usize, Box<dyn Fn(&str)>); 3] = [
         (
             "sign-in, wrong password",
+            101,
             Box::new(|name: &str| {
                 sign_in_from(&h, OWNER, name, WRONG_PASSWORD);
             }),
         ),
         (
             "reset start",
+            1001,
             Box::new(|name: &str| {
                 start_from(&h, OWNER, name);
             }),
         ),
         (
             "reset start + wrong code",
+            1001,
             Box::new(|name: &str| {
                 code_from(&h, OWNER, name, &wrong);
             }),
         ),
     ];
-    for (what, f) in pairs.iter() {
+    for (what, runs, f) in pairs.iter() {
+        let runs = *runs;
         for name in ["alice", "nobody"] {
             f(name);
         }

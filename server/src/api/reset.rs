@@ -10,7 +10,7 @@ use cityauth_protocol::wire::{
     ResetStatus,
 };
 
-use crate::challenges::{Origin, send_for_flow};
+use crate::challenges::{self, Origin};
 use crate::error::ApiError;
 use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::state::AppState;
@@ -57,13 +57,19 @@ pub(crate) fn start_reset(
         created_at,
         expires_at: created_at + RESET_LIFETIME,
     };
-    state.store().flow_insert(&flow)?;
     let origin = Origin {
         kind: ChallengeKind::PasswordReset,
         application: "City password reset".into(),
         client_ip: peer,
     };
-    let sent = send_for_flow(state, user.as_ref(), &flow, &origin)?;
+    // The flow and its challenges in one commit: a real account then costs one commit, as
+    // an unknown name does (a commit per challenge was most of the timing difference).
+    let prepared = challenges::prepare(state, user.as_ref(), &flow, &origin)?;
+    state
+        .store()
+        .flow_insert_with(&flow, &prepared.challenges())?;
+    let sent = prepared.len();
+    challenges::deliver(state, &flow, prepared);
     let detail = match &user {
         Some(_) => format!("reset {}: {sent} push(es)", redact(&flow.id)),
         None => format!("reset {}: unknown username", redact(&flow.id)),

@@ -99,6 +99,8 @@ pub trait Store: Send + Sync {
 
     /// Stores a new flow (a reset).
     fn flow_insert(&self, flow: &Flow) -> StoreResult<()>;
+    /// Stores a new flow and its challenges in one transaction.
+    fn flow_insert_with(&self, flow: &Flow, challenges: &[StoredChallenge]) -> StoreResult<()>;
     /// A flow by id.
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>>;
     /// Moves a flow from `from` to `to`; false if it was not in `from`.

@@ -90,24 +90,7 @@ impl SqliteStore {
     }
 
     fn insert_flow(&self, flow: &Flow, new_password_hash: Option<&str>) -> StoreResult<()> {
-        self.db().run(
-            "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
-                                created_at, expires_at, kind, new_password_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                flow.id,
-                flow.username,
-                flow.user_id,
-                flow.number,
-                flow.state.as_str(),
-                flow.code_tries,
-                flow.client_ip,
-                t(flow.created_at),
-                t(flow.expires_at),
-                flow.kind.as_str(),
-                new_password_hash
-            ],
-        )?;
+        insert_flow(&self.db(), flow, new_password_hash)?;
         Ok(())
     }
 
@@ -120,6 +103,56 @@ impl SqliteStore {
 /// leaves SQLite consistent (transactions roll back), and the audit queue is a plain list.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Inserts a flow (with a password change's new hash); part of the caller's transaction.
+fn insert_flow(
+    db: &Connection,
+    flow: &Flow,
+    new_password_hash: Option<&str>,
+) -> rusqlite::Result<()> {
+    db.run(
+        "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
+                            created_at, expires_at, kind, new_password_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            flow.id,
+            flow.username,
+            flow.user_id,
+            flow.number,
+            flow.state.as_str(),
+            flow.code_tries,
+            flow.client_ip,
+            t(flow.created_at),
+            t(flow.expires_at),
+            flow.kind.as_str(),
+            new_password_hash
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts a challenge; part of the caller's transaction.
+fn insert_challenge(db: &Connection, challenge: &StoredChallenge) -> rusqlite::Result<()> {
+    let body = serde_json::to_string(&challenge.signed.challenge)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let c = &challenge.signed.challenge;
+    db.run(
+        "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
+                                 state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            c.id,
+            c.device_id,
+            challenge.flow_id,
+            body,
+            challenge.signed.signature,
+            challenge.number,
+            t(c.expires_at),
+            challenge.state.as_str()
+        ],
+    )?;
+    Ok(())
 }
 
 /// Sets `user_id`'s password hash and ends every session of the account (the session
@@ -420,24 +453,7 @@ impl Store for SqliteStore {
     }
 
     fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()> {
-        let body = serde_json::to_string(&challenge.signed.challenge)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let c = &challenge.signed.challenge;
-        self.db().run(
-            "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
-                                     state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                c.id,
-                c.device_id,
-                challenge.flow_id,
-                body,
-                challenge.signed.signature,
-                challenge.number,
-                t(c.expires_at),
-                challenge.state.as_str()
-            ],
-        )?;
+        insert_challenge(&self.db(), challenge)?;
         Ok(())
     }
 
@@ -518,6 +534,17 @@ impl Store for SqliteStore {
 
     fn flow_insert(&self, flow: &Flow) -> StoreResult<()> {
         self.insert_flow(flow, None)
+    }
+
+    fn flow_insert_with(&self, flow: &Flow, challenges: &[StoredChallenge]) -> StoreResult<()> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        insert_flow(&transaction, flow, None)?;
+        for challenge in challenges {
+            insert_challenge(&transaction, challenge)?;
+        }
+        transaction.commit()?;
+        Ok(())
     }
 
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>> {

@@ -257,7 +257,7 @@ pub fn answer(
                     .store()
                     .challenge_decide(id, ChallengeState::Failed, FlowState::Denied)?
                 {
-                    wrong_number(state, device, &stored.flow_id)?;
+                    wrong_number(state, account, &stored.flow_id)?;
                     state.audit(
                         Some(account),
                         "challenge_wrong_number",
@@ -282,9 +282,7 @@ pub fn answer(
         return Err(ApiError::AlreadyAnswered);
     }
     if outcome == Outcome::Approved {
-        // An approval on the phone is a success through another path: it lifts a lockout
-        // of the codes from the app (NIST's cap on one authenticator).
-        state.store().user_succeed(device.user_id, Factor::Code)?;
+        limits::approved_on_phone(state, account)?;
     }
     if outcome == Outcome::FraudReported {
         state.store().user_set_blocked(device.user_id, true)?;
@@ -307,11 +305,8 @@ pub fn answer(
 /// A wrong number typed on the phone counts toward the account's lockout, as a failed
 /// password would: for the account, and for the (username, client) pair of the browser that
 /// started the flow, whose number the phone was not shown.
-fn wrong_number(state: &AppState, device: &Device, flow_id: &str) -> Result<(), ApiError> {
-    let (Some(flow), Some(user)) = (
-        state.store().flow(flow_id)?,
-        state.store().user_by_id(device.user_id)?,
-    ) else {
+fn wrong_number(state: &AppState, account: &str, flow_id: &str) -> Result<(), ApiError> {
+    let Some(flow) = state.store().flow(flow_id)? else {
         return Ok(());
     };
     let client = flow
@@ -319,14 +314,13 @@ fn wrong_number(state: &AppState, device: &Device, flow_id: &str) -> Result<(), 
         .parse()
         .map(ClientKey::of)
         .map_err(|_| ApiError::Internal("a stored client address does not parse".into()))?;
-    let name = fields::username_key(&user.username);
+    let name = fields::username_key(account);
     limits::failed(
         state,
         &Attempt {
             factor: Factor::Password,
             name: &name,
             client,
-            user: Some(&user),
         },
     )
 }

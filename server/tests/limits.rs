@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cityauth_protocol::wire::{ChallengeKind, Decision};
 use cityauth_server::limits::Limit;
+use cityauth_server::store::Factor;
 use common::*;
 use serde_json::{Value, json};
 
@@ -61,8 +62,9 @@ fn sign_in_from(h: &Harness, from: &str, username: &str, password: &str) -> Repl
     )
 }
 
-fn user(h: &Harness, name: &str) -> cityauth_server::store::User {
-    h.state().store().user_by_name(name).unwrap().unwrap()
+/// The account's consecutive failures of `factor`, as stored.
+fn stored_failures(h: &Harness, name: &str, factor: Factor) -> u32 {
+    h.state().store().failures(name, factor).unwrap()
 }
 
 /// Approves the newest pending challenge with `number` on `device`.
@@ -118,11 +120,11 @@ fn code_failures_survive_lockouts_until_the_cap_and_only_a_success_clears_them()
         assert_eq!((locked.status, locked.error()), (423, "locked"));
     };
     failures(10);
-    assert_eq!(user(&h, "alice").code_failures, 10);
+    assert_eq!(stored_failures(&h, "alice", Factor::Code), 10);
     std::thread::sleep(Duration::from_millis(1100));
     failures(10);
     assert_eq!(
-        user(&h, "alice").code_failures,
+        stored_failures(&h, "alice", Factor::Code),
         20,
         "the count survived the lockout"
     );
@@ -132,7 +134,7 @@ fn code_failures_survive_lockouts_until_the_cap_and_only_a_success_clears_them()
         let reply = code_from(&h, OWNER, "alice", &wrong);
         assert_eq!((reply.status, reply.error()), (422, "wrong_code"));
     }
-    assert_eq!(user(&h, "alice").code_failures, 25);
+    assert_eq!(stored_failures(&h, "alice", Factor::Code), 25);
     // At the cap the codes are refused from any client, the right one too.
     for from in [OWNER, STRANGER] {
         let reply = code_from(&h, from, "alice", &device.code());
@@ -150,7 +152,7 @@ fn code_failures_survive_lockouts_until_the_cap_and_only_a_success_clears_them()
         ChallengeKind::PasswordReset,
         start.body["number"].as_str().unwrap(),
     );
-    assert_eq!(user(&h, "alice").code_failures, 0);
+    assert_eq!(stored_failures(&h, "alice", Factor::Code), 0);
     let reply = code_from(&h, STRANGER, "alice", &device.code());
     assert_eq!(reply.status, 200, "{reply:?}");
 }
@@ -173,7 +175,7 @@ fn a_hundred_wrong_codes_from_many_clients_disable_the_codes() {
             assert_eq!(reply.status, 422, "{reply:?}");
         }
     }
-    assert_eq!(user(&h, "alice").code_failures, 100);
+    assert_eq!(stored_failures(&h, "alice", Factor::Code), 100);
     let reply = code_from(&h, OWNER, "alice", &device.code());
     assert_eq!((reply.status, reply.error()), (423, "locked"));
 }
@@ -285,7 +287,7 @@ fn failures_from_many_clients_disable_the_password_and_the_phone_still_resets_it
             assert_eq!(sign_in_from(&h, &from, "alice", WRONG_PASSWORD).status, 401);
         }
     }
-    assert_eq!(user(&h, "alice").failed_attempts, 100);
+    assert_eq!(stored_failures(&h, "alice", Factor::Password), 100);
     let refused = sign_in_from(&h, OWNER, "alice", PASSWORD);
     assert_eq!((refused.status, refused.error()), (423, "locked"));
     // The owner's path: a reset approved on the phone, then the new password.
@@ -304,7 +306,7 @@ fn failures_from_many_clients_disable_the_password_and_the_phone_still_resets_it
         &json!({ "password": new_password }),
     );
     assert_eq!(done.status, 200, "{done:?}");
-    assert_eq!(user(&h, "alice").failed_attempts, 0);
+    assert_eq!(stored_failures(&h, "alice", Factor::Password), 0);
     owner_signs_in(&h, &device, OWNER, new_password);
 }
 
@@ -639,7 +641,7 @@ fn wrong_numbers_typed_on_the_phone_count_toward_the_lockout() {
         let answer = device.answer(&h, &challenge, Decision::Approve, Some(wrong));
         assert_eq!((answer.status, answer.error()), (422, "wrong_number"));
     }
-    assert_eq!(user(&h, "alice").failed_attempts, 3);
+    assert_eq!(stored_failures(&h, "alice", Factor::Password), 3);
     // The browser whose numbers the phone got wrong is locked out; the account counts them.
     let reply = sign_in_from(&h, STRANGER, "alice", PASSWORD);
     assert_eq!((reply.status, reply.error()), (423, "locked"));

@@ -52,7 +52,6 @@ pub(crate) async fn change_password(
         factor: Factor::Password,
         name: &key,
         client: ClientKey::of(peer),
-        user: Some(user),
     };
     crate::limits::check(state, &attempt)?;
     if user.blocked {

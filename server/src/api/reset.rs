@@ -146,7 +146,6 @@ pub(crate) fn check_code(
         factor: Factor::Code,
         name: &key,
         client,
-        user: user.as_ref(),
     };
     limits::check(&state, &attempt)?;
     if store.flow_code_try(id)? > code_tries {
@@ -228,8 +227,13 @@ pub(crate) async fn set_password(
     if !state.store().reset_complete(id, user.id, &hash)? {
         return Err(ApiError::AlreadyAnswered);
     }
-    // The store cleared both counts with the new password; this client is now the owner's.
-    limits::succeeded(state, &user, ClientKey::of(peer), &[])?;
+    // The owner proved it is them (the phone or a code): both failure counts start afresh.
+    limits::succeeded(
+        state,
+        &user,
+        ClientKey::of(peer),
+        &[Factor::Password, Factor::Code],
+    )?;
     let ip = peer.to_string();
     state.audit(
         Some(&user.username),

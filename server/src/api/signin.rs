@@ -64,7 +64,6 @@ pub(crate) async fn password_sign_in(
         factor: Factor::Password,
         name: &key,
         client,
-        user: user.as_ref(),
     };
     if let Err(locked) = limits::check(&state, &attempt) {
         state.audit(

@@ -5,9 +5,9 @@
 //! - per (username, client address), in memory: every `lock_after` consecutive failures lock
 //!   that pair, for `lock_seconds`, doubling with each further lock up to `lock_max_seconds`.
 //!   A stranger's failures lock the stranger's own address, not the owner's.
-//! - per account, in the store (and in memory for unknown names, so that they lock alike):
-//!   at `disable_after` consecutive failures, from any clients, the authenticator is
-//!   refused everywhere until a success through another path clears it.
+//! - per account, in the store, by normalised username (unknown names too, so that they lock,
+//!   and cost, alike): at `disable_after` consecutive failures, from any clients, the
+//!   authenticator is refused everywhere until a success through another path clears it.
 //!
 //! Neither count returns to zero at a lockout; only a success clears them.
 
@@ -60,11 +60,6 @@ impl Run {
 /// The key of a (username, client) run.
 pub fn pair_key(factor: Factor, name: &str, client: ClientKey) -> impl std::hash::Hash + '_ {
     ("pair", factor.as_str(), name, client)
-}
-
-/// The key of an unknown name's account run (known accounts keep theirs in the store).
-pub fn account_key(factor: Factor, name: &str) -> impl std::hash::Hash + '_ {
-    ("account", factor.as_str(), name)
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! `docs/security.md` ("Limits and lockouts") give each one and what it defends.
 //!
 //! The state is in memory, in tables with a fixed cap on their keys, except the per-account
-//! failure counts, which are in the store (they must survive a restart: the NIST cap).
+//! failure counts, which are in the store (they must survive a restart: the NIST cap) and
+//! are kept per normalised username, for unknown names too.
 
 mod buckets;
 mod client;
@@ -132,43 +133,20 @@ pub fn rate(
     take(limiter.buckets.key((what, "user", name)), per_user)
 }
 
-/// One try of an authenticator: which, for which username (its key), from where, and the
-/// account if the name exists.
+/// One try of an authenticator: which, for which username (its key), from where.
 #[derive(Clone, Copy)]
 pub struct Attempt<'a> {
     /// The password or the codes from the app.
     pub factor: Factor,
-    /// The username's key ([`fields::username_key`]).
+    /// The username's key ([`fields::username_key`]), whether or not an account has it.
     pub name: &'a str,
     /// The client.
     pub client: ClientKey,
-    /// The account, if the name is one.
-    pub user: Option<&'a User>,
-}
-
-impl Attempt<'_> {
-    /// The account's consecutive failures of this factor (unknown names: in memory).
-    fn account_failures(&self, limiter: &Limiter) -> u32 {
-        match self.user {
-            Some(user) => match self.factor {
-                Factor::Password => user.failed_attempts,
-                Factor::Code => user.code_failures,
-            },
-            None => limiter
-                .runs
-                .peek(
-                    limiter
-                        .runs
-                        .key(lockout::account_key(self.factor, self.name)),
-                    |r| r.failures,
-                )
-                .unwrap_or(0),
-        }
-    }
 }
 
 /// `423 locked` if the attempt's (username, client) pair is locked, or the account's
-/// authenticator is disabled; answers alike whether or not the name exists.
+/// authenticator is disabled. Unknown names are counted in the store as real ones are, so
+/// the answer, and the work, are the same whether or not the name exists.
 pub fn check(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
     let limits = &state.config().limits;
     let limiter = &state.0.limiter;
@@ -178,12 +156,12 @@ pub fn check(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
         attempt.name,
         attempt.client,
     ));
-    if limiter
+    let pair_locked = limiter
         .runs
         .peek(pair, |r| r.locked(now_ms))
-        .unwrap_or(false)
-        || attempt.account_failures(limiter) >= limits.disable_after
-    {
+        .unwrap_or(false);
+    let account = state.store().failures(attempt.name, attempt.factor)?;
+    if pair_locked || account >= limits.disable_after {
         return Err(ApiError::Locked);
     }
     Ok(())
@@ -200,19 +178,7 @@ pub fn failed(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
         attempt.client,
     ));
     limiter.runs.with(pair, now_ms, |r| r.fail(limits, now_ms));
-    match attempt.user {
-        Some(user) => {
-            state.store().user_fail(user.id, attempt.factor)?;
-        }
-        None => {
-            let account = limiter
-                .runs
-                .key(lockout::account_key(attempt.factor, attempt.name));
-            limiter
-                .runs
-                .with(account, now_ms, |r| r.fail(limits, now_ms));
-        }
-    }
+    state.store().failure_add(attempt.name, attempt.factor)?;
     Ok(())
 }
 
@@ -241,14 +207,16 @@ pub fn succeeded(
     for &factor in factors {
         let pair = limiter.runs.key(lockout::pair_key(factor, &name, client));
         limiter.runs.remove(pair);
-        let failures = match factor {
-            Factor::Password => user.failed_attempts,
-            Factor::Code => user.code_failures,
-        };
-        // The hot path (an approval) writes nothing when there is nothing to clear.
-        if failures > 0 {
-            state.store().user_succeed(user.id, factor)?;
-        }
+        state.store().failures_clear(&name, factor)?;
     }
+    Ok(())
+}
+
+/// An approval on the phone: a success through another path, which lifts a lockout of the
+/// codes from the app (NIST's cap on one authenticator). On the approval path of every
+/// round trip: a delete that finds nothing writes nothing.
+pub fn approved_on_phone(state: &AppState, username: &str) -> Result<(), ApiError> {
+    let name = fields::username_key(username);
+    state.store().failures_clear(&name, Factor::Code)?;
     Ok(())
 }

@@ -44,11 +44,13 @@ pub trait Store: Send + Sync {
     fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     /// A user by id.
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
-    /// Counts a consecutive failure of `factor`; the count now stored.
-    fn user_fail(&self, id: i64, factor: Factor) -> StoreResult<u32>;
-    /// A success of `factor` (or through another path): clears its count. Writes nothing
-    /// when it is already zero.
-    fn user_succeed(&self, id: i64, factor: Factor) -> StoreResult<()>;
+    /// The consecutive failures of `factor` for the username `name` (its normalised key),
+    /// whether or not an account has that name.
+    fn failures(&self, name: &str, factor: Factor) -> StoreResult<u32>;
+    /// Counts one more consecutive failure; the count now stored.
+    fn failure_add(&self, name: &str, factor: Factor) -> StoreResult<u32>;
+    /// A success: clears the count (writes nothing when there is none).
+    fn failures_clear(&self, name: &str, factor: Factor) -> StoreResult<()>;
     /// Sets or clears the fraud block.
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
     /// Stores the City account's OATH seed if none is set; returns the seed now stored.
@@ -107,7 +109,7 @@ pub trait Store: Send + Sync {
     fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool>;
     /// Counts one code try; the tries now counted.
     fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
-    /// Completes a verified reset: new password, all sessions ended, failure counts cleared;
+    /// Completes a verified reset: new password, all sessions ended;
     /// false if the flow was not verified.
     fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
     -> StoreResult<bool>;

@@ -26,11 +26,6 @@ pub struct User {
     pub display_name: String,
     /// Argon2id hash of the password.
     pub password_hash: String,
-    /// Consecutive failures of the password (and wrong numbers typed on the phone) since
-    /// the last success; a lockout does not clear it.
-    pub failed_attempts: u32,
-    /// Consecutive wrong codes from the app since the last success.
-    pub code_failures: u32,
     /// A fraud report blocked pushes until an administrator clears it.
     pub blocked: bool,
     /// Sessions of an older generation have ended.

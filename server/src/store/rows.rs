@@ -5,8 +5,8 @@ use rusqlite::Row;
 
 use super::*;
 
-pub(super) const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
-     code_failures, blocked, session_generation, oath_secret";
+pub(super) const USER_COLUMNS: &str =
+    "id, username, display_name, password_hash, blocked, session_generation, oath_secret";
 
 pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -14,11 +14,9 @@ pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         username: row.get(1)?,
         display_name: row.get(2)?,
         password_hash: row.get(3)?,
-        failed_attempts: row.get(4)?,
-        code_failures: row.get(5)?,
-        blocked: row.get(6)?,
-        session_generation: row.get(7)?,
-        oath_secret: row.get(8)?,
+        blocked: row.get(4)?,
+        session_generation: row.get(5)?,
+        oath_secret: row.get(6)?,
     })
 }
 

@@ -296,34 +296,33 @@ impl Store for SqliteStore {
         Ok(self.db().row(&sql, [id], user_from).optional()?)
     }
 
-    fn user_fail(&self, id: i64, factor: Factor) -> StoreResult<u32> {
-        let sql = match factor {
-            Factor::Password => {
-                "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1
-                 RETURNING failed_attempts"
-            }
-            Factor::Code => {
-                "UPDATE users SET code_failures = code_failures + 1 WHERE id = ?1
-                 RETURNING code_failures"
-            }
-        };
+    fn failures(&self, name: &str, factor: Factor) -> StoreResult<u32> {
         Ok(self
             .db()
-            .row(sql, [id], |r| r.get(0))
+            .row(
+                "SELECT count FROM failures WHERE name = ?1 AND factor = ?2",
+                params![name, factor.as_str()],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0))
     }
 
-    fn user_succeed(&self, id: i64, factor: Factor) -> StoreResult<()> {
-        let sql = match factor {
-            Factor::Password => {
-                "UPDATE users SET failed_attempts = 0 WHERE id = ?1 AND failed_attempts > 0"
-            }
-            Factor::Code => {
-                "UPDATE users SET code_failures = 0 WHERE id = ?1 AND code_failures > 0"
-            }
-        };
-        self.db().run(sql, [id])?;
+    fn failure_add(&self, name: &str, factor: Factor) -> StoreResult<u32> {
+        Ok(self.db().row(
+            "INSERT INTO failures (name, factor, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (name, factor) DO UPDATE SET count = count + 1
+             RETURNING count",
+            params![name, factor.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn failures_clear(&self, name: &str, factor: Factor) -> StoreResult<()> {
+        self.db().run(
+            "DELETE FROM failures WHERE name = ?1 AND factor = ?2",
+            params![name, factor.as_str()],
+        )?;
         Ok(())
     }
 
@@ -592,11 +591,6 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         replace_password(&transaction, user_id, password_hash)?;
-        // The owner proved it is them (the phone or a code): both failure counts start afresh.
-        transaction.run(
-            "UPDATE users SET failed_attempts = 0, code_failures = 0 WHERE id = ?1",
-            [user_id],
-        )?;
         transaction.commit()?;
         Ok(true)
     }

@@ -527,6 +527,9 @@ fn a_disabled_password_answers_as_an_unknown_name_at_the_cap_does() {
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
 }
 
+/// One request to time, given the username.
+type Measured<'a> = Box<dyn Fn(&str) + 'a>;
+
 /// The median of `runs` timings of `f`, seconds.
 fn median(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..runs)
@@ -569,7 +572,7 @@ fn enumeration_timing_figures() {
     // An account without a phone: what the per-phone work (sign, store, push) costs.
     h.add_user("carol");
     let wrong = wrong_code(&device);
-    let pairs: [(&str, usize, Box<dyn Fn(&str)>); 3] = [
+    let pairs: [(&str, usize, Measured); 3] = [
         (
             "sign-in, wrong password",
             51,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test binary uses part of this.
 
+pub mod clients;
+
 use std::time::Duration;
 
 use cityauth_protocol::canonical::{

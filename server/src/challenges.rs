@@ -8,9 +8,10 @@ use cityauth_protocol::wire::{
 use cityauth_protocol::{PublicKey, Signature};
 
 use crate::error::ApiError;
+use crate::limits::{self, Attempt, ClientKey, fields, pushes};
 use crate::push::PushMessage;
 use crate::state::AppState;
-use crate::store::{ChallengeState, Device, Flow, FlowState, StoredChallenge, User};
+use crate::store::{ChallengeState, Device, Factor, Flow, FlowState, StoredChallenge, User};
 use crate::util::{ct_eq, now, random_token};
 
 /// Who asked, for the challenge's context.
@@ -63,33 +64,97 @@ fn build(
     })
 }
 
-/// Sends `flow`'s challenge to each of the user's devices, unless the account is blocked or
-/// over its push cap. Returns how many were sent. With no user, signs one throwaway
-/// challenge so that an unknown name costs about what a known one does.
+/// A flow's challenges, signed and not yet stored or pushed.
+pub struct Prepared {
+    /// One per device, with its push token.
+    challenges: Vec<(StoredChallenge, Option<String>)>,
+}
+
+impl Prepared {
+    /// The challenges to store with the flow.
+    pub fn challenges(&self) -> Vec<StoredChallenge> {
+        self.challenges.iter().map(|(c, _)| c.clone()).collect()
+    }
+
+    /// How many pushes it holds.
+    pub fn len(&self) -> usize {
+        self.challenges.len()
+    }
+
+    /// True if it holds none (no device, a blocked account, over the push cap).
+    pub fn is_empty(&self) -> bool {
+        self.challenges.is_empty()
+    }
+}
+
+/// Signs `flow`'s challenge for each of the user's devices, unless the account is blocked or
+/// over its push cap (anonymous and after-password pushes apart: [`pushes`]). With no user,
+/// or none to send, it signs one throwaway challenge, so that an unknown name costs about
+/// what a known one does.
+pub fn prepare(
+    state: &AppState,
+    user: Option<&User>,
+    flow: &Flow,
+    origin: &Origin,
+) -> Result<Prepared, ApiError> {
+    let digits = u8::try_from(flow.number.len()).unwrap_or(0);
+    let challenges = match user {
+        Some(user) => prepare_for_devices(state, user, flow, origin, digits)?,
+        None => {
+            // The same device lookup a real account costs.
+            state.store().devices_of(0)?;
+            Vec::new()
+        }
+    };
+    if challenges.is_empty() {
+        sign(state, build(state, "none", &flow.username, origin, digits)?)?;
+    }
+    Ok(Prepared { challenges })
+}
+
+/// Pushes the prepared challenges, once stored, and wakes the devices' long polls.
+pub fn deliver(state: &AppState, flow: &Flow, prepared: Prepared) {
+    for (challenge, push_token) in prepared.challenges {
+        let c = &challenge.signed.challenge;
+        state.0.push.send(PushMessage {
+            device_id: c.device_id.clone(),
+            push_token,
+            challenge_id: c.id.clone(),
+        });
+        state.0.waiters.wake(&c.device_id);
+        state.audit(
+            Some(&c.account),
+            "push_sent",
+            &format!("challenge {} to device {}", c.id, c.device_id),
+            Some(&flow.client_ip),
+        );
+    }
+}
+
+/// Sends `flow`'s challenge to each of the user's devices (see [`prepare`]), storing each;
+/// returns how many were sent.
 pub fn send_for_flow(
     state: &AppState,
     user: Option<&User>,
     flow: &Flow,
     origin: &Origin,
 ) -> Result<usize, ApiError> {
-    let digits = u8::try_from(flow.number.len()).unwrap_or(0);
-    let sent = match user {
-        Some(user) => send_to_devices(state, user, flow, origin, digits)?,
-        None => 0,
-    };
-    if sent == 0 {
-        sign(state, build(state, "none", &flow.username, origin, digits)?)?;
+    let prepared = prepare(state, user, flow, origin)?;
+    for challenge in prepared.challenges() {
+        state.store().challenge_insert(&challenge)?;
     }
+    let sent = prepared.len();
+    deliver(state, flow, prepared);
     Ok(sent)
 }
 
-fn send_to_devices(
+fn prepare_for_devices(
     state: &AppState,
     user: &User,
     flow: &Flow,
     origin: &Origin,
     digits: u8,
-) -> Result<usize, ApiError> {
+) -> Result<Vec<(StoredChallenge, Option<String>)>, ApiError> {
     if user.blocked {
         state.audit(
             Some(&user.username),
@@ -97,49 +162,29 @@ fn send_to_devices(
             "account blocked by a fraud report",
             Some(&flow.client_ip),
         );
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let mut sent = 0;
-    for device in state.store().devices_of(user.id)? {
+    let devices = state.store().devices_of(user.id)?;
+    // The cap counts requests for approval (one per flow, whatever the number of phones).
+    let after_password = flow.kind != ChallengeKind::PasswordReset;
+    if devices.is_empty() || !pushes::allow(state, user, after_password, &flow.client_ip) {
+        return Ok(Vec::new());
+    }
+    let mut prepared = Vec::with_capacity(devices.len());
+    for device in devices {
         let signed = sign(
             state,
             build(state, &device.device.id, &user.username, origin, digits)?,
         )?;
-        let id = signed.challenge.id.clone();
         let challenge = StoredChallenge {
             signed,
             flow_id: flow.id.clone(),
             number: flow.number.clone(),
             state: ChallengeState::Pending,
         };
-        if !state.store().challenge_insert_counted(
-            &challenge,
-            user.id,
-            state.config().limits.push_cap,
-        )? {
-            state.audit(
-                Some(&user.username),
-                "push_suppressed",
-                "push cap reached since the last sign-in",
-                Some(&flow.client_ip),
-            );
-            break;
-        }
-        state.0.push.send(PushMessage {
-            device_id: device.device.id.clone(),
-            push_token: device.device.push_token.clone(),
-            challenge_id: id.clone(),
-        });
-        state.0.waiters.wake(&device.device.id);
-        state.audit(
-            Some(&user.username),
-            "push_sent",
-            &format!("challenge {id} to device {}", device.device.id),
-            Some(&flow.client_ip),
-        );
-        sent += 1;
+        prepared.push((challenge, device.device.push_token));
     }
-    Ok(sent)
+    Ok(prepared)
 }
 
 /// What an accepted answer did.
@@ -172,6 +217,7 @@ pub fn answer(
     request: &AnswerRequest,
     ip: &str,
 ) -> Result<Outcome, ApiError> {
+    fields::id("challenge id", id)?;
     if request.challenge_id != id {
         return Err(ApiError::BadRequest(
             "challenge_id differs from the path".into(),
@@ -211,6 +257,7 @@ pub fn answer(
                     .store()
                     .challenge_decide(id, ChallengeState::Failed, FlowState::Denied)?
                 {
+                    wrong_number(state, account, &stored.flow_id)?;
                     state.audit(
                         Some(account),
                         "challenge_wrong_number",
@@ -240,6 +287,9 @@ pub fn answer(
     if !decided {
         return Err(ApiError::AlreadyAnswered);
     }
+    if outcome == Outcome::Approved {
+        limits::approved_on_phone(state, account)?;
+    }
     if outcome == Outcome::FraudReported {
         state.audit(
             Some(account),
@@ -255,4 +305,27 @@ pub fn answer(
         Some(ip),
     );
     Ok(outcome)
+}
+
+/// A wrong number typed on the phone counts toward the account's lockout, as a failed
+/// password would: for the account, and for the (username, client) pair of the browser that
+/// started the flow, whose number the phone was not shown.
+fn wrong_number(state: &AppState, account: &str, flow_id: &str) -> Result<(), ApiError> {
+    let Some(flow) = state.store().flow(flow_id)? else {
+        return Ok(());
+    };
+    let client = flow
+        .client_ip
+        .parse()
+        .map(ClientKey::of)
+        .map_err(|_| ApiError::Internal("a stored client address does not parse".into()))?;
+    let name = fields::username_key(account);
+    limits::failed(
+        state,
+        &Attempt {
+            factor: Factor::Password,
+            name: &name,
+            client,
+        },
+    )
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::edge::{Cidr, ProxyHeader};
+use crate::limits::Limit;
 use crate::password::Blocklist;
-use crate::ratelimit::Limit;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -57,32 +57,56 @@ impl Config {
     }
 }
 
-/// Rate limits, caps and lockouts.
+/// Rate limits, caps and lockouts: the numbers of the policy in [`crate::limits`]
+/// (`server/README.md` and `docs/security.md` give each one and what it defends). A
+/// client is its IPv4 address or its IPv6 /64; limits on a username apply to unknown
+/// names alike.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Reset starts per username.
     pub reset_start_per_user: Limit,
-    /// Reset starts per client IP.
+    /// Reset starts per (username, client).
+    pub reset_start_per_user_ip: Limit,
+    /// Reset starts per client.
     pub reset_start_per_ip: Limit,
     /// Code checks per username.
     pub code_per_user: Limit,
-    /// Code checks per client IP.
+    /// Code checks per (username, client).
+    pub code_per_user_ip: Limit,
+    /// Code checks per client.
     pub code_per_ip: Limit,
-    /// Sign-ins per username.
+    /// Sign-ins (passwords, access codes, password changes) per username.
     pub sign_in_per_user: Limit,
-    /// Sign-ins per client IP.
+    /// Sign-ins per (username, client).
+    pub sign_in_per_user_ip: Limit,
+    /// Sign-ins per client.
     pub sign_in_per_ip: Limit,
     /// Code tries per reset.
     pub code_tries: u32,
-    /// Pushes to one account since its last successful sign-in (push bombing).
-    pub push_cap: u32,
-    /// Consecutive failures that lock an account (NIST SP 800-63B allows at most 100).
+    /// Pushes to an account that anyone can cause by naming it (reset starts).
+    pub push_anonymous: Limit,
+    /// Pushes to an account after its correct password (sign-ins, password changes).
+    pub push_after_password: Limit,
+    /// Consecutive failures of one authenticator from one (username, client) that lock
+    /// that pair; each further run of as many locks it again.
     pub lock_after: u32,
-    /// How long a lock lasts, seconds.
+    /// How long the first lock of a pair lasts, seconds; each further one doubles.
     pub lock_seconds: u64,
+    /// The longest lock of a pair, seconds.
+    pub lock_max_seconds: u64,
+    /// Consecutive failures of one authenticator on one account, from any clients, that
+    /// disable it until a success through another path (NIST SP 800-63B: at most 100).
+    pub disable_after: u32,
+    /// How long a (username, client) that succeeded is exempt from the per-username rate
+    /// limits, seconds: the owner's own address keeps working while strangers at many
+    /// addresses use up a username's budget.
+    pub trusted_client_seconds: u64,
+    /// Keys each of the limiter's in-memory tables holds at most (bounds its memory).
+    pub limiter_keys: usize,
 }
 
 const TEN_MINUTES: u64 = 600;
+const HOUR: u64 = 3600;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -91,16 +115,30 @@ impl Default for Limits {
             window: TEN_MINUTES,
         };
         Self {
-            reset_start_per_user: limit(5),
+            reset_start_per_user: limit(30),
+            reset_start_per_user_ip: limit(5),
             reset_start_per_ip: limit(30),
-            code_per_user: limit(10),
+            code_per_user: limit(50),
+            code_per_user_ip: limit(20),
             code_per_ip: limit(30),
-            sign_in_per_user: limit(10),
+            sign_in_per_user: limit(100),
+            sign_in_per_user_ip: limit(20),
             sign_in_per_ip: limit(50),
             code_tries: 5,
-            push_cap: 10,
+            push_anonymous: Limit {
+                max: 5,
+                window: HOUR,
+            },
+            push_after_password: Limit {
+                max: 10,
+                window: HOUR,
+            },
             lock_after: 10,
             lock_seconds: 15 * 60,
+            lock_max_seconds: 24 * HOUR,
+            disable_after: 100,
+            trusted_client_seconds: 30 * 24 * HOUR,
+            limiter_keys: 100_000,
         }
     }
 }

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// Too many failures.
     #[error("too many failures; locked")]
     Locked,
+    /// The request body is over the limit.
+    #[error("the request body is too large")]
+    TooLarge,
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts; retry later")]
     RateLimited(u64),
@@ -90,6 +93,7 @@ impl ApiError {
             WrongCode => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_code"),
             PasswordPolicy(_) => (StatusCode::UNPROCESSABLE_ENTITY, "password_policy"),
             Locked => (StatusCode::LOCKED, "locked"),
+            TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

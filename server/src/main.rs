@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cityauth_server::edge::{Cidr, ProxyHeader};
-use cityauth_server::password::Blocklist;
 use cityauth_server::kek::KekConfig;
+use cityauth_server::password::Blocklist;
 use cityauth_server::store::{SqliteStore, Store};
 use cityauth_server::{AppState, Config, FirstDevice, admin, auditlog};
 

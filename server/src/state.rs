@@ -8,8 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::kek::{KekError, KeyEncryptionKey, SIGNING_KEY_AAD, oath_seed_aad};
+use crate::limits::Limiter;
+use crate::limits::fields::audit_text;
 use crate::push::{LogPushSender, PushSender};
-use crate::ratelimit::RateLimiter;
 use crate::store::{AuditEvent, SqliteStore, Store, StoreError};
 use crate::util::now;
 use crate::waiters::Waiters;
@@ -18,6 +19,16 @@ use crate::waiters::Waiters;
 const CLEAR_KEY_SETTING: &str = "server_signing_key_pkcs8";
 /// The setting holding the PKCS#8 signing key sealed under the key-encryption key.
 const KEY_SETTING: &str = "server_signing_key_sealed";
+
+/// The longest username written to the audit table, bytes (names are at most 64
+/// characters; this also bounds one typed in other scripts).
+const AUDIT_USERNAME_BYTES: usize = 256;
+/// The longest event name written, bytes.
+const AUDIT_EVENT_BYTES: usize = 64;
+/// The longest detail written, bytes.
+const AUDIT_DETAIL_BYTES: usize = 512;
+/// The longest client address written, bytes (an IPv6 address is at most 45).
+const AUDIT_IP_BYTES: usize = 64;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +54,7 @@ pub(crate) struct Inner {
     pub key: SigningKey,
     pub kek: Arc<dyn KeyEncryptionKey>,
     pub config: Config,
-    pub limiter: RateLimiter,
+    pub limiter: Limiter,
     pub waiters: Waiters,
     pub push: Arc<dyn PushSender>,
     pub log_push: Option<Arc<LogPushSender>>,
@@ -108,8 +119,8 @@ impl AppState {
             store,
             key,
             kek,
+            limiter: Limiter::new(config.limits.limiter_keys),
             config,
-            limiter: RateLimiter::default(),
             waiters: Waiters::default(),
             push,
             log_push,
@@ -145,14 +156,22 @@ impl AppState {
             .unwrap_or_default()
     }
 
+    /// The limiter's keys held (rate-limit buckets, failure runs), each table capped at
+    /// `Limits::limiter_keys`: for monitoring its memory.
+    pub fn limiter_keys(&self) -> (usize, usize) {
+        self.0.limiter.keys()
+    }
+
     /// Records an audit event; a failure to record is logged, never fatal to the request.
+    /// Each field is cut to a bounded length, so that what a request can make the server
+    /// write here is bounded whatever it sent.
     pub fn audit(&self, username: Option<&str>, event: &str, detail: &str, ip: Option<&str>) {
         let record = AuditEvent {
             time: now(),
-            username: username.map(str::to_owned),
-            event: event.to_owned(),
-            detail: detail.to_owned(),
-            client_ip: ip.map(str::to_owned),
+            username: username.map(|u| audit_text(u, AUDIT_USERNAME_BYTES)),
+            event: audit_text(event, AUDIT_EVENT_BYTES),
+            detail: audit_text(detail, AUDIT_DETAIL_BYTES),
+            client_ip: ip.map(|i| audit_text(i, AUDIT_IP_BYTES)),
         };
         if let Err(error) = self.0.store.audit(&record) {
             crate::log(&format!("audit write failed: {error}"));

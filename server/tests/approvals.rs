@@ -243,10 +243,13 @@ fn six_digit_numbers_when_configured() {
 }
 
 #[test]
-fn pushes_stop_at_the_cap_since_the_last_sign_in() {
+fn anonymous_pushes_stop_at_their_cap() {
     let h = Harness::with_config(|c| {
-        c.limits.push_cap = 3;
-        c.limits.reset_start_per_user.max = 100;
+        c.limits.push_anonymous = cityauth_server::limits::Limit {
+            max: 3,
+            window: 3600,
+        };
+        c.limits.reset_start_per_user_ip.max = 100;
     });
     h.add_user("alice");
     let device = h.enroll("alice");

@@ -2,8 +2,8 @@
 //! temporary database, phones with real vaults, and the browser side of the reset portal
 //! spoken over real HTTP.
 
-pub mod nginx;
 pub mod hostile;
+pub mod nginx;
 pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

@@ -10,9 +10,10 @@ use cityauth_protocol::wire::{ChallengeKind, ResetStatus, SessionResponse};
 use super::signin::{issue, limits};
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
+use crate::limits::{Attempt, ClientKey, fields};
 use crate::password;
 use crate::state::AppState;
-use crate::store::{Flow, FlowState, User};
+use crate::store::{Factor, Flow, FlowState, User};
 use crate::util::{now, random_number, random_token, redact};
 
 /// How long a password change may wait for the phone, seconds.
@@ -43,7 +44,16 @@ pub(crate) async fn change_password(
     new: String,
 ) -> Result<ChangeStarted, ApiError> {
     let ip = peer.to_string();
-    limits(state, &ip, &user.username)?;
+    limits(state, peer, &user.username)?;
+    fields::password(&current)?;
+    fields::password(&new)?;
+    let key = fields::username_key(&user.username);
+    let attempt = Attempt {
+        factor: Factor::Password,
+        name: &key,
+        client: ClientKey::of(peer),
+    };
+    crate::limits::check(state, &attempt)?;
     if user.blocked {
         state.audit(
             Some(&user.username),
@@ -67,10 +77,7 @@ pub(crate) async fn change_password(
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let hash = match checked {
         Err(ApiError::InvalidCredentials) => {
-            let limits = &state.config().limits;
-            state
-                .store()
-                .user_fail(user.id, now(), limits.lock_after, limits.lock_seconds)?;
+            crate::limits::failed(state, &attempt)?;
             state.audit(
                 Some(&user.username),
                 "password_change_failed",

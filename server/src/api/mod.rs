@@ -4,6 +4,7 @@ mod add_device;
 mod change;
 mod device;
 mod enroll;
+mod notices;
 mod reset;
 mod signin;
 
@@ -15,10 +16,14 @@ pub(crate) use signin::{
 };
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::limits::fields::{self, MAX_BODY_BYTES};
 use crate::state::AppState;
 
 /// The API's routes.
@@ -41,8 +46,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/signin/{id}", get(signin::status))
         .route("/api/v1/signin/{id}/session", post(signin::session))
         .route("/api/v1/session", get(signin::whoami))
+        .route("/api/v1/session/notices", get(notices::notices))
         .route("/api/v1/password-change/{id}", get(change::status))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
+}
+
+/// The body limit's refusal, in the protocol's JSON error form.
+async fn too_large_as_json(response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::TooLarge.into_response();
+    }
+    response
 }
 
 /// Unknown paths: the protocol's JSON error.
@@ -56,6 +72,7 @@ fn find_flow(
     id: &str,
     kind: cityauth_protocol::wire::ChallengeKind,
 ) -> Result<crate::store::Flow, ApiError> {
+    fields::id("id", id)?;
     state
         .store()
         .flow(id)?

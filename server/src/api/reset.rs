@@ -10,25 +10,15 @@ use cityauth_protocol::wire::{
     ResetStatus,
 };
 
-use crate::challenges::{Origin, send_for_flow};
+use crate::challenges::{self, Origin};
 use crate::error::ApiError;
-use crate::ratelimit::Limit;
+use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::state::AppState;
-use crate::store::{Flow, FlowState};
+use crate::store::{Factor, Flow, FlowState};
 use crate::util::{now, random_number, random_token, redact};
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
-/// The longest username accepted.
-const MAX_USERNAME: usize = 256;
-
-pub(super) fn limit(state: &AppState, key: String, limit: Limit) -> Result<(), ApiError> {
-    state
-        .0
-        .limiter
-        .hit(&key, limit, now())
-        .map_err(ApiError::RateLimited)
-}
 
 /// Starts a reset; the same answer, after the same work, for unknown names.
 pub async fn start(
@@ -45,17 +35,13 @@ pub(crate) fn start_reset(
     peer: IpAddr,
     request: ResetStartRequest,
 ) -> Result<ResetStartResponse, ApiError> {
-    let username = request.username.trim();
-    if username.is_empty() || username.len() > MAX_USERNAME {
-        return Err(ApiError::BadRequest("username: 1 to 256 characters".into()));
-    }
+    let username = fields::username(&request.username)?;
     let ip = peer.to_string();
-    let limits = &state.config().limits;
-    limit(state, format!("reset:ip:{ip}"), limits.reset_start_per_ip)?;
-    limit(
+    limits::rate(
         state,
-        format!("reset:user:{}", username.to_lowercase()),
-        limits.reset_start_per_user,
+        Action::ResetStart,
+        &fields::username_key(username),
+        ClientKey::of(peer),
     )?;
     let user = state.store().user_by_name(username)?;
     let created_at = now();
@@ -71,13 +57,19 @@ pub(crate) fn start_reset(
         created_at,
         expires_at: created_at + RESET_LIFETIME,
     };
-    state.store().flow_insert(&flow)?;
     let origin = Origin {
         kind: ChallengeKind::PasswordReset,
         application: "City password reset".into(),
         client_ip: peer,
     };
-    let sent = send_for_flow(state, user.as_ref(), &flow, &origin)?;
+    // The flow and its challenges in one commit: a real account then costs one commit, as
+    // an unknown name does (a commit per challenge was most of the timing difference).
+    let prepared = challenges::prepare(state, user.as_ref(), &flow, &origin)?;
+    state
+        .store()
+        .flow_insert_with(&flow, &prepared.challenges())?;
+    let sent = prepared.len();
+    challenges::deliver(state, &flow, prepared);
     let detail = match &user {
         Some(_) => format!("reset {}: {sent} push(es)", redact(&flow.id)),
         None => format!("reset {}: unknown username", redact(&flow.id)),
@@ -126,19 +118,18 @@ pub(crate) fn check_code(
 ) -> Result<ResetStatus, ApiError> {
     let state = state.clone();
     let ip = peer.to_string();
-    let limits = state.config().limits.clone();
-    limit(&state, format!("code:ip:{ip}"), limits.code_per_ip)?;
+    fields::id("reset id", id)?;
+    let code = fields::code(&request.code)?;
+    let client = ClientKey::of(peer);
     let flow = find(&state, id)?;
-    limit(
-        &state,
-        format!("code:user:{}", flow.username.to_lowercase()),
-        limits.code_per_user,
-    )?;
+    let key = fields::username_key(&flow.username);
+    limits::rate(&state, Action::Code, &key, client)?;
+    let code_tries = state.config().limits.code_tries;
     let now = now();
     if now >= flow.expires_at {
         return Err(ApiError::Expired);
     }
-    if flow.code_tries >= limits.code_tries {
+    if flow.code_tries >= code_tries {
         return Err(ApiError::Locked);
     }
     if flow.state != FlowState::Pending {
@@ -149,23 +140,31 @@ pub(crate) fn check_code(
         Some(user_id) => store.user_by_id(user_id)?,
         None => None,
     };
-    if user.as_ref().is_some_and(|u| u.locked_until > now) {
-        return Err(ApiError::Locked);
-    }
-    if store.flow_code_try(id)? > limits.code_tries {
+    // The codes' lockout: per (username, client), then per account; unknown names (whose
+    // resets never verify) are counted and locked alike, so the answers are the same.
+    let attempt = Attempt {
+        factor: Factor::Code,
+        name: &key,
+        client,
+    };
+    limits::check(&state, &attempt)?;
+    if store.flow_code_try(id)? > code_tries {
         return Err(ApiError::Locked);
     }
     // The code is checked against each current device's own seed. An unknown or blocked
     // account, or one with no seed, checks against a throwaway seed: same work, no match.
     let accepted = match user.as_ref().filter(|u| !u.blocked) {
-        Some(user) => device_code_matches(&state, user.id, &request.code, now)?,
+        Some(user) => device_code_matches(&state, user.id, code, now)?,
         None => {
-            let _ = crate::totp::matching_step(&[0u8; 20], &request.code, now);
+            let _ = crate::totp::matching_step(&[0u8; 20], code, now);
             false
         }
     };
     if accepted && store.flow_transition(id, FlowState::Pending, FlowState::Verified)? {
         store.challenges_cancel_flow(id)?;
+        if let Some(user) = &user {
+            limits::succeeded(&state, user, client, &[Factor::Code])?;
+        }
         state.audit(
             Some(&flow.username),
             "reset_code_accepted",
@@ -176,9 +175,7 @@ pub(crate) fn check_code(
             state: "verified".into(),
         });
     }
-    if let Some(user) = &user {
-        store.user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
-    }
+    limits::failed(&state, &attempt)?;
     state.audit(
         Some(&flow.username),
         "reset_code_wrong",
@@ -239,6 +236,7 @@ pub(crate) async fn set_password(
     id: &str,
     request: ResetPasswordRequest,
 ) -> Result<ResetStatus, ApiError> {
+    fields::password(&request.password)?;
     let flow = find(state, id)?;
     super::require_verified(&flow)?;
     let user = match flow.user_id {
@@ -258,6 +256,13 @@ pub(crate) async fn set_password(
     if !state.store().reset_complete(id, user.id, &hash)? {
         return Err(ApiError::AlreadyAnswered);
     }
+    // The owner proved it is them (the phone or a code): both failure counts start afresh.
+    limits::succeeded(
+        state,
+        &user,
+        ClientKey::of(peer),
+        &[Factor::Password, Factor::Code],
+    )?;
     let ip = peer.to_string();
     state.audit(
         Some(&user.username),

@@ -12,12 +12,12 @@ use cityauth_protocol::wire::{
     SignInResponse,
 };
 
-use super::reset::limit;
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
+use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::password;
 use crate::state::AppState;
-use crate::store::{Flow, FlowState, User};
+use crate::store::{Factor, Flow, FlowState, User};
 use crate::util::{now, random_number, random_token, redact, sha256};
 
 /// How long a sign-in may take (password to session), seconds.
@@ -25,15 +25,11 @@ const SIGN_IN_LIFETIME: u64 = 600;
 /// How long a session lasts, seconds.
 pub const SESSION_LIFETIME: u64 = 8 * 3600;
 
-/// Counts the sign-in against the per-IP and per-username limits.
-pub(super) fn limits(state: &AppState, ip: &str, username: &str) -> Result<(), ApiError> {
-    let limits = &state.config().limits;
-    limit(state, format!("signin:ip:{ip}"), limits.sign_in_per_ip)?;
-    limit(
-        state,
-        format!("signin:user:{}", username.to_lowercase()),
-        limits.sign_in_per_user,
-    )
+/// Counts the sign-in against the client's, the (username, client) pair's and the
+/// username's limits.
+pub(super) fn limits(state: &AppState, peer: IpAddr, username: &str) -> Result<(), ApiError> {
+    let key = fields::username_key(username);
+    limits::rate(state, Action::SignIn, &key, ClientKey::of(peer))
 }
 
 /// `POST /api/v1/signin`: checks the password (locking after repeated failures), then
@@ -56,18 +52,27 @@ pub(crate) async fn password_sign_in(
 ) -> Result<SignInResponse, ApiError> {
     let state = state.clone();
     let ip = peer.to_string();
-    let username = request.username.trim().to_owned();
-    limits(&state, &ip, &username)?;
+    let username = fields::username(&request.username)?.to_owned();
+    fields::password(&request.password)?;
+    let key = fields::username_key(&username);
+    let client = ClientKey::of(peer);
+    limits::rate(&state, Action::SignIn, &key, client)?;
     let user = state.store().user_by_name(&username)?;
     let now = now();
-    if user.as_ref().is_some_and(|u| u.locked_until > now) {
+    // Unknown names are counted and locked like real ones: the answers are the same.
+    let attempt = Attempt {
+        factor: Factor::Password,
+        name: &key,
+        client,
+    };
+    if let Err(locked) = limits::check(&state, &attempt) {
         state.audit(
             Some(&username),
             "sign_in_locked",
-            "account locked",
+            "password locked for this client or disabled",
             Some(&ip),
         );
-        return Err(ApiError::Locked);
+        return Err(locked);
     }
     // Unknown names verify against a dummy hash: the same Argon2 cost either way.
     let stored = user
@@ -100,28 +105,16 @@ pub(crate) async fn password_sign_in(
             Some(&ip),
         );
     }
-    let user = match user {
-        Some(user) if matches => user,
-        Some(user) => {
-            let limits = &state.config().limits;
-            state
-                .store()
-                .user_fail(user.id, now, limits.lock_after, limits.lock_seconds)?;
-            state.audit(
-                Some(&username),
-                "sign_in_failed",
-                "wrong password",
-                Some(&ip),
-            );
-            return Err(ApiError::InvalidCredentials);
-        }
-        None => {
-            state.audit(
-                Some(&username),
-                "sign_in_failed",
-                "unknown username",
-                Some(&ip),
-            );
+    let user = match &user {
+        Some(user) if matches => user.clone(),
+        _ => {
+            limits::failed(&state, &attempt)?;
+            let why = if user.is_some() {
+                "wrong password"
+            } else {
+                "unknown username"
+            };
+            state.audit(Some(&username), "sign_in_failed", why, Some(&ip));
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -186,7 +179,9 @@ pub(crate) fn sign_in_status(state: &AppState, id: &str) -> Result<ResetStatus, 
     super::flow_status(state, id, ChallengeKind::SignIn)
 }
 
-/// Issues a session and records the successful sign-in (clears failures and the push count).
+/// Issues a session and records the successful sign-in: a password with an approval on the
+/// phone, or a help-desk access code, clears both failure counts (a success through another
+/// path lifts a disabled authenticator).
 pub(super) fn issue(
     state: &AppState,
     user: &User,
@@ -199,7 +194,15 @@ pub(super) fn issue(
     state
         .store()
         .session_create(&sha256(token.as_bytes()), user.id, now, expires_at)?;
-    state.store().user_succeed(user.id)?;
+    let client = ip
+        .parse::<IpAddr>()
+        .map_err(|_| ApiError::Internal("a client address that does not parse".into()))?;
+    limits::succeeded(
+        state,
+        user,
+        ClientKey::of(client),
+        &[Factor::Password, Factor::Code],
+    )?;
     state.audit(Some(&user.username), "signed_in", how, Some(ip));
     Ok(SessionResponse {
         session: token,
@@ -240,7 +243,12 @@ pub(crate) fn take_session(
         .store()
         .user_by_id(user_id)?
         .ok_or(ApiError::NotFound)?;
-    state.store().user_succeed(user.id)?;
+    limits::succeeded(
+        state,
+        &user,
+        ClientKey::of(peer),
+        &[Factor::Password, Factor::Code],
+    )?;
     let how = format!("sign-in {}", redact(id));
     state.audit(
         Some(&user.username),
@@ -273,11 +281,12 @@ pub(crate) fn access_code_sign_in(
 ) -> Result<SessionResponse, ApiError> {
     let state = state.clone();
     let ip = peer.to_string();
-    let username = request.username.trim();
-    limits(&state, &ip, username)?;
+    let username = fields::username(&request.username)?;
+    let code = fields::code(&request.code)?;
+    limits(&state, peer, username)?;
     let user = state.store().user_by_name(username)?;
     // Only the named user's own code is consumed: a code sent with another name stays usable.
-    let code_hash = sha256(request.code.trim().as_bytes());
+    let code_hash = sha256(code.as_bytes());
     let user = match user {
         Some(user) if state.store().access_code_use(&code_hash, user.id, now())? => Some(user),
         _ => None,

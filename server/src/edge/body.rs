@@ -20,7 +20,7 @@ pub(super) async fn read_within(body: Body, deadline: Duration) -> Result<Bytes,
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => Err(refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            "too_large",
             "the body is larger than 2 MiB",
         )),
         Ok(Err(_)) => Err(refuse(

@@ -52,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/continue", post(forgot::proceed))
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/password", post(forgot::password))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::limits::fields::MAX_BODY_BYTES,
+        ))
 }
 
 /// The signed-in user and the hash of the session token, if the cookie holds a live session.

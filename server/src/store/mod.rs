@@ -4,8 +4,8 @@
 //! steps in the store, so two requests racing cannot both succeed.
 
 mod connection;
-mod files;
 mod ending;
+mod files;
 mod records;
 mod rows;
 mod schema;
@@ -57,10 +57,13 @@ pub trait Store: Send + Sync {
     fn user_by_name(&self, username: &str) -> StoreResult<Option<User>>;
     /// A user by id.
     fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
-    /// Counts a failure; locks the account for `lock_seconds` when it reaches `lock_after`.
-    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()>;
-    /// A success: clears the failure counter and the push counter (a successful sign-in).
-    fn user_succeed(&self, id: i64) -> StoreResult<()>;
+    /// The consecutive failures of `factor` for the username `name` (its normalised key),
+    /// whether or not an account has that name.
+    fn failures(&self, name: &str, factor: Factor) -> StoreResult<u32>;
+    /// Counts one more consecutive failure; the count now stored.
+    fn failure_add(&self, name: &str, factor: Factor) -> StoreResult<u32>;
+    /// A success: clears the count (writes nothing when there is none).
+    fn failures_clear(&self, name: &str, factor: Factor) -> StoreResult<()>;
     /// Sets or clears the fraud block.
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()>;
     /// Records an accepted TOTP step of a device's OATH secret; false if it is not after
@@ -99,14 +102,8 @@ pub trait Store: Send + Sync {
     /// Records a request nonce; false if the device used it within `window` seconds.
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool>;
 
-    /// Stores a new challenge and counts its push against the user's `push_cap` (pushes
-    /// since the last sign-in), together; false, storing nothing, at the cap.
-    fn challenge_insert_counted(
-        &self,
-        challenge: &StoredChallenge,
-        user_id: i64,
-        push_cap: u32,
-    ) -> StoreResult<bool>;
+    /// Stores a new challenge (the push cap is the limiter's, `crate::limits::pushes`).
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()>;
     /// A challenge by id.
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>>;
     /// A device's pending, unexpired challenges, oldest first.
@@ -127,13 +124,15 @@ pub trait Store: Send + Sync {
 
     /// Stores a new flow (a reset).
     fn flow_insert(&self, flow: &Flow) -> StoreResult<()>;
+    /// Stores a new flow and its challenges in one transaction.
+    fn flow_insert_with(&self, flow: &Flow, challenges: &[StoredChallenge]) -> StoreResult<()>;
     /// A flow by id.
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>>;
     /// Moves a flow from `from` to `to`; false if it was not in `from`.
     fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool>;
     /// Counts one code try; the tries now counted.
     fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
-    /// Completes a verified reset: new password, all sessions ended, counters cleared;
+    /// Completes a verified reset: new password, all sessions ended;
     /// false if the flow was not verified.
     fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
     -> StoreResult<bool>;

@@ -26,16 +26,29 @@ pub struct User {
     pub display_name: String,
     /// Argon2id hash of the password.
     pub password_hash: String,
-    /// Consecutive failures (passwords, codes, numbers).
-    pub failed_attempts: u32,
-    /// Locked until this time (0: not locked).
-    pub locked_until: u64,
     /// A fraud report blocked pushes until an administrator clears it.
     pub blocked: bool,
-    /// Pushes sent since the last successful sign-in.
-    pub pushes_since_sign_in: u32,
     /// Sessions of an older generation have ended.
     pub session_generation: i64,
+}
+
+/// An authenticator whose consecutive failures are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Factor {
+    /// The password (wrong numbers typed on the phone count here too).
+    Password,
+    /// The codes from the app (the City account's TOTP).
+    Code,
+}
+
+impl Factor {
+    /// A short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::Password => "password",
+            Factor::Code => "code",
+        }
+    }
 }
 
 /// A device to register.

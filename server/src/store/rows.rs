@@ -5,8 +5,8 @@ use rusqlite::Row;
 
 use super::*;
 
-pub(super) const USER_COLUMNS: &str = "id, username, display_name, password_hash, failed_attempts, \
-     locked_until, blocked, pushes_since_sign_in, session_generation";
+pub(super) const USER_COLUMNS: &str =
+    "id, username, display_name, password_hash, blocked, session_generation";
 
 pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -14,11 +14,8 @@ pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         username: row.get(1)?,
         display_name: row.get(2)?,
         password_hash: row.get(3)?,
-        failed_attempts: row.get(4)?,
-        locked_until: row.get::<_, i64>(5)? as u64,
-        blocked: row.get(6)?,
-        pushes_since_sign_in: row.get(7)?,
-        session_generation: row.get(8)?,
+        blocked: row.get(4)?,
+        session_generation: row.get(5)?,
     })
 }
 

@@ -111,6 +111,19 @@ const MIGRATIONS: &[&str] = &[
     // session may hold a single grant to enroll a phone (a help-desk access code).
     "ALTER TABLE flows ADD COLUMN browser_hash BLOB;
      ALTER TABLE sessions ADD COLUMN may_enroll INTEGER NOT NULL DEFAULT 0;",
+    // limits: consecutive failures per normalised username and authenticator, kept for
+    // unknown names as for real ones (so that both lock, and cost, alike), and no longer
+    // reset by a lockout (only a success clears a count). Today's password counts carry
+    // over; `users.failed_attempts`, `locked_until` and `pushes_since_sign_in` are no longer
+    // read (locks per (username, client) and the push buckets are kept in memory).
+    "CREATE TABLE failures (
+         name TEXT NOT NULL,
+         factor TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         PRIMARY KEY (name, factor)) WITHOUT ROWID;
+     INSERT INTO failures (name, factor, count)
+         SELECT lower(username), 'password', failed_attempts FROM users
+         WHERE failed_attempts > 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.
@@ -132,6 +145,31 @@ pub fn migrate(connection: &mut Connection) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_failure_counts_carry_over_to_the_failures_table() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection.pragma_update(None, "user_version", 4).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO users (username, display_name, password_hash, failed_attempts,
+                                    created_at)
+                 VALUES ('Alice', 'A', 'h', 7, 0), ('bob', 'B', 'h', 0, 0)",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let rows: Vec<(String, String, i64)> = connection
+            .prepare("SELECT name, factor, count FROM failures")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![("alice".into(), "password".into(), 7)]);
+    }
 
     #[test]
     fn migrations_run_once_in_order_and_refuse_newer_databases() {

@@ -92,24 +92,7 @@ impl SqliteStore {
     }
 
     fn insert_flow(&self, flow: &Flow, new_password_hash: Option<&str>) -> StoreResult<()> {
-        self.db().run(
-            "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
-                                created_at, expires_at, kind, new_password_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                flow.id,
-                flow.username,
-                flow.user_id,
-                flow.number,
-                flow.state.as_str(),
-                flow.code_tries,
-                flow.client_ip,
-                t(flow.created_at),
-                t(flow.expires_at),
-                flow.kind.as_str(),
-                new_password_hash
-            ],
-        )?;
+        insert_flow(&self.db(), flow, new_password_hash)?;
         Ok(())
     }
 
@@ -122,6 +105,56 @@ impl SqliteStore {
 /// leaves SQLite consistent (transactions roll back), and the audit queue is a plain list.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Inserts a flow (with a password change's new hash); part of the caller's transaction.
+fn insert_flow(
+    db: &Connection,
+    flow: &Flow,
+    new_password_hash: Option<&str>,
+) -> rusqlite::Result<()> {
+    db.run(
+        "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
+                            created_at, expires_at, kind, new_password_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            flow.id,
+            flow.username,
+            flow.user_id,
+            flow.number,
+            flow.state.as_str(),
+            flow.code_tries,
+            flow.client_ip,
+            t(flow.created_at),
+            t(flow.expires_at),
+            flow.kind.as_str(),
+            new_password_hash
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts a challenge; part of the caller's transaction.
+fn insert_challenge(db: &Connection, challenge: &StoredChallenge) -> rusqlite::Result<()> {
+    let body = serde_json::to_string(&challenge.signed.challenge)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let c = &challenge.signed.challenge;
+    db.run(
+        "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
+                                 state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            c.id,
+            c.device_id,
+            challenge.flow_id,
+            body,
+            challenge.signed.signature,
+            challenge.number,
+            t(c.expires_at),
+            challenge.state.as_str()
+        ],
+    )?;
+    Ok(())
 }
 
 /// Sets `user_id`'s password hash and ends every session of the account (the session
@@ -310,31 +343,39 @@ impl Store for SqliteStore {
         Ok(self.db().row(&sql, [id], user_from).optional()?)
     }
 
-    fn user_fail(&self, id: i64, now: u64, lock_after: u32, lock_seconds: u64) -> StoreResult<()> {
-        // Reaching the threshold locks and restarts the count, so each later lock needs
-        // another full run of failures.
-        self.db().run(
-            "UPDATE users SET
-                 locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END,
-                 failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0
-                                        ELSE failed_attempts + 1 END
-             WHERE id = ?1",
-            params![id, lock_after, t(now.saturating_add(lock_seconds))],
-        )?;
-        Ok(())
+    fn failures(&self, name: &str, factor: Factor) -> StoreResult<u32> {
+        Ok(self
+            .db()
+            .row(
+                "SELECT count FROM failures WHERE name = ?1 AND factor = ?2",
+                params![name, factor.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
     }
 
-    fn user_succeed(&self, id: i64) -> StoreResult<()> {
+    fn failure_add(&self, name: &str, factor: Factor) -> StoreResult<u32> {
+        Ok(self.db().row(
+            "INSERT INTO failures (name, factor, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (name, factor) DO UPDATE SET count = count + 1
+             RETURNING count",
+            params![name, factor.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn failures_clear(&self, name: &str, factor: Factor) -> StoreResult<()> {
         self.db().run(
-            "UPDATE users SET failed_attempts = 0, pushes_since_sign_in = 0 WHERE id = ?1",
-            [id],
+            "DELETE FROM failures WHERE name = ?1 AND factor = ?2",
+            params![name, factor.as_str()],
         )?;
         Ok(())
     }
 
     fn user_set_blocked(&self, id: i64, blocked: bool) -> StoreResult<()> {
         self.db().run(
-            "UPDATE users SET blocked = ?2, pushes_since_sign_in = 0 WHERE id = ?1",
+            "UPDATE users SET blocked = ?2 WHERE id = ?1",
             params![id, blocked],
         )?;
         Ok(())
@@ -499,42 +540,9 @@ impl Store for SqliteStore {
         Ok(inserted == 1)
     }
 
-    fn challenge_insert_counted(
-        &self,
-        challenge: &StoredChallenge,
-        user_id: i64,
-        push_cap: u32,
-    ) -> StoreResult<bool> {
-        let body = serde_json::to_string(&challenge.signed.challenge)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        let c = &challenge.signed.challenge;
-        let mut db = self.db();
-        let transaction = begin(&mut db)?;
-        let counted = transaction.run(
-            "UPDATE users SET pushes_since_sign_in = pushes_since_sign_in + 1
-             WHERE id = ?1 AND pushes_since_sign_in < ?2",
-            params![user_id, push_cap],
-        )?;
-        if counted != 1 {
-            return Ok(false);
-        }
-        transaction.run(
-            "INSERT INTO challenges (id, device_id, flow_id, body, signature, number, expires_at,
-                                     state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                c.id,
-                c.device_id,
-                challenge.flow_id,
-                body,
-                challenge.signed.signature,
-                challenge.number,
-                t(c.expires_at),
-                challenge.state.as_str()
-            ],
-        )?;
-        transaction.commit()?;
-        Ok(true)
+    fn challenge_insert(&self, challenge: &StoredChallenge) -> StoreResult<()> {
+        insert_challenge(&self.db(), challenge)?;
+        Ok(())
     }
 
     fn challenge(&self, id: &str) -> StoreResult<Option<StoredChallenge>> {
@@ -600,6 +608,17 @@ impl Store for SqliteStore {
         self.insert_flow(flow, None)
     }
 
+    fn flow_insert_with(&self, flow: &Flow, challenges: &[StoredChallenge]) -> StoreResult<()> {
+        let mut db = self.db();
+        let transaction = begin(&mut db)?;
+        insert_flow(&transaction, flow, None)?;
+        for challenge in challenges {
+            insert_challenge(&transaction, challenge)?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
     fn flow(&self, id: &str) -> StoreResult<Option<Flow>> {
         Ok(self
             .db()
@@ -645,12 +664,6 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         replace_password(&transaction, user_id, password_hash)?;
-        // The owner proved it is them: the lockout and the push count start afresh.
-        transaction.run(
-            "UPDATE users SET failed_attempts = 0, locked_until = 0, pushes_since_sign_in = 0
-             WHERE id = ?1",
-            [user_id],
-        )?;
         transaction.commit()?;
         Ok(true)
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses part of this.
 
 pub mod browser;
+pub mod clients;
 
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ pub struct Harness {
     pub agent: ureq::Agent,
     /// The database file.
     pub db: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Harness {
@@ -69,14 +70,81 @@ impl Harness {
             server,
             agent,
             db,
-            _dir: dir,
+            dir,
         }
     }
 
     /// Stops the server (its store closes) and hands back its directory, to reopen.
     pub fn stop(self) -> tempfile::TempDir {
         self.server.stop().unwrap();
-        self._dir
+        self.dir
+    }
+
+    /// The database file (its WAL is beside it).
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.db.clone()
+    }
+
+    /// Sends a request from the client address `from` (another loopback address such as
+    /// 127.0.0.2, so that the server sees a second client), over a socket bound to it.
+    pub fn send_from(
+        &self,
+        from: &str,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        use std::io::{Read, Write};
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+        socket.bind(&local.into()).unwrap();
+        socket.connect(&self.server.addr().into()).unwrap();
+        let mut stream: std::net::TcpStream = socket.into();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let body = body.unwrap_or(b"");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n",
+            self.server.addr(),
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        // A server that refuses a large body may answer and close before reading it all:
+        // the answer is still there to read.
+        let _ = stream
+            .write_all(request.as_bytes())
+            .and_then(|()| stream.write_all(body));
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let retry_after = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("retry-after")
+                .then(|| value.trim().to_owned())
+        });
+        Reply {
+            status,
+            body: serde_json::from_str(body).unwrap_or(Value::Null),
+            retry_after,
+        }
+    }
+
+    /// A JSON POST from the client address `from`.
+    pub fn post_from(&self, from: &str, path: &str, body: &Value) -> Reply {
+        self.send_from(from, "POST", path, &[], Some(body.to_string().as_bytes()))
     }
 
     pub fn state(&self) -> &AppState {

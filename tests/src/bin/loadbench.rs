@@ -104,13 +104,14 @@ fn main() {
     };
     // Limits that protect real accounts would stop a benchmark after a few round trips.
     let city = Arc::new(City::start_with(|config| {
-        let wide = cityauth_server::ratelimit::Limit {
+        let wide = cityauth_server::limits::Limit {
             max: u32::MAX,
             window: 1,
         };
         config.limits.reset_start_per_user = wide;
+        config.limits.reset_start_per_user_ip = wide;
         config.limits.reset_start_per_ip = wide;
-        config.limits.push_cap = u32::MAX;
+        config.limits.push_anonymous = wide;
     }));
     eprintln!(
         "enrolling {} devices against {} ...",

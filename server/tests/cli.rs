@@ -176,8 +176,11 @@ fn terminate(mut server: std::process::Child) {
 fn audit_lines_cannot_be_forged_by_a_crafted_username() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("city.db");
-    let (server, url) = start_serving(&db);
     let forged = "mallory\n1700000000\talice\tsigned_in\t127.0.0.1\thelp-desk access code\u{1b}[2K";
+    // Today's server refuses a username with control characters (400) before anything is
+    // written, but the previous release took any at the reset start: its audit rows, still
+    // in the database, may hold one like this.
+    let (server, url) = start_serving(&db);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -187,8 +190,21 @@ fn audit_lines_cannot_be_forged_by_a_crafted_username() {
         .header("content-type", "application/json")
         .send(serde_json::json!({ "username": forged }).to_string())
         .unwrap();
-    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.status(), 400);
     terminate(server);
+    {
+        let state = cityauth_server::AppState::open(
+            &db,
+            cityauth_server::Config::new("http://127.0.0.1:1"),
+        )
+        .unwrap();
+        state.audit(
+            Some(forged),
+            "reset_start",
+            "reset AAAAAAAA…: unknown username",
+            Some("127.0.0.1"),
+        );
+    }
 
     let (ok, text, err) = run(&db, &["audit"], "");
     assert!(ok, "{err}");

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use cityauth_e2e::nginx::{self, Nginx, ProxyOptions, TestCa};
 use cityauth_e2e::{City, Phone};
-use cityauth_server::ratelimit::Limit;
+use cityauth_server::limits::Limit;
 
 /// The address nginx connects to the server from: the one trusted proxy.
 const PROXY: &str = "127.0.0.10";

@@ -36,11 +36,7 @@ pub async fn enroll(
 ) -> Result<Json<EnrollResponse>, ApiError> {
     let request: EnrollRequest = super::parse(&body)?;
     let ip = peer.ip().to_string();
-    if request.device_name.trim().is_empty() || request.device_name.chars().count() > 100 {
-        return Err(ApiError::BadRequest(
-            "device_name: 1 to 100 characters".into(),
-        ));
-    }
+    let device_name = crate::limits::fields::device_name(&request.device_name)?;
     if !PLATFORMS.contains(&request.platform.as_str()) {
         return Err(ApiError::BadRequest(
             "platform: android, ios or desktop".into(),
@@ -65,7 +61,7 @@ pub async fn enroll(
     let device = NewDevice {
         id,
         public_key: key.as_bytes().to_vec(),
-        name: request.device_name.trim().to_owned(),
+        name: device_name.to_owned(),
         platform: request.platform.clone(),
         push_token: request.push_token.clone(),
         created_at: now(),

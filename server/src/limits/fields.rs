@@ -32,6 +32,24 @@ pub fn username(typed: &str) -> Result<&str, ApiError> {
     Ok(name)
 }
 
+/// The longest device name, characters.
+pub const MAX_DEVICE_NAME: usize = 100;
+
+/// A device's name as the phone sends it, trimmed: 1 to [`MAX_DEVICE_NAME`] characters, no
+/// control characters (it is shown on Security info and written to the audit log).
+pub fn device_name(sent: &str) -> Result<&str, ApiError> {
+    let name = sent.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_DEVICE_NAME
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "device_name: 1 to {MAX_DEVICE_NAME} characters, none of them control characters"
+        )));
+    }
+    Ok(name)
+}
+
 /// The limits' key of a username: case folded, as the store compares names.
 pub fn username_key(name: &str) -> String {
     name.to_lowercase()
@@ -91,6 +109,12 @@ mod tests {
         assert!(username(&"a".repeat(65)).is_err());
         assert!(username("al\nice").is_err());
         assert!(username(" ").is_err());
+        assert_eq!(
+            device_name(" Alice\u{2019}s phone ").unwrap(),
+            "Alice\u{2019}s phone"
+        );
+        assert!(device_name("phone\n1700000000\talice").is_err());
+        assert!(device_name(&"p".repeat(101)).is_err());
         assert!(password(&"p".repeat(1025)).is_err());
         assert!(code(&"1".repeat(65)).is_err());
         assert!(id("reset", &"x".repeat(65)).is_err());

@@ -98,7 +98,7 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE nonces;
      ALTER TABLE nonces_keyed RENAME TO nonces;
      CREATE INDEX nonces_seen ON nonces(seen_at);",
-    // enroll: each device has its own City account OATH secret, sealed under the
+    // 5: each device has its own City account OATH secret, sealed under the
     // key-encryption key, with its own last accepted step. `oath_shared` marks a copy of an
     // older database's per-user seed: removing any device revokes every shared copy. The
     // copies are made (sealed) by the server's first start, which needs the key; the user
@@ -106,12 +106,12 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE devices ADD COLUMN oath_secret BLOB;
      ALTER TABLE devices ADD COLUMN oath_last_step INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE devices ADD COLUMN oath_shared INTEGER NOT NULL DEFAULT 0;",
-    // portal: a flow is bound to the browser that started it (the hash of a cookie; NULL
+    // 6: a flow is bound to the browser that started it (the hash of a cookie; NULL
     // for flows started through the JSON API, and for those that existed before); a
     // session may hold a single grant to enroll a phone (a help-desk access code).
     "ALTER TABLE flows ADD COLUMN browser_hash BLOB;
      ALTER TABLE sessions ADD COLUMN may_enroll INTEGER NOT NULL DEFAULT 0;",
-    // limits: consecutive failures per normalised username and authenticator, kept for
+    // 7: consecutive failures per normalised username and authenticator, kept for
     // unknown names as for real ones (so that both lock, and cost, alike), and no longer
     // reset by a lockout (only a success clears a count). Today's password counts carry
     // over; `users.failed_attempts`, `locked_until` and `pushes_since_sign_in` are no longer

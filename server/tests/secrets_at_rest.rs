@@ -239,7 +239,7 @@ fn old_database() -> (tempfile::TempDir, Vec<u8>, Vec<u8>, Vec<TestDevice>) {
             )
             .unwrap(),
             id: d.id,
-            server_key: server_key.clone(),
+            server_key,
             oath_secret: shared.clone(),
         })
         .collect();

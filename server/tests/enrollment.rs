@@ -227,7 +227,13 @@ fn the_challenge_list_time_is_signed_for_the_request_nonce() {
     let h = Harness::start();
     h.add_user("alice");
     let device = h.enroll("alice");
+    // Without `time=1` the list carries no signature (the device asks only now and then).
     let path = "/api/v1/device/challenges?wait=0";
+    let headers = device.headers("GET", path, b"", now(), &nonce());
+    let reply = h.send("GET", path, &headers, None);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(reply.body["signature"].is_null(), "{reply:?}");
+    let path = "/api/v1/device/challenges?wait=0&time=1";
     let request_nonce = nonce();
     let headers = device.headers("GET", path, b"", now(), &request_nonce);
     let reply = h.send("GET", path, &headers, None);

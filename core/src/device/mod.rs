@@ -36,7 +36,13 @@ pub struct Device<'a> {
     /// The device key, parsed once per enrollment: loading PKCS#8 costs a scalar
     /// multiplication (ring checks the key pair), as much as a signature.
     key: std::sync::Mutex<Option<(String, std::sync::Arc<SigningKey>)>>,
+    /// When this handle last learned the server's signed time: it asks for it again only
+    /// after [`TIME_REFRESH`] (each signed time costs the server a signature).
+    time_learned: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How often a device handle asks for the server's signed time.
+const TIME_REFRESH: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// What enrollment registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +64,7 @@ impl<'a> Device<'a> {
             vault,
             transport,
             key: std::sync::Mutex::new(None),
+            time_learned: std::sync::Mutex::new(None),
         }
     }
 
@@ -155,7 +162,17 @@ impl<'a> Device<'a> {
     pub fn pending_challenges(&self, wait_seconds: u64) -> Result<Vec<Challenge>, ClientError> {
         let mut enrollment = self.enrollment()?;
         let wait = wait_seconds.min(wire::LONG_POLL_SECONDS);
-        let path = format!("/api/v1/device/challenges?wait={wait}");
+        // The signed time is asked for on a handle's first poll, then every ten minutes.
+        let ask_time = self
+            .time_learned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|at| at.elapsed() >= TIME_REFRESH);
+        let path = if ask_time {
+            format!("/api/v1/device/challenges?wait={wait}&time=1")
+        } else {
+            format!("/api/v1/device/challenges?wait={wait}")
+        };
         let (list, nonce): (ChallengeList, String) =
             self.signed_with_nonce(&enrollment, "GET", &path, None::<&()>)?;
         let server_key = PublicKey::from_bytes(&enrollment.server_public_key)
@@ -172,6 +189,8 @@ impl<'a> Device<'a> {
             });
         if time_signed {
             enrollment.clock_offset = self.learn_offset(&enrollment, list.server_time)?;
+            *self.time_learned.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(std::time::Instant::now());
         }
         // Expired by either clock is expired: a wrong offset cannot revive an old challenge.
         let now = local_now().max(corrected_now(enrollment.clock_offset));

@@ -19,21 +19,24 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util::now;
 
-/// The `wait` query parameter, capped at the long-poll maximum.
-fn wait_seconds(query: Option<&str>) -> Result<u64, ApiError> {
-    let mut wait = 0;
+/// The list's query: `wait` (seconds, capped at the long-poll maximum) and `time=1`, which
+/// asks for the server's time signed for this request.
+fn list_query(query: Option<&str>) -> Result<(u64, bool), ApiError> {
+    let (mut wait, mut signed_time) = (0, false);
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         if let Some(value) = pair.strip_prefix("wait=") {
             wait = value
                 .parse::<u64>()
                 .map_err(|_| ApiError::BadRequest("wait: not a number of seconds".into()))?;
+        } else if pair == "time=1" {
+            signed_time = true;
         }
     }
-    Ok(wait.min(LONG_POLL_SECONDS))
+    Ok((wait.min(LONG_POLL_SECONDS), signed_time))
 }
 
-/// `GET /api/v1/device/challenges?wait=N`: answers once a challenge is pending, or after
-/// `wait` seconds with none.
+/// `GET /api/v1/device/challenges?wait=N[&time=1]`: answers once a challenge is pending, or
+/// after `wait` seconds with none; with `time=1`, the server's time signed for the request.
 pub async fn challenges(
     State(state): State<AppState>,
     method: Method,
@@ -49,7 +52,8 @@ pub async fn challenges(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(wait_seconds(uri.query())?);
+    let (wait, signed_time) = list_query(uri.query())?;
+    let deadline = Instant::now() + Duration::from_secs(wait);
     let notify = state.0.waiters.get(&device_id);
     loop {
         // Registered before the query, so a challenge created in between still wakes us.
@@ -59,16 +63,23 @@ pub async fn challenges(
         let pending = state.store().challenges_pending(&device_id, now())?;
         if !pending.is_empty() || Instant::now() >= deadline {
             // The time is signed with the request's nonce: the device learns its clock only
-            // from an answer to the request it just made.
+            // from an answer to the request it just made. Only when asked: a signature is
+            // a fifth of an approval round trip's cryptography, and a device needs the time
+            // once in a while, not on every poll.
             let server_time = now();
-            let signature = state
-                .signing_key()
-                .sign(&challenges_message(&device_id, &nonce, server_time))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let signature = if signed_time {
+                let signature = state
+                    .signing_key()
+                    .sign(&challenges_message(&device_id, &nonce, server_time))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                Some(signature.to_string())
+            } else {
+                None
+            };
             return Ok(Json(ChallengeList {
                 server_time,
                 challenges: pending.into_iter().map(|c| c.signed).collect(),
-                signature: Some(signature.to_string()),
+                signature,
             }));
         }
         // A timeout only means the next pass answers with an empty list.

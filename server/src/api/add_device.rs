@@ -8,8 +8,8 @@ use cityauth_protocol::wire::{ChallengeKind, ResetStatus};
 use crate::challenges::{Origin, send_for_flow};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Flow, FlowState, User};
-use crate::util::{now, random_number, random_token, redact};
+use crate::store::{FlowState, User};
+use crate::util::redact;
 
 /// How long the approval may take, seconds.
 const ADD_DEVICE_LIFETIME: u64 = 600;
@@ -39,19 +39,14 @@ pub(crate) fn start_add_device(
         );
         return Err(ApiError::Blocked);
     }
-    let created_at = now();
-    let flow = Flow {
-        id: random_token()?,
-        kind: ChallengeKind::AddDevice,
-        username: user.username.clone(),
-        user_id: Some(user.id),
-        number: random_number(state.config().number_digits)?,
-        state: FlowState::Pending,
-        code_tries: 0,
-        client_ip: ip.clone(),
-        created_at,
-        expires_at: created_at + ADD_DEVICE_LIFETIME,
-    };
+    let flow = super::new_flow(
+        state,
+        ChallengeKind::AddDevice,
+        &user.username,
+        Some(user.id),
+        &ip,
+        ADD_DEVICE_LIFETIME,
+    )?;
     state.store().flow_insert(&flow)?;
     let origin = Origin {
         kind: ChallengeKind::AddDevice,

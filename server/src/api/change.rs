@@ -13,8 +13,8 @@ use crate::error::ApiError;
 use crate::limits::{Attempt, ClientKey, fields};
 use crate::password;
 use crate::state::AppState;
-use crate::store::{Factor, Flow, FlowState, User};
-use crate::util::{now, random_number, random_token, redact};
+use crate::store::{Factor, Flow, User};
+use crate::util::redact;
 
 /// How long a password change may wait for the phone, seconds.
 const CHANGE_LIFETIME: u64 = 600;
@@ -98,19 +98,14 @@ pub(crate) async fn change_password(
         );
         return issue(state, user, "after a password change", &ip).map(ChangeStarted::Changed);
     }
-    let created_at = now();
-    let flow = Flow {
-        id: random_token()?,
-        kind: ChallengeKind::PasswordChange,
-        username: user.username.clone(),
-        user_id: Some(user.id),
-        number: random_number(state.config().number_digits)?,
-        state: FlowState::Pending,
-        code_tries: 0,
-        client_ip: ip.clone(),
-        created_at,
-        expires_at: created_at + CHANGE_LIFETIME,
-    };
+    let flow = super::new_flow(
+        state,
+        ChallengeKind::PasswordChange,
+        &user.username,
+        Some(user.id),
+        &ip,
+        CHANGE_LIFETIME,
+    )?;
     state.store().password_change_insert(&flow, &hash)?;
     let origin = Origin {
         kind: ChallengeKind::PasswordChange,

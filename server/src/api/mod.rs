@@ -116,6 +116,31 @@ fn require_verified(flow: &crate::store::Flow) -> Result<(), ApiError> {
     }
 }
 
+/// A new pending flow of `kind` for `username` (and its account, if the name has one),
+/// started now from `client_ip`, with a fresh id and number, living `lifetime` seconds.
+fn new_flow(
+    state: &AppState,
+    kind: cityauth_protocol::wire::ChallengeKind,
+    username: &str,
+    user_id: Option<i64>,
+    client_ip: &str,
+    lifetime: u64,
+) -> Result<crate::store::Flow, ApiError> {
+    let created_at = crate::util::now();
+    Ok(crate::store::Flow {
+        id: crate::util::random_token()?,
+        kind,
+        username: username.to_owned(),
+        user_id,
+        number: crate::util::random_number(state.config().number_digits)?,
+        state: crate::store::FlowState::Pending,
+        code_tries: 0,
+        client_ip: client_ip.to_owned(),
+        created_at,
+        expires_at: created_at + lifetime,
+    })
+}
+
 /// When the challenges of a flow created at `created_at` stop being answerable.
 fn challenge_deadline(state: &AppState, created_at: u64) -> u64 {
     created_at

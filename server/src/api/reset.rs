@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::state::AppState;
 use crate::store::{Factor, Flow, FlowState};
-use crate::util::{now, random_number, random_token, redact};
+use crate::util::{now, redact};
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
@@ -44,19 +44,14 @@ pub(crate) fn start_reset(
         ClientKey::of(peer),
     )?;
     let user = state.store().user_by_name(username)?;
-    let created_at = now();
-    let flow = Flow {
-        kind: ChallengeKind::PasswordReset,
-        id: random_token()?,
-        username: username.to_owned(),
-        user_id: user.as_ref().map(|u| u.id),
-        number: random_number(state.config().number_digits)?,
-        state: FlowState::Pending,
-        code_tries: 0,
-        client_ip: ip.clone(),
-        created_at,
-        expires_at: created_at + RESET_LIFETIME,
-    };
+    let flow = super::new_flow(
+        state,
+        ChallengeKind::PasswordReset,
+        username,
+        user.as_ref().map(|u| u.id),
+        &ip,
+        RESET_LIFETIME,
+    )?;
     let origin = Origin {
         kind: ChallengeKind::PasswordReset,
         application: "City password reset".into(),
@@ -78,7 +73,7 @@ pub(crate) fn start_reset(
     Ok(ResetStartResponse {
         reset_id: flow.id,
         number: flow.number,
-        expires_at: super::challenge_deadline(state, created_at),
+        expires_at: super::challenge_deadline(state, flow.created_at),
     })
 }
 
@@ -257,12 +252,7 @@ pub(crate) async fn set_password(
         return Err(ApiError::AlreadyAnswered);
     }
     // The owner proved it is them (the phone or a code): both failure counts start afresh.
-    limits::succeeded(
-        state,
-        &user,
-        ClientKey::of(peer),
-        &[Factor::Password, Factor::Code],
-    )?;
+    limits::owner_proven(state, &user, peer)?;
     let ip = peer.to_string();
     state.audit(
         Some(&user.username),

@@ -18,7 +18,7 @@ use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::password;
 use crate::state::AppState;
 use crate::store::{Factor, Flow, FlowState, User};
-use crate::util::{now, random_number, random_token, redact, sha256};
+use crate::util::{now, random_token, redact, sha256};
 
 /// How long a sign-in may take (password to session), seconds.
 const SIGN_IN_LIFETIME: u64 = 600;
@@ -123,22 +123,18 @@ pub(crate) async fn password_sign_in(
         return Err(ApiError::Blocked);
     }
     let has_device = !state.store().devices_of(user.id)?.is_empty();
-    let flow = Flow {
-        id: random_token()?,
-        kind: ChallengeKind::SignIn,
-        username: user.username.clone(),
-        user_id: Some(user.id),
-        number: random_number(state.config().number_digits)?,
-        state: if has_device {
-            FlowState::Pending
-        } else {
-            FlowState::Verified
-        },
-        code_tries: 0,
-        client_ip: ip.clone(),
-        created_at: now,
-        expires_at: now + SIGN_IN_LIFETIME,
-    };
+    let mut flow = super::new_flow(
+        &state,
+        ChallengeKind::SignIn,
+        &user.username,
+        Some(user.id),
+        &ip,
+        SIGN_IN_LIFETIME,
+    )?;
+    if !has_device {
+        // No phone yet: the password alone verifies the sign-in.
+        flow.state = FlowState::Verified;
+    }
     state.store().flow_insert(&flow)?;
     if has_device {
         let origin = Origin {
@@ -197,12 +193,7 @@ pub(super) fn issue(
     let client = ip
         .parse::<IpAddr>()
         .map_err(|_| ApiError::Internal("a client address that does not parse".into()))?;
-    limits::succeeded(
-        state,
-        user,
-        ClientKey::of(client),
-        &[Factor::Password, Factor::Code],
-    )?;
+    limits::owner_proven(state, user, client)?;
     state.audit(Some(&user.username), "signed_in", how, Some(ip));
     Ok(SessionResponse {
         session: token,
@@ -243,12 +234,7 @@ pub(crate) fn take_session(
         .store()
         .user_by_id(user_id)?
         .ok_or(ApiError::NotFound)?;
-    limits::succeeded(
-        state,
-        &user,
-        ClientKey::of(peer),
-        &[Factor::Password, Factor::Code],
-    )?;
+    limits::owner_proven(state, &user, peer)?;
     let how = format!("sign-in {}", redact(id));
     state.audit(
         Some(&user.username),

@@ -212,6 +212,21 @@ pub fn succeeded(
     Ok(())
 }
 
+/// The owner proved it is them (a sign-in approved on the phone, a help-desk access code, a
+/// completed reset): both of the account's failure counts, and this client's, start afresh.
+pub fn owner_proven(
+    state: &AppState,
+    user: &User,
+    client: std::net::IpAddr,
+) -> Result<(), ApiError> {
+    succeeded(
+        state,
+        user,
+        ClientKey::of(client),
+        &[Factor::Password, Factor::Code],
+    )
+}
+
 /// An approval on the phone: a success through another path, which lifts a lockout of the
 /// codes from the app (NIST's cap on one authenticator). On the approval path of every
 /// round trip: a delete that finds nothing writes nothing.

@@ -220,6 +220,22 @@ impl Browser {
             .map(|v| v.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Waits (up to 10 s) until the page's title contains `part`: a click that submits a
+    /// form may return before the page it leads to (through a redirect) has loaded.
+    pub fn wait_for_title(&self, part: &str) -> Result<String, String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let title = self.title()?;
+            if title.contains(part) {
+                return Ok(title);
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("the title stayed {title:?}, not one with {part:?}"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// The visible text of the whole page.
     pub fn page_text(&self) -> Result<String, String> {
         self.script("return document.body.innerText;")

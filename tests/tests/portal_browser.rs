@@ -98,6 +98,9 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
         .unwrap()
         .click()
         .unwrap();
+    if let Err(e) = browser.wait_for_title("Password changed") {
+        panic!("{e}: {}", browser.page_text().unwrap_or_default());
+    }
     let text = browser.page_text().unwrap().to_lowercase();
     assert!(
         text.contains("password") && !text.contains("error"),
@@ -152,11 +155,9 @@ fn every_portal_page_passes_axe() {
         .unwrap()
         .click()
         .unwrap();
-    assert!(
-        browser.title().unwrap().contains("Security info"),
-        "{}",
-        browser.page_text().unwrap()
-    );
+    if let Err(e) = browser.wait_for_title("Security info") {
+        panic!("{e}: {}", browser.page_text().unwrap_or_default());
+    }
     assert_accessible(&browser, "security info");
     browser
         .find("form[action='/security/add-phone'] button")

@@ -230,7 +230,10 @@ impl Browser {
                 return Ok(title);
             }
             if std::time::Instant::now() > deadline {
-                return Err(format!("the title stayed {title:?}, not one with {part:?}"));
+                let text = self.page_text().unwrap_or_default();
+                return Err(format!(
+                    "the title stayed {title:?}, not one with {part:?}; the page: {text}"
+                ));
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

@@ -98,9 +98,7 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
         .unwrap()
         .click()
         .unwrap();
-    if let Err(e) = browser.wait_for_title("Password changed") {
-        panic!("{e}: {}", browser.page_text().unwrap_or_default());
-    }
+    browser.wait_for_title("Password changed").unwrap();
     let text = browser.page_text().unwrap().to_lowercase();
     assert!(
         text.contains("password") && !text.contains("error"),
@@ -155,9 +153,7 @@ fn every_portal_page_passes_axe() {
         .unwrap()
         .click()
         .unwrap();
-    if let Err(e) = browser.wait_for_title("Security info") {
-        panic!("{e}: {}", browser.page_text().unwrap_or_default());
-    }
+    browser.wait_for_title("Security info").unwrap();
     assert_accessible(&browser, "security info");
     browser
         .find("form[action='/security/add-phone'] button")

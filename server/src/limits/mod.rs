@@ -144,6 +144,13 @@ pub struct Attempt<'a> {
     pub client: ClientKey,
 }
 
+impl Attempt<'_> {
+    /// What the lockout table keys this attempt's (username, client) pair by.
+    fn pair_key(&self) -> impl std::hash::Hash + '_ {
+        lockout::pair_key(self.factor, self.name, self.client)
+    }
+}
+
 /// `423 locked` if the attempt's (username, client) pair is locked, or the account's
 /// authenticator is disabled. Unknown names are counted in the store as real ones are, so
 /// the answer, and the work, are the same whether or not the name exists.
@@ -151,11 +158,7 @@ pub fn check(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
     let limits = &state.config().limits;
     let limiter = &state.0.limiter;
     let now_ms = limiter.now_ms();
-    let pair = limiter.runs.key(lockout::pair_key(
-        attempt.factor,
-        attempt.name,
-        attempt.client,
-    ));
+    let pair = limiter.runs.key(attempt.pair_key());
     let pair_locked = limiter
         .runs
         .peek(pair, |r| r.locked(now_ms))
@@ -172,11 +175,7 @@ pub fn failed(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
     let limits = &state.config().limits;
     let limiter = &state.0.limiter;
     let now_ms = limiter.now_ms();
-    let pair = limiter.runs.key(lockout::pair_key(
-        attempt.factor,
-        attempt.name,
-        attempt.client,
-    ));
+    let pair = limiter.runs.key(attempt.pair_key());
     limiter.runs.with(pair, now_ms, |r| r.fail(limits, now_ms));
     state.store().failure_add(attempt.name, attempt.factor)?;
     Ok(())

@@ -116,12 +116,7 @@ fn new_passwords_follow_nist_800_63b_rev4() {
     });
     h.add_user("alice");
     let device = h.enroll("alice");
-    let (reset, _) = h.start_reset("alice");
-    let code = h.post(
-        &format!("/api/v1/reset/{reset}/code"),
-        &json!({"code": device.code()}),
-    );
-    assert_eq!(code.status, 200, "{code:?}");
+    let reset = h.verified_reset("alice", &device);
     let path = format!("/api/v1/reset/{reset}/password");
     for (password, why) in [
         ("Fourteen-chars", "15 characters"),

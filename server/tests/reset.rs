@@ -123,12 +123,7 @@ fn new_passwords_must_pass_the_policy() {
     let h = Harness::start();
     h.add_user("alice");
     let device = h.enroll("alice");
-    let (reset, _) = h.start_reset("alice");
-    let code = h.post(
-        &format!("/api/v1/reset/{reset}/code"),
-        &json!({"code": device.code()}),
-    );
-    assert_eq!(code.status, 200, "{code:?}");
+    let reset = h.verified_reset("alice", &device);
     let path = format!("/api/v1/reset/{reset}/password");
     for (password, why) in [
         ("Short-1a-Orbit", "15 characters"),

@@ -267,6 +267,17 @@ impl Harness {
         )
     }
 
+    /// A reset of `username` verified by `device`'s current code from the app; its id.
+    pub fn verified_reset(&self, username: &str, device: &TestDevice) -> String {
+        let (reset, _) = self.start_reset(username);
+        let code = self.post(
+            &format!("/api/v1/reset/{reset}/code"),
+            &json!({"code": device.code()}),
+        );
+        assert_eq!(code.status, 200, "{code:?}");
+        reset
+    }
+
     pub fn reset_state(&self, reset_id: &str) -> String {
         let reply = self.get(&format!("/api/v1/reset/{reset_id}"));
         assert_eq!(reply.status, 200, "{reply:?}");

@@ -47,7 +47,7 @@ fn new_password_page(status: StatusCode, id: &str, message: Option<String>) -> R
         message,
         assets: super::assets::urls(),
         id: id.to_owned(),
-        min_chars: crate::password::MIN_CHARS,
+        requirement: crate::password::requirement(),
     };
     render(status, &page)
 }

@@ -109,8 +109,8 @@ pub struct Password {
     pub title: &'static str,
     pub message: Option<String>,
     pub assets: &'static Assets,
-    /// The policy's minimum length.
-    pub min_chars: usize,
+    /// The password policy as a person reads it (`password::requirement`).
+    pub requirement: String,
 }
 
 /// "Forgot my password": the username.
@@ -130,8 +130,8 @@ pub struct NewPassword {
     pub message: Option<String>,
     pub assets: &'static Assets,
     pub id: String,
-    /// The policy's minimum length.
-    pub min_chars: usize,
+    /// The password policy as a person reads it (`password::requirement`).
+    pub requirement: String,
 }
 
 /// A short notice with a link onward.
@@ -179,7 +179,7 @@ pub fn password(message: Option<String>) -> Password {
         title: "Change my password",
         message,
         assets: urls(),
-        min_chars: crate::password::MIN_CHARS,
+        requirement: crate::password::requirement(),
     }
 }
 

@@ -439,31 +439,6 @@ fn sample_enrollment() -> cityauth_core::Enrollment {
 }
 
 #[test]
-fn a_version_1_vault_is_migrated_and_keeps_its_accounts() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, vault) = new_vault(dir.path());
-    let id = vault.add(numbered(4)).unwrap();
-    drop(vault);
-    // Turn the file back into what the first release wrote.
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE enrollment; PRAGMA user_version = 1;")
-        .unwrap();
-    drop(conn);
-
-    let vault = Vault::open(&path).unwrap();
-    vault.unlock_with_passphrase(PASSPHRASE).unwrap();
-    assert_eq!(vault.account(id).unwrap(), numbered(4));
-    assert_eq!(vault.enrollment().unwrap(), None);
-    vault.save_enrollment(sample_enrollment(), None).unwrap();
-    drop(vault);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let version: u32 = conn
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 2);
-}
-
-#[test]
 fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let (path, vault) = new_vault(dir.path());

@@ -15,7 +15,11 @@ use super::enrollment::Enrollment;
 use super::error::AccountId;
 
 const RECORD_VERSION: u8 = 1;
-const INDEX_VERSION: u8 = 1;
+/// The index layout this build writes: v2 adds the generation and the enrollment's tag.
+const INDEX_VERSION: u8 = 2;
+/// The first release's index (no generation, no enrollment): read only, from vaults not yet
+/// upgraded.
+const LEGACY_INDEX_VERSION: u8 = 1;
 const ENROLLMENT_VERSION: u8 = 1;
 
 /// A plaintext that does not parse: the blob decrypted but is not a record of ours.
@@ -86,14 +90,59 @@ pub fn decode_record(bytes: &[u8]) -> Result<Account, Malformed> {
     Account::new(issuer, name, secret, params).map_err(|_| Malformed)
 }
 
-/// Encodes the index: version, entry count, then per entry id, tag, issuer and name.
-pub fn encode_index(entries: &[IndexEntry]) -> Zeroizing<Vec<u8>> {
+/// The decrypted index: the accounts in order, and what binds it to the rest of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// The layout it was written in ([`Index::is_legacy`] for the first release's).
+    pub version: u8,
+    /// Counts the writes; equal to the generation under the header MAC unless rolled back.
+    pub generation: u64,
+    /// The GCM tag of the sealed enrollment row when the index was written, if any.
+    pub enrollment: Option<[u8; TAG_LEN]>,
+    /// The accounts in the user's order.
+    pub entries: Vec<IndexEntry>,
+}
+
+impl Index {
+    /// An index in the current layout.
+    pub fn new(
+        generation: u64,
+        enrollment: Option<[u8; TAG_LEN]>,
+        entries: Vec<IndexEntry>,
+    ) -> Self {
+        Self {
+            version: INDEX_VERSION,
+            generation,
+            enrollment,
+            entries,
+        }
+    }
+
+    /// True for the first release's layout, which binds neither a generation nor the
+    /// enrollment.
+    pub fn is_legacy(&self) -> bool {
+        self.version == LEGACY_INDEX_VERSION
+    }
+}
+
+/// Encodes the index: version, generation, enrollment (flag and tag), entry count, then per
+/// entry id, tag, issuer and name.
+pub fn encode_index(index: &Index) -> Zeroizing<Vec<u8>> {
+    let entries = &index.entries;
     let size: usize = entries
         .iter()
         .map(|e| 8 + TAG_LEN + 4 + e.issuer.len() + e.name.len())
         .sum();
-    let mut out = Zeroizing::new(Vec::with_capacity(5 + size));
+    let mut out = Zeroizing::new(Vec::with_capacity(1 + 8 + 1 + TAG_LEN + 4 + size));
     out.push(INDEX_VERSION);
+    out.extend_from_slice(&index.generation.to_be_bytes());
+    match &index.enrollment {
+        None => out.extend_from_slice(&[0; 1 + TAG_LEN]),
+        Some(tag) => {
+            out.push(1);
+            out.extend_from_slice(tag);
+        }
+    }
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for entry in entries {
         out.extend_from_slice(&entry.id.to_be_bytes());
@@ -104,12 +153,24 @@ pub fn encode_index(entries: &[IndexEntry]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Decodes what [`encode_index`] wrote.
-pub fn decode_index(bytes: &[u8]) -> Result<Vec<IndexEntry>, Malformed> {
+/// Decodes what [`encode_index`] wrote, or the first release's layout (version 1).
+pub fn decode_index(bytes: &[u8]) -> Result<Index, Malformed> {
     let mut reader = Reader(bytes);
-    if reader.u8()? != INDEX_VERSION {
-        return Err(Malformed);
-    }
+    let version = reader.u8()?;
+    let (generation, enrollment) = match version {
+        LEGACY_INDEX_VERSION => (0, None),
+        INDEX_VERSION => {
+            let generation = u64::from_be_bytes(reader.array()?);
+            let flag = reader.u8()?;
+            let tag: [u8; TAG_LEN] = reader.array()?;
+            match flag {
+                0 if tag == [0; TAG_LEN] => (generation, None),
+                1 => (generation, Some(tag)),
+                _ => return Err(Malformed),
+            }
+        }
+        _ => return Err(Malformed),
+    };
     let count = u32::from_be_bytes(reader.array()?) as usize;
     // Each entry takes at least 28 bytes: refuse a count the input cannot hold.
     if count > bytes.len() / 28 {
@@ -125,7 +186,12 @@ pub fn decode_index(bytes: &[u8]) -> Result<Vec<IndexEntry>, Malformed> {
         });
     }
     reader.end()?;
-    Ok(entries)
+    Ok(Index {
+        version,
+        generation,
+        enrollment,
+        entries,
+    })
 }
 
 /// Encodes an enrollment: version, then server URL, device id, username, display name,
@@ -277,10 +343,13 @@ mod tests {
                 name: "c".into(),
             },
         ];
-        let bytes = encode_index(&entries);
-        assert_eq!(decode_index(&bytes), Ok(entries));
-        for cut in 0..bytes.len() {
-            assert_eq!(decode_index(&bytes[..cut]), Err(Malformed));
+        for enrollment in [None, Some([5; TAG_LEN])] {
+            let index = Index::new(41, enrollment, entries.clone());
+            let bytes = encode_index(&index);
+            assert_eq!(decode_index(&bytes), Ok(index));
+            for cut in 0..bytes.len() {
+                assert_eq!(decode_index(&bytes[..cut]), Err(Malformed));
+            }
         }
         assert_eq!(decode_index(&[1, 255, 255, 255, 255]), Err(Malformed));
     }

@@ -18,6 +18,7 @@ mod error;
 mod slots;
 mod state;
 mod store;
+mod upgrade;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -27,13 +28,15 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::account::Account;
 use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
-use codec::IndexEntry;
+use codec::{Index, IndexEntry};
 use crypto::DataKey;
 pub use enrollment::Enrollment;
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};
-use state::{Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index};
+use state::{
+    Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index, verify_header,
+};
 use store::{SlotRow, VaultRow, storage};
 
 /// An account as listed: labels and parameters, no secret.
@@ -122,29 +125,28 @@ impl Vault {
             .map_err(storage)?;
         store::migrate_in(&tx)?;
         store::insert_slot(&tx, slot.kind_name(), &slot.encode_params(), &wrapped)?;
-        let header = header_bytes(&vault_id, &store::read_slots(&tx)?);
+        let header = header_bytes(&vault_id, 0, 0, &store::read_slots(&tx)?);
         let row = VaultRow {
             vault_id: vault_id.clone(),
             header_mac: keys.header_mac(&header),
-            sealed_index: seal_index(&keys, &vault_id, &[])?,
+            sealed_index: seal_index(&keys, &vault_id, &Index::new(0, None, Vec::new()))?,
+            key_epoch: 0,
+            generation: 0,
         };
         store::write_vault_row(&tx, &row)?;
+        let loaded = load_entries(&tx, &keys, &vault_id, store::SCHEMA_VERSION, &row)?;
         tx.commit().map_err(storage)?;
         let seen_version = store::data_version(conn)?;
-        let unlocked = Unlocked::new(data_key, keys, (Vec::new(), false), seen_version);
+        let unlocked = Unlocked::new(data_key, keys, loaded, seen_version);
         Ok((vault_id, unlocked))
     }
 
-    /// Opens an existing vault, locked. Never creates, repairs or deletes anything: a file
-    /// that is not a vault, or is from a newer version, is reported and left as it is.
+    /// Opens an existing vault, locked. Writes nothing, and never creates, repairs or deletes
+    /// anything: a file that is not a vault, or is from a newer version, is reported and left
+    /// as it is. A file from an older version is upgraded at its first unlock, once its header
+    /// has been verified.
     pub fn open(path: &Path) -> Result<Self, VaultError> {
-        let mut conn = store::open(path)?;
-        let version: u32 = conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(storage)?;
-        if version < store::SCHEMA_VERSION {
-            store::migrate(&mut conn)?;
-        }
+        let conn = store::open(path)?;
         let row = store::read_vault_row(&conn)?.ok_or(VaultError::NotAVault)?;
         Ok(Self::from_parts(conn, row.vault_id, None))
     }
@@ -189,7 +191,16 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let mut guard = self.lock_inner();
         let inner = &mut *guard;
-        let tx = inner.conn.transaction().map_err(storage)?;
+        // An older file is upgraded in this transaction: take the write lock up front.
+        let behavior = if store::schema_version(&inner.conn)? < store::SCHEMA_VERSION {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = inner
+            .conn
+            .transaction_with_behavior(behavior)
+            .map_err(storage)?;
         let slot_rows = store::read_slots(&tx)?;
         let mut outcome = Err(VaultError::NoMatchingSlot);
         for row in &slot_rows {
@@ -214,10 +225,13 @@ impl Vault {
         let data_key = outcome?;
         let keys = data_key.derive().map_err(|_| VaultError::Random)?;
         let row = store::read_vault_row(&tx)?.ok_or(VaultError::NotAVault)?;
-        if !keys.verify_header_mac(&header_bytes(&inner.vault_id, &slot_rows), &row.header_mac) {
-            return Err(IntegrityError::Header.into());
+        // Re-read inside the transaction: another process may have upgraded the file.
+        let schema = store::schema_version(&tx)?;
+        verify_header(&keys, &inner.vault_id, schema, &row, &slot_rows)?;
+        let mut loaded = load_entries(&tx, &keys, &inner.vault_id, schema, &row)?;
+        if schema < store::SCHEMA_VERSION {
+            loaded = upgrade::run(&tx, &keys, &inner.vault_id, &row, loaded)?;
         }
-        let loaded = load_entries(&tx, &keys, &inner.vault_id, &row)?;
         let seen_version = store::data_version(&tx)?;
         tx.commit().map_err(storage)?;
         inner.unlocked = Some(Unlocked::new(data_key, keys, loaded, seen_version));
@@ -489,16 +503,15 @@ impl Vault {
         self.write(|draft| {
             let slots = store::read_slots(draft.tx)?;
             let row = store::read_vault_row(draft.tx)?.ok_or(VaultError::NotAVault)?;
-            if !draft
-                .keys
-                .verify_header_mac(&header_bytes(draft.vault_id, &slots), &row.header_mac)
-            {
-                return Err(IntegrityError::Header.into());
-            }
-            let result = change(draft, &slots)?;
-            let header = header_bytes(draft.vault_id, &store::read_slots(draft.tx)?);
-            store::write_header_mac(draft.tx, &draft.keys.header_mac(&header))?;
-            Ok(result)
+            verify_header(
+                draft.keys,
+                draft.vault_id,
+                store::SCHEMA_VERSION,
+                &row,
+                &slots,
+            )?;
+            // The write re-signs the header over the changed slots when it commits.
+            change(draft, &slots)
         })
     }
 
@@ -518,7 +531,13 @@ impl Vault {
         let version = store::data_version(&inner.conn)?;
         if unlocked.seen_version != Some(version) {
             let tx = inner.conn.transaction().map_err(storage)?;
-            unlocked.reload(&tx, &inner.vault_id)?;
+            if let Err(error) = unlocked.reload(&tx, &inner.vault_id) {
+                drop(tx);
+                if error == VaultError::Locked {
+                    inner.unlocked = None;
+                }
+                return Err(error);
+            }
             unlocked.seen_version = Some(store::data_version(&tx)?);
             tx.commit().map_err(storage)?;
         }
@@ -540,7 +559,13 @@ impl Vault {
             .map_err(storage)?;
         let version = store::data_version(&tx)?;
         if unlocked.seen_version != Some(version) {
-            unlocked.reload(&tx, &inner.vault_id)?;
+            if let Err(error) = unlocked.reload(&tx, &inner.vault_id) {
+                drop(tx);
+                if error == VaultError::Locked {
+                    inner.unlocked = None;
+                }
+                return Err(error);
+            }
             unlocked.seen_version = Some(version);
         }
         if unlocked.index_damaged {
@@ -556,11 +581,36 @@ impl Vault {
             entries: &mut unlocked.entries,
         };
         let result = f(&mut draft)?;
-        let index: Vec<IndexEntry> = draft.entries.iter().map(|e| e.index.clone()).collect();
-        store::write_index(&tx, &seal_index(&unlocked.keys, &inner.vault_id, &index)?)?;
+        let entries: Vec<IndexEntry> = draft.entries.iter().map(|e| e.index.clone()).collect();
+        let (generation, enrollment_tag) = sign_index(&tx, unlocked, &inner.vault_id, entries)?;
         tx.commit().map_err(storage)?;
         unlocked.seen_version = Some(version);
+        unlocked.generation = generation;
+        unlocked.high_water = generation;
+        unlocked.enrollment_tag = enrollment_tag;
         unlocked.rebuild_hot();
         Ok(result)
     }
+}
+
+/// Seals the index at the next generation, binding the enrollment row as it now is, and
+/// signs the header over it; returns the generation and the enrollment's tag.
+fn sign_index(
+    tx: &rusqlite::Transaction<'_>,
+    unlocked: &Unlocked,
+    vault_id: &[u8],
+    entries: Vec<IndexEntry>,
+) -> Result<(u64, Option<[u8; crypto::TAG_LEN]>), VaultError> {
+    let generation = unlocked.next_generation()?;
+    let enrollment_tag = store::read_enrollment(tx)?.map(|sealed| crypto::tag_of(&sealed));
+    let index = Index::new(generation, enrollment_tag, entries);
+    let sealed = seal_index(&unlocked.keys, vault_id, &index)?;
+    let header = header_bytes(
+        vault_id,
+        unlocked.key_epoch,
+        generation,
+        &store::read_slots(tx)?,
+    );
+    store::write_index(tx, &sealed, generation, &unlocked.keys.header_mac(&header))?;
+    Ok((generation, enrollment_tag))
 }

@@ -4,14 +4,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::error::VaultError;
 
 /// `PRAGMA application_id` of a cityauth vault ("CAV1"): tells our files from other SQLite files.
 pub const APPLICATION_ID: i32 = 0x4341_5631;
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+/// The first schema whose vault row carries the key epoch and the generation (header v2).
+pub const HEADER_V2_SCHEMA: u32 = 3;
 /// How long a write waits for another process's transaction before reporting busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,6 +42,10 @@ const MIGRATIONS: &[&str] = &[
          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
          sealed BLOB NOT NULL
      );",
+    // 2 -> 3: header v2 (the key epoch and the index generation, both under the header MAC).
+    // Run only at an unlock, after the old header has been verified.
+    "ALTER TABLE vault ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE vault ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// A stored slot row.
@@ -57,6 +63,10 @@ pub struct VaultRow {
     pub vault_id: Vec<u8>,
     pub header_mac: Vec<u8>,
     pub sealed_index: Vec<u8>,
+    /// How many times the data key was rotated (0 before schema 3).
+    pub key_epoch: u64,
+    /// The index generation the header was signed with (0 before schema 3).
+    pub generation: u64,
 }
 
 /// Creates a new vault file at `path`; fails if anything is already there.
@@ -79,7 +89,8 @@ pub fn create(path: &Path) -> Result<Connection, VaultError> {
 }
 
 /// Opens an existing vault file, checking that it is one and that this build can read it.
-/// Nothing is written unless an older schema needs migrating.
+/// Nothing is written: an older schema is migrated only at unlock, after its header has been
+/// verified with the data key.
 pub fn open(path: &Path) -> Result<Connection, VaultError> {
     if !path.exists() {
         return Err(VaultError::NotFound);
@@ -107,16 +118,14 @@ pub fn open(path: &Path) -> Result<Connection, VaultError> {
     Ok(conn)
 }
 
-/// Runs the migrations from the file's version up to [`SCHEMA_VERSION`], in one transaction.
-pub fn migrate(conn: &mut Connection) -> Result<(), VaultError> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(storage)?;
-    migrate_in(&tx)?;
-    tx.commit().map_err(storage)
+/// The file's schema version (`PRAGMA user_version`).
+pub fn schema_version(conn: &Connection) -> Result<u32, VaultError> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(storage)
 }
 
-/// Runs the migrations inside the caller's transaction (creation does all in one).
+/// Runs the migrations inside the caller's transaction (creation does all in one; an older
+/// vault is migrated in the transaction of its first unlock).
 pub fn migrate_in(tx: &rusqlite::Transaction<'_>) -> Result<(), VaultError> {
     let version: u32 = tx
         .pragma_query_value(None, "user_version", |row| row.get(0))
@@ -153,19 +162,25 @@ pub fn data_version(conn: &Connection) -> Result<i64, VaultError> {
         .map_err(storage)
 }
 
-/// The vault row, or `None` while the file is being created.
+/// The vault row, or `None` while the file is being created. Reads the columns the file's
+/// schema has (a vault not yet upgraded has no key epoch or generation: both read as 0).
 pub fn read_vault_row(conn: &Connection) -> Result<Option<VaultRow>, VaultError> {
-    conn.query_row(
-        "SELECT vault_id, header_mac, sealed_index FROM vault WHERE singleton = 1",
-        [],
-        |row| {
-            Ok(VaultRow {
-                vault_id: row.get(0)?,
-                header_mac: row.get(1)?,
-                sealed_index: row.get(2)?,
-            })
-        },
-    )
+    let query = if schema_version(conn)? >= HEADER_V2_SCHEMA {
+        "SELECT vault_id, header_mac, sealed_index, key_epoch, generation FROM vault
+         WHERE singleton = 1"
+    } else {
+        "SELECT vault_id, header_mac, sealed_index, 0, 0 FROM vault WHERE singleton = 1"
+    };
+    conn.query_row(query, [], |row| {
+        Ok(VaultRow {
+            vault_id: row.get(0)?,
+            header_mac: row.get(1)?,
+            sealed_index: row.get(2)?,
+            // Stored as SQLite's i64, bit for bit; the header MAC covers the u64.
+            key_epoch: row.get::<_, i64>(3)?.cast_unsigned(),
+            generation: row.get::<_, i64>(4)?.cast_unsigned(),
+        })
+    })
     .optional()
     .map_err(storage)
 }
@@ -173,29 +188,32 @@ pub fn read_vault_row(conn: &Connection) -> Result<Option<VaultRow>, VaultError>
 /// Writes the vault row.
 pub fn write_vault_row(conn: &Connection, row: &VaultRow) -> Result<(), VaultError> {
     conn.execute(
-        "INSERT INTO vault (singleton, vault_id, header_mac, sealed_index) VALUES (1, ?1, ?2, ?3)
-         ON CONFLICT (singleton) DO UPDATE SET vault_id = ?1, header_mac = ?2, sealed_index = ?3",
-        params![row.vault_id, row.header_mac, row.sealed_index],
+        "INSERT INTO vault (singleton, vault_id, header_mac, sealed_index, key_epoch, generation)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (singleton) DO UPDATE SET vault_id = ?1, header_mac = ?2,
+             sealed_index = ?3, key_epoch = ?4, generation = ?5",
+        params![
+            row.vault_id,
+            row.header_mac,
+            row.sealed_index,
+            row.key_epoch.cast_signed(),
+            row.generation.cast_signed()
+        ],
     )
     .map(drop)
     .map_err(storage)
 }
 
-/// Replaces the sealed index.
-pub fn write_index(conn: &Connection, sealed_index: &[u8]) -> Result<(), VaultError> {
+/// Replaces the sealed index, its generation and the header MAC that covers them, together.
+pub fn write_index(
+    conn: &Connection,
+    sealed_index: &[u8],
+    generation: u64,
+    header_mac: &[u8],
+) -> Result<(), VaultError> {
     conn.execute(
-        "UPDATE vault SET sealed_index = ?1 WHERE singleton = 1",
-        params![sealed_index],
-    )
-    .map(drop)
-    .map_err(storage)
-}
-
-/// Replaces the header MAC.
-pub fn write_header_mac(conn: &Connection, mac: &[u8]) -> Result<(), VaultError> {
-    conn.execute(
-        "UPDATE vault SET header_mac = ?1 WHERE singleton = 1",
-        params![mac],
+        "UPDATE vault SET sealed_index = ?1, generation = ?2, header_mac = ?3 WHERE singleton = 1",
+        params![sealed_index, generation.cast_signed(), header_mac],
     )
     .map(drop)
     .map_err(storage)

@@ -53,19 +53,22 @@ fn enrollment_aad(vault_id: &[u8]) -> Vec<u8> {
 impl Vault {
     /// This device's enrollment, if any.
     pub fn enrollment(&self) -> Result<Option<Enrollment>, VaultError> {
-        let guard = self.lock_inner();
-        let unlocked = guard.unlocked.as_ref().ok_or(VaultError::Locked)?;
-        let Some(sealed) = store::read_enrollment(&guard.conn)? else {
-            return Ok(None);
-        };
-        let plain = unlocked
-            .keys
-            .record
-            .open(&sealed, &enrollment_aad(&guard.vault_id))
-            .map_err(|_| IntegrityError::Enrollment)?;
-        codec::decode_enrollment(&plain)
-            .map(Some)
-            .map_err(|_| IntegrityError::Enrollment.into())
+        self.read_with(|conn, unlocked, vault_id| {
+            let sealed = store::read_enrollment(conn)?;
+            // The index records which enrollment row is current (issue 10, item 9).
+            unlocked.check_enrollment(sealed.as_deref())?;
+            let Some(sealed) = sealed else {
+                return Ok(None);
+            };
+            let plain = unlocked
+                .keys
+                .record
+                .open(&sealed, &enrollment_aad(vault_id))
+                .map_err(|_| IntegrityError::Enrollment)?;
+            codec::decode_enrollment(&plain)
+                .map(Some)
+                .map_err(|_| IntegrityError::Enrollment.into())
+        })?
     }
 
     /// Stores an enrollment and, in the same transaction, the City account's OATH account.

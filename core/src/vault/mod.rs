@@ -494,6 +494,19 @@ impl Vault {
         })
     }
 
+    /// Rebuilds a damaged or rolled-back index from the rows as they are now, and signs it at
+    /// a generation above every one seen. The user's order is lost (accounts come back by
+    /// id); unreadable rows stay listed as damaged, to be removed. A no-op on a sound index.
+    pub fn repair_index(&self) -> Result<(), VaultError> {
+        if !self.read(|unlocked| unlocked.index_damaged)? {
+            return Ok(());
+        }
+        self.write_with(true, |draft| {
+            *draft.entries = state::entries_from_rows(draft.tx, draft.keys, draft.vault_id)?;
+            Ok(())
+        })
+    }
+
     /// Runs a change to the slots inside a write: checks the current header first (never
     /// re-sign a tampered one), then signs the new one.
     fn change_slots<T>(
@@ -525,6 +538,14 @@ impl Vault {
 
     /// Runs `f` on the unlocked state after catching up with other writers.
     fn read<T>(&self, f: impl FnOnce(&Unlocked) -> T) -> Result<T, VaultError> {
+        self.read_with(|_, unlocked, _| f(unlocked))
+    }
+
+    /// [`Vault::read`] with the connection and the vault id, for rows kept outside the state.
+    fn read_with<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Unlocked, &[u8]) -> T,
+    ) -> Result<T, VaultError> {
         let mut guard = self.lock_inner();
         let inner = &mut *guard;
         let unlocked = inner.unlocked.as_mut().ok_or(VaultError::Locked)?;
@@ -541,13 +562,22 @@ impl Vault {
             unlocked.seen_version = Some(store::data_version(&tx)?);
             tx.commit().map_err(storage)?;
         }
-        Ok(f(unlocked))
+        Ok(f(&inner.conn, unlocked, &inner.vault_id))
     }
 
     /// Runs `f` inside one immediate transaction on up-to-date state, writes the index if the
     /// accounts changed, and commits. What `f` returns is handed out only after the commit.
     fn write<T>(
         &self,
+        f: impl FnOnce(&mut Draft<'_>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        self.write_with(false, f)
+    }
+
+    /// [`Vault::write`]; `repairing` lets it run on a damaged index (which `f` replaces).
+    fn write_with<T>(
+        &self,
+        repairing: bool,
         f: impl FnOnce(&mut Draft<'_>) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
         let mut guard = self.lock_inner();
@@ -568,7 +598,7 @@ impl Vault {
             }
             unlocked.seen_version = Some(version);
         }
-        if unlocked.index_damaged {
+        if unlocked.index_damaged && !repairing {
             return Err(IntegrityError::Index.into());
         }
         // Until the commit succeeds the cache may be ahead of the file.
@@ -588,6 +618,7 @@ impl Vault {
         unlocked.generation = generation;
         unlocked.high_water = generation;
         unlocked.enrollment_tag = enrollment_tag;
+        unlocked.index_damaged = false;
         unlocked.rebuild_hot();
         Ok(result)
     }

@@ -172,6 +172,22 @@ impl Unlocked {
         self.rebuild_hot();
     }
 
+    /// Checks the enrollment row against the index: one rolled back, swapped in, deleted, or
+    /// come back after being forgotten does not carry the tag the index recorded.
+    pub fn check_enrollment(&self, sealed: Option<&[u8]>) -> Result<(), IntegrityError> {
+        let found = sealed.map(crypto::tag_of);
+        let same = match (found, self.enrollment_tag) {
+            (None, None) => true,
+            (Some(found), Some(recorded)) => crate::secret::constant_time_eq(&found, &recorded),
+            _ => false,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(IntegrityError::Enrollment)
+        }
+    }
+
     /// The generation the next write signs: above every one seen, so a repaired index is
     /// never mistaken for an older one.
     pub fn next_generation(&self) -> Result<u64, VaultError> {
@@ -317,6 +333,33 @@ pub(super) fn load_entries(
         generation: row.generation,
         enrollment_tag,
     })
+}
+
+/// Every row as an entry, by id, for a repaired index: readable ones with their labels,
+/// the others marked tampered.
+pub(super) fn entries_from_rows(
+    conn: &Connection,
+    keys: &VaultKeys,
+    vault_id: &[u8],
+) -> Result<Vec<Entry>, VaultError> {
+    Ok(store::read_account_rows(conn)?
+        .into_iter()
+        .map(|(id, sealed)| {
+            let tag = crypto::tag_of(&sealed);
+            match open_record(keys, vault_id, id, &sealed) {
+                EntryState::Ready(account) => Entry::new_ready(id, tag, account),
+                damaged => Entry {
+                    index: IndexEntry {
+                        id,
+                        tag,
+                        issuer: String::new(),
+                        name: String::new(),
+                    },
+                    state: damaged,
+                },
+            }
+        })
+        .collect())
 }
 
 fn open_record(keys: &VaultKeys, vault_id: &[u8], id: i64, sealed: &[u8]) -> EntryState {

@@ -120,7 +120,9 @@ impl From<VaultError> for CityAuthError {
             VaultError::Locked => Self::Locked { detail },
             VaultError::NoMatchingSlot => Self::NoMatchingSlot { detail },
             VaultError::KeyWrap(_) => Self::KeyStore { detail },
-            VaultError::LastSlot | VaultError::UnknownSlot(_) => invalid("slot", detail),
+            VaultError::LastSlot | VaultError::UnknownSlot(_) | VaultError::CredentialNeeded(_) => {
+                invalid("slot", detail)
+            }
             VaultError::Integrity(_) => Self::Integrity { detail },
             VaultError::UnknownAccount(id) => Self::UnknownAccount { id: id.0, detail },
             VaultError::NotHotp(id) | VaultError::NotTimeBased(id) => {

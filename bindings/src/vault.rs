@@ -85,6 +85,13 @@ impl Vault {
             .change_passphrase(&new_passphrase, kdf_params(kdf)?)?)
     }
 
+    /// Rebuilds a damaged or rolled-back account index (an `Integrity` problem "index") from
+    /// the accounts as they are now; their order is lost. Ask the user first. A no-op when the
+    /// index is sound; needs the vault unlocked.
+    pub fn repair_index(&self) -> Result<()> {
+        Ok(self.core.repair_index()?)
+    }
+
     /// The ways to unlock this vault.
     pub fn slots(&self) -> Result<Vec<SlotInfo>> {
         Ok(self.core.slots()?.into_iter().map(Into::into).collect())

@@ -166,3 +166,44 @@ fn measuring_in_rust_draws_the_same_codes() {
     vault.lock().unwrap();
     assert!(cityauth_ffi::measure_codes_in_rust(vault, 59, 1).is_err());
 }
+
+#[test]
+fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vault_path(&dir);
+    let vault = Vault::create(path.clone(), "p".into(), Some(CHEAP)).unwrap();
+    let hotp = vault
+        .add_from_link(format!(
+            "otpauth://hotp/Bank:me?secret={RFC_SECRET}&counter=0"
+        ))
+        .unwrap();
+    assert_eq!(vault.next_hotp(hotp).unwrap(), "755224");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let old: (Vec<u8>, Vec<u8>) = conn
+        .query_row(
+            "SELECT sealed_index, (SELECT sealed FROM accounts WHERE id = ?1) FROM vault",
+            [hotp],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(vault.next_hotp(hotp).unwrap(), "287082");
+    drop(vault);
+    conn.execute("UPDATE vault SET sealed_index = ?1", [&old.0])
+        .unwrap();
+    conn.execute(
+        "UPDATE accounts SET sealed = ?1 WHERE id = ?2",
+        rusqlite::params![old.1, hotp],
+    )
+    .unwrap();
+
+    let vault = Vault::open(path).unwrap();
+    vault.unlock_with_passphrase("p".into()).unwrap();
+    assert_eq!(vault.integrity_problems().unwrap().len(), 1);
+    assert!(matches!(
+        vault.next_hotp(hotp),
+        Err(CityAuthError::Integrity { .. })
+    ));
+    vault.repair_index().unwrap();
+    assert!(vault.integrity_problems().unwrap().is_empty());
+    assert_eq!(vault.next_hotp(hotp).unwrap(), "287082");
+}

@@ -69,6 +69,13 @@ pub enum Command {
     },
     /// Change the vault's passphrase (new one from CITYAUTH_NEW_PASSPHRASE, or asked twice).
     Passwd,
+    /// Rebuild a damaged or rolled-back account index from the accounts as they are now
+    /// (their order is lost); asks first unless --yes.
+    Repair {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// A guided tour on a throwaway vault: codes, HOTP persistence, a refused passphrase.
     Demo,
     /// Register this device with the City account from the portal's enrollment link.

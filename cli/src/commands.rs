@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use cityauth_core::{Account, KdfParams, OtpKind, Vault, VaultError, otpauth};
+use cityauth_core::{Account, IntegrityError, KdfParams, OtpKind, Vault, VaultError, otpauth};
 
 use crate::args::{AddArgs, Cli, CodeArgs, Command};
 use crate::error::{CliError, print, warn};
@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Remove { account, yes } => remove(&path, &account, yes),
                 Command::Move { account, position } => move_to(&path, &account, position),
                 Command::Passwd => passwd(&path),
+                Command::Repair { yes } => repair(&path, yes),
                 Command::Demo => demo::run(),
                 Command::Enroll { link, name } => approvals::enroll(&unlock(&path)?, &link, name),
                 Command::Approvals { json, wait } => approvals::list(&unlock(&path)?, json, wait),
@@ -344,6 +345,29 @@ fn move_to(path: &Path, query: &str, position: u64) -> Result<(), CliError> {
         "Moved {} {} to position {shown}\n",
         chosen.id, chosen.label
     ))?;
+    finish(&vault)
+}
+
+fn repair(path: &Path, yes: bool) -> Result<(), CliError> {
+    // Refused before unlocking, like `remove`: a script must say --yes.
+    if !yes && !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "not on a terminal: add --yes to rebuild the index without being asked",
+        ));
+    }
+    let vault = unlock(path)?;
+    if !vault.integrity_problems()?.contains(&IntegrityError::Index) {
+        print("The account index is sound; nothing to repair.\n")?;
+        return finish(&vault);
+    }
+    let question = "The account index is damaged or was rolled back. Rebuild it from the \
+                    accounts as they are now (their order is lost)?";
+    if !yes && !confirm(question)? {
+        warn("Nothing repaired.");
+        return finish(&vault);
+    }
+    vault.repair_index()?;
+    print("Index rebuilt.\n")?;
     finish(&vault)
 }
 

@@ -367,3 +367,44 @@ fn a_tampered_account_is_named_and_the_others_still_shown() {
     run(&vault, &["remove", "beta", "--yes"]).assert_ok();
     assert_eq!(run(&vault, &["list", "--json"]).assert_ok().json().len(), 2);
 }
+
+#[test]
+fn repair_rebuilds_a_rolled_back_index() {
+    let (_dir, vault) = vault_dir();
+    run(&vault, &["init"]).assert_ok();
+    let bank = format!("otpauth://hotp/Bank:me?secret={RFC_SECRET}&counter=0");
+    run(&vault, &["add", &bank]).assert_ok();
+    let conn = rusqlite::Connection::open(&vault).unwrap();
+    let old: (Vec<u8>, Vec<u8>) = conn
+        .query_row(
+            "SELECT sealed_index, (SELECT sealed FROM accounts WHERE id = 1) FROM vault",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    run(&vault, &["code", "Bank"]).assert_ok();
+    conn.execute("UPDATE vault SET sealed_index = ?1", [&old.0])
+        .unwrap();
+    conn.execute("UPDATE accounts SET sealed = ?1 WHERE id = 1", [&old.1])
+        .unwrap();
+    drop(conn);
+
+    let damaged = run(&vault, &["list", "--json"]);
+    assert!(damaged.stderr.contains("index"), "{}", damaged.stderr);
+    assert_eq!(damaged.code, 1);
+    run(&vault, &["repair"]).assert_usage_error("--yes");
+    assert!(
+        run(&vault, &["repair", "--yes"])
+            .assert_ok()
+            .stdout
+            .contains("Index rebuilt")
+    );
+    let listed = run(&vault, &["list", "--json"]).assert_ok().json();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        run(&vault, &["repair", "--yes"])
+            .assert_ok()
+            .stdout
+            .contains("nothing to repair")
+    );
+}

@@ -44,7 +44,7 @@ impl fmt::Debug for Enrollment {
     }
 }
 
-fn enrollment_aad(vault_id: &[u8]) -> Vec<u8> {
+pub(super) fn enrollment_aad(vault_id: &[u8]) -> Vec<u8> {
     let mut aad = b"cityauth vault enrollment v1".to_vec();
     aad.extend_from_slice(vault_id);
     aad

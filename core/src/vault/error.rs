@@ -59,6 +59,10 @@ pub enum VaultError {
     /// No slot with that id.
     #[error("no slot {0}")]
     UnknownSlot(i64),
+    /// Rotating the data key re-seals every slot kept: this one needs its passphrase or its
+    /// platform key, and none given opens it. Nothing was changed.
+    #[error("slot {0} cannot be re-sealed without its passphrase or platform key")]
+    CredentialNeeded(i64),
     /// Something in the file does not authenticate: tampering or corruption.
     #[error(transparent)]
     Integrity(#[from] IntegrityError),

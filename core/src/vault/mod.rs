@@ -15,6 +15,7 @@ mod codec;
 mod crypto;
 mod enrollment;
 mod error;
+mod rotate;
 mod slots;
 mod state;
 mod store;
@@ -444,25 +445,16 @@ impl Vault {
             .collect()
     }
 
-    /// Replaces every passphrase slot with one for `new_passphrase`. Only the data key is
-    /// re-wrapped; no account is rewritten.
+    /// Replaces every passphrase slot with one for `new_passphrase` and rotates the data key
+    /// (every account is re-sealed): an old copy of the file with the old passphrase opens
+    /// nothing here. Key-wrapping slots hold the old key and are removed: use
+    /// [`Vault::change_passphrase_keeping`] to re-wrap them.
     pub fn change_passphrase(
         &self,
         new_passphrase: &str,
         kdf: KdfParams,
     ) -> Result<(), VaultError> {
-        if new_passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
-        self.change_slots(|draft, slots| {
-            for row in slots {
-                if row.kind == slots::KIND_PASSPHRASE {
-                    store::delete_slot(draft.tx, row.id)?;
-                }
-            }
-            draft.insert_passphrase_slot(new_passphrase, kdf)
-        })
-        .map(drop)
+        self.change_passphrase_keeping(new_passphrase, kdf, &[])
     }
 
     /// Adds a passphrase slot (a second passphrase, e.g. a recovery one).
@@ -482,6 +474,9 @@ impl Vault {
     }
 
     /// Removes a slot. The last one cannot be removed: the vault would never open again.
+    ///
+    /// The data key stays: an old copy of the file still opens with the removed slot's
+    /// passphrase or key. [`Vault::remove_slot_rotating`] revokes it for good.
     pub fn remove_slot(&self, slot_id: i64) -> Result<(), VaultError> {
         self.change_slots(|draft, slots| {
             if !slots.iter().any(|row| row.id == slot_id) {
@@ -526,6 +521,7 @@ impl Vault {
             // The write re-signs the header over the changed slots when it commits.
             change(draft, &slots)
         })
+        .inspect(|_| store::truncate_wal(&self.lock_inner().conn))
     }
 
     fn lock_inner(&self) -> MutexGuard<'_, Inner> {

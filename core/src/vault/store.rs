@@ -150,6 +150,9 @@ fn connect(path: &Path) -> Result<Connection, VaultError> {
     // Acknowledged writes must survive power loss, not only a process crash.
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(not_a_vault_or_storage)?;
+    // Freed pages are zeroed: a removed slot or an old record does not linger in the file.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(not_a_vault_or_storage)?;
     Ok(conn)
 }
 
@@ -219,6 +222,35 @@ pub fn write_index(
     .map_err(storage)
 }
 
+/// Replaces the index, the key epoch, the generation and the header MAC after a rotation.
+pub fn write_rotated(
+    conn: &Connection,
+    sealed_index: &[u8],
+    key_epoch: u64,
+    generation: u64,
+    header_mac: &[u8],
+) -> Result<(), VaultError> {
+    conn.execute(
+        "UPDATE vault SET sealed_index = ?1, key_epoch = ?2, generation = ?3, header_mac = ?4
+         WHERE singleton = 1",
+        params![
+            sealed_index,
+            key_epoch.cast_signed(),
+            generation.cast_signed(),
+            header_mac
+        ],
+    )
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Copies the WAL into the file and truncates it, so that pages of removed slots do not
+/// stay in it. Best effort: a reader in another process can hold the WAL (then its frames
+/// are overwritten by later commits); the slot change itself is already durable.
+pub fn truncate_wal(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
 /// Every slot, oldest first.
 pub fn read_slots(conn: &Connection) -> Result<Vec<SlotRow>, VaultError> {
     let mut statement = conn
@@ -268,6 +300,15 @@ pub fn read_account_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>, Vault
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .map_err(storage)?;
     rows.collect::<Result<_, _>>().map_err(storage)
+}
+
+/// One account row's sealed blob.
+pub fn read_account_row(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, VaultError> {
+    conn.query_row("SELECT sealed FROM accounts WHERE id = ?1", [id], |row| {
+        row.get(0)
+    })
+    .optional()
+    .map_err(storage)
 }
 
 /// Reserves a new account id (the row is filled in by [`update_account_row`]).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cityauth_core::device::corrected_now;
 use cityauth_core::otp::OtpParams;
-use cityauth_core::{Account, AccountId, SecretBytes, Vault as CoreVault, otpauth};
+use cityauth_core::{Account, AccountId, KeyWrapper, SecretBytes, Vault as CoreVault, otpauth};
 
 use crate::error::CityAuthError;
 use crate::key_wrapper::{HostAdapter, HostKeyWrapper};
@@ -74,7 +74,9 @@ impl Vault {
         Ok(self.core.add_key_wrapper_slot(&HostAdapter(wrapper))?)
     }
 
-    /// Replaces the passphrase (only the data key is re-wrapped). Blocking (the KDF).
+    /// Replaces the passphrase and rotates the data key (an old copy of the file with the old
+    /// passphrase opens nothing). Key-wrapper slots hold the old key and are removed: use
+    /// `change_passphrase_keeping` to keep them. Blocking (the KDF).
     pub fn change_passphrase(
         &self,
         new_passphrase: String,
@@ -83,6 +85,41 @@ impl Vault {
         Ok(self
             .core
             .change_passphrase(&new_passphrase, kdf_params(kdf)?)?)
+    }
+
+    /// `change_passphrase`, re-wrapping the slots of the host keys in `keep` for the new
+    /// data key (the host's wrap runs once per key). Blocking (the KDF).
+    pub fn change_passphrase_keeping(
+        &self,
+        new_passphrase: String,
+        kdf: Option<KdfSettings>,
+        keep: Vec<Arc<dyn HostKeyWrapper>>,
+    ) -> Result<()> {
+        let adapters: Vec<HostAdapter> = keep.into_iter().map(HostAdapter).collect();
+        let wrappers: Vec<&dyn KeyWrapper> =
+            adapters.iter().map(|a| a as &dyn KeyWrapper).collect();
+        Ok(self
+            .core
+            .change_passphrase_keeping(&new_passphrase, kdf_params(kdf)?, &wrappers)?)
+    }
+
+    /// Removes a slot and rotates the data key, so that an old copy of the file opens nothing
+    /// with the removed slot's passphrase or key. Every other slot is re-sealed: each needs
+    /// one of `passphrases` or its host key in `wrappers` (`InvalidInput`, field "slot",
+    /// otherwise, and nothing changes). Blocking (the KDF).
+    pub fn remove_slot_rotating(
+        &self,
+        slot_id: i64,
+        passphrases: Vec<String>,
+        wrappers: Vec<Arc<dyn HostKeyWrapper>>,
+    ) -> Result<()> {
+        let adapters: Vec<HostAdapter> = wrappers.into_iter().map(HostAdapter).collect();
+        let wrappers: Vec<&dyn KeyWrapper> =
+            adapters.iter().map(|a| a as &dyn KeyWrapper).collect();
+        let passphrases: Vec<&str> = passphrases.iter().map(String::as_str).collect();
+        Ok(self
+            .core
+            .remove_slot_rotating(slot_id, &passphrases, &wrappers)?)
     }
 
     /// Rebuilds a damaged or rolled-back account index (an `Integrity` problem "index") from
@@ -97,7 +134,8 @@ impl Vault {
         Ok(self.core.slots()?.into_iter().map(Into::into).collect())
     }
 
-    /// Removes a slot; the last one cannot be removed (`InvalidInput`, field "slot").
+    /// Removes a slot; the last one cannot be removed (`InvalidInput`, field "slot"). The data
+    /// key stays: prefer `remove_slot_rotating` to revoke the slot for good.
     pub fn remove_slot(&self, slot_id: i64) -> Result<()> {
         Ok(self.core.remove_slot(slot_id)?)
     }

@@ -207,3 +207,46 @@ fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
     assert!(vault.integrity_problems().unwrap().is_empty());
     assert_eq!(vault.next_hotp(hotp).unwrap(), "287082");
 }
+
+#[test]
+fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = vault_path(&dir);
+    let vault = Vault::create(path.clone(), "p".into(), Some(CHEAP)).unwrap();
+    let id = vault
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
+        .unwrap();
+    vault
+        .add_key_wrapper_slot(host("device", &[7; 32]))
+        .unwrap();
+    let recovery = vault.slots().unwrap().len();
+    assert_eq!(recovery, 2);
+    vault
+        .change_passphrase_keeping("q".into(), Some(CHEAP), vec![host("device", &[7; 32])])
+        .unwrap();
+    assert_eq!(vault.slots().unwrap().len(), 2);
+    let passphrase_slot = vault
+        .slots()
+        .unwrap()
+        .into_iter()
+        .find(|slot| slot.key_id.is_none())
+        .unwrap()
+        .id;
+    assert!(matches!(
+        vault.remove_slot_rotating(passphrase_slot, vec![], vec![]),
+        Err(CityAuthError::InvalidInput { .. })
+    ));
+    vault
+        .remove_slot_rotating(passphrase_slot, vec![], vec![host("device", &[7; 32])])
+        .unwrap();
+    drop(vault);
+    let vault = Vault::open(path).unwrap();
+    assert!(matches!(
+        vault.unlock_with_passphrase("q".into()),
+        Err(CityAuthError::NoMatchingSlot { .. } | CityAuthError::WrongPassphrase { .. })
+    ));
+    vault
+        .unlock_with_key_wrapper(host("device", &[7; 32]))
+        .unwrap();
+    assert_eq!(vault.accounts().unwrap()[0].id, id);
+}

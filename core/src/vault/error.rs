@@ -103,6 +103,16 @@ pub enum IntegrityError {
     /// This device's enrollment record does not decrypt or parse.
     #[error("the device enrollment fails its integrity check (tampered or corrupted)")]
     Enrollment,
+    /// The file's tables, columns or indexes are not the ones this version makes, or it
+    /// holds a trigger or a view: a crafted or altered file, left untouched.
+    #[error(
+        "the vault file's schema is not cityauth's (an altered table, a trigger or a view); it was left untouched"
+    )]
+    Schema,
+    /// A write changed no row or more than one: something in the file swallowed or widened
+    /// it. Nothing that depended on it was handed out.
+    #[error("a write to the vault file did not take effect as written; nothing was changed")]
+    LostWrite,
     /// One account is damaged.
     #[error("account {0}")]
     Account(DamagedAccount),

@@ -405,7 +405,11 @@ impl Vault {
     pub fn remove(&self, id: AccountId) -> Result<(), VaultError> {
         self.write(|draft| {
             let position = draft.position(id)?;
-            store::delete_account_row(draft.tx, id.0)?;
+            let present = !matches!(
+                draft.entries[position].state,
+                EntryState::Damaged(Damage::Missing)
+            );
+            store::delete_account_row(draft.tx, id.0, present)?;
             draft.entries.remove(position);
             Ok(())
         })
@@ -476,7 +480,7 @@ impl Vault {
             if slots.len() == 1 {
                 return Err(VaultError::LastSlot);
             }
-            store::delete_slot(draft.tx, slot_id).map(drop)
+            store::delete_slot(draft.tx, slot_id)
         })
     }
 

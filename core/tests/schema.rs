@@ -54,9 +54,18 @@ fn a_crafted_trigger_that_swallows_the_hotp_counter_is_refused_at_open() {
 #[test]
 fn any_schema_but_our_own_is_refused_at_open() {
     let alterations = [
-        ("a view", "CREATE VIEW everything AS SELECT * FROM accounts;"),
-        ("an extra column", "ALTER TABLE accounts ADD COLUMN note TEXT;"),
-        ("an extra index", "CREATE INDEX by_sealed ON accounts (sealed);"),
+        (
+            "a view",
+            "CREATE VIEW everything AS SELECT * FROM accounts;",
+        ),
+        (
+            "an extra column",
+            "ALTER TABLE accounts ADD COLUMN note TEXT;",
+        ),
+        (
+            "an extra index",
+            "CREATE INDEX by_sealed ON accounts (sealed);",
+        ),
         ("an extra table", "CREATE TABLE extra (x);"),
         ("a missing table", "DROP TABLE enrollment;"),
         (

@@ -44,7 +44,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// A stored slot row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotRow {
     pub id: i64,
     pub kind: String,
@@ -413,7 +413,10 @@ mod tests {
             update_account_row(&conn, 42, b"sealed"),
             Err(IntegrityError::LostWrite.into())
         );
-        assert_eq!(delete_slot(&conn, 42), Err(IntegrityError::LostWrite.into()));
+        assert_eq!(
+            delete_slot(&conn, 42),
+            Err(IntegrityError::LostWrite.into())
+        );
         assert_eq!(
             delete_account_row(&conn, 42, true),
             Err(IntegrityError::LostWrite.into())
@@ -427,9 +430,21 @@ mod tests {
         let path = dir.path().join("v.sqlite");
         let conn = create(&path).unwrap();
         assert!(conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
-        assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA).unwrap());
-        assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER).unwrap());
-        assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW).unwrap());
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA)
+                .unwrap()
+        );
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER)
+                .unwrap()
+        );
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW)
+                .unwrap()
+        );
         let trusted: i64 = conn
             .pragma_query_value(None, "trusted_schema", |row| row.get(0))
             .unwrap();

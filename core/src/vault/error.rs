@@ -56,6 +56,12 @@ pub enum VaultError {
     /// Removing that slot would leave no way to unlock the vault.
     #[error("that is the vault's last slot; add another before removing it")]
     LastSlot,
+    /// The passphrase slots would be too many or cost too much to try: refused before any
+    /// KDF ran (a stored set like that was not made by cityauth).
+    #[error(
+        "a vault holds at most 8 passphrase slots, whose Argon2id work together is at most 4 GiB times passes; nothing was tried or changed"
+    )]
+    SlotLimit,
     /// No slot with that id.
     #[error("no slot {0}")]
     UnknownSlot(i64),

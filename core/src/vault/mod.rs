@@ -88,6 +88,28 @@ struct Inner {
 /// How often an unlock starts over when the slots change under it before it reports busy.
 const UNLOCK_ATTEMPTS: usize = 3;
 
+fn decode_slots(slot_rows: &[SlotRow]) -> Result<Vec<SlotKind>, VaultError> {
+    slot_rows
+        .iter()
+        .map(|row| SlotKind::decode(&row.kind, &row.params).ok_or(IntegrityError::Header.into()))
+        .collect()
+}
+
+/// Refuses, before its KDF runs, a new passphrase slot of cost `new` that would take the
+/// vault's passphrase slots over their budget; `replacing` drops the existing ones first.
+fn check_new_passphrase(
+    slot_rows: &[SlotRow],
+    new: KdfParams,
+    replacing: bool,
+) -> Result<(), VaultError> {
+    let slots = decode_slots(slot_rows)?;
+    let kept = slots
+        .iter()
+        .filter(|_| !replacing)
+        .filter_map(SlotKind::passphrase_cost);
+    slots::check_passphrase_budget(kept.chain([new]))
+}
+
 /// A new passphrase slot for `data_key`, as the `(slot, wrapped key)` to store.
 fn seal_passphrase_slot(
     passphrase: &str,
@@ -99,15 +121,18 @@ fn seal_passphrase_slot(
 }
 
 /// Runs `try_slot` over the slots, without the vault mutex, until one yields the data key.
+/// Every slot is decoded (its cost bounds checked) and, for a passphrase unlock, the
+/// passphrase slots' count and total cost checked, before the first KDF runs.
 fn find_data_key(
     slot_rows: &[SlotRow],
     vault_id: &[u8],
+    passphrase: bool,
     try_slot: &impl Fn(&SlotKind, &[u8], &[u8]) -> Option<Result<DataKey, SlotFailure>>,
 ) -> Result<DataKey, VaultError> {
-    let slots = slot_rows
-        .iter()
-        .map(|row| SlotKind::decode(&row.kind, &row.params).ok_or(IntegrityError::Header))
-        .collect::<Result<Vec<_>, _>>()?;
+    let slots = decode_slots(slot_rows)?;
+    if passphrase {
+        slots::check_passphrase_budget(slots.iter().filter_map(SlotKind::passphrase_cost))?;
+    }
     let mut outcome = Err(VaultError::NoMatchingSlot);
     for (slot, row) in slots.iter().zip(slot_rows) {
         match try_slot(slot, &row.wrapped_key, vault_id) {
@@ -206,7 +231,7 @@ impl Vault {
     /// Unlocks with a passphrase. A wrong one is [`VaultError::WrongPassphrase`] and
     /// changes nothing.
     pub fn unlock_with_passphrase(&self, passphrase: &str) -> Result<(), VaultError> {
-        self.unlock_with(|slot, wrapped, vault_id| match slot {
+        self.unlock_with(true, |slot, wrapped, vault_id| match slot {
             SlotKind::Passphrase { .. } => {
                 Some(slot.open_passphrase(passphrase, wrapped, vault_id))
             }
@@ -217,7 +242,7 @@ impl Vault {
     /// Unlocks through the host's key-wrapping key, using the slot made for its `key_id`.
     pub fn unlock_with_key_wrapper(&self, wrapper: &dyn KeyWrapper) -> Result<(), VaultError> {
         let key_id = wrapper.key_id();
-        self.unlock_with(|slot, wrapped, _| match slot {
+        self.unlock_with(false, |slot, wrapped, _| match slot {
             SlotKind::KeyWrapper { key_id: id } if *id == key_id => {
                 Some(SlotKind::open_key_wrapper(wrapper, wrapped))
             }
@@ -234,6 +259,7 @@ impl Vault {
     /// A `lock()` that comes in between wins: the unlock then reports [`VaultError::Locked`].
     fn unlock_with(
         &self,
+        passphrase: bool,
         try_slot: impl Fn(&SlotKind, &[u8], &[u8]) -> Option<Result<DataKey, SlotFailure>>,
     ) -> Result<(), VaultError> {
         for _ in 0..UNLOCK_ATTEMPTS {
@@ -242,7 +268,7 @@ impl Vault {
                 let rows = store::read_slots(&guard.conn)?;
                 (rows, guard.vault_id.clone(), guard.lock_epoch)
             };
-            let data_key = find_data_key(&slot_rows, &vault_id, &try_slot)?;
+            let data_key = find_data_key(&slot_rows, &vault_id, passphrase, &try_slot)?;
             let keys = data_key.derive().map_err(|_| VaultError::Random)?;
 
             let mut guard = self.lock_inner();
@@ -493,8 +519,10 @@ impl Vault {
             return Err(VaultError::EmptyPassphrase);
         }
         self.change_slots_sealed(
+            |slots| check_new_passphrase(slots, kdf, true),
             |data_key, vault_id| seal_passphrase_slot(new_passphrase, kdf, data_key, vault_id),
             |draft, slots, (slot, wrapped)| {
+                check_new_passphrase(slots, kdf, true)?;
                 for row in slots {
                     if row.kind == slots::KIND_PASSPHRASE {
                         store::delete_slot(draft.tx, row.id)?;
@@ -512,8 +540,10 @@ impl Vault {
             return Err(VaultError::EmptyPassphrase);
         }
         self.change_slots_sealed(
+            |slots| check_new_passphrase(slots, kdf, false),
             |data_key, vault_id| seal_passphrase_slot(passphrase, kdf, data_key, vault_id),
-            |draft, _, (slot, wrapped)| {
+            |draft, slots, (slot, wrapped)| {
+                check_new_passphrase(slots, kdf, false)?;
                 store::insert_slot(draft.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
             },
         )
@@ -522,6 +552,7 @@ impl Vault {
     /// Adds a slot wrapped by the host's key; returns its id.
     pub fn add_key_wrapper_slot(&self, wrapper: &dyn KeyWrapper) -> Result<i64, VaultError> {
         self.change_slots_sealed(
+            |_| Ok(()),
             |data_key, _| Ok(SlotKind::seal_key_wrapper(wrapper, data_key)?),
             |draft, _, (slot, wrapped)| {
                 store::insert_slot(draft.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
@@ -529,17 +560,20 @@ impl Vault {
         )
     }
 
-    /// Seals something for a new slot with `seal` (Argon2id, the host's wrap) with the vault
-    /// mutex released, then applies `change` in one write, provided the data key is still
-    /// the one that was sealed (a rotation meanwhile makes it [`VaultError::Busy`]).
+    /// Checks the current slots with `precheck`, seals something for a new slot with `seal`
+    /// (Argon2id, the host's wrap) with the vault mutex released, then applies `change` in
+    /// one write, provided the data key is still the one that was sealed (a rotation
+    /// meanwhile makes it [`VaultError::Busy`]).
     fn change_slots_sealed<S, T>(
         &self,
+        precheck: impl FnOnce(&[SlotRow]) -> Result<(), VaultError>,
         seal: impl FnOnce(&DataKey, &[u8]) -> Result<S, VaultError>,
         change: impl FnOnce(&mut Draft<'_>, &[SlotRow], S) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
         let (data_key, vault_id) = {
             let guard = self.lock_inner();
             let unlocked = guard.unlocked.as_ref().ok_or(VaultError::Locked)?;
+            precheck(&store::read_slots(&guard.conn)?)?;
             (unlocked.data_key.duplicate(), guard.vault_id.clone())
         };
         let sealed = seal(&data_key, &vault_id)?;

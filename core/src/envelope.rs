@@ -37,6 +37,20 @@ pub enum KdfRefusal {
     TooCostly,
 }
 
+/// Why an envelope could not be made or opened. Says nothing about keys or contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Argon2id refused the parameters or the output length.
+    #[error("the key derivation failed")]
+    Kdf,
+    /// AES-GCM sealing failed.
+    #[error("sealing failed")]
+    Seal,
+    /// The sealed secret or its associated data was altered, or the keys are wrong.
+    #[error("authentication failed")]
+    Open,
+}
+
 impl KdfParams {
     /// The most memory an envelope may ask for (1 GiB).
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
@@ -98,17 +112,22 @@ impl KdfParams {
     }
 
     /// Argon2id over `passphrase` and `salt` into `out` (any length Argon2 accepts).
-    fn hash_into(&self, passphrase: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), ()> {
+    fn hash_into(
+        &self,
+        passphrase: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), EnvelopeError> {
         let params = argon2::Params::new(
             self.memory_kib,
             self.iterations,
             self.parallelism,
             Some(out.len()),
         )
-        .map_err(|_| ())?;
+        .map_err(|_| EnvelopeError::Kdf)?;
         argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
             .hash_password_into(passphrase, salt, out)
-            .map_err(|_| ())
+            .map_err(|_| EnvelopeError::Kdf)
     }
 
     /// The 32-byte single key of the first vault passphrase slots (check and wrap under one
@@ -118,7 +137,7 @@ impl KdfParams {
         &self,
         passphrase: &[u8],
         salt: &[u8],
-    ) -> Result<Zeroizing<[u8; 32]>, ()> {
+    ) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
         let mut key = Zeroizing::new([0u8; 32]);
         self.hash_into(passphrase, salt, &mut key[..])?;
         Ok(key)
@@ -143,7 +162,7 @@ pub struct PasswordKeys(Zeroizing<[u8; 64]>);
 impl PasswordKeys {
     /// Derives the wrap and check subkeys. Runs the KDF: the caller has already checked
     /// `kdf` against its own budget (every [`KdfParams`] is within the envelope's caps).
-    pub fn derive(passphrase: &[u8], salt: &[u8], kdf: &KdfParams) -> Result<Self, ()> {
+    pub fn derive(passphrase: &[u8], salt: &[u8], kdf: &KdfParams) -> Result<Self, EnvelopeError> {
         let mut out = Zeroizing::new([0u8; 64]);
         kdf.hash_into(passphrase, salt, &mut out[..])?;
         Ok(Self(out))
@@ -163,8 +182,8 @@ impl PasswordKeys {
         crate::secret::constant_time_eq(&self.check(label), check)
     }
 
-    fn wrap_key(&self) -> Result<LessSafeKey, ()> {
-        let key = UnboundKey::new(&AES_256_GCM, &self.0[..32]).map_err(|_| ())?;
+    fn wrap_key(&self) -> Result<LessSafeKey, EnvelopeError> {
+        let key = UnboundKey::new(&AES_256_GCM, &self.0[..32]).map_err(|_| EnvelopeError::Seal)?;
         Ok(LessSafeKey::new(key))
     }
 
@@ -175,10 +194,10 @@ impl PasswordKeys {
         nonce: [u8; NONCE_BYTES],
         aad: &[u8],
         buffer: &mut Vec<u8>,
-    ) -> Result<(), ()> {
+    ) -> Result<(), EnvelopeError> {
         self.wrap_key()?
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buffer)
-            .map_err(|_| ())
+            .map_err(|_| EnvelopeError::Seal)
     }
 
     /// Decrypts `sealed` (ciphertext ‖ tag) in place; the plaintext, or an error if it or
@@ -188,11 +207,11 @@ impl PasswordKeys {
         nonce: [u8; NONCE_BYTES],
         aad: &[u8],
         sealed: &'a mut [u8],
-    ) -> Result<&'a [u8], ()> {
+    ) -> Result<&'a [u8], EnvelopeError> {
         let plain = self
             .wrap_key()?
             .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), sealed)
-            .map_err(|_| ())?;
+            .map_err(|_| EnvelopeError::Open)?;
         Ok(plain)
     }
 }

@@ -30,11 +30,9 @@ fn alter(path: &Path, sql: &str) {
 
 fn file_bytes(path: &Path) -> Vec<u8> {
     let mut bytes = std::fs::read(path).unwrap();
-    for suffix in ["-wal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        bytes.extend(std::fs::read(name).unwrap_or_default());
-    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
     bytes
 }
 

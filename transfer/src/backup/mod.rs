@@ -22,7 +22,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use cityauth_core::Account;
 use cityauth_core::envelope::{
-    CHECK_LEN, KdfParams, KdfRefusal, NONCE_BYTES, PasswordKeys, TAG_LEN,
+    CHECK_LEN, EnvelopeError, KdfParams, KdfRefusal, NONCE_BYTES, PasswordKeys, TAG_LEN,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
@@ -251,12 +251,16 @@ pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportEr
 }
 
 /// Encrypts `buffer` in place under the keys, bound to `header`, appending the tag.
-fn seal(keys: &PasswordKeys, header: &Header, buffer: &mut Vec<u8>) -> Result<(), ()> {
+fn seal(keys: &PasswordKeys, header: &Header, buffer: &mut Vec<u8>) -> Result<(), EnvelopeError> {
     keys.seal_in_place(header.nonce, &associated_data(header), buffer)
 }
 
 /// Decrypts `sealed` in place; the plaintext, or an error if it or `header` was altered.
-fn open<'a>(keys: &PasswordKeys, header: &Header, sealed: &'a mut [u8]) -> Result<&'a [u8], ()> {
+fn open<'a>(
+    keys: &PasswordKeys,
+    header: &Header,
+    sealed: &'a mut [u8],
+) -> Result<&'a [u8], EnvelopeError> {
     keys.open_in_place(header.nonce, &associated_data(header), sealed)
 }
 

@@ -120,9 +120,10 @@ impl From<VaultError> for CityAuthError {
             VaultError::Locked => Self::Locked { detail },
             VaultError::NoMatchingSlot => Self::NoMatchingSlot { detail },
             VaultError::KeyWrap(_) => Self::KeyStore { detail },
-            VaultError::LastSlot | VaultError::UnknownSlot(_) | VaultError::CredentialNeeded(_) => {
-                invalid("slot", detail)
-            }
+            VaultError::LastSlot
+            | VaultError::UnknownSlot(_)
+            | VaultError::CredentialNeeded(_)
+            | VaultError::SlotLimit => invalid("slot", detail),
             VaultError::Integrity(_) => Self::Integrity { detail },
             VaultError::UnknownAccount(id) => Self::UnknownAccount { id: id.0, detail },
             VaultError::NotHotp(id) | VaultError::NotTimeBased(id) => {
@@ -221,7 +222,6 @@ impl From<BackupError> for CityAuthError {
         let detail = error.to_string();
         match error {
             BackupError::EmptyPassphrase => invalid("passphrase", detail),
-            BackupError::KdfTooCostly => invalid("kdf", detail),
             BackupError::TooLarge => invalid("accounts", detail),
             BackupError::Random | BackupError::Crypto => Self::Storage { detail },
         }

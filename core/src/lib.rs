@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod device;
+pub mod envelope;
 pub mod otp;
 pub mod otpauth;
 pub mod secret;

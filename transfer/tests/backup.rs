@@ -258,11 +258,29 @@ fn write_refuses_what_could_not_be_read_back() {
         backup::write(&accounts, "", &cheap()),
         Err(BackupError::EmptyPassphrase)
     );
-    let costly = KdfParams::new(8, 11, 1).unwrap();
-    assert_eq!(
-        backup::write(&accounts, "pw", &costly),
-        Err(BackupError::KdfTooCostly)
-    );
+}
+
+#[test]
+fn a_backup_cannot_demand_more_than_the_envelope_caps() {
+    // What a backup writer cannot even ask for: 1 GiB × 10 passes (item 5), 11 passes.
+    let gib = KdfParams::MAX_MEMORY_KIB;
+    assert_eq!(KdfParams::new(gib, 10, 1), None);
+    assert_eq!(KdfParams::new(8, 11, 1), None);
+    // And a file that asks is refused before the KDF runs (it would take many seconds).
+    let file = backup::write(&vector_accounts(), "pw", &cheap()).unwrap();
+    for (m, t) in [(gib, 10), (gib, 3), (256 * 1024, 9)] {
+        let costly = edited(&file, |v| {
+            v["kdf"]["m_kib"] = m.into();
+            v["kdf"]["t"] = t.into();
+        });
+        assert!(
+            matches!(
+                read(&costly, Some(Format::CityauthBackup), Some("pw")),
+                Err(ImportError::Unsupported { .. })
+            ),
+            "{m} KiB × {t}"
+        );
+    }
 }
 
 #[test]

@@ -54,6 +54,16 @@ impl DataKey {
         Ok(Self(Zeroizing::new(array)))
     }
 
+    /// A second copy (wiped on drop like the first), to seal a slot outside the vault mutex.
+    pub fn duplicate(&self) -> Self {
+        Self(Zeroizing::new(*self.0))
+    }
+
+    /// Whether `other` is the same key, compared in constant time.
+    pub fn same_as(&self, other: &DataKey) -> bool {
+        crate::secret::constant_time_eq(self.expose(), other.expose())
+    }
+
     /// The raw key, for wrapping into a slot.
     pub fn expose(&self) -> &[u8] {
         &self.0[..]

@@ -56,6 +56,12 @@ pub enum VaultError {
     /// Removing that slot would leave no way to unlock the vault.
     #[error("that is the vault's last slot; add another before removing it")]
     LastSlot,
+    /// The passphrase slots would be too many or cost too much to try: refused before any
+    /// KDF ran (a stored set like that was not made by cityauth).
+    #[error(
+        "a vault holds at most 8 passphrase slots, whose Argon2id work together is at most 4 GiB times passes; nothing was tried or changed"
+    )]
+    SlotLimit,
     /// No slot with that id.
     #[error("no slot {0}")]
     UnknownSlot(i64),
@@ -107,6 +113,16 @@ pub enum IntegrityError {
     /// This device's enrollment record does not decrypt or parse.
     #[error("the device enrollment fails its integrity check (tampered or corrupted)")]
     Enrollment,
+    /// The file's tables, columns or indexes are not the ones this version makes, or it
+    /// holds a trigger or a view: a crafted or altered file, left untouched.
+    #[error(
+        "the vault file's schema is not cityauth's (an altered table, a trigger or a view); it was left untouched"
+    )]
+    Schema,
+    /// A write changed no row or more than one: something in the file swallowed or widened
+    /// it. Nothing that depended on it was handed out.
+    #[error("a write to the vault file did not take effect as written; nothing was changed")]
+    LostWrite,
     /// One account is damaged.
     #[error("account {0}")]
     Account(DamagedAccount),

@@ -84,6 +84,74 @@ struct Inner {
     conn: Connection,
     vault_id: Vec<u8>,
     unlocked: Option<Unlocked>,
+    /// Bumped by every [`Vault::lock`], so that an unlock running outside the mutex knows
+    /// it was overtaken.
+    lock_epoch: u64,
+}
+
+/// How often an unlock starts over when the slots change under it before it reports busy.
+const UNLOCK_ATTEMPTS: usize = 3;
+
+fn decode_slots(slot_rows: &[SlotRow]) -> Result<Vec<SlotKind>, VaultError> {
+    slot_rows
+        .iter()
+        .map(|row| SlotKind::decode(&row.kind, &row.params).ok_or(IntegrityError::Header.into()))
+        .collect()
+}
+
+/// Refuses, before its KDF runs, a new passphrase slot of cost `new` that would take the
+/// vault's passphrase slots over their budget; `replacing` drops the existing ones first.
+fn check_new_passphrase(
+    slot_rows: &[SlotRow],
+    new: KdfParams,
+    replacing: bool,
+) -> Result<(), VaultError> {
+    let slots = decode_slots(slot_rows)?;
+    let kept = slots
+        .iter()
+        .filter(|_| !replacing)
+        .filter_map(SlotKind::passphrase_cost);
+    slots::check_passphrase_budget(kept.chain([new]))
+}
+
+/// A new passphrase slot for `data_key`, as the `(slot, wrapped key)` to store.
+fn seal_passphrase_slot(
+    passphrase: &str,
+    kdf: KdfParams,
+    data_key: &DataKey,
+    vault_id: &[u8],
+) -> Result<(SlotKind, Vec<u8>), VaultError> {
+    SlotKind::seal_passphrase(passphrase, kdf, data_key, vault_id).map_err(|_| VaultError::Random)
+}
+
+/// Runs `try_slot` over the slots, without the vault mutex, until one yields the data key.
+/// Every slot is decoded (its cost bounds checked) and, for a passphrase unlock, the
+/// passphrase slots' count and total cost checked, before the first KDF runs.
+fn find_data_key(
+    slot_rows: &[SlotRow],
+    vault_id: &[u8],
+    passphrase: bool,
+    try_slot: &impl Fn(&SlotKind, &[u8], &[u8]) -> Option<Result<DataKey, SlotFailure>>,
+) -> Result<DataKey, VaultError> {
+    let slots = decode_slots(slot_rows)?;
+    if passphrase {
+        slots::check_passphrase_budget(slots.iter().filter_map(SlotKind::passphrase_cost))?;
+    }
+    let mut outcome = Err(VaultError::NoMatchingSlot);
+    for (slot, row) in slots.iter().zip(slot_rows) {
+        match try_slot(slot, &row.wrapped_key, vault_id) {
+            None => {}
+            Some(Ok(key)) => return Ok(key),
+            Some(Err(SlotFailure::WrongPassphrase)) => {
+                if matches!(outcome, Err(VaultError::NoMatchingSlot)) {
+                    outcome = Err(VaultError::WrongPassphrase);
+                }
+            }
+            Some(Err(SlotFailure::Tampered)) => outcome = Err(IntegrityError::Header.into()),
+            Some(Err(SlotFailure::Host(error))) => outcome = Err(error.into()),
+        }
+    }
+    outcome
 }
 
 impl Vault {
@@ -158,6 +226,7 @@ impl Vault {
                 conn,
                 vault_id,
                 unlocked,
+                lock_epoch: 0,
             }),
         }
     }
@@ -165,7 +234,7 @@ impl Vault {
     /// Unlocks with a passphrase. A wrong one is [`VaultError::WrongPassphrase`] and
     /// changes nothing.
     pub fn unlock_with_passphrase(&self, passphrase: &str) -> Result<(), VaultError> {
-        self.unlock_with(|slot, wrapped, vault_id| match slot {
+        self.unlock_with(true, |slot, wrapped, vault_id| match slot {
             SlotKind::Passphrase { .. } => {
                 Some(slot.open_passphrase(passphrase, wrapped, vault_id))
             }
@@ -176,7 +245,7 @@ impl Vault {
     /// Unlocks through the host's key-wrapping key, using the slot made for its `key_id`.
     pub fn unlock_with_key_wrapper(&self, wrapper: &dyn KeyWrapper) -> Result<(), VaultError> {
         let key_id = wrapper.key_id();
-        self.unlock_with(|slot, wrapped, _| match slot {
+        self.unlock_with(false, |slot, wrapped, _| match slot {
             SlotKind::KeyWrapper { key_id: id } if *id == key_id => {
                 Some(SlotKind::open_key_wrapper(wrapper, wrapped))
             }
@@ -186,62 +255,66 @@ impl Vault {
 
     /// Tries each slot that `try_slot` accepts until one yields the data key, then checks
     /// the header and loads the accounts.
+    ///
+    /// The KDF and the host's callbacks run with the vault mutex released, so `lock()` and
+    /// `is_unlocked()` answer at once during an unlock: the mutex is taken only to read the
+    /// slots, then again to check that they did not change meanwhile and install the keys.
+    /// A `lock()` that comes in between wins: the unlock then reports [`VaultError::Locked`].
     fn unlock_with(
         &self,
+        passphrase: bool,
         try_slot: impl Fn(&SlotKind, &[u8], &[u8]) -> Option<Result<DataKey, SlotFailure>>,
     ) -> Result<(), VaultError> {
-        let mut guard = self.lock_inner();
-        let inner = &mut *guard;
-        // An older file is upgraded in this transaction: take the write lock up front.
-        let behavior = if store::schema_version(&inner.conn)? < store::SCHEMA_VERSION {
-            TransactionBehavior::Immediate
-        } else {
-            TransactionBehavior::Deferred
-        };
-        let tx = inner
-            .conn
-            .transaction_with_behavior(behavior)
-            .map_err(storage)?;
-        let slot_rows = store::read_slots(&tx)?;
-        let mut outcome = Err(VaultError::NoMatchingSlot);
-        for row in &slot_rows {
-            let slot = SlotKind::decode(&row.kind, &row.params).ok_or(IntegrityError::Header)?;
-            match try_slot(&slot, &row.wrapped_key, &inner.vault_id) {
-                None => {}
-                Some(Ok(key)) => {
-                    outcome = Ok(key);
-                    break;
-                }
-                Some(Err(SlotFailure::WrongPassphrase)) => {
-                    if matches!(outcome, Err(VaultError::NoMatchingSlot)) {
-                        outcome = Err(VaultError::WrongPassphrase);
-                    }
-                }
-                Some(Err(SlotFailure::Tampered)) => {
-                    outcome = Err(IntegrityError::Header.into());
-                }
-                Some(Err(SlotFailure::Host(error))) => outcome = Err(error.into()),
+        for _ in 0..UNLOCK_ATTEMPTS {
+            let (slot_rows, vault_id, lock_epoch) = {
+                let guard = self.lock_inner();
+                let rows = store::read_slots(&guard.conn)?;
+                (rows, guard.vault_id.clone(), guard.lock_epoch)
+            };
+            let data_key = find_data_key(&slot_rows, &vault_id, passphrase, &try_slot)?;
+            let keys = data_key.derive().map_err(|_| VaultError::Random)?;
+
+            let mut guard = self.lock_inner();
+            let inner = &mut *guard;
+            if inner.lock_epoch != lock_epoch {
+                return Err(VaultError::Locked);
             }
+            // An older file is upgraded in this transaction: take the write lock up front.
+            let behavior = if store::schema_version(&inner.conn)? < store::SCHEMA_VERSION {
+                TransactionBehavior::Immediate
+            } else {
+                TransactionBehavior::Deferred
+            };
+            let tx = inner
+                .conn
+                .transaction_with_behavior(behavior)
+                .map_err(storage)?;
+            if store::read_slots(&tx)? != slot_rows {
+                // Another writer changed the slots while the KDF ran: start over on them.
+                continue;
+            }
+            let row = store::read_vault_row(&tx)?.ok_or(VaultError::NotAVault)?;
+            // Re-read inside the transaction: another process may have upgraded the file.
+            let schema = store::schema_version(&tx)?;
+            verify_header(&keys, &inner.vault_id, schema, &row, &slot_rows)?;
+            let mut loaded = load_entries(&tx, &keys, &inner.vault_id, schema, &row)?;
+            if schema < store::SCHEMA_VERSION {
+                loaded = upgrade::run(&tx, &keys, &inner.vault_id, &row, loaded)?;
+            }
+            let seen_version = store::data_version(&tx)?;
+            tx.commit().map_err(storage)?;
+            inner.unlocked = Some(Unlocked::new(data_key, keys, loaded, seen_version));
+            return Ok(());
         }
-        let data_key = outcome?;
-        let keys = data_key.derive().map_err(|_| VaultError::Random)?;
-        let row = store::read_vault_row(&tx)?.ok_or(VaultError::NotAVault)?;
-        // Re-read inside the transaction: another process may have upgraded the file.
-        let schema = store::schema_version(&tx)?;
-        verify_header(&keys, &inner.vault_id, schema, &row, &slot_rows)?;
-        let mut loaded = load_entries(&tx, &keys, &inner.vault_id, schema, &row)?;
-        if schema < store::SCHEMA_VERSION {
-            loaded = upgrade::run(&tx, &keys, &inner.vault_id, &row, loaded)?;
-        }
-        let seen_version = store::data_version(&tx)?;
-        tx.commit().map_err(storage)?;
-        inner.unlocked = Some(Unlocked::new(data_key, keys, loaded, seen_version));
-        Ok(())
+        Err(VaultError::Busy)
     }
 
-    /// Forgets the keys and every decrypted account (wiping them).
+    /// Forgets the keys and every decrypted account (wiping them). Also cancels an unlock
+    /// in progress on another thread.
     pub fn lock(&self) {
-        self.lock_inner().unlocked = None;
+        let mut guard = self.lock_inner();
+        guard.unlocked = None;
+        guard.lock_epoch = guard.lock_epoch.wrapping_add(1);
     }
 
     /// True between a successful unlock (or create) and [`Vault::lock`].
@@ -420,7 +493,11 @@ impl Vault {
     pub fn remove(&self, id: AccountId) -> Result<(), VaultError> {
         self.write(|draft| {
             let position = draft.position(id)?;
-            store::delete_account_row(draft.tx, id.0)?;
+            let present = !matches!(
+                draft.entries[position].state,
+                EntryState::Damaged(Damage::Missing)
+            );
+            store::delete_account_row(draft.tx, id.0, present)?;
             draft.entries.remove(position);
             Ok(())
         })
@@ -462,14 +539,49 @@ impl Vault {
         if passphrase.is_empty() {
             return Err(VaultError::EmptyPassphrase);
         }
-        self.change_slots(|draft, _| draft.insert_passphrase_slot(passphrase, kdf))
+        self.change_slots_sealed(
+            |slots| check_new_passphrase(slots, kdf, false),
+            |data_key, vault_id| seal_passphrase_slot(passphrase, kdf, data_key, vault_id),
+            |draft, slots, (slot, wrapped)| {
+                check_new_passphrase(slots, kdf, false)?;
+                store::insert_slot(draft.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
+            },
+        )
     }
 
     /// Adds a slot wrapped by the host's key; returns its id.
     pub fn add_key_wrapper_slot(&self, wrapper: &dyn KeyWrapper) -> Result<i64, VaultError> {
-        self.change_slots(|draft, _| {
-            let (slot, wrapped) = SlotKind::seal_key_wrapper(wrapper, draft.data_key)?;
-            store::insert_slot(draft.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
+        self.change_slots_sealed(
+            |_| Ok(()),
+            |data_key, _| Ok(SlotKind::seal_key_wrapper(wrapper, data_key)?),
+            |draft, _, (slot, wrapped)| {
+                store::insert_slot(draft.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
+            },
+        )
+    }
+
+    /// Checks the current slots with `precheck`, seals something for a new slot with `seal`
+    /// (Argon2id, the host's wrap) with the vault mutex released, then applies `change` in
+    /// one write, provided the data key is still the one that was sealed (a rotation
+    /// meanwhile makes it [`VaultError::Busy`]).
+    fn change_slots_sealed<S, T>(
+        &self,
+        precheck: impl FnOnce(&[SlotRow]) -> Result<(), VaultError>,
+        seal: impl FnOnce(&DataKey, &[u8]) -> Result<S, VaultError>,
+        change: impl FnOnce(&mut Draft<'_>, &[SlotRow], S) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let (data_key, vault_id) = {
+            let guard = self.lock_inner();
+            let unlocked = guard.unlocked.as_ref().ok_or(VaultError::Locked)?;
+            precheck(&store::read_slots(&guard.conn)?)?;
+            (unlocked.data_key.duplicate(), guard.vault_id.clone())
+        };
+        let sealed = seal(&data_key, &vault_id)?;
+        self.change_slots(|draft, slots| {
+            if !draft.data_key.same_as(&data_key) {
+                return Err(VaultError::Busy);
+            }
+            change(draft, slots, sealed)
         })
     }
 
@@ -485,7 +597,7 @@ impl Vault {
             if slots.len() == 1 {
                 return Err(VaultError::LastSlot);
             }
-            store::delete_slot(draft.tx, slot_id).map(drop)
+            store::delete_slot(draft.tx, slot_id)
         })
     }
 

@@ -45,6 +45,9 @@ impl Vault {
             return Err(VaultError::EmptyPassphrase);
         }
         let before = self.before_rotation()?;
+        // The new passphrase slot replaces every passphrase slot: refuse before its KDF runs
+        // a cost the vault's budget does not allow.
+        super::check_new_passphrase(&before.slots, kdf, true)?;
         let data_key = DataKey::generate().map_err(|_| VaultError::Random)?;
         let mut slots = vec![
             SlotKind::seal_passphrase(new_passphrase, kdf, &data_key, &before.vault_id)

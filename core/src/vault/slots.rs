@@ -1,6 +1,8 @@
 //! Slots: the ways to recover the data key. Each holds the data key wrapped under another key.
 //!
-//! - A passphrase slot derives its key with Argon2id (parameters stored with the slot).
+//! - A passphrase slot is a password envelope ([`crate::envelope`]) around the data key;
+//!   the first slots (params version 1) used one Argon2id key for check and wrap, and still
+//!   open.
 //! - A key-wrapping slot lets the host wrap the data key with a key it keeps: Android
 //!   Keystore, the iOS Keychain or Secure Enclave, or [`AesGcmKeyWrapper`] here.
 
@@ -8,87 +10,33 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+pub use crate::envelope::KdfParams;
+use crate::envelope::{NONCE_BYTES, PasswordKeys};
+
 use super::crypto::{self, CryptoError, DataKey, KEY_LEN, SealingKey};
+use super::error::VaultError;
 
-/// Argon2id cost parameters of a passphrase slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-}
+/// The most passphrase slots a vault may hold: each is tried, KDF and all, on a wrong
+/// passphrase, before anything is authenticated.
+pub const MAX_PASSPHRASE_SLOTS: usize = 8;
+/// The most Argon2id work all of a vault's passphrase slots may ask for together (memory
+/// times passes, in KiB: 4 GiB·passes, about twenty default slots' worth).
+pub const MAX_PASSPHRASE_WORK_KIB: u64 = 4 * 1024 * 1024;
 
-impl KdfParams {
-    /// The most memory a stored slot may ask for (1 GiB): a tampered slot must not be able
-    /// to exhaust the device.
-    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-    /// The most passes a stored slot may ask for.
-    pub const MAX_ITERATIONS: u32 = 64;
-    /// The most lanes a stored slot may ask for.
-    pub const MAX_PARALLELISM: u32 = 16;
-
-    /// Explicit parameters, within Argon2's minimums and the maximums above.
-    ///
-    /// Use [`KdfParams::default`] for vaults people use; cheaper ones are for tests.
-    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Option<Self> {
-        let params = Self {
-            memory_kib,
-            iterations,
-            parallelism,
-        };
-        params.is_acceptable().then_some(params)
+/// Refuses, before any KDF runs, passphrase slots (given by their costs) that are too many
+/// or would together cost more than [`MAX_PASSPHRASE_WORK_KIB`] to try.
+pub fn check_passphrase_budget(
+    costs: impl IntoIterator<Item = KdfParams>,
+) -> Result<(), VaultError> {
+    let (mut count, mut work) = (0usize, 0u64);
+    for params in costs {
+        count += 1;
+        work = work.saturating_add(params.work_kib());
     }
-
-    /// Memory in KiB.
-    pub fn memory_kib(&self) -> u32 {
-        self.memory_kib
+    if count > MAX_PASSPHRASE_SLOTS || work > MAX_PASSPHRASE_WORK_KIB {
+        return Err(VaultError::SlotLimit);
     }
-
-    /// Passes over memory.
-    pub fn iterations(&self) -> u32 {
-        self.iterations
-    }
-
-    /// Lanes.
-    pub fn parallelism(&self) -> u32 {
-        self.parallelism
-    }
-
-    fn is_acceptable(&self) -> bool {
-        (1..=Self::MAX_ITERATIONS).contains(&self.iterations)
-            && (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
-            && self.memory_kib >= 8 * self.parallelism
-            && self.memory_kib <= Self::MAX_MEMORY_KIB
-    }
-
-    fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, ()> {
-        let params = argon2::Params::new(
-            self.memory_kib,
-            self.iterations,
-            self.parallelism,
-            Some(KEY_LEN),
-        )
-        .map_err(|_| ())?;
-        let argon =
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        argon
-            .hash_password_into(passphrase, salt, &mut key[..])
-            .map_err(|_| ())?;
-        Ok(key)
-    }
-}
-
-impl Default for KdfParams {
-    /// 64 MiB, 3 passes, 1 lane: above OWASP's Argon2id floor (19 MiB, 2 passes), at a
-    /// cost measured in docs/security.md.
-    fn default() -> Self {
-        Self {
-            memory_kib: 64 * 1024,
-            iterations: 3,
-            parallelism: 1,
-        }
-    }
+    Ok(())
 }
 
 /// Errors a host's key-wrapping implementation reports.
@@ -176,6 +124,9 @@ impl fmt::Debug for AesGcmKeyWrapper {
 pub enum SlotKind {
     /// Argon2id over a passphrase.
     Passphrase {
+        /// 2: a password envelope (separate check and wrap subkeys); 1: the first slots,
+        /// one key for both.
+        version: u8,
         params: KdfParams,
         salt: [u8; 16],
         /// HMAC of a fixed label under the derived key: tells a wrong passphrase apart from
@@ -201,9 +152,13 @@ pub enum SlotFailure {
 pub const KIND_PASSPHRASE: &str = "passphrase";
 const KIND_KEY_WRAPPER: &str = "key-wrapper";
 const CHECK_LABEL: &[u8] = b"cityauth passphrase check v1";
+/// The params version of passphrase slots written now (envelope subkeys).
+const ENVELOPE_VERSION: u8 = 2;
+const LEGACY_VERSION: u8 = 1;
 
 impl SlotKind {
-    /// A new passphrase slot for `data_key`; returns the slot and its wrapped key.
+    /// A new passphrase slot for `data_key`; returns the slot and its wrapped key
+    /// (nonce ‖ ciphertext ‖ tag, under the envelope's wrap subkey).
     pub fn seal_passphrase(
         passphrase: &str,
         params: KdfParams,
@@ -211,16 +166,23 @@ impl SlotKind {
         vault_id: &[u8],
     ) -> Result<(Self, Vec<u8>), CryptoError> {
         let mut salt = [0u8; 16];
+        let mut nonce = [0u8; NONCE_BYTES];
         crypto::fill_random(&mut salt)?;
-        let kek = params
-            .derive(passphrase.as_bytes(), &salt)
+        crypto::fill_random(&mut nonce)?;
+        let keys = PasswordKeys::derive(passphrase.as_bytes(), &salt, &params)
             .map_err(|_| CryptoError::KeyLength)?;
         let slot = SlotKind::Passphrase {
+            version: ENVELOPE_VERSION,
             params,
             salt,
-            check: crypto::short_mac(&kek[..], CHECK_LABEL),
+            check: keys.check(CHECK_LABEL),
         };
-        let wrapped = SealingKey::new(&kek[..])?.seal(data_key.expose(), &slot.aad(vault_id))?;
+        let mut sealed = data_key.expose().to_vec();
+        keys.seal_in_place(nonce, &slot.aad(vault_id), &mut sealed)
+            .map_err(|_| CryptoError::Open)?;
+        let mut wrapped = Vec::with_capacity(NONCE_BYTES + sealed.len());
+        wrapped.extend_from_slice(&nonce);
+        wrapped.extend_from_slice(&sealed);
         Ok((slot, wrapped))
     }
 
@@ -246,6 +208,7 @@ impl SlotKind {
         vault_id: &[u8],
     ) -> Result<DataKey, SlotFailure> {
         let SlotKind::Passphrase {
+            version,
             params,
             salt,
             check,
@@ -253,16 +216,33 @@ impl SlotKind {
         else {
             return Err(SlotFailure::WrongPassphrase);
         };
-        let kek = params
-            .derive(passphrase.as_bytes(), salt)
-            .map_err(|_| SlotFailure::Tampered)?;
-        if !crate::secret::constant_time_eq(&crypto::short_mac(&kek[..], CHECK_LABEL), check) {
-            return Err(SlotFailure::WrongPassphrase);
-        }
-        let key = SealingKey::new(&kek[..]).map_err(|_| SlotFailure::Tampered)?;
-        let plain = key
-            .open(wrapped, &self.aad(vault_id))
-            .map_err(|_| SlotFailure::Tampered)?;
+        let aad = self.aad(vault_id);
+        let plain = if *version == LEGACY_VERSION {
+            let kek = params
+                .legacy_single_key(passphrase.as_bytes(), salt)
+                .map_err(|_| SlotFailure::Tampered)?;
+            if !crate::secret::constant_time_eq(&crypto::short_mac(&kek[..], CHECK_LABEL), check) {
+                return Err(SlotFailure::WrongPassphrase);
+            }
+            let key = SealingKey::new(&kek[..]).map_err(|_| SlotFailure::Tampered)?;
+            key.open(wrapped, &aad).map_err(|_| SlotFailure::Tampered)?
+        } else {
+            let keys = PasswordKeys::derive(passphrase.as_bytes(), salt, params)
+                .map_err(|_| SlotFailure::Tampered)?;
+            if !keys.check_matches(CHECK_LABEL, check) {
+                return Err(SlotFailure::WrongPassphrase);
+            }
+            if wrapped.len() < NONCE_BYTES {
+                return Err(SlotFailure::Tampered);
+            }
+            let (nonce, sealed) = wrapped.split_at(NONCE_BYTES);
+            let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| SlotFailure::Tampered)?;
+            let mut buffer = zeroize::Zeroizing::new(sealed.to_vec());
+            let plain = keys
+                .open_in_place(nonce, &aad, &mut buffer[..])
+                .map_err(|_| SlotFailure::Tampered)?;
+            zeroize::Zeroizing::new(plain.to_vec())
+        };
         DataKey::from_slice(&plain).map_err(|_| SlotFailure::Tampered)
     }
 
@@ -275,6 +255,14 @@ impl SlotKind {
         DataKey::from_slice(&plain).map_err(|_| SlotFailure::Tampered)
     }
 
+    /// The Argon2id cost of trying this slot, if it is a passphrase slot.
+    pub fn passphrase_cost(&self) -> Option<KdfParams> {
+        match self {
+            SlotKind::Passphrase { params, .. } => Some(*params),
+            SlotKind::KeyWrapper { .. } => None,
+        }
+    }
+
     /// The `kind` column.
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -285,14 +273,24 @@ impl SlotKind {
 
     /// The `params` blob.
     pub fn encode_params(&self) -> Vec<u8> {
-        let mut out = vec![1u8];
+        let version = match self {
+            SlotKind::Passphrase { version, .. } => *version,
+            SlotKind::KeyWrapper { .. } => 1,
+        };
+        let mut out = vec![version];
         match self {
             SlotKind::Passphrase {
                 params,
                 salt,
                 check,
+                ..
             } => {
-                for n in [params.memory_kib, params.iterations, params.parallelism] {
+                let params = [
+                    params.memory_kib(),
+                    params.iterations(),
+                    params.parallelism(),
+                ];
+                for n in params {
                     out.extend_from_slice(&n.to_be_bytes());
                 }
                 out.extend_from_slice(salt);
@@ -303,14 +301,15 @@ impl SlotKind {
         out
     }
 
-    /// Reads back `kind` and `params`; `None` when they are not ours or out of bounds.
+    /// Reads back `kind` and `params`; `None` when they are not ours or out of bounds
+    /// (every cost is checked here, before any KDF can run).
     pub fn decode(kind: &str, params: &[u8]) -> Option<Self> {
         let (&version, rest) = params.split_first()?;
-        if version != 1 {
-            return None;
-        }
         match kind {
             KIND_PASSPHRASE => {
+                if version != LEGACY_VERSION && version != ENVELOPE_VERSION {
+                    return None;
+                }
                 if rest.len() != 12 + 16 + 16 {
                     return None;
                 }
@@ -318,12 +317,13 @@ impl SlotKind {
                     |at: usize| u32::from_be_bytes(rest[at..at + 4].try_into().unwrap_or_default());
                 let kdf = KdfParams::new(number(0), number(4), number(8))?;
                 Some(SlotKind::Passphrase {
+                    version,
                     params: kdf,
                     salt: rest[12..28].try_into().ok()?,
                     check: rest[28..44].try_into().ok()?,
                 })
             }
-            KIND_KEY_WRAPPER => Some(SlotKind::KeyWrapper {
+            KIND_KEY_WRAPPER if version == 1 => Some(SlotKind::KeyWrapper {
                 key_id: String::from_utf8(rest.to_vec()).ok()?,
             }),
             _ => None,

@@ -10,7 +10,6 @@ use crate::otp::{OtpParams, PreparedKey};
 use super::codec::{self, Index, IndexEntry};
 use super::crypto::{self, DataKey, VaultKeys};
 use super::error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
-use super::slots::{KdfParams, SlotKind};
 use super::store::{self, SlotRow, VaultRow};
 
 pub(super) struct Unlocked {
@@ -98,17 +97,6 @@ impl Draft<'_> {
         let tag = self.store_record(id, &account)?;
         self.entries[position] = Entry::new_ready(id, tag, account);
         Ok(())
-    }
-
-    pub fn insert_passphrase_slot(
-        &self,
-        passphrase: &str,
-        kdf: KdfParams,
-    ) -> Result<i64, VaultError> {
-        let (slot, wrapped) =
-            SlotKind::seal_passphrase(passphrase, kdf, self.data_key, self.vault_id)
-                .map_err(|_| VaultError::Random)?;
-        store::insert_slot(self.tx, slot.kind_name(), &slot.encode_params(), &wrapped)
     }
 }
 

@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::error::VaultError;
+use super::error::{IntegrityError, VaultError};
 
 /// `PRAGMA application_id` of a cityauth vault ("CAV1"): tells our files from other SQLite files.
 pub const APPLICATION_ID: i32 = 0x4341_5631;
@@ -49,7 +50,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// A stored slot row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotRow {
     pub id: i64,
     pub kind: String,
@@ -115,7 +116,43 @@ pub fn open(path: &Path) -> Result<Connection, VaultError> {
         // Our id is only set in the same transaction as the first schema.
         return Err(VaultError::NotAVault);
     }
+    check_schema(&conn, version)?;
     Ok(conn)
+}
+
+/// One `sqlite_master` row: type, name, table, and the `CREATE` text (`None` for the
+/// indexes SQLite makes itself).
+type SchemaRow = (String, String, String, Option<String>);
+
+fn schema_of(conn: &Connection) -> rusqlite::Result<Vec<SchemaRow>> {
+    let mut statement = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name, tbl_name",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    })?;
+    rows.collect()
+}
+
+/// Checks that the file's schema is exactly what our migrations make at `version`: the same
+/// tables, columns, indexes, and no trigger or view. A crafted file's trigger could swallow
+/// a write (an HOTP counter that never advances shows a code twice); a view could stand in
+/// for a table. The expected schema is built by running the migrations on an in-memory
+/// database, so it follows the migrations list and never drifts from it.
+pub fn check_schema(conn: &Connection, version: u32) -> Result<(), VaultError> {
+    let steps = MIGRATIONS
+        .get(..version as usize)
+        .ok_or(IntegrityError::Schema)?;
+    let reference = Connection::open_in_memory().map_err(storage)?;
+    for step in steps {
+        reference.execute_batch(step).map_err(storage)?;
+    }
+    let expected = schema_of(&reference).map_err(storage)?;
+    let found = schema_of(conn).map_err(not_a_vault_or_storage)?;
+    if found != expected {
+        return Err(IntegrityError::Schema.into());
+    }
+    Ok(())
 }
 
 /// The file's schema version (`PRAGMA user_version`).
@@ -146,6 +183,7 @@ fn connect(path: &Path) -> Result<Connection, VaultError> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(not_a_vault_or_storage)?;
+    harden(&conn)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(storage)?;
     // Acknowledged writes must survive power loss, not only a process crash.
     conn.pragma_update(None, "synchronous", "FULL")
@@ -154,6 +192,37 @@ fn connect(path: &Path) -> Result<Connection, VaultError> {
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(not_a_vault_or_storage)?;
     Ok(conn)
+}
+
+/// Distrusts whatever the file's schema holds, before anything reads it: defensive mode
+/// (no `writable_schema`, no shadow-table writes, no corrupting pragmas), no trusted schema
+/// (functions with side effects and virtual tables cannot run from the file's schema), and
+/// no triggers or views at all (the vault uses none; [`check_schema`] refuses them, and a
+/// trigger another process adds later still does not fire here).
+fn harden(conn: &Connection) -> Result<(), VaultError> {
+    for (config, on) in [
+        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
+        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
+    ] {
+        if conn.set_db_config(config, on).map_err(storage)? != on {
+            return Err(VaultError::Storage(
+                "this SQLite build cannot harden the connection".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Turns a write's changed-row count into an error unless it is exactly one: a write that
+/// silently changed nothing (a trigger's `RAISE(IGNORE)`, a row gone behind our back) must
+/// never let the caller go on as if it had been stored.
+pub fn one_row(changed: rusqlite::Result<usize>) -> Result<(), VaultError> {
+    match changed.map_err(storage)? {
+        1 => Ok(()),
+        _ => Err(IntegrityError::LostWrite.into()),
+    }
 }
 
 /// The counter SQLite bumps when another connection commits.
@@ -190,7 +259,7 @@ pub fn read_vault_row(conn: &Connection) -> Result<Option<VaultRow>, VaultError>
 
 /// Writes the vault row.
 pub fn write_vault_row(conn: &Connection, row: &VaultRow) -> Result<(), VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "INSERT INTO vault (singleton, vault_id, header_mac, sealed_index, key_epoch, generation)
          VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (singleton) DO UPDATE SET vault_id = ?1, header_mac = ?2,
@@ -202,9 +271,7 @@ pub fn write_vault_row(conn: &Connection, row: &VaultRow) -> Result<(), VaultErr
             row.key_epoch.cast_signed(),
             row.generation.cast_signed()
         ],
-    )
-    .map(drop)
-    .map_err(storage)
+    ))
 }
 
 /// Replaces the sealed index, its generation and the header MAC that covers them, together.
@@ -214,12 +281,10 @@ pub fn write_index(
     generation: u64,
     header_mac: &[u8],
 ) -> Result<(), VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "UPDATE vault SET sealed_index = ?1, generation = ?2, header_mac = ?3 WHERE singleton = 1",
         params![sealed_index, generation.cast_signed(), header_mac],
-    )
-    .map(drop)
-    .map_err(storage)
+    ))
 }
 
 /// Replaces the index, the key epoch, the generation and the header MAC after a rotation.
@@ -230,7 +295,7 @@ pub fn write_rotated(
     generation: u64,
     header_mac: &[u8],
 ) -> Result<(), VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "UPDATE vault SET sealed_index = ?1, key_epoch = ?2, generation = ?3, header_mac = ?4
          WHERE singleton = 1",
         params![
@@ -239,9 +304,7 @@ pub fn write_rotated(
             generation.cast_signed(),
             header_mac
         ],
-    )
-    .map(drop)
-    .map_err(storage)
+    ))
 }
 
 /// Copies the WAL into the file and truncates it, so that pages of removed slots do not
@@ -276,19 +339,16 @@ pub fn insert_slot(
     params: &[u8],
     wrapped_key: &[u8],
 ) -> Result<i64, VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "INSERT INTO slots (kind, params, wrapped_key) VALUES (?1, ?2, ?3)",
         params![kind, params, wrapped_key],
-    )
-    .map_err(storage)?;
+    ))?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Deletes a slot; true if it existed.
-pub fn delete_slot(conn: &Connection, id: i64) -> Result<bool, VaultError> {
-    conn.execute("DELETE FROM slots WHERE id = ?1", params![id])
-        .map(|n| n > 0)
-        .map_err(storage)
+/// Deletes a slot the caller has just read.
+pub fn delete_slot(conn: &Connection, id: i64) -> Result<(), VaultError> {
+    one_row(conn.execute("DELETE FROM slots WHERE id = ?1", params![id]))
 }
 
 /// Every account row as `(id, sealed)`, by id.
@@ -313,26 +373,27 @@ pub fn read_account_row(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, V
 
 /// Reserves a new account id (the row is filled in by [`update_account_row`]).
 pub fn reserve_account_id(conn: &Connection) -> Result<i64, VaultError> {
-    conn.execute("INSERT INTO accounts (sealed) VALUES (x'')", [])
-        .map_err(storage)?;
+    one_row(conn.execute("INSERT INTO accounts (sealed) VALUES (x'')", []))?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Stores an account's sealed record.
 pub fn update_account_row(conn: &Connection, id: i64, sealed: &[u8]) -> Result<(), VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "UPDATE accounts SET sealed = ?2 WHERE id = ?1",
         params![id, sealed],
-    )
-    .map(drop)
-    .map_err(storage)
+    ))
 }
 
-/// Deletes an account row.
-pub fn delete_account_row(conn: &Connection, id: i64) -> Result<(), VaultError> {
-    conn.execute("DELETE FROM accounts WHERE id = ?1", params![id])
-        .map(drop)
-        .map_err(storage)
+/// Deletes an account row; `present` says whether the caller saw the row (an account the
+/// index lists whose row is already gone has none to delete).
+pub fn delete_account_row(conn: &Connection, id: i64, present: bool) -> Result<(), VaultError> {
+    let changed = conn.execute("DELETE FROM accounts WHERE id = ?1", params![id]);
+    if present {
+        one_row(changed)
+    } else {
+        changed.map(drop).map_err(storage)
+    }
 }
 
 /// The sealed enrollment, if this device is enrolled.
@@ -345,13 +406,11 @@ pub fn read_enrollment(conn: &Connection) -> Result<Option<Vec<u8>>, VaultError>
 
 /// Stores (or replaces) the sealed enrollment.
 pub fn write_enrollment(conn: &Connection, sealed: &[u8]) -> Result<(), VaultError> {
-    conn.execute(
+    one_row(conn.execute(
         "INSERT INTO enrollment (singleton, sealed) VALUES (1, ?1)
          ON CONFLICT (singleton) DO UPDATE SET sealed = ?1",
         params![sealed],
-    )
-    .map(drop)
-    .map_err(storage)
+    ))
 }
 
 /// Forgets the enrollment.
@@ -375,5 +434,85 @@ fn not_a_vault_or_storage(error: rusqlite::Error) -> VaultError {
     match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => VaultError::NotAVault,
         _ => storage(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database with the current schema, on a plain (not hardened) connection.
+    fn plain_current() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for step in MIGRATIONS {
+            conn.execute_batch(step).unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn a_write_swallowed_by_a_trigger_is_a_lost_write_not_a_success() {
+        let conn = plain_current();
+        let id = reserve_account_id(&conn).unwrap();
+        update_account_row(&conn, id, b"first").unwrap();
+        conn.execute_batch(
+            "CREATE TRIGGER keep BEFORE UPDATE ON accounts BEGIN SELECT RAISE(IGNORE); END;",
+        )
+        .unwrap();
+        assert_eq!(
+            update_account_row(&conn, id, b"second"),
+            Err(IntegrityError::LostWrite.into())
+        );
+    }
+
+    #[test]
+    fn a_write_to_a_row_that_is_gone_is_a_lost_write() {
+        let conn = plain_current();
+        assert_eq!(
+            update_account_row(&conn, 42, b"sealed"),
+            Err(IntegrityError::LostWrite.into())
+        );
+        assert_eq!(
+            delete_slot(&conn, 42),
+            Err(IntegrityError::LostWrite.into())
+        );
+        assert_eq!(
+            delete_account_row(&conn, 42, true),
+            Err(IntegrityError::LostWrite.into())
+        );
+        assert_eq!(delete_account_row(&conn, 42, false), Ok(()));
+    }
+
+    #[test]
+    fn connections_are_opened_defensive_without_trusted_schema_triggers_or_views() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.sqlite");
+        let conn = create(&path).unwrap();
+        assert!(conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA)
+                .unwrap()
+        );
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER)
+                .unwrap()
+        );
+        assert!(
+            !conn
+                .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW)
+                .unwrap()
+        );
+        let trusted: i64 = conn
+            .pragma_query_value(None, "trusted_schema", |row| row.get(0))
+            .unwrap();
+        assert_eq!(trusted, 0);
+        // Defensive mode: the schema cannot be edited behind SQLite's back.
+        assert!(conn.pragma_update(None, "writable_schema", true).is_ok());
+        let writable: i64 = conn
+            .pragma_query_value(None, "writable_schema", |row| row.get(0))
+            .unwrap();
+        assert_eq!(writable, 0);
     }
 }

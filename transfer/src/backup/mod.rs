@@ -7,9 +7,11 @@
 //!  "cipher":{"alg":"aes-256-gcm","nonce":B64},"ciphertext":B64}
 //! ```
 //!
-//! Argon2id gives 64 bytes: the first 32 are the AES key, the last 32 key an HMAC-SHA-256
-//! whose first 16 bytes over `"cityauth backup check v1"` are `check`, which tells a wrong
-//! passphrase from a damaged file. The header is bound to the ciphertext as associated data,
+//! The key is core's password envelope ([`cityauth_core::envelope`], shared with the vault's
+//! passphrase slots): Argon2id gives 64 bytes, the first 32 are the AES key, the last 32 key
+//! an HMAC-SHA-256 whose first 16 bytes over `"cityauth backup check v1"` are `check`, which
+//! tells a wrong passphrase from a damaged file. The envelope's cost caps bound what a
+//! backup may demand, checked before the KDF runs. The header is bound to the ciphertext as associated data,
 //! so an edited header does not decrypt. Only accounts are backed up: never push-approval
 //! keys nor the City enrollment. docs/formats.md ("Encrypted backup") has the details and a
 //! test vector.
@@ -18,10 +20,10 @@ mod plaintext;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use cityauth_core::secret::constant_time_eq;
-use cityauth_core::{Account, KdfParams};
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::hmac;
+use cityauth_core::Account;
+use cityauth_core::envelope::{
+    CHECK_LEN, EnvelopeError, KdfParams, KdfRefusal, NONCE_BYTES, PasswordKeys, TAG_LEN,
+};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -34,20 +36,18 @@ use crate::error::ImportError;
 pub const FORMAT: &str = "cityauth-backup";
 /// The version this build writes and reads.
 pub const VERSION: u64 = 1;
-/// The most Argon2id memory a backup may demand, in KiB (1 GiB).
-pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-/// The most Argon2id passes a backup may demand.
-pub const MAX_ITERATIONS: u32 = 10;
-/// The most Argon2id lanes a backup may demand.
-pub const MAX_PARALLELISM: u32 = 16;
+/// The most Argon2id memory a backup may demand, in KiB (the envelope's cap, 1 GiB).
+pub const MAX_MEMORY_KIB: u32 = KdfParams::MAX_MEMORY_KIB;
+/// The most Argon2id passes a backup may demand (the envelope's cap).
+pub const MAX_ITERATIONS: u32 = KdfParams::MAX_ITERATIONS;
+/// The most Argon2id lanes a backup may demand (the envelope's cap).
+pub const MAX_PARALLELISM: u32 = KdfParams::MAX_PARALLELISM;
 
 const KDF_ALG: &str = "argon2id";
 const CIPHER_ALG: &str = "aes-256-gcm";
 const CHECK_LABEL: &[u8] = b"cityauth backup check v1";
 const SALT_LEN: usize = 16;
-const NONCE_LEN: usize = 12;
-const CHECK_LEN: usize = 16;
-const TAG_LEN: usize = 16;
+const NONCE_LEN: usize = NONCE_BYTES;
 
 /// Why a backup could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,9 +55,6 @@ pub enum BackupError {
     /// The passphrase is empty.
     #[error("the backup passphrase is empty")]
     EmptyPassphrase,
-    /// The Argon2id parameters exceed what a backup may demand of the device reading it.
-    #[error("Argon2id parameters above {MAX_ITERATIONS} passes cannot be read back")]
-    KdfTooCostly,
     /// The backup would be larger than an import accepts ([`crate::MAX_IMPORT_BYTES`]).
     #[error("too many accounts for one backup file")]
     TooLarge,
@@ -109,41 +106,6 @@ struct Header {
     nonce: [u8; NONCE_LEN],
 }
 
-/// The keys Argon2id derives from a passphrase.
-struct Keys(Zeroizing<[u8; 64]>);
-
-impl Keys {
-    fn derive(passphrase: &str, kdf: &KdfParams, salt: &[u8]) -> Result<Self, ()> {
-        let params = argon2::Params::new(
-            kdf.memory_kib(),
-            kdf.iterations(),
-            kdf.parallelism(),
-            Some(64),
-        )
-        .map_err(|_| ())?;
-        let argon =
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut out = Zeroizing::new([0u8; 64]);
-        argon
-            .hash_password_into(passphrase.as_bytes(), salt, &mut out[..])
-            .map_err(|_| ())?;
-        Ok(Self(out))
-    }
-
-    fn cipher(&self) -> Result<LessSafeKey, ()> {
-        let key = UnboundKey::new(&AES_256_GCM, &self.0[..32]).map_err(|_| ())?;
-        Ok(LessSafeKey::new(key))
-    }
-
-    fn check(&self) -> [u8; CHECK_LEN] {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0[32..]);
-        let tag = hmac::sign(&key, CHECK_LABEL);
-        let mut check = [0u8; CHECK_LEN];
-        check.copy_from_slice(&tag.as_ref()[..CHECK_LEN]);
-        check
-    }
-}
-
 /// The associated data the ciphertext is bound to: every header field, so that changing
 /// any of them makes decryption fail. Integers are big-endian u32, strings end in a zero.
 fn associated_data(header: &Header) -> Vec<u8> {
@@ -183,9 +145,9 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 /// (a fresh random salt and nonce). Holds accounts only: never push-approval keys nor the
 /// City enrollment.
 ///
-/// Fails with [`BackupError::EmptyPassphrase`], [`BackupError::KdfTooCostly`] (more than
-/// [`MAX_ITERATIONS`] passes), [`BackupError::TooLarge`], [`BackupError::Random`] and
-/// [`BackupError::Crypto`].
+/// Fails with [`BackupError::EmptyPassphrase`], [`BackupError::TooLarge`],
+/// [`BackupError::Random`] and [`BackupError::Crypto`]. Every [`KdfParams`] is within the
+/// envelope's caps, so whatever is written can be read back.
 pub fn write(
     accounts: &[Account],
     passphrase: &str,
@@ -212,14 +174,12 @@ pub fn write_with_salt_and_nonce(
     if passphrase.is_empty() {
         return Err(BackupError::EmptyPassphrase);
     }
-    if kdf.iterations() > MAX_ITERATIONS {
-        return Err(BackupError::KdfTooCostly);
-    }
-    let keys = Keys::derive(passphrase, kdf, &salt).map_err(|_| BackupError::Crypto)?;
+    let keys =
+        PasswordKeys::derive(passphrase.as_bytes(), &salt, kdf).map_err(|_| BackupError::Crypto)?;
     let header = Header {
         kdf: *kdf,
         salt,
-        check: keys.check(),
+        check: keys.check(CHECK_LABEL),
         nonce,
     };
     let mut sealed = plaintext::encode(accounts, TAG_LEN).map_err(|_| BackupError::Crypto)?;
@@ -253,7 +213,8 @@ pub fn write_with_salt_and_nonce(
 ///
 /// Fails with [`ImportError::PasswordRequired`] without a password,
 /// [`ImportError::WrongPassword`], [`ImportError::Unsupported`] for another version or
-/// algorithm or a cost above 1 GiB, 10 passes or 16 lanes, and [`ImportError::Damaged`]
+/// algorithm or a cost above the envelope's caps (1 GiB, 10 passes, 16 lanes, 2 GiB·passes;
+/// refused before the KDF runs), and [`ImportError::Damaged`]
 /// for a truncated or altered file.
 pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportError> {
     let probe: Probe = serde_json::from_slice(bytes)
@@ -278,9 +239,9 @@ pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportEr
         return Err(ImportError::damaged("ciphertext: truncated"));
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
-    let keys = Keys::derive(password, &header.kdf, &header.salt)
+    let keys = PasswordKeys::derive(password.as_bytes(), &header.salt, &header.kdf)
         .map_err(|_| ImportError::damaged("kdf: parameters Argon2id refuses"))?;
-    if !constant_time_eq(&keys.check(), &header.check) {
+    if !keys.check_matches(CHECK_LABEL, &header.check) {
         return Err(ImportError::WrongPassword);
     }
     let plain = open(&keys, &header, &mut sealed)
@@ -290,27 +251,17 @@ pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportEr
 }
 
 /// Encrypts `buffer` in place under the keys, bound to `header`, appending the tag.
-fn seal(keys: &Keys, header: &Header, buffer: &mut Vec<u8>) -> Result<(), ()> {
-    keys.cipher()?
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(header.nonce),
-            Aad::from(associated_data(header)),
-            buffer,
-        )
-        .map_err(|_| ())
+fn seal(keys: &PasswordKeys, header: &Header, buffer: &mut Vec<u8>) -> Result<(), EnvelopeError> {
+    keys.seal_in_place(header.nonce, &associated_data(header), buffer)
 }
 
 /// Decrypts `sealed` in place; the plaintext, or an error if it or `header` was altered.
-fn open<'a>(keys: &Keys, header: &Header, sealed: &'a mut [u8]) -> Result<&'a [u8], ()> {
-    let plain = keys
-        .cipher()?
-        .open_in_place(
-            Nonce::assume_unique_for_key(header.nonce),
-            Aad::from(associated_data(header)),
-            sealed,
-        )
-        .map_err(|_| ())?;
-    Ok(plain)
+fn open<'a>(
+    keys: &PasswordKeys,
+    header: &Header,
+    sealed: &'a mut [u8],
+) -> Result<&'a [u8], EnvelopeError> {
+    keys.open_in_place(header.nonce, &associated_data(header), sealed)
 }
 
 fn read_header(file: &BackupFile) -> Result<Header, ImportError> {
@@ -325,16 +276,18 @@ fn read_header(file: &BackupFile) -> Result<Header, ImportError> {
         });
     }
     let (m, t, p) = (file.kdf.m_kib, file.kdf.t, file.kdf.p);
-    if m > MAX_MEMORY_KIB || t > MAX_ITERATIONS || p > MAX_PARALLELISM {
-        return Err(ImportError::Unsupported {
+    let kdf = KdfParams::checked(m, t, p).map_err(|refusal| match refusal {
+        KdfRefusal::TooCostly => ImportError::Unsupported {
             what: format!(
                 "Argon2id cost of {m} KiB, {t} passes, {p} lanes (at most {MAX_MEMORY_KIB} KiB, \
-                 {MAX_ITERATIONS} passes, {MAX_PARALLELISM} lanes)"
+                 {MAX_ITERATIONS} passes, {MAX_PARALLELISM} lanes, {} KiB times passes)",
+                KdfParams::MAX_WORK_KIB
             ),
-        });
-    }
-    let kdf = KdfParams::new(m, t, p)
-        .ok_or_else(|| ImportError::damaged("kdf: parameters below Argon2id's minimums"))?;
+        },
+        KdfRefusal::BelowMinimum => {
+            ImportError::damaged("kdf: parameters below Argon2id's minimums")
+        }
+    })?;
     Ok(Header {
         kdf,
         salt: fixed(&file.kdf.salt, "kdf.salt")?,
@@ -376,11 +329,11 @@ mod tests {
     #[test]
     fn a_ciphertext_opens_only_under_its_own_header() {
         let kdf = KdfParams::new(8, 1, 1).unwrap();
-        let keys = Keys::derive("pw", &kdf, &[1; SALT_LEN]).unwrap();
+        let keys = PasswordKeys::derive(b"pw", &[1; SALT_LEN], &kdf).unwrap();
         let header = || Header {
             kdf,
             salt: [1; SALT_LEN],
-            check: keys.check(),
+            check: keys.check(CHECK_LABEL),
             nonce: [2; NONCE_LEN],
         };
         let mut sealed = b"[]".to_vec();

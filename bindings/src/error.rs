@@ -128,6 +128,8 @@ impl From<VaultError> for CityAuthError {
             }
             VaultError::CounterExhausted(_) => invalid("counter", detail),
             VaultError::InvalidAccount(error) => invalid(account_field(error), detail),
+            // Only the server's answer fills an enrollment.
+            VaultError::InvalidEnrollment(_) => Self::ServerUntrusted { detail },
             VaultError::Busy => Self::Busy { detail },
             VaultError::Storage(_) | VaultError::Io(_) | VaultError::Random => {
                 Self::Storage { detail }
@@ -177,7 +179,8 @@ impl From<ClientError> for CityAuthError {
             },
             ClientError::FingerprintMismatch
             | ClientError::EnrollmentNotSigned
-            | ClientError::BadResponse => Self::ServerUntrusted { detail },
+            | ClientError::BadResponse
+            | ClientError::BadField(_) => Self::ServerUntrusted { detail },
             ClientError::AlreadyEnrolled(username) => Self::AlreadyEnrolled { username, detail },
             ClientError::NotEnrolled => Self::NotEnrolled { detail },
             ClientError::Network(_) => Self::Network { detail },

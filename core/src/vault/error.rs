@@ -77,6 +77,10 @@ pub enum VaultError {
     /// An account field is out of bounds.
     #[error("{0}")]
     InvalidAccount(#[from] AccountError),
+    /// An enrollment field is out of bounds (too long, empty, or with control characters):
+    /// nothing was stored. Names the field, never its value.
+    #[error("the enrollment's {0} is out of bounds; nothing was stored")]
+    InvalidEnrollment(&'static str),
     /// Another process held the vault for longer than the busy timeout.
     #[error("the vault is busy in another process; try again")]
     Busy,

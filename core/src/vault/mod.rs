@@ -29,7 +29,7 @@ use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
 use codec::IndexEntry;
 use crypto::DataKey;
-pub use enrollment::Enrollment;
+pub use enrollment::{CityClock, Enrollment};
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};
@@ -297,9 +297,13 @@ impl Vault {
         })
     }
 
-    /// Every account that cannot be read, and a damaged index; empty when all is well.
+    /// Every account that cannot be read, a damaged index and a damaged enrollment; empty
+    /// when all is well.
     pub fn integrity_problems(&self) -> Result<Vec<IntegrityError>, VaultError> {
-        self.read(|unlocked| {
+        let enrollment = self
+            .enrollment_damaged()?
+            .then_some(IntegrityError::Enrollment);
+        let mut problems = self.read(|unlocked| {
             let index = unlocked.index_damaged.then_some(IntegrityError::Index);
             let accounts = unlocked
                 .entries
@@ -310,8 +314,10 @@ impl Vault {
                     }
                     EntryState::Ready(_) => None,
                 });
-            index.into_iter().chain(accounts).collect()
-        })
+            index.into_iter().chain(accounts).collect::<Vec<_>>()
+        })?;
+        problems.extend(enrollment);
+        Ok(problems)
     }
 
     /// The current code of every time-based (TOTP and Steam) account, in the user's order.

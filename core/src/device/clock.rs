@@ -22,13 +22,13 @@ pub fn offset_between(server_time: u64, local_time: u64) -> Option<i64> {
     let local = i64::try_from(local_time).ok()?;
     server
         .checked_sub(local)
-        .filter(|offset| offset.abs() <= MAX_CLOCK_OFFSET)
+        .filter(|offset| offset.unsigned_abs() <= MAX_CLOCK_OFFSET.unsigned_abs())
 }
 
 /// A stored offset as it is applied: one beyond the bound (written by an older build, or by
 /// hand) counts as none.
 pub fn bounded(offset: i64) -> i64 {
-    if offset.abs() <= MAX_CLOCK_OFFSET {
+    if offset.unsigned_abs() <= MAX_CLOCK_OFFSET.unsigned_abs() {
         offset
     } else {
         0

@@ -287,4 +287,25 @@ mod tests {
         }
         assert_eq!(decode_index(&[1, 255, 255, 255, 255]), Err(Malformed));
     }
+
+    #[test]
+    fn the_enrollment_encoder_refuses_an_over_long_field_instead_of_truncating_it() {
+        let mut enrollment = Enrollment {
+            server_url: "https://city.example".into(),
+            device_id: "dev".into(),
+            username: "alice".into(),
+            display_name: "x".repeat(usize::from(u16::MAX)),
+            server_public_key: vec![4; 65],
+            device_key_pkcs8: Zeroizing::new(vec![7; 138]),
+            clock_offset: -3600,
+            city_account: Some(AccountId(9)),
+        };
+        let bytes = encode_enrollment(&enrollment).unwrap();
+        assert_eq!(decode_enrollment(&bytes), Ok(enrollment.clone()));
+        enrollment.display_name.push('x');
+        assert_eq!(encode_enrollment(&enrollment), Err("display_name"));
+        enrollment.display_name.clear();
+        enrollment.device_key_pkcs8 = Zeroizing::new(vec![7; 70_000]);
+        assert_eq!(encode_enrollment(&enrollment), Err("device_key"));
+    }
 }

@@ -21,8 +21,13 @@ fn city(dir: &std::path::Path) -> (RunningServer, String) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::open(&dir.join("city.sqlite"), Config::new(&url)).unwrap();
     let server = cityauth_server::spawn_on(listener, state).unwrap();
-    admin::create_user(server.state(), "alice", "Alice Example", "violet-harbour-93-lantern")
-        .unwrap();
+    admin::create_user(
+        server.state(),
+        "alice",
+        "Alice Example",
+        "violet-harbour-93-lantern",
+    )
+    .unwrap();
     let link = admin::enrollment_link(server.state(), "alice").unwrap();
     (server, link)
 }
@@ -55,7 +60,11 @@ fn forget_enrollment_works_through_the_ffi_with_the_server_gone() {
     ));
     vault.forget_enrollment().unwrap();
     assert_eq!(vault.enrollment().unwrap(), None);
-    assert_eq!(vault.codes().unwrap().len(), 2, "the City account's codes stay");
+    assert_eq!(
+        vault.codes().unwrap().len(),
+        2,
+        "the City account's codes stay"
+    );
     assert!(matches!(
         approvals.unenroll(),
         Err(CityAuthError::NotEnrolled { .. })
@@ -79,7 +88,11 @@ fn a_damaged_enrollment_stops_no_code_through_the_ffi() {
     drop(conn);
     let vault = Vault::open(path).unwrap();
     vault.unlock_with_passphrase(PASSPHRASE.into()).unwrap();
-    assert_eq!(vault.codes().unwrap().len(), 2, "every account keeps its codes");
+    assert_eq!(
+        vault.codes().unwrap().len(),
+        2,
+        "every account keeps its codes"
+    );
     assert!(vault.server_now().is_ok());
     let problems = vault.integrity_problems().unwrap();
     assert_eq!(problems.len(), 1);

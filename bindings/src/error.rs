@@ -116,7 +116,9 @@ impl From<VaultError> for CityAuthError {
             VaultError::AlreadyExists => Self::AlreadyExists { detail },
             VaultError::NotAVault | VaultError::TooNew { .. } => Self::NotAVault { detail },
             VaultError::WrongPassphrase => Self::WrongPassphrase { detail },
-            VaultError::EmptyPassphrase => invalid("passphrase", detail),
+            VaultError::EmptyPassphrase | VaultError::WeakPassphrase(_) => {
+                invalid("passphrase", detail)
+            }
             VaultError::Locked => Self::Locked { detail },
             VaultError::NoMatchingSlot => Self::NoMatchingSlot { detail },
             VaultError::KeyWrap(_) => Self::KeyStore { detail },

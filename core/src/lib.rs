@@ -17,4 +17,5 @@ pub use secret::SecretBytes;
 pub use vault::{
     AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, CityClock, Damage, DamagedAccount,
     Enrollment, IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
+    WeakPassphrase,
 };

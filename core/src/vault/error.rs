@@ -5,6 +5,7 @@ use std::fmt;
 use crate::account::AccountError;
 
 use super::slots::KeyWrapError;
+use super::strength::WeakPassphrase;
 
 /// An account's row id, stable for the account's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +45,9 @@ pub enum VaultError {
     /// The passphrase is not acceptable for a new slot.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,
+    /// A new passphrase is below the minimum strength (the message states the rule).
+    #[error("{0}")]
+    WeakPassphrase(#[from] WeakPassphrase),
     /// The vault is locked: unlock it first.
     #[error("the vault is locked")]
     Locked,

@@ -18,6 +18,7 @@ mod error;
 mod slots;
 mod state;
 mod store;
+pub mod strength;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +33,7 @@ use crypto::DataKey;
 pub use enrollment::{CityClock, Enrollment};
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
+pub use strength::WeakPassphrase;
 use slots::{SlotFailure, SlotKind};
 use state::{Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index};
 use store::{SlotRow, VaultRow, storage};
@@ -87,9 +89,7 @@ impl Vault {
     ///
     /// Fails with [`VaultError::AlreadyExists`] if anything is at `path` (it is not touched).
     pub fn create(path: &Path, passphrase: &str, kdf: KdfParams) -> Result<Self, VaultError> {
-        if passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        new_passphrase_allowed(passphrase)?;
         let mut conn = store::create(path)?;
         match Self::initialise(&mut conn, passphrase, kdf) {
             Ok((vault_id, unlocked)) => Ok(Self::from_parts(conn, vault_id, Some(unlocked))),
@@ -443,9 +443,7 @@ impl Vault {
         new_passphrase: &str,
         kdf: KdfParams,
     ) -> Result<(), VaultError> {
-        if new_passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        new_passphrase_allowed(new_passphrase)?;
         self.change_slots(|draft, slots| {
             for row in slots {
                 if row.kind == slots::KIND_PASSPHRASE {
@@ -459,9 +457,7 @@ impl Vault {
 
     /// Adds a passphrase slot (a second passphrase, e.g. a recovery one).
     pub fn add_passphrase_slot(&self, passphrase: &str, kdf: KdfParams) -> Result<i64, VaultError> {
-        if passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        new_passphrase_allowed(passphrase)?;
         self.change_slots(|draft, _| draft.insert_passphrase_slot(passphrase, kdf))
     }
 
@@ -569,4 +565,13 @@ impl Vault {
         unlocked.rebuild_hot();
         Ok(result)
     }
+}
+
+/// A new passphrase (a new vault, a changed one, a new slot) must be non-empty and meet the
+/// minimum strength ([`strength::check`]); checked before any file or KDF is touched.
+fn new_passphrase_allowed(passphrase: &str) -> Result<(), VaultError> {
+    if passphrase.is_empty() {
+        return Err(VaultError::EmptyPassphrase);
+    }
+    strength::check(passphrase).map_err(VaultError::WeakPassphrase)
 }

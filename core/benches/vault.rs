@@ -49,14 +49,22 @@ fn unlock_and_list(c: &mut Criterion) {
     drop(Vault::create(&negligible, "bench passphrase", negligible_kdf()).unwrap());
     let negligible_vault = Vault::open(&negligible).unwrap();
     group.bench_function("argon2id_negligible_params_alone", |b| {
-        b.iter(|| negligible_vault.unlock_with_passphrase("bench passphrase").unwrap())
+        b.iter(|| {
+            negligible_vault
+                .unlock_with_passphrase("bench passphrase")
+                .unwrap()
+        })
     });
     let default = dir.path().join("empty-default.sqlite");
     drop(Vault::create(&default, "bench passphrase", KdfParams::default()).unwrap());
     let default_vault = Vault::open(&default).unwrap();
     group.sample_size(10);
     group.bench_function("argon2id_default_params_empty_vault", |b| {
-        b.iter(|| default_vault.unlock_with_passphrase("bench passphrase").unwrap())
+        b.iter(|| {
+            default_vault
+                .unlock_with_passphrase("bench passphrase")
+                .unwrap()
+        })
     });
     group.finish();
 }
@@ -68,8 +76,12 @@ fn add_in_one_transaction(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let vault =
-                    Vault::create(&dir.path().join("v.sqlite"), "bench passphrase", negligible_kdf()).unwrap();
+                let vault = Vault::create(
+                    &dir.path().join("v.sqlite"),
+                    "bench passphrase",
+                    negligible_kdf(),
+                )
+                .unwrap();
                 (dir, vault, accounts())
             },
             |(dir, vault, accounts)| {

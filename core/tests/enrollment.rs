@@ -90,7 +90,8 @@ fn an_out_of_bounds_enrollment_field_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let (_, vault) = new_vault(dir.path());
     let city = account("otpauth://totp/City:alice?secret=JBSWY3DPEHPK3PXP&issuer=City");
-    let cases: [(&str, fn(&mut Enrollment)); 6] = [
+    type Damage = fn(&mut Enrollment);
+    let cases: [(&str, Damage); 6] = [
         ("display_name", |e| e.display_name = "x".repeat(70_000)),
         ("username", |e| e.username = "u".repeat(513)),
         ("username", |e| e.username = "alice\nbob".into()),

@@ -33,10 +33,10 @@ use crypto::DataKey;
 pub use enrollment::{CityClock, Enrollment};
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
-pub use strength::WeakPassphrase;
 use slots::{SlotFailure, SlotKind};
 use state::{Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index};
 use store::{SlotRow, VaultRow, storage};
+pub use strength::WeakPassphrase;
 
 /// An account as listed: labels and parameters, no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -140,4 +140,30 @@ class LiveServerTest {
             }
         }
     }
+
+    @Test
+    fun `forgetEnrollment works with the server out of reach and keeps the City codes`() = runBlocking<Unit> {
+        city.addEmployee("erin", "Erin Example")
+        val link = city.enrollmentLink("erin")
+        val offline = java.util.concurrent.atomic.AtomicBoolean(false)
+        val switchable = object : city.cityauth.ffi.HostHttpTransport {
+            val inner = UrlConnectionTransport()
+            override fun send(request: city.cityauth.ffi.HostHttpRequest): city.cityauth.ffi.HostHttpResponse {
+                if (offline.get()) throw java.io.UncheckedIOException(java.io.IOException("server gone"))
+                return inner.send(request)
+            }
+        }
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+            CityAuthApprovals(vault, transport = switchable).use { approvals ->
+                approvals.enroll(link, "JUnit phone")
+                val before = vault.accounts()
+                offline.set(true)
+                assertThrows<CityAuthException.Network> { runBlocking { approvals.unenroll() } }
+                vault.forgetEnrollment()
+                assertNull(vault.vault.enrollment())
+                assertEquals(before, vault.accounts())
+                assertEquals(before.size, vault.codes().size)
+            }
+        }
+    }
 }

@@ -20,7 +20,7 @@ fn codes_of_100_accounts(c: &mut Criterion) {
         iterations: 1,
         parallelism: 1,
     };
-    let vault = Vault::create(path, "bench".into(), Some(cheap)).expect("vault");
+    let vault = Vault::create(path, "bench passphrase".into(), Some(cheap)).expect("vault");
     for i in 0..100 {
         vault
             .add_from_link(format!(

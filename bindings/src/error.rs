@@ -15,97 +15,193 @@ use cityauth_transfer::export::ExportError;
 pub enum CityAuthError {
     /// No vault file at that path.
     #[error("{detail}")]
-    NotFound { detail: String },
+    NotFound {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// `create` found a file there already (left untouched).
     #[error("{detail}")]
-    AlreadyExists { detail: String },
+    AlreadyExists {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The file is not a cityauth vault, or one from a newer version (left untouched).
     #[error("{detail}")]
-    NotAVault { detail: String },
+    NotAVault {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The passphrase opens no slot. Nothing changed.
     #[error("{detail}")]
-    WrongPassphrase { detail: String },
+    WrongPassphrase {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The vault is locked: unlock it first.
     #[error("{detail}")]
-    Locked { detail: String },
+    Locked {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// No slot belongs to the host key that was offered.
     #[error("{detail}")]
-    NoMatchingSlot { detail: String },
+    NoMatchingSlot {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The host's key store (Keystore, Keychain) failed to wrap or unwrap.
     #[error("{detail}")]
-    KeyStore { detail: String },
+    KeyStore {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// Something in the vault does not authenticate: tampering or corruption.
     #[error("{detail}")]
-    Integrity { detail: String },
+    Integrity {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// An otpauth or enrollment link is malformed; `field` names the part at fault.
     #[error("{detail}")]
-    InvalidLink { field: String, detail: String },
+    InvalidLink {
+        /// The field at fault.
+        field: String,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// An argument is out of bounds (an account field, a passphrase, a slot); `field` names it.
     #[error("{detail}")]
-    InvalidInput { field: String, detail: String },
+    InvalidInput {
+        /// The field at fault.
+        field: String,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// No account with that id.
     #[error("{detail}")]
-    UnknownAccount { id: i64, detail: String },
+    UnknownAccount {
+        /// The account's id.
+        id: i64,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The account is of the other kind (a code asked of HOTP, a next HOTP of TOTP).
     #[error("{detail}")]
-    WrongAccountKind { id: i64, detail: String },
+    WrongAccountKind {
+        /// The account's id.
+        id: i64,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// Another process holds the vault; try again.
     #[error("{detail}")]
-    Busy { detail: String },
+    Busy {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// Storage, file system or random source failed.
     #[error("{detail}")]
-    Storage { detail: String },
+    Storage {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The server did not answer (no network, timeout, TLS).
     #[error("{detail}")]
-    Network { detail: String },
+    Network {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The server refused with a protocol error code (`wrong_number`, `locked`, `blocked`, ...).
     #[error("{detail}")]
     ServerRefused {
+        /// The HTTP status.
         status: u16,
+        /// The protocol's error code.
         code: String,
+        /// The readable message; never a secret.
         detail: String,
     },
     /// The server's answer breaks the protocol, or its key is not the one the link pins.
     #[error("{detail}")]
-    ServerUntrusted { detail: String },
+    ServerUntrusted {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The approval request is no longer pending (answered, expired, or not this device's).
     #[error("{detail}")]
-    Expired { detail: String },
+    Expired {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The typed number does not have the length the request asks for.
     #[error("{detail}")]
-    WrongNumberFormat { digits: u8, detail: String },
+    WrongNumberFormat {
+        /// How many digits the request asks for.
+        digits: u8,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// This device is not enrolled with a City account.
     #[error("{detail}")]
-    NotEnrolled { detail: String },
+    NotEnrolled {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// This device is already enrolled; unenroll first.
     #[error("{detail}")]
-    AlreadyEnrolled { username: String, detail: String },
+    AlreadyEnrolled {
+        /// The City account this device is enrolled as.
+        username: String,
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The file to import is encrypted and no password was given: ask for it, call again.
     #[error("{detail}")]
-    PasswordRequired { detail: String },
+    PasswordRequired {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The password does not open the file to import (the vault's own is `WrongPassphrase`).
     #[error("{detail}")]
-    WrongPassword { detail: String },
+    WrongPassword {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The file to import is truncated, altered, or not what its format says.
     #[error("{detail}")]
-    DamagedFile { detail: String },
+    DamagedFile {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The file to import is in no format cityauth reads.
     #[error("{detail}")]
-    UnknownFormat { detail: String },
+    UnknownFormat {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// The file is in a version or uses a feature of its format that cityauth does not read.
     #[error("{detail}")]
-    UnsupportedFile { detail: String },
+    UnsupportedFile {
+        /// The readable message; never a secret.
+        detail: String,
+    },
     /// A Google Authenticator export spans several QR codes and some were not given:
     /// `missing` are their numbers (from 1) out of `total`. Scan them all, call again.
     #[error("{detail}")]
     MissingBatchParts {
+        /// The numbers (from 1) of the parts not given.
         missing: Vec<u32>,
+        /// How many parts the export has.
         total: u32,
+        /// The readable message; never a secret.
         detail: String,
     },
     /// This import preview was committed already: its accounts are in the vault.
     #[error("{detail}")]
-    AlreadyCommitted { detail: String },
+    AlreadyCommitted {
+        /// The readable message; never a secret.
+        detail: String,
+    },
 }
 
 impl From<VaultError> for CityAuthError {
@@ -116,7 +212,9 @@ impl From<VaultError> for CityAuthError {
             VaultError::AlreadyExists => Self::AlreadyExists { detail },
             VaultError::NotAVault | VaultError::TooNew { .. } => Self::NotAVault { detail },
             VaultError::WrongPassphrase => Self::WrongPassphrase { detail },
-            VaultError::EmptyPassphrase => invalid("passphrase", detail),
+            VaultError::EmptyPassphrase | VaultError::WeakPassphrase(_) => {
+                invalid("passphrase", detail)
+            }
             VaultError::Locked => Self::Locked { detail },
             VaultError::NoMatchingSlot => Self::NoMatchingSlot { detail },
             VaultError::KeyWrap(_) => Self::KeyStore { detail },
@@ -131,6 +229,8 @@ impl From<VaultError> for CityAuthError {
             }
             VaultError::CounterExhausted(_) => invalid("counter", detail),
             VaultError::InvalidAccount(error) => invalid(account_field(error), detail),
+            // Only the server's answer fills an enrollment.
+            VaultError::InvalidEnrollment(_) => Self::ServerUntrusted { detail },
             VaultError::Busy => Self::Busy { detail },
             VaultError::Storage(_) | VaultError::Io(_) | VaultError::Random => {
                 Self::Storage { detail }
@@ -180,7 +280,8 @@ impl From<ClientError> for CityAuthError {
             },
             ClientError::FingerprintMismatch
             | ClientError::EnrollmentNotSigned
-            | ClientError::BadResponse => Self::ServerUntrusted { detail },
+            | ClientError::BadResponse
+            | ClientError::BadField(_) => Self::ServerUntrusted { detail },
             ClientError::AlreadyEnrolled(username) => Self::AlreadyEnrolled { username, detail },
             ClientError::NotEnrolled => Self::NotEnrolled { detail },
             ClientError::Network(_) => Self::Network { detail },
@@ -259,7 +360,10 @@ fn account_field(error: AccountError) -> &'static str {
 pub enum KeyWrapError {
     /// The key store refused or failed; `reason` is for a log and holds no key material.
     #[error("the platform key store failed: {reason}")]
-    Failed { reason: String },
+    Failed {
+        /// Why, for people and logs; never key material.
+        reason: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for KeyWrapError {

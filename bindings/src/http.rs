@@ -43,7 +43,10 @@ pub struct HostHttpResponse {
 pub enum HostHttpError {
     /// No response (no network, timeout, TLS failure); `reason` is for people.
     #[error("{reason}")]
-    Failed { reason: String },
+    Failed {
+        /// Why, for people and logs; never key material.
+        reason: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for HostHttpError {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use cityauth_core::device::corrected_now;
+use cityauth_core::device::{corrected_now, local_now};
 use cityauth_core::otp::OtpParams;
 use cityauth_core::{Account, AccountId, KeyWrapper, SecretBytes, Vault as CoreVault, otpauth};
 
@@ -174,10 +174,17 @@ impl Vault {
     }
 
     /// Every time-based account's current code with its remaining seconds, in the user's
-    /// order, at this device's clock corrected by the offset learned from the City server.
-    /// One call for the whole screen: call it once a second, not once per row.
+    /// order, at this device's clock; only the City account's own codes are corrected by the
+    /// offset learned from its server. A damaged enrollment stops no code (it is listed by
+    /// `integrityProblems`). One call for the whole screen: call it once a second, not once
+    /// per row.
     pub fn codes(&self) -> Result<Vec<AccountCode>> {
-        self.codes_at(self.server_now()?)
+        Ok(self
+            .core
+            .codes_now(local_now())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The same at a given Unix time (seconds), e.g. to check a code against a test vector.
@@ -213,15 +220,23 @@ impl Vault {
             username: e.username.clone(),
             display_name: e.display_name.clone(),
             device_id: e.device_id.clone(),
-            clock_offset: e.clock_offset,
+            clock_offset: cityauth_core::device::bounded(e.clock_offset),
         }))
     }
 
-    /// The Unix time codes are drawn at: this device's clock corrected by the offset learned
-    /// from the City server (none when not enrolled).
+    /// The City server's Unix time as this device reckons it: its clock corrected by the
+    /// offset learned from the server (none when not enrolled or the enrollment is damaged).
+    /// For approval countdowns and the City account's codes; other accounts use the device
+    /// clock.
     pub fn server_now(&self) -> Result<u64> {
-        let offset = self.core.enrollment()?.map_or(0, |e| e.clock_offset);
-        Ok(corrected_now(offset))
+        Ok(corrected_now(self.core.city_clock()?.offset))
+    }
+
+    /// Forgets this device's enrollment here only, without asking the server: works with
+    /// the server gone, unreachable, or refusing (the portal can still remove the device).
+    /// The City account's codes stay in the vault as an ordinary account.
+    pub fn forget_enrollment(&self) -> Result<()> {
+        Ok(self.core.forget_enrollment()?)
     }
 }
 

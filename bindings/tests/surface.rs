@@ -24,7 +24,7 @@ fn vault_path(dir: &tempfile::TempDir) -> String {
 #[test]
 fn codes_and_hotp_through_the_surface_match_the_rfcs() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)).unwrap();
     let totp = vault
         .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}&digits=8"))
         .unwrap();
@@ -55,7 +55,7 @@ fn codes_and_hotp_through_the_surface_match_the_rfcs() {
 #[test]
 fn errors_name_the_field_and_keep_secrets_out() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)).unwrap();
     let error = vault
         .add_from_link("otpauth://totp/A:b?secret=SECRET*VALUE".into())
         .unwrap_err();
@@ -88,7 +88,7 @@ fn errors_name_the_field_and_keep_secrets_out() {
     let wrong = vault.unlock_with_passphrase("nope".into()).unwrap_err();
     assert_eq!(wrong.to_string(), "wrong passphrase");
     assert!(matches!(
-        Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)),
+        Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)),
         Err(CityAuthError::AlreadyExists { .. })
     ));
     let tiny = KdfSettings {
@@ -97,7 +97,7 @@ fn errors_name_the_field_and_keep_secrets_out() {
     };
     let path = dir.path().join("w.sqlite").to_string_lossy().into_owned();
     assert!(matches!(
-        Vault::create(path, "p".into(), Some(tiny)),
+        Vault::create(path, "test passphrase".into(), Some(tiny)),
         Err(CityAuthError::InvalidInput { ref field, .. }) if field == "kdf"
     ));
 }
@@ -131,7 +131,7 @@ fn host(key_id: &str, key: &[u8; 32]) -> Arc<dyn HostKeyWrapper> {
 fn a_host_key_slot_unlocks_and_another_host_key_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let path = vault_path(&dir);
-    let vault = Vault::create(path.clone(), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(path.clone(), "test passphrase".into(), Some(CHEAP)).unwrap();
     vault
         .add_key_wrapper_slot(host("device", &[7; 32]))
         .unwrap();
@@ -157,7 +157,7 @@ fn a_host_key_slot_unlocks_and_another_host_key_does_not() {
 #[test]
 fn measuring_in_rust_draws_the_same_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)).unwrap();
     vault
         .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
         .unwrap();

@@ -2,10 +2,10 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use cityauth_core::Vault;
 use cityauth_core::device::{
     Challenge, ChallengeKind, ClientError, Decision, Device, UreqTransport,
 };
+use cityauth_core::{IntegrityError, Vault, VaultError};
 
 use crate::error::{CliError, print, warn};
 use crate::params;
@@ -24,14 +24,11 @@ impl From<ClientError> for CliError {
     }
 }
 
-/// The time to draw codes at: this machine's clock corrected by the offset learned from the
-/// City account server (no correction when not enrolled).
+/// The City server's time as this machine reckons it (for approval countdowns): its clock
+/// corrected by the offset learned from the server; none when not enrolled or the
+/// enrollment is damaged (the core's one rule, [`Vault::city_clock`]).
 pub fn server_now(vault: &Vault) -> Result<u64, CliError> {
-    let offset = vault
-        .enrollment()
-        .ok()
-        .flatten()
-        .map_or(0, |enrollment| enrollment.clock_offset);
+    let offset = vault.city_clock()?.offset;
     Ok(params::now()?.saturating_add_signed(offset))
 }
 
@@ -198,8 +195,33 @@ fn describe(challenge: &Challenge, now: u64) -> String {
 /// `unenroll`.
 pub fn unenroll(vault: &Vault) -> Result<(), CliError> {
     let transport = UreqTransport::new();
-    Device::new(vault, &transport).unenroll()?;
+    match Device::new(vault, &transport).unenroll() {
+        Ok(()) => {}
+        Err(error @ ClientError::NotEnrolled) => return Err(error.into()),
+        Err(error) => {
+            return Err(CliError::Failure(format!(
+                "{error}; to forget the enrollment on this machine without the server: \
+                 `cityauth forget-enrollment`"
+            )));
+        }
+    }
     print("This device is no longer enrolled. The City account's codes stay in the vault.\n")
+}
+
+/// `forget-enrollment`: forgets the enrollment on this machine only, without the server
+/// (gone, unreachable or refusing); the portal can still remove the device.
+pub fn forget(vault: &Vault) -> Result<(), CliError> {
+    match vault.enrollment() {
+        Ok(None) => return Err(CliError::usage(ClientError::NotEnrolled)),
+        // A damaged enrollment is what most needs forgetting.
+        Ok(Some(_)) | Err(VaultError::Integrity(IntegrityError::Enrollment)) => {}
+        Err(error) => return Err(error.into()),
+    }
+    vault.forget_enrollment()?;
+    print(
+        "This device's enrollment is forgotten here (the server was not asked; remove the \
+         device on the portal). The City account's codes stay in the vault.\n",
+    )
 }
 
 fn default_device_name() -> String {

@@ -119,6 +119,9 @@ pub enum Command {
     },
     /// Remove this device from the City account.
     Unenroll,
+    /// Forget the enrollment on this machine only, without the server (gone, unreachable or
+    /// refusing): the City account's codes stay; remove the device on the portal.
+    ForgetEnrollment,
     /// Import accounts from another authenticator's export (shows what it will do, then asks).
     Import {
         /// The file: otpauth links, Google Authenticator migration links, Aegis, 2FAS, andOTP,

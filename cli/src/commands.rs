@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Deny { id, fraud } => approvals::deny(&unlock(&path)?, &id, fraud),
                 Command::Watch { once } => approvals::watch(&unlock(&path)?, once),
                 Command::Unenroll => approvals::unenroll(&unlock(&path)?),
+                Command::ForgetEnrollment => approvals::forget(&unlock(&path)?),
                 Command::Import {
                     file,
                     format,
@@ -226,7 +227,8 @@ fn hint_when_empty(vault: &Vault) -> Result<(), CliError> {
 fn codes(path: &Path, json: bool) -> Result<(), CliError> {
     let vault = unlock(path)?;
     let accounts = vault.accounts()?;
-    let codes = vault.codes(approvals::server_now(&vault)?)?;
+    // Only the City account's codes take the server's clock offset (the core's rule).
+    let codes = vault.codes_now(params::now()?)?;
     if json {
         print(&output::codes_json(&accounts, &codes)?)?;
     } else if accounts.is_empty() {
@@ -255,7 +257,7 @@ fn code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
         print(&format!("{code}\n"))?;
     } else {
         // A damaged account ends up here too, and `code` names it in its error.
-        let code = vault.code(chosen.id, approvals::server_now(&vault)?)?;
+        let code = vault.code_now(chosen.id, params::now()?)?;
         print(&format!("{}\n", code.code))?;
         // On stderr, so that stdout stays the bare code for scripts.
         warn(&format!("(valid for {} more seconds)", code.remaining));

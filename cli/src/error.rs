@@ -57,6 +57,7 @@ impl From<VaultError> for CliError {
             | VaultError::NotAVault
             | VaultError::WrongPassphrase
             | VaultError::EmptyPassphrase
+            | VaultError::WeakPassphrase(_)
             | VaultError::NoMatchingSlot
             | VaultError::UnknownAccount(_)
             | VaultError::NotHotp(_)

@@ -22,7 +22,7 @@ fn codes(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(
         &dir.path().join("bench.sqlite"),
-        "bench",
+        "bench passphrase",
         KdfParams::new(8, 1, 1).unwrap(),
     )
     .unwrap();

@@ -33,7 +33,7 @@ fn negligible_kdf() -> KdfParams {
 fn unlock_and_list(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.sqlite");
-    let vault = Vault::create(&path, "bench", negligible_kdf()).unwrap();
+    let vault = Vault::create(&path, "bench passphrase", negligible_kdf()).unwrap();
     vault.add_all(accounts()).unwrap();
     drop(vault);
 
@@ -41,22 +41,30 @@ fn unlock_and_list(c: &mut Criterion) {
     group.bench_function("open_unlock_list_1000_beyond_kdf", |b| {
         b.iter(|| {
             let vault = Vault::open(&path).unwrap();
-            vault.unlock_with_passphrase("bench").unwrap();
+            vault.unlock_with_passphrase("bench passphrase").unwrap();
             black_box(vault.accounts().unwrap())
         })
     });
     let negligible = dir.path().join("empty-negligible.sqlite");
-    drop(Vault::create(&negligible, "bench", negligible_kdf()).unwrap());
+    drop(Vault::create(&negligible, "bench passphrase", negligible_kdf()).unwrap());
     let negligible_vault = Vault::open(&negligible).unwrap();
     group.bench_function("argon2id_negligible_params_alone", |b| {
-        b.iter(|| negligible_vault.unlock_with_passphrase("bench").unwrap())
+        b.iter(|| {
+            negligible_vault
+                .unlock_with_passphrase("bench passphrase")
+                .unwrap()
+        })
     });
     let default = dir.path().join("empty-default.sqlite");
-    drop(Vault::create(&default, "bench", KdfParams::default()).unwrap());
+    drop(Vault::create(&default, "bench passphrase", KdfParams::default()).unwrap());
     let default_vault = Vault::open(&default).unwrap();
     group.sample_size(10);
     group.bench_function("argon2id_default_params_empty_vault", |b| {
-        b.iter(|| default_vault.unlock_with_passphrase("bench").unwrap())
+        b.iter(|| {
+            default_vault
+                .unlock_with_passphrase("bench passphrase")
+                .unwrap()
+        })
     });
     group.finish();
 }
@@ -68,8 +76,12 @@ fn add_in_one_transaction(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let vault =
-                    Vault::create(&dir.path().join("v.sqlite"), "bench", negligible_kdf()).unwrap();
+                let vault = Vault::create(
+                    &dir.path().join("v.sqlite"),
+                    "bench passphrase",
+                    negligible_kdf(),
+                )
+                .unwrap();
                 (dir, vault, accounts())
             },
             |(dir, vault, accounts)| {

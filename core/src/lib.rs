@@ -16,6 +16,7 @@ pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, Time
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{
-    AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, Damage, DamagedAccount, Enrollment,
-    IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
+    AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, CityClock, Damage, DamagedAccount,
+    Enrollment, IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
+    WeakPassphrase,
 };

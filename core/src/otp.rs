@@ -229,6 +229,8 @@ impl Code {
     }
 }
 
+// The one unsafe block outside the FFI crate (the workspace denies `unsafe_code`).
+#[allow(unsafe_code)]
 impl Drop for Code {
     fn drop(&mut self) {
         // One volatile store of the whole word: wiped, and cheap on a screen of codes.

@@ -161,6 +161,7 @@ fn a_wrong_or_missing_kek_refuses_to_start_and_changes_nothing() {
 }
 
 #[test]
+#[allow(unsafe_code)] // set_var is unsafe in edition 2024; see the SAFETY comment below.
 fn a_kek_from_an_environment_variable_or_a_file_seals_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");

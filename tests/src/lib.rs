@@ -140,7 +140,8 @@ impl Phone {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let kdf = KdfParams::new(256, 1, 1).expect("test parameters");
-        let vault = Vault::create(&dir.path().join("phone.sqlite"), "phone", kdf).expect("vault");
+        let vault = Vault::create(&dir.path().join("phone.sqlite"), "phone passphrase", kdf)
+            .expect("vault");
         Self {
             vault,
             transport: UreqTransport::new(),

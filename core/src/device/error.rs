@@ -44,6 +44,10 @@ pub enum ClientError {
     /// The server's answer is not what the protocol says.
     #[error("the server's answer is malformed")]
     BadResponse,
+    /// A field of the server's answer is out of bounds (too long, empty, or with control
+    /// characters): nothing was stored. Names the field, never its value.
+    #[error("the server's answer has an out-of-bounds {0}; nothing was stored")]
+    BadField(&'static str),
     /// No such pending challenge for this device.
     #[error("no pending request {0} for this device (answered, expired, or not ours)")]
     UnknownChallenge(String),

@@ -1,10 +1,9 @@
 //! The device side of the protocol (`docs/protocol.md`): enroll from a link, fetch and verify
 //! challenges, answer them, unenroll. Blocking; every call may wait on the network.
 
+mod clock;
 mod error;
 mod transport;
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use cityauth_protocol::canonical::{
     answer_message, challenge_message, challenges_message, enroll_message, enrolled_message,
@@ -23,11 +22,9 @@ use crate::otpauth;
 use crate::vault::{Enrollment, Vault};
 
 pub use cityauth_protocol::wire::{Challenge, ChallengeKind, Decision};
+pub use clock::{MAX_CLOCK_OFFSET, bounded, corrected, corrected_now, local_now, offset_between};
 pub use error::ClientError;
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, UreqTransport};
-
-/// Offsets smaller than this are not worth a write to the vault.
-const OFFSET_TOLERANCE: i64 = 2;
 
 /// This device, as the server knows it: a vault and a way to reach the server.
 pub struct Device<'a> {
@@ -40,6 +37,9 @@ pub struct Device<'a> {
     /// after [`TIME_REFRESH`] (each signed time costs the server a signature).
     time_learned: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// The protocol's error code for a signed request whose time is too far from the server's.
+const STALE_TIME: &str = "stale_time";
 
 /// How often a device handle asks for the server's signed time.
 const TIME_REFRESH: std::time::Duration = std::time::Duration::from_secs(600);
@@ -124,10 +124,13 @@ impl<'a> Device<'a> {
             display_name: response.display_name.clone(),
             server_public_key: server_key.as_bytes().to_vec(),
             device_key_pkcs8: pkcs8,
-            // Signed above: the one time this clock is learned without a challenge list.
-            clock_offset: response.server_time as i64 - local_now() as i64,
+            // Signed above: the one time this clock is learned without a challenge list. A
+            // time beyond the bound is not learned.
+            clock_offset: offset_between(response.server_time, local_now()).unwrap_or(0),
             city_account: None,
         };
+        // The server's strings are checked before anything is stored.
+        enrollment.check().map_err(ClientError::BadField)?;
         let city_account = self.vault.save_enrollment(enrollment, city_account)?;
         Ok(Enrolled {
             username: response.username,
@@ -174,7 +177,7 @@ impl<'a> Device<'a> {
             format!("/api/v1/device/challenges?wait={wait}")
         };
         let (list, nonce): (ChallengeList, String) =
-            self.signed_with_nonce(&enrollment, "GET", &path, None::<&()>)?;
+            self.signed_with_nonce(&mut enrollment, "GET", &path, None::<&()>)?;
         let server_key = PublicKey::from_bytes(&enrollment.server_public_key)
             .map_err(|_| ClientError::BadResponse)?;
         let time_signed = list
@@ -219,7 +222,7 @@ impl<'a> Device<'a> {
         decision: Decision,
         number: Option<&str>,
     ) -> Result<String, ClientError> {
-        let enrollment = self.enrollment()?;
+        let mut enrollment = self.enrollment()?;
         let number = match decision {
             Decision::Approve if challenge.number_digits > 0 => {
                 let typed = number.unwrap_or("").trim();
@@ -244,7 +247,8 @@ impl<'a> Device<'a> {
             .sign(&answer_message(&enrollment.device_id, &request))?
             .to_string();
         let path = format!("/api/v1/device/challenges/{}/answer", challenge.id);
-        let response: AnswerResponse = self.signed(&enrollment, "POST", &path, Some(&request))?;
+        let response: AnswerResponse =
+            self.signed(&mut enrollment, "POST", &path, Some(&request))?;
         Ok(response.outcome)
     }
 
@@ -259,9 +263,9 @@ impl<'a> Device<'a> {
     /// Removes this device from the server, then forgets the enrollment. The City account's
     /// codes stay in the vault as an ordinary account.
     pub fn unenroll(&self) -> Result<(), ClientError> {
-        let enrollment = self.enrollment()?;
+        let mut enrollment = self.enrollment()?;
         let outcome: Result<serde_json::Value, ClientError> =
-            self.signed(&enrollment, "DELETE", "/api/v1/device", None::<&()>);
+            self.signed(&mut enrollment, "DELETE", "/api/v1/device", None::<&()>);
         match outcome {
             // Already gone on the server: forgetting it here is what the user wants.
             Ok(_) | Err(ClientError::BadResponse) => {}
@@ -293,20 +297,23 @@ impl<'a> Device<'a> {
     }
 
     /// Learns the offset from a server time whose signature was checked; the offset now in
-    /// effect.
+    /// effect. A time further off than [`MAX_CLOCK_OFFSET`] is not learned.
     fn learn_offset(&self, enrollment: &Enrollment, server_time: u64) -> Result<i64, ClientError> {
-        let offset = server_time as i64 - local_now() as i64;
-        if (offset - enrollment.clock_offset).abs() > OFFSET_TOLERANCE {
+        let current = bounded(enrollment.clock_offset);
+        let Some(offset) = offset_between(server_time, local_now()) else {
+            return Ok(current);
+        };
+        if offset.abs_diff(current) > clock::OFFSET_TOLERANCE {
             self.vault.set_clock_offset(offset)?;
             return Ok(offset);
         }
-        Ok(enrollment.clock_offset)
+        Ok(current)
     }
 
     /// Sends a request signed with the device key (docs/protocol.md, section 2).
     fn signed<B: Serialize, T: DeserializeOwned>(
         &self,
-        enrollment: &Enrollment,
+        enrollment: &mut Enrollment,
         method: &str,
         path: &str,
         body: Option<&B>,
@@ -318,7 +325,7 @@ impl<'a> Device<'a> {
     /// [`Device::signed`], also returning the request's nonce (what a signed answer repeats).
     fn signed_with_nonce<B: Serialize, T: DeserializeOwned>(
         &self,
-        enrollment: &Enrollment,
+        enrollment: &mut Enrollment,
         method: &str,
         path: &str,
         body: Option<&B>,
@@ -327,13 +334,35 @@ impl<'a> Device<'a> {
             Some(body) => serde_json::to_vec(body).map_err(|_| ClientError::BadResponse)?,
             None => Vec::new(),
         };
+        match self.send_signed(enrollment, method, path, &body) {
+            // The learned offset made the request stale: forget it (the vault's and this
+            // handle's), so that the next signed time is learned afresh, and try once more
+            // at this device's own clock.
+            Err(error) if error.code() == Some(STALE_TIME) && enrollment.clock_offset != 0 => {
+                self.vault.set_clock_offset(0)?;
+                enrollment.clock_offset = 0;
+                *self.time_learned.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                self.send_signed(enrollment, method, path, &body)
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Signs and sends one request at the enrollment's corrected time.
+    fn send_signed<T: DeserializeOwned>(
+        &self,
+        enrollment: &Enrollment,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(T, String), ClientError> {
         let time = corrected_now(enrollment.clock_offset);
         let mut nonce = [0u8; 18];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
             .map_err(|_| ClientError::Key(cityauth_protocol::KeyError::Random))?;
         let nonce = encoding::encode(&nonce);
         let key = self.signing_key(enrollment)?;
-        let message = request_message(method, path, &enrollment.device_id, time, &nonce, &body);
+        let message = request_message(method, path, &enrollment.device_id, time, &nonce, body);
         let headers = vec![
             (wire::DEVICE_HEADER.to_owned(), enrollment.device_id.clone()),
             (wire::TIME_HEADER.to_owned(), time.to_string()),
@@ -348,7 +377,7 @@ impl<'a> Device<'a> {
             method: method.to_owned(),
             url,
             headers,
-            body,
+            body: body.to_vec(),
         })?;
         Ok((answer, nonce))
     }
@@ -392,17 +421,4 @@ impl<'a> Device<'a> {
             }),
         }
     }
-}
-
-/// This machine's Unix time.
-pub fn local_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// This machine's time corrected by the offset learned from the server.
-pub fn corrected_now(offset: i64) -> u64 {
-    local_now().saturating_add_signed(offset)
 }

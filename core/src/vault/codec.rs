@@ -196,26 +196,29 @@ pub fn decode_index(bytes: &[u8]) -> Result<Index, Malformed> {
 
 /// Encodes an enrollment: version, then server URL, device id, username, display name,
 /// server public key and device private key (u16 lengths), the clock offset (i64) and the
-/// City account's id (i64, 0 for none).
-pub fn encode_enrollment(enrollment: &Enrollment) -> Zeroizing<Vec<u8>> {
-    let fields: [&[u8]; 6] = [
-        enrollment.server_url.as_bytes(),
-        enrollment.device_id.as_bytes(),
-        enrollment.username.as_bytes(),
-        enrollment.display_name.as_bytes(),
-        &enrollment.server_public_key,
-        &enrollment.device_key_pkcs8,
+/// City account's id (i64, 0 for none). A field too long for its u16 length is refused (the
+/// error names it), never truncated.
+pub fn encode_enrollment(enrollment: &Enrollment) -> Result<Zeroizing<Vec<u8>>, &'static str> {
+    let fields: [(&'static str, &[u8]); 6] = [
+        ("server_url", enrollment.server_url.as_bytes()),
+        ("device_id", enrollment.device_id.as_bytes()),
+        ("username", enrollment.username.as_bytes()),
+        ("display_name", enrollment.display_name.as_bytes()),
+        ("server_public_key", &enrollment.server_public_key),
+        ("device_key", &enrollment.device_key_pkcs8),
     ];
-    let size: usize = fields.iter().map(|f| 2 + f.len()).sum();
+    let size: usize = fields.iter().map(|(_, f)| 2 + f.len()).sum();
     let mut out = Zeroizing::new(Vec::with_capacity(1 + size + 16));
     out.push(ENROLLMENT_VERSION);
-    for field in fields {
-        put_bytes(&mut out, field);
+    for (name, field) in fields {
+        let len = u16::try_from(field.len()).map_err(|_| name)?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(field);
     }
     out.extend_from_slice(&enrollment.clock_offset.to_be_bytes());
     let account = enrollment.city_account.map_or(0, |id| id.0);
     out.extend_from_slice(&account.to_be_bytes());
-    out
+    Ok(out)
 }
 
 /// Decodes what [`encode_enrollment`] wrote.
@@ -352,5 +355,26 @@ mod tests {
             }
         }
         assert_eq!(decode_index(&[1, 255, 255, 255, 255]), Err(Malformed));
+    }
+
+    #[test]
+    fn the_enrollment_encoder_refuses_an_over_long_field_instead_of_truncating_it() {
+        let mut enrollment = Enrollment {
+            server_url: "https://city.example".into(),
+            device_id: "dev".into(),
+            username: "alice".into(),
+            display_name: "x".repeat(usize::from(u16::MAX)),
+            server_public_key: vec![4; 65],
+            device_key_pkcs8: Zeroizing::new(vec![7; 138]),
+            clock_offset: -3600,
+            city_account: Some(AccountId(9)),
+        };
+        let bytes = encode_enrollment(&enrollment).unwrap();
+        assert_eq!(decode_enrollment(&bytes), Ok(enrollment.clone()));
+        enrollment.display_name.push('x');
+        assert_eq!(encode_enrollment(&enrollment), Err("display_name"));
+        enrollment.display_name.clear();
+        enrollment.device_key_pkcs8 = Zeroizing::new(vec![7; 70_000]);
+        assert_eq!(encode_enrollment(&enrollment), Err("device_key"));
     }
 }

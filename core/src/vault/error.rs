@@ -5,6 +5,7 @@ use std::fmt;
 use crate::account::AccountError;
 
 use super::slots::KeyWrapError;
+use super::strength::WeakPassphrase;
 
 /// An account's row id, stable for the account's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +45,9 @@ pub enum VaultError {
     /// The passphrase is not acceptable for a new slot.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,
+    /// A new passphrase is below the minimum strength (the message states the rule).
+    #[error("{0}")]
+    WeakPassphrase(#[from] WeakPassphrase),
     /// The vault is locked: unlock it first.
     #[error("the vault is locked")]
     Locked,
@@ -87,6 +91,10 @@ pub enum VaultError {
     /// An account field is out of bounds.
     #[error("{0}")]
     InvalidAccount(#[from] AccountError),
+    /// An enrollment field is out of bounds (too long, empty, or with control characters):
+    /// nothing was stored. Names the field, never its value.
+    #[error("the enrollment's {0} is out of bounds; nothing was stored")]
+    InvalidEnrollment(&'static str),
     /// Another process held the vault for longer than the busy timeout.
     #[error("the vault is busy in another process; try again")]
     Busy,

@@ -20,6 +20,7 @@ mod slots;
 mod state;
 mod store;
 mod upgrade;
+pub mod strength;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -31,7 +32,7 @@ use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
 use codec::{Index, IndexEntry};
 use crypto::DataKey;
-pub use enrollment::Enrollment;
+pub use enrollment::{CityClock, Enrollment};
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};
@@ -39,6 +40,7 @@ use state::{
     Draft, Entry, EntryState, Unlocked, header_bytes, load_entries, seal_index, verify_header,
 };
 use store::{SlotRow, VaultRow, storage};
+pub use strength::WeakPassphrase;
 
 /// An account as listed: labels and parameters, no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,9 +161,7 @@ impl Vault {
     ///
     /// Fails with [`VaultError::AlreadyExists`] if anything is at `path` (it is not touched).
     pub fn create(path: &Path, passphrase: &str, kdf: KdfParams) -> Result<Self, VaultError> {
-        if passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        new_passphrase_allowed(passphrase)?;
         let mut conn = store::create(path)?;
         match Self::initialise(&mut conn, passphrase, kdf) {
             Ok((vault_id, unlocked)) => Ok(Self::from_parts(conn, vault_id, Some(unlocked))),
@@ -385,9 +385,13 @@ impl Vault {
         })
     }
 
-    /// Every account that cannot be read, and a damaged index; empty when all is well.
+    /// Every account that cannot be read, a damaged index and a damaged enrollment; empty
+    /// when all is well.
     pub fn integrity_problems(&self) -> Result<Vec<IntegrityError>, VaultError> {
-        self.read(|unlocked| {
+        let enrollment = self
+            .enrollment_damaged()?
+            .then_some(IntegrityError::Enrollment);
+        let mut problems = self.read(|unlocked| {
             let index = unlocked.index_damaged.then_some(IntegrityError::Index);
             let accounts = unlocked
                 .entries
@@ -398,8 +402,10 @@ impl Vault {
                     }
                     EntryState::Ready(_) => None,
                 });
-            index.into_iter().chain(accounts).collect()
-        })
+            index.into_iter().chain(accounts).collect::<Vec<_>>()
+        })?;
+        problems.extend(enrollment);
+        Ok(problems)
     }
 
     /// The current code of every time-based (TOTP and Steam) account, in the user's order.
@@ -536,9 +542,7 @@ impl Vault {
 
     /// Adds a passphrase slot (a second passphrase, e.g. a recovery one).
     pub fn add_passphrase_slot(&self, passphrase: &str, kdf: KdfParams) -> Result<i64, VaultError> {
-        if passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        new_passphrase_allowed(passphrase)?;
         self.change_slots_sealed(
             |slots| check_new_passphrase(slots, kdf, false),
             |data_key, vault_id| seal_passphrase_slot(passphrase, kdf, data_key, vault_id),
@@ -752,4 +756,13 @@ fn sign_index(
     );
     store::write_index(tx, &sealed, generation, &unlocked.keys.header_mac(&header))?;
     Ok((generation, enrollment_tag))
+}
+
+/// A new passphrase (a new vault, a changed one, a new slot) must be non-empty and meet the
+/// minimum strength ([`strength::check`]); checked before any file or KDF is touched.
+fn new_passphrase_allowed(passphrase: &str) -> Result<(), VaultError> {
+    if passphrase.is_empty() {
+        return Err(VaultError::EmptyPassphrase);
+    }
+    strength::check(passphrase).map_err(VaultError::WeakPassphrase)
 }

@@ -41,9 +41,7 @@ impl Vault {
         kdf: KdfParams,
         keep: &[&dyn KeyWrapper],
     ) -> Result<(), VaultError> {
-        if new_passphrase.is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
+        super::new_passphrase_allowed(new_passphrase)?;
         let before = self.before_rotation()?;
         // The new passphrase slot replaces every passphrase slot: refuse before its KDF runs
         // a cost the vault's budget does not allow.

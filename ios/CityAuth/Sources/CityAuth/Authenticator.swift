@@ -123,6 +123,13 @@ public final class Authenticator: Sendable {
         try await offMain { [vault] in try vault.enrollment() }
     }
 
+    /// Forgets this device's City enrollment here only, without the server (gone,
+    /// unreachable or refusing); the City account's codes stay. The portal can still remove
+    /// the device.
+    public func forgetEnrollment() async throws {
+        try await offMain { [vault] in try vault.forgetEnrollment() }
+    }
+
     /// Reads another authenticator's export (or a cityauth backup) and sets it against this
     /// vault, writing nothing: show the result's `report`, then `commit()` it. `format` nil
     /// detects it ("aegis", "2fas", "andotp", "bitwarden-json", "bitwarden-csv",

@@ -85,6 +85,12 @@ class CityAuthVault private constructor(
     /** Removes an account for good. */
     suspend fun remove(id: Long) = io { vault.remove(id) }
 
+    /**
+     * Forgets this device's City enrollment here only, without the server (gone, unreachable
+     * or refusing); the City account's codes stay. The portal can still remove the device.
+     */
+    suspend fun forgetEnrollment() = io { vault.forgetEnrollment() }
+
     /** Every time-based account's current code, in one native call. */
     suspend fun codes(): List<AccountCode> = io { vault.codes() }
 

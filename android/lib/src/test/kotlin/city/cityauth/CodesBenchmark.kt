@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test
 class CodesBenchmark {
     @Test
     fun `codes for 100 accounts, Kotlin through the bindings against Rust`() {
-        Vault.create(newVaultPath(), "bench", CHEAP_KDF).use { vault ->
+        Vault.create(newVaultPath(), "bench passphrase", CHEAP_KDF).use { vault ->
             repeat(100) { vault.addFromLink("otpauth://totp/Service$it:user$it?secret=${Rfc6238.SHA1}") }
             val time = 1_234_567_890uL
             assertEquals(100, vault.codesAt(time).size)

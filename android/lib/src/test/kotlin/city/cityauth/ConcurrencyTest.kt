@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test
 class ConcurrencyTest {
     @Test
     fun `8 threads calling codes 10,000 times each all get the right codes`() {
-        Vault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        Vault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val ids = (0 until 5).map { vault.addFromLink("otpauth://totp/Svc$it:user?secret=${Rfc6238.SHA1}&digits=8") }
             val pool = Executors.newFixedThreadPool(8)
             try {

@@ -50,7 +50,7 @@ class KeyWrapperTest {
     fun `an unexpected exception thrown by the host implementation surfaces as a key store error`() = runBlocking<Unit> {
         val path = newVaultPath()
         val good = AesGcmKeyWrapper("k", aesKey())
-        CityAuthVault.create(path, "p", CHEAP_KDF).use { it.addKeyWrapperSlot(good) }
+        CityAuthVault.create(path, "test passphrase", CHEAP_KDF).use { it.addKeyWrapperSlot(good) }
         val broken = object : city.cityauth.ffi.HostKeyWrapper {
             override fun keyId() = "k"
             override fun wrap(key: ByteArray): ByteArray = throw IllegalStateException("keystore gone")

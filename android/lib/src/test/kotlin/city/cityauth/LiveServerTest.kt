@@ -30,7 +30,7 @@ class LiveServerTest {
     fun `enroll from the link, then deny, refuse a wrong number, and approve a password reset`() = runBlocking<Unit> {
         city.addEmployee("alice", "Alice Example")
         val link = city.enrollmentLink("alice")
-        CityAuthVault.create(newVaultPath(), "phone", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault).use { approvals ->
                 val enrolled = approvals.enroll(link, "JUnit phone")
                 assertEquals("alice", enrolled.username)
@@ -82,7 +82,7 @@ class LiveServerTest {
     fun `a malformed enrollment link names its field, and an unreachable server is a network error`() = runBlocking<Unit> {
         city.addEmployee("bob", "Bob Example")
         val link = city.enrollmentLink("bob")
-        CityAuthVault.create(newVaultPath(), "phone", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault).use { approvals ->
                 val bad = assertThrows<CityAuthException.InvalidLink> {
                     runBlocking { approvals.enroll(link.replace(Regex("fp=[^&]*"), "fp=short"), "phone") }
@@ -115,7 +115,7 @@ class LiveServerTest {
                 return inner.send(request)
             }
         }
-        CityAuthVault.create(newVaultPath(), "phone", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, transport = counting).use { approvals ->
                 assertEquals("carol", approvals.enroll(link, "JUnit phone").username)
                 val (reset, number) = city.startReset("carol")
@@ -131,12 +131,38 @@ class LiveServerTest {
             override fun send(request: city.cityauth.ffi.HostHttpRequest): city.cityauth.ffi.HostHttpResponse =
                 throw java.io.UncheckedIOException(java.io.IOException("airplane mode"))
         }
-        CityAuthVault.create(newVaultPath(), "phone", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, transport = dead).use { approvals ->
                 val error = assertThrows<CityAuthException.Network> {
                     runBlocking { approvals.enroll(city.enrollmentLink("carol"), "phone") }
                 }
                 assertTrue(error.detail.contains("airplane mode"), error.detail)
+            }
+        }
+    }
+
+    @Test
+    fun `forgetEnrollment works with the server out of reach and keeps the City codes`() = runBlocking<Unit> {
+        city.addEmployee("erin", "Erin Example")
+        val link = city.enrollmentLink("erin")
+        val offline = java.util.concurrent.atomic.AtomicBoolean(false)
+        val switchable = object : city.cityauth.ffi.HostHttpTransport {
+            val inner = UrlConnectionTransport()
+            override fun send(request: city.cityauth.ffi.HostHttpRequest): city.cityauth.ffi.HostHttpResponse {
+                if (offline.get()) throw java.io.UncheckedIOException(java.io.IOException("server gone"))
+                return inner.send(request)
+            }
+        }
+        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+            CityAuthApprovals(vault, transport = switchable).use { approvals ->
+                approvals.enroll(link, "JUnit phone")
+                val before = vault.accounts()
+                offline.set(true)
+                assertThrows<CityAuthException.Network> { runBlocking { approvals.unenroll() } }
+                vault.forgetEnrollment()
+                assertNull(vault.vault.enrollment())
+                assertEquals(before, vault.accounts())
+                assertEquals(before.size, vault.codes().size)
             }
         }
     }

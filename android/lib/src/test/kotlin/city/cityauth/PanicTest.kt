@@ -16,7 +16,7 @@ class PanicTest {
             assertTrue(error.message!!.contains("on purpose"), error.message)
         }
         // The library still works afterwards, on this thread and others.
-        Vault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        Vault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             vault.addFromLink("otpauth://totp/A:b?secret=${Rfc6238.SHA1}&digits=8")
             val fromThread = arrayOfNulls<String>(1)
             Thread { fromThread[0] = vault.codesAt(59u).single().code }.apply { start(); join() }

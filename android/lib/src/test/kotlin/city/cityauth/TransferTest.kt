@@ -21,7 +21,7 @@ class TransferTest {
 
     /** A vault holding plain.txt's accounts added one link at a time: the expected result. */
     private suspend fun reference(): CityAuthVault {
-        val vault = CityAuthVault.create(newVaultPath(), "reference", CHEAP_KDF)
+        val vault = CityAuthVault.create(newVaultPath(), "reference passphrase", CHEAP_KDF)
         fixture("plain.txt").decodeToString().lines().filter { it.isNotBlank() }.forEach { vault.addFromLink(it.trim()) }
         return vault
     }
@@ -34,7 +34,7 @@ class TransferTest {
     @Test
     fun `an encrypted Aegis file is previewed, then committed with all seven accounts`() = runBlocking<Unit> {
         reference().use { expected ->
-            CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+            CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
                 vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { preview ->
                     val report = preview.report
                     assertEquals("aegis", report.format)
@@ -57,7 +57,7 @@ class TransferTest {
 
     @Test
     fun `the file's password is asked for, a wrong one is refused, the right one opens`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val file = fixture("aegis_encrypted.json")
             assertThrows<CityAuthException.PasswordRequired> { runBlocking { vault.previewImport(file) } }
             val wrong = assertThrows<CityAuthException.WrongPassword> {
@@ -71,7 +71,7 @@ class TransferTest {
 
     @Test
     fun `a second commit is refused and imports nothing more`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { preview ->
                 assertEquals(7, preview.commit().size)
                 assertThrows<CityAuthException.AlreadyCommitted> { runBlocking { preview.commit() } }
@@ -82,7 +82,7 @@ class TransferTest {
 
     @Test
     fun `importing the same accounts again finds them all already there`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val ids = vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { it.commit() }
             vault.previewImport(fixture("plain.txt")).use { again ->
                 assertEquals("links", again.report.format)
@@ -96,14 +96,14 @@ class TransferTest {
 
     @Test
     fun `a backup restores the same accounts into a fresh vault`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { it.commit() }
             val hotp = vault.accounts().first { it.kind == OtpKind.HOTP }
             vault.nextHotp(hotp.id)
             val backup = vault.backup("backup words")
             assertFalse(backup.decodeToString().contains(hotp.name), "labels are encrypted too")
 
-            CityAuthVault.create(newVaultPath(), "other", CHEAP_KDF).use { fresh ->
+            CityAuthVault.create(newVaultPath(), "other passphrase", CHEAP_KDF).use { fresh ->
                 assertThrows<CityAuthException.WrongPassword> {
                     runBlocking { fresh.previewRestore(backup, "not the words") }
                 }
@@ -120,14 +120,14 @@ class TransferTest {
 
     @Test
     fun `a Google export leaves out what Google cannot hold, and imports back`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             vault.previewImport(fixture("plain.txt")).use { it.commit() }
             val export = vault.exportGoogleLinks()
             val steam = vault.accounts().single { it.kind == OtpKind.STEAM }
             assertTrue(export.refused.any { it.id == steam.id && it.reason.isNotEmpty() })
             assertTrue(export.links.isNotEmpty() && export.links.all { it.startsWith("otpauth-migration://") })
 
-            CityAuthVault.create(newVaultPath(), "other", CHEAP_KDF).use { fresh ->
+            CityAuthVault.create(newVaultPath(), "other passphrase", CHEAP_KDF).use { fresh ->
                 fresh.previewImport(export.links.joinToString("\n").encodeToByteArray()).use { it.commit() }
                 val refusedIds = export.refused.map { it.id }.toSet()
                 val kept = vault.accounts().filter { it.id !in refusedIds }.map { it.issuer to it.name }

@@ -56,7 +56,7 @@ class VaultTest {
     @Test
     fun `a wrong passphrase is a Kotlin exception with its message`() = runBlocking<Unit> {
         val path = newVaultPath()
-        CityAuthVault.create(path, "right one", CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
+        CityAuthVault.create(path, "the right passphrase", CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
         CityAuthVault.open(path).use { vault ->
             val error = assertThrows<CityAuthException.WrongPassphrase> { runBlocking { vault.unlock("wrong one") } }
             assertEquals("wrong passphrase", error.detail)
@@ -64,14 +64,14 @@ class VaultTest {
             assertEquals("detail=wrong passphrase", error.message)  // uniffi's field dump
             assertFalse(vault.isUnlocked)
             assertThrows<CityAuthException.Locked> { runBlocking { vault.accounts() } }
-            vault.unlock("right one")
+            vault.unlock("the right passphrase")
             assertEquals(1, vault.accounts().size)
         }
     }
 
     @Test
     fun `an invalid link names the field at fault and never the secret`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val bad = assertThrows<CityAuthException.InvalidLink> {
                 runBlocking { vault.addFromLink("otpauth://totp/A:b?secret=NOT*BASE32SECRET") }
             }
@@ -87,7 +87,7 @@ class VaultTest {
 
     @Test
     fun `accounts typed in are renamed, reordered and removed`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val steam = vault.addAccount(
                 NewAccount("Steam", "gamer", "JBSWY3DPEHPK3PXP", OtpKind.STEAM, HashAlgorithm.SHA1, 5u, 30u, 0uL),
             )
@@ -116,8 +116,8 @@ class VaultTest {
     @Test
     fun `creating over an existing file and opening a missing one are refused`() {
         val path = newVaultPath()
-        Vault.create(path, "p", CHEAP_KDF).close()
-        assertThrows<CityAuthException.AlreadyExists> { Vault.create(path, "p", CHEAP_KDF) }
+        Vault.create(path, "test passphrase", CHEAP_KDF).close()
+        assertThrows<CityAuthException.AlreadyExists> { Vault.create(path, "test passphrase", CHEAP_KDF) }
         assertThrows<CityAuthException.NotFound> { Vault.open("$path-missing") }
     }
 }

@@ -171,7 +171,7 @@ fn measuring_in_rust_draws_the_same_codes() {
 fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
     let dir = tempfile::tempdir().unwrap();
     let path = vault_path(&dir);
-    let vault = Vault::create(path.clone(), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(path.clone(), "test passphrase".into(), Some(CHEAP)).unwrap();
     let hotp = vault
         .add_from_link(format!(
             "otpauth://hotp/Bank:me?secret={RFC_SECRET}&counter=0"
@@ -197,7 +197,7 @@ fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
     .unwrap();
 
     let vault = Vault::open(path).unwrap();
-    vault.unlock_with_passphrase("p".into()).unwrap();
+    vault.unlock_with_passphrase("test passphrase".into()).unwrap();
     assert_eq!(vault.integrity_problems().unwrap().len(), 1);
     assert!(matches!(
         vault.next_hotp(hotp),
@@ -212,7 +212,7 @@ fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
 fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let path = vault_path(&dir);
-    let vault = Vault::create(path.clone(), "p".into(), Some(CHEAP)).unwrap();
+    let vault = Vault::create(path.clone(), "test passphrase".into(), Some(CHEAP)).unwrap();
     let id = vault
         .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
         .unwrap();
@@ -222,7 +222,7 @@ fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
     let recovery = vault.slots().unwrap().len();
     assert_eq!(recovery, 2);
     vault
-        .change_passphrase_keeping("q".into(), Some(CHEAP), vec![host("device", &[7; 32])])
+        .change_passphrase_keeping("another passphrase".into(), Some(CHEAP), vec![host("device", &[7; 32])])
         .unwrap();
     assert_eq!(vault.slots().unwrap().len(), 2);
     let passphrase_slot = vault
@@ -242,7 +242,7 @@ fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
     drop(vault);
     let vault = Vault::open(path).unwrap();
     assert!(matches!(
-        vault.unlock_with_passphrase("q".into()),
+        vault.unlock_with_passphrase("another passphrase".into()),
         Err(CityAuthError::NoMatchingSlot { .. } | CityAuthError::WrongPassphrase { .. })
     ));
     vault

@@ -15,7 +15,7 @@ mod plan;
 pub mod backup;
 pub mod export;
 
-pub use entry::{Entry, Location, Parsed, Rejection};
+pub use entry::{Entry, Location, Parsed, Rejection, safe_label};
 pub use error::ImportError;
 pub use format::{Format, detect, read};
 pub use plan::{Duplicate, ImportPlan, commit, plan};

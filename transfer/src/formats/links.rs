@@ -5,11 +5,12 @@
 //! [`super::google::read_links`], their entries placed where the first of them sat.
 
 use cityauth_core::otpauth;
+use zeroize::Zeroizing;
 
 use super::assemble::strip_prefix_ignore_case;
 use super::google;
 use super::json::strip_bom;
-use crate::entry::{Entry, Location};
+use crate::entry::{Entry, Location, safe_label};
 use crate::error::ImportError;
 
 const OTPAUTH: &str = "otpauth://";
@@ -69,8 +70,9 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 /// The label of a link that failed to parse, for the rejection: the text between the type and
-/// the query, which holds no secret; empty when the line is not an otpauth link at all (it
-/// might be a bare secret).
+/// the query, decoded, then cut by [`safe_label`] (a link without its `?` carries its
+/// `secret=` in what looks like the label); empty when the line is not an otpauth link at
+/// all (it might be a bare secret).
 fn label_of(line: &str) -> String {
     let Some(rest) = strip_prefix_ignore_case(line, OTPAUTH) else {
         return String::new();
@@ -80,8 +82,8 @@ fn label_of(line: &str) -> String {
         .split_once('/')
         .map(|(_, label)| label)
         .unwrap_or_default();
-    let decoded = percent_decode_lossy(raw);
-    decoded.chars().take(120).collect()
+    let decoded = Zeroizing::new(percent_decode_lossy(raw));
+    safe_label(&decoded).chars().take(120).collect()
 }
 
 /// `%XX` escapes decoded, anything undecodable kept as it was.

@@ -106,6 +106,9 @@ pub enum CityAuthError {
     /// This import preview was committed already: its accounts are in the vault.
     #[error("{detail}")]
     AlreadyCommitted { detail: String },
+    /// The import was cancelled through its `ImportCancel`; nothing was read or written.
+    #[error("{detail}")]
+    Cancelled { detail: String },
 }
 
 impl From<VaultError> for CityAuthError {
@@ -200,7 +203,8 @@ impl From<ImportError> for CityAuthError {
         let detail = error.to_string();
         match error {
             ImportError::UnknownFormat => Self::UnknownFormat { detail },
-            ImportError::TooLarge { .. } => invalid("file", detail),
+            ImportError::TooLarge { .. } | ImportError::TooMany { .. } => invalid("file", detail),
+            ImportError::Cancelled => Self::Cancelled { detail },
             ImportError::PasswordRequired => Self::PasswordRequired { detail },
             ImportError::WrongPassword => Self::WrongPassword { detail },
             ImportError::Damaged { .. } => Self::DamagedFile { detail },

@@ -153,6 +153,9 @@ mod tests {
         assert_eq!(safe_label("Example:alice=JBSW"), "Example:alice");
         assert_eq!(safe_label("GitHub:aliceJBSWY3DPEHPK3PXP"), "GitHub:");
         assert_eq!(safe_label("Ünïcode: ÿ&x"), "Ünïcode: ÿ");
-        assert_eq!(safe_label("GitHub (alice@example.com)"), "GitHub (alice@example.com)");
+        assert_eq!(
+            safe_label("GitHub (alice@example.com)"),
+            "GitHub (alice@example.com)"
+        );
     }
 }

@@ -564,7 +564,10 @@ fn rejection_labels_are_cut_before_secret_ampersand_or_equals() {
     assert_eq!(parsed.entries.len(), lines.len());
     for entry in &parsed.entries {
         let rejection = entry.outcome.as_ref().unwrap_err();
-        assert!(rejection.label.starts_with("Example:alice"), "{rejection:?}");
+        assert!(
+            rejection.label.starts_with("Example:alice"),
+            "{rejection:?}"
+        );
         assert!(!rejection.label.contains("JBSW"), "{rejection:?}");
         assert!(!rejection.reason.contains("JBSW"), "{rejection:?}");
     }

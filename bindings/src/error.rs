@@ -202,6 +202,12 @@ pub enum CityAuthError {
         /// The readable message; never a secret.
         detail: String,
     },
+    /// The import was cancelled through its `ImportCancel`; nothing was read or written.
+    #[error("{detail}")]
+    Cancelled {
+        /// The readable message; never a secret.
+        detail: String,
+    },
 }
 
 impl From<VaultError> for CityAuthError {
@@ -304,7 +310,8 @@ impl From<ImportError> for CityAuthError {
         let detail = error.to_string();
         match error {
             ImportError::UnknownFormat => Self::UnknownFormat { detail },
-            ImportError::TooLarge { .. } => invalid("file", detail),
+            ImportError::TooLarge { .. } | ImportError::TooMany { .. } => invalid("file", detail),
+            ImportError::Cancelled => Self::Cancelled { detail },
             ImportError::PasswordRequired => Self::PasswordRequired { detail },
             ImportError::WrongPassword => Self::WrongPassword { detail },
             ImportError::Damaged { .. } => Self::DamagedFile { detail },

@@ -30,8 +30,8 @@ pub use http::{
 };
 pub use key_wrapper::HostKeyWrapper;
 pub use transfer::{
-    ExportRefusal, GoogleExport, ImportAddition, ImportDuplicate, ImportPreview, ImportRejection,
-    ImportReport,
+    ExportRefusal, GoogleExport, ImportAddition, ImportCancel, ImportDuplicate, ImportPreview,
+    ImportRejection, ImportReport,
 };
 pub use types::{
     AccountCode, AccountInfo, Answer, Challenge, ChallengeKind, Enrolled, EnrollmentInfo,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use cityauth_core::{Account, KdfParams, Vault as CoreVault};
 use cityauth_transfer::export;
-use cityauth_transfer::{Format, ImportPlan, backup, commit, plan, read};
+use cityauth_transfer::{Cancel, Format, ImportPlan, backup, commit, plan, read_cancellable};
 use zeroize::Zeroizing;
 
 use crate::error::CityAuthError;
@@ -84,6 +84,32 @@ pub struct GoogleExport {
     pub refused: Vec<ExportRefusal>,
 }
 
+/// A handle to cancel an import from another thread (the UI's, when the user gives up):
+/// pass it to `previewImportCancellable`, call `cancel()` from anywhere. The import stops at
+/// its next check (before each key derivation of an Aegis slot, each part of a Google export,
+/// the parse as a whole) with `Cancelled`; one key derivation, bounded, runs to its end.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct ImportCancel(Cancel);
+
+#[uniffi::export]
+impl ImportCancel {
+    /// A handle not yet tripped.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Asks the import using this handle to stop. Returns at once; any thread.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
 /// A read file set against the vault, waiting to be committed. Thread-safe.
 #[derive(uniffi::Object)]
 pub struct ImportPreview {
@@ -137,10 +163,25 @@ impl Vault {
         format: Option<String>,
         password: Option<String>,
     ) -> Result<Arc<ImportPreview>> {
+        self.preview_import_cancellable(bytes, format, password, ImportCancel::new())
+    }
+
+    /// `previewImport` that stops with `Cancelled` once `cancel` is tripped (from any
+    /// thread): nothing is read into the preview and nothing written. Fails otherwise as
+    /// `previewImport` does; a file past cityauth's bounds (entries, fields of a record,
+    /// parts of an export, key-derivation work) is `InvalidInput` (field "file").
+    pub fn preview_import_cancellable(
+        &self,
+        bytes: Vec<u8>,
+        format: Option<String>,
+        password: Option<String>,
+        cancel: Arc<ImportCancel>,
+    ) -> Result<Arc<ImportPreview>> {
         let bytes = Zeroizing::new(bytes);
         let password = password.map(Zeroizing::new);
         let format = format.as_deref().map(format_named).transpose()?;
-        let parsed = read(&bytes, format, password.as_ref().map(|p| p.as_str()))?;
+        let password = password.as_ref().map(|p| p.as_str());
+        let parsed = read_cancellable(&bytes, format, password, &cancel.0)?;
         let plan = plan(&self.core, parsed)?;
         let report = report_of(&plan);
         Ok(Arc::new(ImportPreview {

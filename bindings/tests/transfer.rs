@@ -372,3 +372,51 @@ fn unreadable_files_get_typed_errors() {
         .unwrap();
     assert!(matches!(locked, CityAuthError::Locked { .. }), "{locked:?}");
 }
+
+/// Issue 10, item 5: an import cancelled by the host from another thread, through the FFI's
+/// `ImportCancel`, fails with `Cancelled` and adds nothing; the same file with a fresh
+/// handle imports.
+#[test]
+fn an_import_cancelled_from_another_thread_through_the_ffi_is_cancelled() {
+    let (_dir, vault) = new_vault();
+    let cancel = cityauth_ffi::ImportCancel::new();
+    let host = Arc::clone(&cancel);
+    std::thread::spawn(move || host.cancel()).join().unwrap();
+    assert!(cancel.is_cancelled());
+    let result = vault.preview_import_cancellable(
+        fixture("aegis_encrypted.json"),
+        None,
+        Some("test".into()),
+        cancel,
+    );
+    assert!(
+        matches!(result, Err(CityAuthError::Cancelled { .. })),
+        "{:?}",
+        result.err()
+    );
+    assert!(accounts_in(&vault).is_empty());
+    let preview = vault
+        .preview_import_cancellable(
+            fixture("aegis_encrypted.json"),
+            None,
+            Some("test".into()),
+            cityauth_ffi::ImportCancel::new(),
+        )
+        .unwrap();
+    assert_eq!(preview.commit().unwrap().len(), 7);
+}
+
+/// Issue 10, item 5: a hostile file past the bounds is a typed error on the FFI, never an
+/// abort: sixteen million CSV commas.
+#[test]
+fn a_file_past_the_import_bounds_is_invalid_input_on_the_ffi() {
+    let (_dir, vault) = new_vault();
+    let mut csv = b"name,login_totp\n".to_vec();
+    csv.extend(b",".repeat(16_000_000));
+    let result = vault.preview_import(csv, None, None);
+    assert!(
+        matches!(&result, Err(CityAuthError::InvalidInput { field, .. }) if field == "file"),
+        "{:?}",
+        result.err()
+    );
+}

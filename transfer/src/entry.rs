@@ -3,6 +3,7 @@
 use std::fmt;
 
 use cityauth_core::Account;
+use zeroize::Zeroizing;
 
 use crate::format::Format;
 
@@ -39,8 +40,49 @@ impl fmt::Display for Location {
     }
 }
 
+/// The shortest run of base32 characters that may be a secret (the shortest real secret,
+/// 80 bits, is 16 characters).
+const SECRET_RUN: usize = 16;
+
+/// `text` cut before the first `secret` (any case), `&` or `=`, and before any run of
+/// [`SECRET_RUN`] base32 characters: what a label may show of a broken link or a hostile
+/// field, since what follows those may be the secret itself
+/// (`otpauth://totp/Example:alice&secret=JBSW…` has no `?`, so its whole tail looks like a
+/// label; a link cut in the middle can leave the bare secret there).
+pub fn safe_label(text: &str) -> &str {
+    let lower = text.to_ascii_lowercase();
+    let cut = [
+        lower.find("secret"),
+        text.find('&'),
+        text.find('='),
+        base32_run(text),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(text.len());
+    // Every candidate is the offset of an ASCII character, so a char boundary of `text`.
+    text.get(..cut).unwrap_or_default().trim_end()
+}
+
+/// Where the first run of [`SECRET_RUN`] base32 characters (either case) starts.
+fn base32_run(text: &str) -> Option<usize> {
+    let mut run = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte.is_ascii_alphabetic() || (b'2'..=b'7').contains(&byte) {
+            run += 1;
+            if run == SECRET_RUN {
+                return Some(at + 1 - SECRET_RUN);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
+}
+
 /// Why one entry of a file cannot become an account. The reason names the field at fault
-/// and never quotes a secret.
+/// and never quotes a secret; the label is cut by [`safe_label`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// The entry's issuer and name as the file gave them, when they could be read.
@@ -67,16 +109,17 @@ impl Entry {
         }
     }
 
-    /// An entry refused for `reason`.
+    /// An entry refused for `reason`, under `label` cut by [`safe_label`].
     pub fn rejected(
         location: Location,
         label: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
+        let label: Zeroizing<String> = Zeroizing::new(label.into());
         Self {
             location,
             outcome: Err(Rejection {
-                label: label.into(),
+                label: safe_label(&label).to_owned(),
                 reason: reason.into(),
             }),
         }
@@ -96,5 +139,23 @@ impl Parsed {
     /// The accounts read, in file order.
     pub fn accounts(&self) -> impl Iterator<Item = &Account> {
         self.entries.iter().filter_map(|e| e.outcome.as_ref().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_label;
+
+    #[test]
+    fn labels_are_cut_before_what_may_be_a_secret() {
+        assert_eq!(safe_label("Example:alice&secret=JBSW"), "Example:alice");
+        assert_eq!(safe_label("Example:alice SECRET JBSW"), "Example:alice");
+        assert_eq!(safe_label("Example:alice=JBSW"), "Example:alice");
+        assert_eq!(safe_label("GitHub:aliceJBSWY3DPEHPK3PXP"), "GitHub:");
+        assert_eq!(safe_label("Ünïcode: ÿ&x"), "Ünïcode: ÿ");
+        assert_eq!(
+            safe_label("GitHub (alice@example.com)"),
+            "GitHub (alice@example.com)"
+        );
     }
 }

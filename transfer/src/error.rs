@@ -12,6 +12,19 @@ pub enum ImportError {
         /// The limit.
         limit: usize,
     },
+    /// The file holds more of something than cityauth reads from one file (entries, fields of
+    /// a record, parts of an export, key-derivation work): refused before it costs memory or
+    /// minutes.
+    #[error("the file has more {what} than the {limit} cityauth reads from one file")]
+    TooMany {
+        /// What there is too much of, e.g. `entries`.
+        what: &'static str,
+        /// The bound.
+        limit: usize,
+    },
+    /// The import was cancelled (by [`crate::Cancel::cancel`]); nothing was read.
+    #[error("the import was cancelled")]
+    Cancelled,
     /// The file is encrypted and no password was given.
     #[error("the file is encrypted: a password is needed")]
     PasswordRequired,

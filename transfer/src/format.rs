@@ -1,5 +1,6 @@
 //! The formats cityauth imports, telling them apart by content, and reading a file as one.
 
+use crate::cancel::Cancel;
 use crate::entry::Parsed;
 use crate::error::ImportError;
 use crate::{MAX_IMPORT_BYTES, backup, formats};
@@ -95,6 +96,18 @@ pub fn read(
     format: Option<Format>,
     password: Option<&str>,
 ) -> Result<Parsed, ImportError> {
+    read_cancellable(bytes, format, password, &Cancel::new())
+}
+
+/// [`read`], stopped with [`ImportError::Cancelled`] when `cancel` is tripped (from another
+/// thread) before the read is done; a cancelled read returns nothing.
+pub fn read_cancellable(
+    bytes: &[u8],
+    format: Option<Format>,
+    password: Option<&str>,
+    cancel: &Cancel,
+) -> Result<Parsed, ImportError> {
+    cancel.check()?;
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::TooLarge {
             limit: MAX_IMPORT_BYTES,
@@ -104,9 +117,10 @@ pub fn read(
         Some(format) => format,
         None => detect(bytes).ok_or(ImportError::UnknownFormat)?,
     };
+    cancel.check()?;
     let entries = match format {
-        Format::OtpauthLinks => formats::links::read(bytes)?,
-        Format::Aegis => formats::aegis::read(bytes, password)?,
+        Format::OtpauthLinks => formats::links::read(bytes, cancel)?,
+        Format::Aegis => formats::aegis::read(bytes, password, cancel)?,
         Format::TwoFas => formats::twofas::read(bytes, password)?,
         Format::AndOtp => formats::andotp::read(bytes, password)?,
         Format::BitwardenJson => formats::bitwarden::read_json(bytes)?,
@@ -115,5 +129,6 @@ pub fn read(
         Format::Proton => formats::proton::read(bytes)?,
         Format::CityauthBackup => backup::read(bytes, password)?,
     };
+    cancel.check()?;
     Ok(Parsed { format, entries })
 }

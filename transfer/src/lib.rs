@@ -6,6 +6,7 @@
 //! them against a vault (duplicates, rejections) and [`commit`] adds them in one
 //! transaction, so that an import is all or nothing.
 
+mod cancel;
 mod entry;
 mod error;
 mod format;
@@ -15,9 +16,10 @@ mod plan;
 pub mod backup;
 pub mod export;
 
-pub use entry::{Entry, Location, Parsed, Rejection};
+pub use cancel::Cancel;
+pub use entry::{Entry, Location, Parsed, Rejection, safe_label};
 pub use error::ImportError;
-pub use format::{Format, detect, read};
+pub use format::{Format, detect, read, read_cancellable};
 pub use plan::{Duplicate, ImportPlan, commit, plan};
 
 /// The largest file accepted for import, in bytes: far above any real export, and a bound on

@@ -455,3 +455,58 @@ fn no_accounts_export_to_no_links() {
     assert!(google_migration_links(&[]).unwrap().is_empty());
     assert!(read_links(&[]).unwrap().is_empty());
 }
+
+/// Issue 10, item 12: a forged `batch_index` of `u64::MAX` (hostile input meeting `+ 1` in
+/// the part number) is a damaged file, not an overflow panic.
+#[test]
+fn a_batch_index_at_u64_max_is_damage_not_an_overflow() {
+    for (size, index) in [(2, u64::MAX), (1, u64::MAX), (0, u64::MAX - 1)] {
+        let mut payload = Vec::new();
+        bytes_field(1, &otp("a", 1, 1, 2), &mut payload);
+        varint_field(3, size, &mut payload);
+        varint_field(4, index, &mut payload);
+        let result = std::panic::catch_unwind(|| read_links(&links(&[&link_of(&payload)])));
+        let error = result.expect("no panic").unwrap_err();
+        assert!(matches!(error, ImportError::Damaged { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("part {}", u128::from(index) + 1))
+        );
+    }
+}
+
+/// Issue 10, item 5: the parts of an export are checked before their accounts are decoded;
+/// more links than an export may have, or more accounts in all than one file may hold, are
+/// refused as too many.
+#[test]
+fn google_batches_are_checked_before_their_accounts_are_decoded() {
+    let empty_items = |n: usize, size: u64, index: u64| {
+        let mut payload = Vec::new();
+        for _ in 0..n {
+            bytes_field(1, &[], &mut payload);
+        }
+        varint_field(3, size, &mut payload);
+        varint_field(4, index, &mut payload);
+        link_of(&payload)
+    };
+    // 1,001 links: refused on their number alone.
+    let texts: Vec<String> = (0..1001).map(|i| empty_items(1, 1001, i)).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let error = read_links(&links(&refs)).unwrap_err();
+    assert!(matches!(error, ImportError::TooMany { .. }), "{error}");
+    // 51 parts of 200 empty accounts each: 10,200 accounts, over the file's 10,000.
+    let texts: Vec<String> = (0..51).map(|i| empty_items(200, 51, i)).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let error = read_links(&links(&refs)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ImportError::TooMany {
+                what: "accounts",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}

@@ -547,3 +547,38 @@ fn detection_refuses_what_is_no_known_format() {
         );
     }
 }
+
+/// Issue 10, item 8: a broken link whose secret follows its label (no `?`), in plain or
+/// percent-encoded form, or a JSON entry whose name hides one, is refused under a label cut
+/// before any `secret`, `&` or `=`.
+#[test]
+fn rejection_labels_are_cut_before_secret_ampersand_or_equals() {
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let lines = [
+        format!("otpauth://totp/Example:alice&secret={secret}"),
+        format!("otpauth://totp/Example:alice%26secret%3D{secret}"),
+        format!("otpauth://totp/Example:alice={secret}"),
+        format!("otpauth://totp/Example:alice%20SECRET{secret}"),
+    ];
+    let parsed = read(lines.join("\n").as_bytes(), None, None).unwrap();
+    assert_eq!(parsed.entries.len(), lines.len());
+    for entry in &parsed.entries {
+        let rejection = entry.outcome.as_ref().unwrap_err();
+        assert!(
+            rejection.label.starts_with("Example:alice"),
+            "{rejection:?}"
+        );
+        assert!(!rejection.label.contains("JBSW"), "{rejection:?}");
+        assert!(!rejection.reason.contains("JBSW"), "{rejection:?}");
+    }
+    let mut aegis: Value = serde_json::from_slice(&fixture("aegis_plain.json")).unwrap();
+    aegis["db"]["entries"][3]["type"] = json!("yandex");
+    aegis["db"]["entries"][3]["name"] = json!(format!("alice&secret={secret}"));
+    let entries = entries_of(&aegis, Format::Aegis);
+    let entry = &entries[3];
+    {
+        let rejection = entry.outcome.as_ref().unwrap_err();
+        assert_eq!(rejection.label, "Issuu (alice");
+        assert!(!entry.location.as_str().contains("JBSW"), "{entry:?}");
+    }
+}

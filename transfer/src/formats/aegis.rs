@@ -12,9 +12,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::assemble::{self, Draft};
-use super::crypto::{self, Key, OpenError};
+use super::crypto::{self, KdfBudget, Key, OpenError, ScryptCost};
 use super::encoding;
 use super::json::{self, Fields};
+use crate::cancel::Cancel;
 use crate::entry::Entry;
 use crate::error::ImportError;
 
@@ -34,13 +35,19 @@ pub fn looks_like(bytes: &[u8]) -> bool {
     json::has_keys(bytes, &["version", "header", "db"])
 }
 
-/// Reads a vault, decrypting it with `password` when it is encrypted.
+/// Reads a vault, decrypting it with `password` when it is encrypted; stops between slots
+/// when `cancel` is tripped.
 ///
-/// Fails with [`ImportError::PasswordRequired`], [`ImportError::WrongPassword`] (no password
+/// Every password slot's scrypt is checked and charged against the file's
+/// [`crypto::MAX_SCRYPT_WORK`] before any runs ([`ImportError::TooMany`] past it). Fails with [`ImportError::PasswordRequired`], [`ImportError::WrongPassword`] (no password
 /// slot opens), [`ImportError::Unsupported`] (no password slot, another vault version, KDF
 /// parameters beyond the bounds) and [`ImportError::Damaged`] (not Aegis JSON, or the
 /// database does not decrypt under a key a slot gave).
-pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportError> {
+pub fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    cancel: &Cancel,
+) -> Result<Vec<Entry>, ImportError> {
     let root = json::document(bytes, "Aegis vault")?;
     let version = root.get("version").and_then(Value::as_u64);
     if version != Some(VAULT_VERSION) {
@@ -58,7 +65,7 @@ pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportEr
             // reported as such, not with a prompt.
             let vault = SealedVault::parse(header, sealed)?;
             let password = password.ok_or(ImportError::PasswordRequired)?;
-            let plain = vault.open(password)?;
+            let plain = vault.open(password, cancel)?;
             let db = json::document(&plain, "Aegis database")?;
             read_db(&db)
         }
@@ -116,7 +123,8 @@ struct SealedVault {
 }
 
 impl SealedVault {
-    /// Decodes the password slots and the database's framing; runs no KDF.
+    /// Decodes the password slots and the database's framing, and checks what their KDFs
+    /// would cost; runs none.
     fn parse(header: &Value, sealed: &str) -> Result<Self, ImportError> {
         let damaged = |what: String| ImportError::damaged(format!("Aegis header: {what}"));
         let header = Fields::of(header, "header.").map_err(damaged)?;
@@ -140,6 +148,10 @@ impl SealedVault {
             .enumerate()
             .map(|(index, slot)| PasswordSlot::read(slot, index + 1))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut budget = KdfBudget::per_file();
+        for slot in &slots {
+            budget.charge(&slot.cost)?;
+        }
         let params = header.object("params", "header.params.").map_err(damaged)?;
         let (nonce, tag) = nonce_and_tag(params, "header.params")?;
         let mut ciphertext_and_tag = encoding::base64("db", sealed)?;
@@ -154,9 +166,10 @@ impl SealedVault {
     /// The database's JSON: the master key from the first password slot that `password`
     /// opens ([`ImportError::WrongPassword`] when none does), then the database under it
     /// ([`ImportError::Damaged`] when that fails: the password was right).
-    fn open(&self, password: &str) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    fn open(&self, password: &str, cancel: &Cancel) -> Result<Zeroizing<Vec<u8>>, ImportError> {
         let mut master_key = None;
         for slot in &self.slots {
+            cancel.check()?;
             master_key = slot.open(password)?;
             if master_key.is_some() {
                 break;
@@ -171,9 +184,7 @@ impl SealedVault {
 
 /// A password slot's fields, decoded.
 struct PasswordSlot {
-    n: u64,
-    r: u64,
-    p: u64,
+    cost: ScryptCost,
     salt: Zeroizing<Vec<u8>>,
     nonce: Zeroizing<Vec<u8>>,
     wrapped_key_and_tag: Zeroizing<Vec<u8>>,
@@ -195,9 +206,7 @@ impl PasswordSlot {
         }
         wrapped_key_and_tag.extend_from_slice(&tag);
         Ok(Self {
-            n: number_field("n")?,
-            r: number_field("r")?,
-            p: number_field("p")?,
+            cost: ScryptCost::check(number_field("n")?, number_field("r")?, number_field("p")?)?,
             salt: encoding::hex("slot salt", text_field("salt")?)?,
             nonce,
             wrapped_key_and_tag,
@@ -206,7 +215,7 @@ impl PasswordSlot {
 
     /// The master key, or `None` when the password is not this slot's.
     fn open(&self, password: &str) -> Result<Option<Key>, ImportError> {
-        let slot_key = crypto::scrypt(password, &self.salt, self.n, self.r, self.p)?;
+        let slot_key = crypto::scrypt_checked(password, &self.salt, &self.cost)?;
         match crypto::aes_gcm_open(&slot_key, &self.nonce, &self.wrapped_key_and_tag) {
             Ok(master) => crypto::key_from("slot key", &master).map(Some),
             Err(OpenError::Tag) => Ok(None),

@@ -39,7 +39,14 @@ fn looks_plain(bytes: &[u8]) -> bool {
     if !is_json_list(bytes) {
         return false;
     }
-    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(json::strip_bom(bytes)) else {
+    // Bounded like any import: a list of millions of items is not built. andOTP's is the only
+    // format that is a list, so a list too big to read is taken as one, for `read` to refuse
+    // as too many rather than as no known format.
+    let document = match json::document(bytes, "andOTP backup") {
+        Ok(document) => document,
+        Err(error) => return matches!(error, ImportError::TooMany { .. }),
+    };
+    let Value::Array(items) = &*document else {
         return false;
     };
     items

@@ -7,7 +7,7 @@ use cityauth_core::{
     Account, AccountError, Algorithm, OtpKind, OtpParams, ParamError, SecretBytes,
 };
 
-use crate::entry::{Entry, Location};
+use crate::entry::{Entry, Location, safe_label};
 
 /// Labels longer than this are cut in locations, which are for finding an entry, not for
 /// showing it whole.
@@ -114,6 +114,7 @@ pub(crate) fn base32_secret(field: &str, text: &str) -> Result<SecretBytes, Stri
 
 /// Where the `n`th item of a list sat, with the label it showed: `entry 4 ("Issuu (James)")`.
 pub(crate) fn location(unit: &str, n: usize, label: &str) -> Location {
+    let label = safe_label(label);
     if label.is_empty() {
         return Location::new(format!("{unit} {n}"));
     }

@@ -21,8 +21,7 @@ const LOGIN_ITEM: u64 = 1;
 /// Whether `bytes` are a JSON object with Bitwarden's `items` and `encrypted` (or `folders`).
 pub fn looks_like_json(bytes: &[u8]) -> bool {
     json::top_level_keys(bytes).is_some_and(|keys| {
-        keys.contains_key("items")
-            && (keys.contains_key("encrypted") || keys.contains_key("folders"))
+        keys.contains("items") && (keys.contains("encrypted") || keys.contains("folders"))
     })
 }
 

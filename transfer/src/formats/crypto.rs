@@ -16,11 +16,16 @@ pub(crate) type Key = Zeroizing<[u8; 32]>;
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// The largest scrypt N a file may ask for (Aegis uses 2^15).
 pub const MAX_SCRYPT_LOG_N: u8 = 20;
-/// The most memory scrypt may take, 128·N·r bytes (Aegis's N = 2^15, r = 8 take 32 MiB).
-pub const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
-/// The largest scrypt r·p (Aegis uses 8·1); together with the memory bound this caps the
-/// work at 64 times Aegis's.
+/// The most memory one scrypt may take, 128·N·r bytes: twice Aegis's (N = 2^15, r = 8 take
+/// 32 MiB). Slots are derived one after the other, so this is also the file's peak.
+pub const MAX_SCRYPT_MEMORY: u64 = 64 * 1024 * 1024;
+/// The largest scrypt r·p (Aegis uses 8·1).
 pub const MAX_SCRYPT_R_TIMES_P: u64 = 64;
+/// The most scrypt work one file may ask for, N·r·p summed over every derivation it needs
+/// (all of an Aegis vault's password slots): sixteen times one derivation at Aegis's
+/// parameters (2^15·8·1 = 2^18). Before this bound, four slots each at N = 2^20, r = 2,
+/// p = 32 passed (256 times Aegis each, 1,024 times in all: 93 s here).
+pub const MAX_SCRYPT_WORK: u64 = 16 << 18;
 
 /// The hash under PBKDF2.
 #[derive(Clone, Copy)]
@@ -60,41 +65,98 @@ pub(crate) fn pbkdf2(
     Ok(key)
 }
 
-/// scrypt of `password` into a 256-bit key. An N that is not a power of two above 1, or an
-/// r or p of zero, is [`ImportError::Damaged`]; parameters beyond the bounds above are
-/// [`ImportError::Unsupported`].
-pub(crate) fn scrypt(
+/// scrypt parameters a file asked for, checked against the bounds above; their derivation
+/// not yet run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScryptCost {
+    params: scrypt::Params,
+    /// N·r·p, what [`KdfBudget`] charges.
+    work: u64,
+}
+
+impl ScryptCost {
+    /// Checks `n`, `r`, `p`: an N that is not a power of two above 1, or an r or p of zero,
+    /// is [`ImportError::Damaged`]; parameters beyond the bounds above are
+    /// [`ImportError::Unsupported`]. Runs nothing.
+    pub(crate) fn check(n: u64, r: u64, p: u64) -> Result<Self, ImportError> {
+        if n < 2 || !n.is_power_of_two() || r == 0 || p == 0 {
+            return Err(ImportError::damaged(
+                "key derivation: scrypt N must be a power of two above 1, r and p above 0",
+            ));
+        }
+        let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(u8::MAX);
+        let memory = 128u64.saturating_mul(n).saturating_mul(r);
+        let r_times_p = r.saturating_mul(p);
+        if log_n > MAX_SCRYPT_LOG_N
+            || memory > MAX_SCRYPT_MEMORY
+            || r_times_p > MAX_SCRYPT_R_TIMES_P
+        {
+            return Err(ImportError::Unsupported {
+                what: format!(
+                    "scrypt parameters N={n}, r={r}, p={p} (cityauth allows N up to \
+                     2^{MAX_SCRYPT_LOG_N}, 128·N·r up to {MAX_SCRYPT_MEMORY} bytes, r·p up to \
+                     {MAX_SCRYPT_R_TIMES_P})"
+                ),
+            });
+        }
+        let unsupported = || ImportError::Unsupported {
+            what: "scrypt parameters".into(),
+        };
+        let r = u32::try_from(r).map_err(|_| unsupported())?;
+        let p = u32::try_from(p).map_err(|_| unsupported())?;
+        let params = scrypt::Params::new(log_n, r, p).map_err(|_| unsupported())?;
+        Ok(Self {
+            params,
+            work: n.saturating_mul(r_times_p),
+        })
+    }
+}
+
+/// What is left of a file's [`MAX_SCRYPT_WORK`]: every derivation is charged before any runs.
+pub(crate) struct KdfBudget {
+    left: u64,
+}
+
+impl KdfBudget {
+    /// The budget of one file.
+    pub(crate) fn per_file() -> Self {
+        Self {
+            left: MAX_SCRYPT_WORK,
+        }
+    }
+
+    /// Takes `cost` from the budget; [`ImportError::TooMany`] when it is not there.
+    pub(crate) fn charge(&mut self, cost: &ScryptCost) -> Result<(), ImportError> {
+        self.left = self
+            .left
+            .checked_sub(cost.work)
+            .ok_or(ImportError::TooMany {
+                what: "scrypt work (N·r·p summed over the key derivations)",
+                limit: usize::try_from(MAX_SCRYPT_WORK).unwrap_or(usize::MAX),
+            })?;
+        Ok(())
+    }
+}
+
+/// scrypt of `password` into a 256-bit key, at parameters [`ScryptCost::check`] accepted.
+pub(crate) fn scrypt_checked(
     password: &str,
     salt: &[u8],
-    n: u64,
-    r: u64,
-    p: u64,
+    cost: &ScryptCost,
 ) -> Result<Key, ImportError> {
-    if n < 2 || !n.is_power_of_two() || r == 0 || p == 0 {
-        return Err(ImportError::damaged(
-            "key derivation: scrypt N must be a power of two above 1, r and p above 0",
-        ));
-    }
-    let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(u8::MAX);
-    let memory = 128u64.saturating_mul(n).saturating_mul(r);
-    let r_times_p = r.saturating_mul(p);
-    if log_n > MAX_SCRYPT_LOG_N || memory > MAX_SCRYPT_MEMORY || r_times_p > MAX_SCRYPT_R_TIMES_P {
-        return Err(ImportError::Unsupported {
-            what: format!(
-                "scrypt parameters N={n}, r={r}, p={p} (cityauth allows N up to 2^{MAX_SCRYPT_LOG_N}, \
-                 128·N·r up to {MAX_SCRYPT_MEMORY} bytes, r·p up to {MAX_SCRYPT_R_TIMES_P})"
-            ),
-        });
-    }
-    let unsupported = || ImportError::Unsupported {
-        what: "scrypt parameters".into(),
-    };
-    let r = u32::try_from(r).map_err(|_| unsupported())?;
-    let p = u32::try_from(p).map_err(|_| unsupported())?;
-    let params = scrypt::Params::new(log_n, r, p).map_err(|_| unsupported())?;
     let mut key = Zeroizing::new([0u8; 32]);
-    scrypt::scrypt(password.as_bytes(), salt, &params, &mut *key).map_err(|_| unsupported())?;
+    scrypt::scrypt(password.as_bytes(), salt, &cost.params, &mut *key).map_err(|_| {
+        ImportError::Unsupported {
+            what: "scrypt parameters".into(),
+        }
+    })?;
     Ok(key)
+}
+
+/// scrypt of `password` into a 256-bit key; fails as [`ScryptCost::check`] does.
+#[cfg(test)]
+fn scrypt(password: &str, salt: &[u8], n: u64, r: u64, p: u64) -> Result<Key, ImportError> {
+    scrypt_checked(password, salt, &ScryptCost::check(n, r, p)?)
 }
 
 /// Why AES-GCM refused to open a ciphertext: the key is wrong or the bytes were changed (the
@@ -172,11 +234,30 @@ mod tests {
         assert!(unsupported(scrypt("p", b"s", 1 << 20, 8, 1)));
         assert!(unsupported(scrypt("p", b"s", 2, 1, 65)));
         assert!(unsupported(scrypt("p", b"s", 1 << 62, u64::MAX, u64::MAX)));
+        // The issue's slot: 256 MiB, past the memory bound.
+        assert!(unsupported(scrypt("p", b"s", 1 << 20, 2, 32)));
         let damaged = |r: Result<Key, ImportError>| matches!(r, Err(ImportError::Damaged { .. }));
         assert!(damaged(pbkdf2(Prf::Sha1, "p", b"s", 0)));
         assert!(damaged(scrypt("p", b"s", 3, 8, 1)));
         assert!(damaged(scrypt("p", b"s", 0, 8, 1)));
         assert!(damaged(scrypt("p", b"s", 2, 0, 1)));
+    }
+
+    #[test]
+    fn the_scrypt_budget_is_spent_across_derivations() {
+        let heavy = ScryptCost::check(1 << 16, 8, 8).unwrap();
+        let mut budget = KdfBudget::per_file();
+        assert!(budget.charge(&heavy).is_ok());
+        assert!(matches!(
+            budget.charge(&heavy),
+            Err(ImportError::TooMany { .. })
+        ));
+        let aegis = ScryptCost::check(1 << 15, 8, 1).unwrap();
+        let mut budget = KdfBudget::per_file();
+        for _ in 0..16 {
+            assert!(budget.charge(&aegis).is_ok());
+        }
+        assert!(budget.charge(&aegis).is_err());
     }
 
     #[test]

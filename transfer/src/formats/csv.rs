@@ -3,6 +3,7 @@
 
 use zeroize::Zeroizing;
 
+use super::limits;
 use crate::error::ImportError;
 
 /// One record, with the line of the file it starts on (counted from 1). Fields are wiped on
@@ -13,7 +14,10 @@ pub(crate) struct Record {
 }
 
 /// Splits `text` into records. Blank lines are skipped. A quoted field that is never closed
-/// is [`ImportError::Damaged`], as is a quote in the middle of an unquoted field.
+/// is [`ImportError::Damaged`], as is a quote in the middle of an unquoted field; a record of
+/// more than [`limits::MAX_FIELDS`] fields, or more than [`limits::MAX_ENTRIES`] records
+/// after the header, is [`ImportError::TooMany`], refused as the field or record past the
+/// bound is met (sixteen million commas cost nothing).
 pub(crate) fn records(text: &str) -> Result<Vec<Record>, ImportError> {
     let mut records = Vec::new();
     let mut fields = Vec::new();
@@ -54,15 +58,15 @@ pub(crate) fn records(text: &str) -> Result<Vec<Record>, ImportError> {
                 )));
             }
             ',' => {
-                fields.push(std::mem::take(&mut field));
+                push_field(&mut fields, std::mem::take(&mut field))?;
                 quoted = false;
             }
             '\r' if chars.peek() == Some(&'\n') => {}
             '\n' => {
-                fields.push(std::mem::take(&mut field));
+                push_field(&mut fields, std::mem::take(&mut field))?;
                 quoted = false;
                 let record = std::mem::take(&mut fields);
-                push_record(&mut records, record_line, record, record_quoted);
+                push_record(&mut records, record_line, record, record_quoted)?;
                 record_quoted = false;
                 line += 1;
                 record_line = line;
@@ -80,22 +84,46 @@ pub(crate) fn records(text: &str) -> Result<Vec<Record>, ImportError> {
             "CSV line {record_line}: a quoted field is never closed"
         )));
     }
-    fields.push(field);
-    push_record(&mut records, record_line, fields, record_quoted);
+    push_field(&mut fields, field)?;
+    push_record(&mut records, record_line, fields, record_quoted)?;
     Ok(records)
 }
 
-/// Keeps the record unless it is a blank line (one empty, unquoted field).
+/// Adds a field to its record, unless the record is full.
+fn push_field(
+    fields: &mut Vec<Zeroizing<String>>,
+    field: Zeroizing<String>,
+) -> Result<(), ImportError> {
+    if fields.len() == limits::MAX_FIELDS {
+        return Err(ImportError::TooMany {
+            what: "fields in a CSV record",
+            limit: limits::MAX_FIELDS,
+        });
+    }
+    fields.push(field);
+    Ok(())
+}
+
+/// Keeps the record unless it is a blank line (one empty, unquoted field); past the header
+/// and [`limits::MAX_ENTRIES`] rows, refuses the file.
 fn push_record(
     records: &mut Vec<Record>,
     line: usize,
     fields: Vec<Zeroizing<String>>,
     quoted: bool,
-) {
+) -> Result<(), ImportError> {
     let blank = !quoted && matches!(fields.as_slice(), [only] if only.is_empty());
-    if !blank {
-        records.push(Record { line, fields });
+    if blank {
+        return Ok(());
     }
+    if records.len() > limits::MAX_ENTRIES {
+        return Err(ImportError::TooMany {
+            what: "CSV records",
+            limit: limits::MAX_ENTRIES,
+        });
+    }
+    records.push(Record { line, fields });
+    Ok(())
 }
 
 #[cfg(test)]

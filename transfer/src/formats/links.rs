@@ -5,11 +5,15 @@
 //! [`super::google::read_links`], their entries placed where the first of them sat.
 
 use cityauth_core::otpauth;
+use zeroize::Zeroizing;
 
 use super::assemble::strip_prefix_ignore_case;
 use super::google;
 use super::json::strip_bom;
-use crate::entry::{Entry, Location};
+use super::limits;
+
+use crate::cancel::Cancel;
+use crate::entry::{Entry, Location, safe_label};
 use crate::error::ImportError;
 
 const OTPAUTH: &str = "otpauth://";
@@ -24,12 +28,19 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 }
 
 /// Reads every link: each becomes an account or a rejection at its line number naming the
-/// field at fault. Fails only as [`super::google::read_links`] does for migration lines.
-pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
+/// field at fault; stops when `cancel` is tripped. Fails as [`super::google::read_links`] does for migration lines, and with
+/// [`ImportError::TooMany`] past [`limits::MAX_ENTRIES`] lines or entries.
+pub fn read(bytes: &[u8], cancel: &Cancel) -> Result<Vec<Entry>, ImportError> {
     let mut entries = Vec::new();
     let mut migration = Vec::new();
     let mut migration_at = None;
     for (number, line) in lines(bytes) {
+        if entries.len() + migration.len() == limits::MAX_ENTRIES {
+            return Err(ImportError::TooMany {
+                what: "lines of links",
+                limit: limits::MAX_ENTRIES,
+            });
+        }
         let location = Location::line(number);
         if is_migration(line) {
             migration_at.get_or_insert(entries.len());
@@ -42,7 +53,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, ImportError> {
         });
     }
     if let Some(at) = migration_at {
-        let from_google = google::read_links(&migration)?;
+        let room = limits::MAX_ENTRIES - entries.len();
+        let from_google = google::read_links_within(&migration, room, cancel)?;
         entries.splice(at..at, from_google);
     }
     Ok(entries)
@@ -69,8 +81,9 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 /// The label of a link that failed to parse, for the rejection: the text between the type and
-/// the query, which holds no secret; empty when the line is not an otpauth link at all (it
-/// might be a bare secret).
+/// the query, decoded, then cut by [`safe_label`] (a link without its `?` carries its
+/// `secret=` in what looks like the label); empty when the line is not an otpauth link at
+/// all (it might be a bare secret).
 fn label_of(line: &str) -> String {
     let Some(rest) = strip_prefix_ignore_case(line, OTPAUTH) else {
         return String::new();
@@ -80,8 +93,8 @@ fn label_of(line: &str) -> String {
         .split_once('/')
         .map(|(_, label)| label)
         .unwrap_or_default();
-    let decoded = percent_decode_lossy(raw);
-    decoded.chars().take(120).collect()
+    let decoded = Zeroizing::new(percent_decode_lossy(raw));
+    safe_label(&decoded).chars().take(120).collect()
 }
 
 /// `%XX` escapes decoded, anything undecodable kept as it was.
@@ -117,7 +130,7 @@ mod tests {
     fn skips_blanks_and_comments_and_numbers_lines() {
         let text = b"\xEF\xBB\xBF# my codes\r\n\r\notpauth://totp/A:b?secret=JBSWY3DP\r\n  \n\
                      otpauth://totp/Bad%20One:x?secret=JBSW1\nnot a link\n";
-        let entries = read(text).unwrap();
+        let entries = read(text, &Cancel::new()).unwrap();
         let lines: Vec<&str> = entries.iter().map(|e| e.location.as_str()).collect();
         assert_eq!(lines, ["line 3", "line 5", "line 6"]);
         assert!(entries[0].outcome.is_ok());
@@ -139,7 +152,11 @@ mod tests {
 
     #[test]
     fn a_line_that_is_not_utf8_is_a_rejection() {
-        let entries = read(b"otpauth://totp/a?secret=JBSWY3DP\n\xFF\xFE\n").unwrap();
+        let entries = read(
+            b"otpauth://totp/a?secret=JBSWY3DP\n\xFF\xFE\n",
+            &Cancel::new(),
+        )
+        .unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].location.as_str(), "line 2");
         assert!(entries[1].outcome.is_err());

@@ -6,6 +6,7 @@ pub mod andotp;
 pub mod bitwarden;
 pub mod freeotp;
 pub mod google;
+pub mod limits;
 pub mod links;
 pub mod proton;
 pub mod twofas;
@@ -18,4 +19,5 @@ mod json;
 
 pub use crypto::{
     MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_LOG_N, MAX_SCRYPT_MEMORY, MAX_SCRYPT_R_TIMES_P,
+    MAX_SCRYPT_WORK,
 };

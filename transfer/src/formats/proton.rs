@@ -17,7 +17,7 @@ const STEAM_PREFIX: &str = "steam://";
 /// `db`).
 pub fn looks_like(bytes: &[u8]) -> bool {
     json::top_level_keys(bytes).is_some_and(|keys| {
-        keys.contains_key("version") && keys.contains_key("entries") && !keys.contains_key("db")
+        keys.contains("version") && keys.contains("entries") && !keys.contains("db")
     })
 }
 

@@ -13,6 +13,8 @@ use cityauth_core::account::display_label;
 use cityauth_core::{Account, Algorithm, OtpKind, OtpParams, SecretBytes};
 use zeroize::Zeroizing;
 
+use super::limits;
+use crate::cancel::Cancel;
 use crate::entry::{Entry, Location};
 use crate::error::ImportError;
 
@@ -52,35 +54,62 @@ pub fn is_migration_link(line: &str) -> bool {
 /// was found, into entries in part order; each entry's location is the link's, then
 /// `item m` (from 1).
 ///
-/// Fails with [`ImportError::MissingBatchParts`] when parts of the export are missing,
-/// and with [`ImportError::Damaged`] when a link cannot be decoded at all, when links come
-/// from different exports, or when a part appears twice. An account the payload describes
-/// but cityauth cannot use (MD5, an unknown type) is an entry with a rejection.
+/// Every part's header is checked before any account is decoded: more links than
+/// [`MAX_BATCH_SIZE`] or more accounts than [`limits::MAX_ENTRIES`] in all are
+/// [`ImportError::TooMany`]; parts missing are [`ImportError::MissingBatchParts`]; a link
+/// that cannot be decoded at all, links from different exports, a part that appears twice or
+/// holds more than [`MAX_ITEMS_PER_LINK`] accounts are [`ImportError::Damaged`]. An account
+/// the payload describes but cityauth cannot use (MD5, an unknown type) is an entry with a
+/// rejection.
 pub fn read_links(links: &[(Location, &str)]) -> Result<Vec<Entry>, ImportError> {
+    read_links_within(links, limits::MAX_ENTRIES, &Cancel::new())
+}
+
+/// [`read_links`] for links that may yield at most `room` entries (the rest of the file took
+/// the others), stopping when `cancel` is tripped.
+pub(crate) fn read_links_within(
+    links: &[(Location, &str)],
+    room: usize,
+    cancel: &Cancel,
+) -> Result<Vec<Entry>, ImportError> {
+    if links.len() > MAX_BATCH_SIZE as usize {
+        return Err(ImportError::TooMany {
+            what: "Google Authenticator migration links",
+            limit: MAX_BATCH_SIZE as usize,
+        });
+    }
     let datas = links
         .iter()
         .map(|(location, link)| {
             payload_bytes(link).map_err(|why| ImportError::damaged(format!("{location}: {why}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut payloads = Vec::with_capacity(datas.len());
+    let mut headers = Vec::with_capacity(datas.len());
+    let mut accounts = 0usize;
     for ((location, _), data) in links.iter().zip(&datas) {
-        let payload = payload::decode(data).map_err(|_| {
-            ImportError::damaged(format!("{location}: not a valid migration payload"))
-        })?;
-        if payload.otps.len() > MAX_ITEMS_PER_LINK {
+        let header = payload::header(data).map_err(|_| invalid(location))?;
+        if header.otps > MAX_ITEMS_PER_LINK {
             return Err(ImportError::damaged(format!(
                 "{location}: more than {MAX_ITEMS_PER_LINK} accounts in one part"
             )));
         }
-        payloads.push((location, payload));
+        accounts = accounts.saturating_add(header.otps);
+        if accounts > room {
+            return Err(ImportError::TooMany {
+                what: "accounts",
+                limit: limits::MAX_ENTRIES,
+            });
+        }
+        headers.push((location, header));
     }
-    let order = batch_order(&payloads)?;
-    let mut entries = Vec::new();
+    let order = batch_order(&headers)?;
+    let mut entries = Vec::with_capacity(accounts);
     for at in order {
-        let Some((location, payload)) = payloads.get(at) else {
+        cancel.check()?;
+        let (Some((location, _)), Some(data)) = (links.get(at), datas.get(at)) else {
             continue;
         };
+        let payload = payload::decode(data).map_err(|_| invalid(location))?;
         for (m, raw) in payload.otps.iter().enumerate() {
             let location = Location::new(format!("{location}, item {}", m + 1));
             entries.push(match account_from(raw) {
@@ -92,12 +121,20 @@ pub fn read_links(links: &[(Location, &str)]) -> Result<Vec<Entry>, ImportError>
     Ok(entries)
 }
 
-/// The positions in `payloads` in batch order, after checking that they are all the parts
+fn invalid(location: &Location) -> ImportError {
+    ImportError::damaged(format!("{location}: not a valid migration payload"))
+}
+
+/// The number of the part at `index` (from 0), counted from 1: in `u128`, so that a forged
+/// `batch_index` of `u64::MAX` cannot overflow.
+fn part_number(index: u64) -> u128 {
+    u128::from(index) + 1
+}
+
+/// The positions in `headers` in batch order, after checking that they are all the parts
 /// of one export, each once.
-fn batch_order(
-    payloads: &[(&Location, payload::RawPayload<'_>)],
-) -> Result<Vec<usize>, ImportError> {
-    let Some((first_location, first)) = payloads.first() else {
+fn batch_order(headers: &[(&Location, payload::Header)]) -> Result<Vec<usize>, ImportError> {
+    let Some((first_location, first)) = headers.first() else {
         return Ok(Vec::new());
     };
     // Exports from before batching carry no batch fields: one part of one.
@@ -107,34 +144,32 @@ fn batch_order(
             "{first_location}: claims {total} parts, more than the {MAX_BATCH_SIZE} accepted"
         )));
     }
-    let mut parts: Vec<Option<usize>> = vec![None; total as usize];
-    for (at, (location, payload)) in payloads.iter().enumerate() {
-        if payload.batch_id != first.batch_id || payload.batch_size.max(1) != total {
+    let total_parts = u32::try_from(total).unwrap_or(u32::MAX);
+    let mut parts: Vec<Option<usize>> = vec![None; total_parts as usize];
+    for (at, (location, header)) in headers.iter().enumerate() {
+        if header.batch_id != first.batch_id || header.batch_size.max(1) != total {
             return Err(ImportError::damaged(format!(
                 "{location}: belongs to another export than {first_location} (its batch id or \
                  part count differs); import one export at a time"
             )));
         }
-        let index = payload.batch_index;
+        let index = header.batch_index;
+        let number = part_number(index);
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| parts.get_mut(i))
             .ok_or_else(|| {
-                ImportError::damaged(format!("{location}: part {} of only {total}", index + 1))
+                ImportError::damaged(format!("{location}: part {number} of only {total}"))
             })?;
         if let Some(earlier) = slot {
-            let earlier = payloads
-                .get(*earlier)
-                .map(|(l, _)| l.as_str())
-                .unwrap_or("");
+            let earlier = headers.get(*earlier).map(|(l, _)| l.as_str()).unwrap_or("");
             return Err(ImportError::damaged(format!(
-                "{location}: part {} of {total} appears twice (also at {earlier})",
-                index + 1
+                "{location}: part {number} of {total} appears twice (also at {earlier})"
             )));
         }
         *slot = Some(at);
     }
-    let missing: Vec<u32> = (1..=total as u32)
+    let missing: Vec<u32> = (1..=total_parts)
         .zip(&parts)
         .filter(|(_, part)| part.is_none())
         .map(|(n, _)| n)
@@ -142,7 +177,7 @@ fn batch_order(
     if !missing.is_empty() {
         return Err(ImportError::MissingBatchParts {
             missing,
-            total: total as u32,
+            total: total_parts,
         });
     }
     Ok(parts.into_iter().flatten().collect())

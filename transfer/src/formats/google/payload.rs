@@ -37,6 +37,37 @@ pub struct RawPayload<'a> {
     pub batch_id: u64,
 }
 
+/// A payload's place in its export and how many accounts it holds, read without decoding
+/// them, so that a forged export is refused before its accounts cost anything.
+pub struct Header {
+    pub otps: usize,
+    pub batch_size: u64,
+    pub batch_index: u64,
+    pub batch_id: u64,
+}
+
+/// Reads a `MigrationPayload`'s header fields and counts its accounts; unknown fields are
+/// skipped, and the accounts' own fields are not read.
+pub fn header(message: &[u8]) -> Result<Header, ProtoError> {
+    let mut header = Header {
+        otps: 0,
+        batch_size: 0,
+        batch_index: 0,
+        batch_id: 0,
+    };
+    let mut reader = Reader::new(message);
+    while let Some(field) = reader.next_field() {
+        match field? {
+            (1, Value::Bytes(_)) => header.otps += 1,
+            (3, Value::Varint(n)) => header.batch_size = n,
+            (4, Value::Varint(n)) => header.batch_index = n,
+            (5, Value::Varint(n)) => header.batch_id = n,
+            _ => {}
+        }
+    }
+    Ok(header)
+}
+
 /// Decodes a `MigrationPayload`; unknown fields are skipped.
 pub fn decode(message: &[u8]) -> Result<RawPayload<'_>, ProtoError> {
     let mut payload = RawPayload {

@@ -5,16 +5,21 @@ import city.cityauth.ffi.AccountInfo
 import city.cityauth.ffi.CityAuthException
 import city.cityauth.ffi.GoogleExport
 import city.cityauth.ffi.HostKeyWrapper
+import city.cityauth.ffi.ImportCancel
 import city.cityauth.ffi.KdfSettings
 import city.cityauth.ffi.NewAccount
 import city.cityauth.ffi.SlotInfo
 import city.cityauth.ffi.Vault
 import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 
 /**
@@ -105,12 +110,32 @@ class CityAuthVault private constructor(
      * for an encrypted file without [password] (ask, call again),
      * [CityAuthException.WrongPassword], [CityAuthException.DamagedFile],
      * [CityAuthException.UnknownFormat], [CityAuthException.UnsupportedFile],
-     * [CityAuthException.MissingBatchParts].
+     * [CityAuthException.MissingBatchParts], [CityAuthException.InvalidInput] (field "file":
+     * past cityauth's bounds on entries, fields or key-derivation work).
+     *
+     * Cancelling the calling coroutine stops the native import at its next check (see
+     * docs/import.md) instead of letting it run to its end on [dispatcher].
      */
     suspend fun previewImport(bytes: ByteArray, format: String? = null, password: String? = null): CityAuthImport =
-        io {
-            val preview = vault.previewImport(bytes, format, password)
-            CityAuthImport(preview, preview.report(), dispatcher)
+        ImportCancel().use { cancel ->
+            coroutineScope {
+                // Trips the native handle when this scope is cancelled; stopped once the import returns.
+                val watcher = launch(start = CoroutineStart.UNDISPATCHED) {
+                    try {
+                        awaitCancellation()
+                    } finally {
+                        cancel.cancel()
+                    }
+                }
+                try {
+                    io {
+                        val preview = vault.previewImportCancellable(bytes, format, password, cancel)
+                        CityAuthImport(preview, preview.report(), dispatcher)
+                    }
+                } finally {
+                    watcher.cancel()
+                }
+            }
         }
 
     /** A restore: [previewImport] of a cityauth backup made by [backup] with [passphrase]. */

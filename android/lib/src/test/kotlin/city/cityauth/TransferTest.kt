@@ -1,6 +1,7 @@
 package city.cityauth
 
 import city.cityauth.ffi.CityAuthException
+import city.cityauth.ffi.ImportCancel
 import city.cityauth.ffi.OtpKind
 import java.io.File
 import kotlinx.coroutines.runBlocking
@@ -52,6 +53,31 @@ class TransferTest {
                     assertEquals(expected.exportLinks(), vault.exportLinks())
                 }
             }
+        }
+    }
+
+    /** Issue 10, item 5: the host trips the native handle from another thread; the import stops. */
+    @Test
+    fun `an import cancelled from another thread is Cancelled and adds nothing`() = runBlocking<Unit> {
+        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+            ImportCancel().use { cancel ->
+                Thread { cancel.cancel() }.apply { start() }.join()
+                assertThrows<CityAuthException.Cancelled> {
+                    vault.vault.previewImportCancellable(fixture("aegis_encrypted.json"), null, "test", cancel)
+                }
+            }
+            assertTrue(vault.accounts().isEmpty())
+            vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { assertEquals(7, it.report.toAdd.size) }
+        }
+    }
+
+    /** Issue 10, item 5: sixteen million CSV commas are a typed error, not an abort of the JVM. */
+    @Test
+    fun `a file past the import bounds is InvalidInput for the file`() = runBlocking<Unit> {
+        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+            val csv = "name,login_totp\n".encodeToByteArray() + ByteArray(16_000_000) { ','.code.toByte() }
+            val error = assertThrows<CityAuthException.InvalidInput> { runBlocking { vault.previewImport(csv) } }
+            assertEquals("file", error.field)
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::account::{Account, AccountError};
 use crate::otp::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, OtpKind, OtpParams, ParamError};
+use crate::percent::{self, Plus};
 use crate::secret::{Base32Error, SecretBytes};
 
 /// The longest link accepted (a QR code holds at most 4,296 characters).
@@ -175,32 +176,69 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
 /// The link contains the secret: treat it as one.
 pub fn write(account: &Account) -> zeroize::Zeroizing<String> {
     let params = account.params();
-    let mut link = zeroize::Zeroizing::new(String::with_capacity(160));
+    let secret = account.secret().to_base32();
+    let issuer = account.issuer();
+    let name = account.name();
+    // An empty issuer still gets the separator when the name holds a colon, so that the
+    // name is never read back as issuer and name.
+    let label_issuer = !issuer.is_empty() || name.contains(':');
+    // The numbers are no secret: formatting them apart is harmless.
+    let (number_key, number) = match params.kind() {
+        OtpKind::Hotp => ("&counter=", params.counter().to_string()),
+        OtpKind::Totp | OtpKind::Steam => ("&period=", params.period().to_string()),
+    };
+    let algorithm = params.algorithm().as_str();
+    let digits = params.digits().to_string();
+    let steam = params.kind() == OtpKind::Steam;
+    // The exact length, reserved up front: the link never reallocates, so no copy of the
+    // secret is left behind in a freed buffer.
+    let length = "otpauth://".len()
+        + params.kind().as_str().len()
+        + 1
+        + if label_issuer {
+            percent::encoded_len(issuer) + 1
+        } else {
+            0
+        }
+        + percent::encoded_len(name)
+        + "?secret=".len()
+        + secret.len()
+        + if issuer.is_empty() {
+            0
+        } else {
+            "&issuer=".len() + percent::encoded_len(issuer)
+        }
+        + if steam {
+            0
+        } else {
+            "&algorithm=".len() + algorithm.len() + "&digits=".len() + digits.len()
+        }
+        + number_key.len()
+        + number.len();
+    let mut link = zeroize::Zeroizing::new(String::with_capacity(length));
     link.push_str("otpauth://");
     link.push_str(params.kind().as_str());
     link.push('/');
-    // An empty issuer still gets the separator when the name holds a colon, so that the
-    // name is never read back as issuer and name.
-    if !account.issuer().is_empty() || account.name().contains(':') {
-        percent_encode_into(&mut link, account.issuer());
+    if label_issuer {
+        percent::encode_into(&mut link, issuer);
         link.push(':');
     }
-    percent_encode_into(&mut link, account.name());
+    percent::encode_into(&mut link, name);
     link.push_str("?secret=");
-    link.push_str(&account.secret().to_base32());
-    if !account.issuer().is_empty() {
+    link.push_str(&secret);
+    if !issuer.is_empty() {
         link.push_str("&issuer=");
-        percent_encode_into(&mut link, account.issuer());
+        percent::encode_into(&mut link, issuer);
     }
-    if params.kind() != OtpKind::Steam {
+    if !steam {
         link.push_str("&algorithm=");
-        link.push_str(params.algorithm().as_str());
-        link.push_str(&format!("&digits={}", params.digits()));
+        link.push_str(algorithm);
+        link.push_str("&digits=");
+        link.push_str(&digits);
     }
-    match params.kind() {
-        OtpKind::Hotp => link.push_str(&format!("&counter={}", params.counter())),
-        OtpKind::Totp | OtpKind::Steam => link.push_str(&format!("&period={}", params.period())),
-    }
+    link.push_str(number_key);
+    link.push_str(&number);
+    debug_assert_eq!(link.len(), length);
     link
 }
 
@@ -210,7 +248,11 @@ fn split_label(raw: &str) -> Result<(String, String), LinkError> {
         let at = raw.to_ascii_lowercase().find("%3a")?;
         Some((&raw[..at], &raw[at + 3..]))
     });
-    let decode = |part: &str| percent_decode(part, false).ok_or(LinkError::Label);
+    let decode = |part: &str| {
+        percent::decode(part, Plus::Literal)
+            .map(|text| text.to_string())
+            .map_err(|_| LinkError::Label)
+    };
     match split {
         Some((issuer, name)) => Ok((decode(issuer)?, decode(name)?)),
         None => Ok((String::new(), decode(raw)?)),
@@ -245,8 +287,9 @@ impl Query {
             if pairs.iter().any(|(k, _)| k == field) {
                 continue;
             }
-            let value = percent_decode(value, true).ok_or(LinkError::Encoding(field))?;
-            pairs.push((key, zeroize::Zeroizing::new(value)));
+            let value =
+                percent::decode(value, Plus::Space).map_err(|_| LinkError::Encoding(field))?;
+            pairs.push((key, value));
         }
         Ok(Self { pairs })
     }
@@ -274,44 +317,6 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &text[prefix.len()..])
-}
-
-/// Decodes `%XX` escapes (and `+` as a space in query values); `None` on a bad escape
-/// or invalid UTF-8.
-fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(bytes.len()));
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let high = (hex[0] as char).to_digit(16)?;
-                let low = (hex[1] as char).to_digit(16)?;
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(std::mem::take(&mut *out)).ok()
-}
-
-fn percent_encode_into(out: &mut String, text: &str) {
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -383,6 +388,35 @@ mod tests {
         let account = parse(link).unwrap();
         assert_eq!(account.params().counter(), 42);
         assert_eq!(parse(&write(&account)).unwrap(), account);
+    }
+
+    #[test]
+    fn a_long_link_is_written_without_reallocating() {
+        let long = "ACME & Sons: é/?#%".repeat(20);
+        for kind in [
+            OtpParams::totp(Algorithm::Sha512, 8, 3600).unwrap(),
+            OtpParams::hotp(Algorithm::Sha256, 7, u64::MAX).unwrap(),
+            OtpParams::steam(30).unwrap(),
+        ] {
+            let account =
+                Account::new(&long, &long, SecretBytes::new(vec![0x5A; 200]), kind).unwrap();
+            let link = write(&account);
+            assert_eq!(link.capacity(), link.len(), "{kind:?}");
+            assert_eq!(parse(&link).unwrap(), account);
+        }
+    }
+
+    #[test]
+    fn a_sign_inside_an_escape_is_refused() {
+        let cases = [
+            ("otpauth://totp/a%+A?secret=JBSWY3DP", "label"),
+            ("otpauth://totp/a%+A:b?secret=JBSWY3DP", "label"),
+            ("otpauth://totp/a?secret=JBSWY3DP&issuer=%+A", "issuer"),
+            ("otpauth://totp/a?secret=JBSWY3DP%-A", "secret"),
+        ];
+        for (link, field) in cases {
+            assert_eq!(parse(link).expect_err(link).field(), field, "{link}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use cityauth_core::{Account, AccountId, SecretBytes, Vault as CoreVault, otpauth
 
 use crate::error::CityAuthError;
 use crate::key_wrapper::{HostAdapter, HostKeyWrapper};
+use crate::secret::SecretString;
 use crate::types::{
     AccountCode, AccountInfo, EnrollmentInfo, KdfSettings, NewAccount, OtpKind, SlotInfo,
     kdf_params,
@@ -30,7 +31,11 @@ impl Vault {
     /// `kdf` null: the default cost. Blocking (the KDF). Fails with `AlreadyExists` if
     /// anything is at `path`.
     #[uniffi::constructor]
-    pub fn create(path: String, passphrase: String, kdf: Option<KdfSettings>) -> Result<Arc<Self>> {
+    pub fn create(
+        path: String,
+        passphrase: SecretString,
+        kdf: Option<KdfSettings>,
+    ) -> Result<Arc<Self>> {
         let core = CoreVault::create(Path::new(&path), &passphrase, kdf_params(kdf)?)?;
         Ok(Arc::new(Self {
             core: Arc::new(core),
@@ -47,7 +52,7 @@ impl Vault {
     }
 
     /// Unlocks with a passphrase; `WrongPassphrase` changes nothing. Blocking (the KDF).
-    pub fn unlock_with_passphrase(&self, passphrase: String) -> Result<()> {
+    pub fn unlock_with_passphrase(&self, passphrase: SecretString) -> Result<()> {
         Ok(self.core.unlock_with_passphrase(&passphrase)?)
     }
 
@@ -77,7 +82,7 @@ impl Vault {
     /// Replaces the passphrase (only the data key is re-wrapped). Blocking (the KDF).
     pub fn change_passphrase(
         &self,
-        new_passphrase: String,
+        new_passphrase: SecretString,
         kdf: Option<KdfSettings>,
     ) -> Result<()> {
         Ok(self
@@ -97,7 +102,7 @@ impl Vault {
 
     /// Adds the account of an otpauth link (a scanned QR code); returns its id.
     /// `InvalidLink` names the field at fault.
-    pub fn add_from_link(&self, link: String) -> Result<i64> {
+    pub fn add_from_link(&self, link: SecretString) -> Result<i64> {
         let account = otpauth::parse(&link)?;
         Ok(self.core.add(account)?.0)
     }

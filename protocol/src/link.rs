@@ -167,6 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_inside_an_escape_is_refused() {
+        let good = sample().to_link();
+        let bad = good.replace("https%3A%2F%2F", "https%3A%+2F%2F");
+        assert_ne!(bad, good);
+        assert_eq!(
+            EnrollmentLink::parse(&bad),
+            Err(EnrollmentLinkError::Server)
+        );
+    }
+
+    #[test]
     fn links_round_trip() {
         let link = sample();
         assert_eq!(EnrollmentLink::parse(&link.to_link()), Ok(link));

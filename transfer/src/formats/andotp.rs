@@ -8,6 +8,8 @@
 //! ciphertext cannot be told from a wrong password: both are [`ImportError::WrongPassword`].
 
 use cityauth_core::{Account, OtpKind};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::assemble::{self, Draft};
@@ -35,16 +37,66 @@ fn looks_encrypted(bytes: &[u8]) -> bool {
         && iterations.is_some_and(|n| (1..=MAX_PBKDF2_ITERATIONS).contains(&n))
 }
 
+/// Looks at the first item's keys only: nothing of the file is copied (a whole
+/// `serde_json::Value` of it would hold every secret in buffers freed unwiped), though the
+/// rest is still read through, so that only valid JSON is taken for andOTP.
 fn looks_plain(bytes: &[u8]) -> bool {
     if !is_json_list(bytes) {
         return false;
     }
-    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(json::strip_bom(bytes)) else {
-        return false;
+    let mut reader = serde_json::Deserializer::from_slice(json::strip_bom(bytes));
+    let first = match FirstItem::deserialize(&mut reader) {
+        Ok(first) => first,
+        Err(_) => return false,
     };
-    items
-        .first()
-        .is_some_and(|first| first.get("secret").is_some() && first.get("type").is_some())
+    reader.end().is_ok() && first.0
+}
+
+/// Whether a JSON list's first item has andOTP's `secret` and `type` keys.
+struct FirstItem(bool);
+
+impl<'de> Deserialize<'de> for FirstItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(FirstItemVisitor)
+    }
+}
+
+struct FirstItemVisitor;
+
+impl<'de> Visitor<'de> for FirstItemVisitor {
+    type Value = FirstItem;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<FirstItem, A::Error> {
+        let first = items.next_element::<Keys>()?;
+        // The values are skipped, never copied; only their syntax is checked.
+        while items.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(FirstItem(
+            first.is_some_and(|keys| keys.secret.0 && keys.kind.0),
+        ))
+    }
+}
+
+/// The two keys that mark an andOTP entry; their values are skipped unread.
+#[derive(Deserialize)]
+struct Keys {
+    #[serde(default)]
+    secret: Present,
+    #[serde(default, rename = "type")]
+    kind: Present,
+}
+
+/// Whether a key is there, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Self(true))
+    }
 }
 
 /// Whether the text starts as a JSON list does: the plain backup, never the encrypted one

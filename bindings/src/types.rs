@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use cityauth_core::account::display_label;
 use cityauth_core::device::{Challenge as WireChallenge, ChallengeKind as WireKind, Decision};
 use cityauth_core::otp::{Algorithm, OtpKind as CoreKind};
 use cityauth_core::{
@@ -73,6 +74,9 @@ pub struct AccountInfo {
     pub issuer: String,
     /// The account at the service.
     pub name: String,
+    /// How to show it: "Issuer (name)", or whichever is present (the core's one rule, also
+    /// the CLI's and the importers'; hosts show this rather than re-deriving it).
+    pub label: String,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
     /// The hash.
@@ -89,6 +93,7 @@ impl From<CoreInfo> for AccountInfo {
     fn from(info: CoreInfo) -> Self {
         Self {
             id: info.id.0,
+            label: display_label(&info.issuer, &info.name),
             issuer: info.issuer,
             name: info.name,
             kind: info.params.kind().into(),
@@ -136,7 +141,7 @@ pub struct NewAccount {
     pub secret_base32: SecretString,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
-    /// The hash (Steam always uses SHA-1).
+    /// The hash (Steam accepts only SHA-1: another is refused, field "algorithm").
     pub algorithm: HashAlgorithm,
     /// 6, 7 or 8 (ignored for Steam).
     pub digits: u8,
@@ -325,6 +330,47 @@ mod tests {
     use super::*;
     use crate::http::{HostHttpHeader, HostHttpRequest};
     use crate::transfer::GoogleExport;
+
+    #[test]
+    fn the_label_is_the_cores() {
+        let params = cityauth_core::OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap();
+        for (issuer, name, label) in [
+            ("Example", "alice", "Example (alice)"),
+            ("Example", "", "Example"),
+            ("", "alice", "alice"),
+            ("", "", "(unnamed)"),
+        ] {
+            let info = AccountInfo::from(CoreInfo {
+                id: cityauth_core::AccountId(1),
+                issuer: issuer.into(),
+                name: name.into(),
+                params,
+            });
+            assert_eq!(info.label, label);
+            assert_eq!(info.label, display_label(issuer, name));
+        }
+    }
+
+    #[test]
+    fn steam_with_sha256_is_refused_through_the_ffi_form() {
+        let form = |algorithm, digits| NewAccount {
+            issuer: "Steam".into(),
+            name: "gaben".into(),
+            secret_base32: "JBSWY3DPEHPK3PXP".into(),
+            kind: OtpKind::Steam,
+            algorithm,
+            digits,
+            period: 30,
+            counter: 0,
+        };
+        let error = crate::vault::build_account(form(HashAlgorithm::Sha256, 6)).unwrap_err();
+        assert!(
+            matches!(&error, CityAuthError::InvalidInput { field, .. } if field == "algorithm"),
+            "{error:?}"
+        );
+        // The form's digits mean nothing for Steam, as documented.
+        assert!(crate::vault::build_account(form(HashAlgorithm::Sha1, 6)).is_ok());
+    }
 
     #[test]
     fn debug_never_shows_a_secret_a_code_or_a_signature() {

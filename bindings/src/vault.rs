@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cityauth_core::device::corrected_now;
-use cityauth_core::otp::OtpParams;
+use cityauth_core::otp::{OtpKind as CoreKind, OtpParams, ParamSpec};
 use cityauth_core::{Account, AccountId, SecretBytes, Vault as CoreVault, otpauth};
 
 use crate::error::CityAuthError;
@@ -186,17 +186,26 @@ impl Vault {
 }
 
 /// Checks and builds an account from fields typed by hand.
-fn build_account(new: NewAccount) -> Result<Account> {
+pub(crate) fn build_account(new: NewAccount) -> Result<Account> {
     let secret =
         SecretBytes::from_base32(&new.secret_base32).map_err(|_| CityAuthError::InvalidInput {
             field: "secret".into(),
             detail: "secret: not valid base32".into(),
         })?;
-    let algorithm = new.algorithm.into();
-    let params = match new.kind {
-        OtpKind::Totp => OtpParams::totp(algorithm, new.digits, new.period)?,
-        OtpKind::Hotp => OtpParams::hotp(algorithm, new.digits, new.counter)?,
-        OtpKind::Steam => OtpParams::steam(new.period)?,
+    let kind = match new.kind {
+        OtpKind::Totp => CoreKind::Totp,
+        OtpKind::Hotp => CoreKind::Hotp,
+        OtpKind::Steam => CoreKind::Steam,
     };
+    let steam = kind == CoreKind::Steam;
+    // The core's one set of rules; the form's digits and counter mean nothing for Steam and
+    // TOTP respectively (documented on `NewAccount`), so they are left out there.
+    let params = OtpParams::from_spec(ParamSpec {
+        kind,
+        algorithm: Some(new.algorithm.into()),
+        digits: (!steam).then_some(u64::from(new.digits)),
+        period: Some(u64::from(new.period)),
+        counter: (kind == CoreKind::Hotp).then_some(new.counter),
+    })?;
     Ok(Account::new(&new.issuer, &new.name, secret, params)?)
 }

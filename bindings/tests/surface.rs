@@ -26,7 +26,7 @@ fn codes_and_hotp_through_the_surface_match_the_rfcs() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)).unwrap();
     let totp = vault
-        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}&digits=8"))
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}&digits=8").into())
         .unwrap();
     let hotp = vault
         .add_account(NewAccount {
@@ -159,7 +159,7 @@ fn measuring_in_rust_draws_the_same_codes() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(vault_path(&dir), "p".into(), Some(CHEAP)).unwrap();
     vault
-        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}").into())
         .unwrap();
     let nanos = cityauth_ffi::measure_codes_in_rust(Arc::clone(&vault), 59, 10).unwrap();
     assert!(nanos > 0);

@@ -14,7 +14,9 @@ pub use cityauth_protocol::percent;
 
 pub use account::{Account, AccountError};
 pub use device::{ClientError, Device, Transport, UreqTransport};
-pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimeStep, TimedCode};
+pub use otp::{
+    Algorithm, Code, OtpKind, OtpParams, ParamError, ParamSpec, PreparedKey, TimeStep, TimedCode,
+};
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{

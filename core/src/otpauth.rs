@@ -6,7 +6,7 @@
 //! `issuer:name`, `issuer%3Aname` or just `name`.
 
 use crate::account::{Account, AccountError};
-use crate::otp::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, OtpKind, OtpParams, ParamError};
+use crate::otp::{Algorithm, OtpKind, OtpParams, ParamError, ParamSpec};
 use crate::percent::{self, Plus};
 use crate::secret::{Base32Error, SecretBytes};
 
@@ -44,6 +44,9 @@ pub enum LinkError {
     /// An algorithm other than SHA1, SHA256 or SHA512.
     #[error("algorithm: must be SHA1, SHA256 or SHA512")]
     Algorithm,
+    /// A Steam link with a hash other than SHA1.
+    #[error("algorithm: Steam codes use SHA1")]
+    SteamAlgorithm,
     /// Digits not a number, or outside 6..=8 (5 for Steam).
     #[error("digits: must be 6, 7 or 8 (5 for Steam)")]
     Digits,
@@ -76,7 +79,7 @@ impl LinkError {
             LinkError::MissingSecret | LinkError::EmptySecret | LinkError::InvalidSecret => {
                 "secret"
             }
-            LinkError::Algorithm => "algorithm",
+            LinkError::Algorithm | LinkError::SteamAlgorithm => "algorithm",
             LinkError::Digits => "digits",
             LinkError::Period => "period",
             LinkError::MissingCounter | LinkError::Counter => "counter",
@@ -93,6 +96,8 @@ impl From<ParamError> for LinkError {
         match error {
             ParamError::Digits(_) => LinkError::Digits,
             ParamError::Period(_) => LinkError::Period,
+            ParamError::SteamAlgorithm(_) => LinkError::SteamAlgorithm,
+            ParamError::MissingCounter => LinkError::MissingCounter,
         }
     }
 }
@@ -131,37 +136,27 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
         })?,
     };
     let algorithm = match query.get("algorithm") {
-        None => Algorithm::Sha1,
-        Some(name) => Algorithm::from_name(name).ok_or(LinkError::Algorithm)?,
+        None => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or(LinkError::Algorithm)?),
     };
-    let digits = query.number("digits", LinkError::Digits)?;
-    // HOTP has no period: a stray `period=` on an hotp link is ignored, not an error.
-    let period = match kind {
-        OtpKind::Hotp => DEFAULT_PERIOD,
-        OtpKind::Totp | OtpKind::Steam => {
-            let period = query.number("period", LinkError::Period)?;
-            narrow(period.unwrap_or(DEFAULT_PERIOD.into()), LinkError::Period)?
-        }
-    };
-    let params = match kind {
-        OtpKind::Totp => {
-            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
-            OtpParams::totp(algorithm, digits, period)?
-        }
-        OtpKind::Hotp => {
-            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
-            let counter = query
-                .number("counter", LinkError::Counter)?
-                .ok_or(LinkError::MissingCounter)?;
-            OtpParams::hotp(algorithm, digits, counter)?
-        }
-        OtpKind::Steam => {
-            if digits.is_some_and(|d| d != 5) {
-                return Err(LinkError::Digits);
-            }
-            OtpParams::steam(period)?
-        }
-    };
+    let hotp = kind == OtpKind::Hotp;
+    let params = OtpParams::from_spec(ParamSpec {
+        kind,
+        algorithm,
+        digits: query.number("digits", LinkError::Digits)?,
+        // HOTP has no period: a stray `period=` on an hotp link is ignored, not an error.
+        period: if hotp {
+            None
+        } else {
+            query.number("period", LinkError::Period)?
+        },
+        // Nor has TOTP a counter.
+        counter: if hotp {
+            query.number("counter", LinkError::Counter)?
+        } else {
+            None
+        },
+    })?;
     // An empty `issuer=` (a generator's unset template field) names no issuer: the label's
     // stands, instead of the account silently losing it.
     let issuer = query
@@ -309,10 +304,6 @@ impl Query {
     }
 }
 
-fn narrow<T: TryFrom<u64>>(value: u64, error: LinkError) -> Result<T, LinkError> {
-    T::try_from(value).map_err(|_| error)
-}
-
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -362,6 +353,14 @@ mod tests {
             ("otpauth://totp/a%FF?secret=JBSWY3DP", "label"),
             ("otpauth://totp/a%2?secret=JBSWY3DP", "label"),
             ("otpauth://steam/a?secret=JBSWY3DP&digits=6", "digits"),
+            (
+                "otpauth://steam/a?secret=JBSWY3DP&algorithm=SHA256",
+                "algorithm",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&encoder=steam&algorithm=SHA512",
+                "algorithm",
+            ),
         ];
         for (link, field) in cases {
             let error = parse(link).expect_err(link);

@@ -23,9 +23,12 @@ fn codes_of_100_accounts(c: &mut Criterion) {
     let vault = Vault::create(path, "bench passphrase".into(), Some(cheap)).expect("vault");
     for i in 0..100 {
         vault
-            .add_from_link(format!(
-                "otpauth://totp/Service{i}:user{i}?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-            ))
+            .add_from_link(
+                format!(
+                    "otpauth://totp/Service{i}:user{i}?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+                )
+                .into(),
+            )
             .expect("account");
     }
     c.bench_function("ffi Vault::codes_at, 100 accounts", |b| {

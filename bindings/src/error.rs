@@ -262,11 +262,7 @@ impl From<AccountError> for CityAuthError {
 
 impl From<ParamError> for CityAuthError {
     fn from(error: ParamError) -> Self {
-        let field = match error {
-            ParamError::Digits(_) => "digits",
-            ParamError::Period(_) => "period",
-        };
-        invalid(field, error.to_string())
+        invalid(error.field(), error.to_string())
     }
 }
 

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use cityauth_core::device::{HttpRequest, HttpResponse, Transport, TransportError};
 
-/// A request for the host to send. Bodies are JSON.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A request for the host to send. Bodies are JSON. `Debug` shows the method, the URL and
+/// the header names, never the header values (signatures) nor the body (answers, numbers).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HostHttpRequest {
     /// `GET`, `POST` or `DELETE`.
     pub method: String,
@@ -19,13 +20,37 @@ pub struct HostHttpRequest {
     pub body: Vec<u8>,
 }
 
-/// One header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+impl std::fmt::Debug for HostHttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|h| h.name.as_str()).collect();
+        f.debug_struct("HostHttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field(
+                "body",
+                &format_args!("<{} bytes redacted>", self.body.len()),
+            )
+            .finish()
+    }
+}
+
+/// One header. `Debug` shows its name only.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HostHttpHeader {
     /// Its name.
     pub name: String,
     /// Its value.
     pub value: String,
+}
+
+impl std::fmt::Debug for HostHttpHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostHttpHeader")
+            .field("name", &self.name)
+            .field("value", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The host's response, whatever its status: non-2xx statuses are responses, not errors

@@ -19,6 +19,7 @@ mod approvals;
 mod error;
 mod http;
 mod key_wrapper;
+mod secret;
 mod transfer;
 mod types;
 mod vault;
@@ -29,6 +30,7 @@ pub use http::{
     HostHttpError, HostHttpHeader, HostHttpRequest, HostHttpResponse, HostHttpTransport,
 };
 pub use key_wrapper::HostKeyWrapper;
+pub use secret::SecretString;
 pub use transfer::{
     ExportRefusal, GoogleExport, ImportAddition, ImportCancel, ImportDuplicate, ImportPreview,
     ImportRejection, ImportReport,

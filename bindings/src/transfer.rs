@@ -11,6 +11,7 @@ use cityauth_transfer::{Cancel, Format, ImportPlan, backup, commit, plan, read_c
 use zeroize::Zeroizing;
 
 use crate::error::CityAuthError;
+use crate::secret::SecretString;
 use crate::types::OtpKind;
 use crate::vault::Vault;
 
@@ -76,7 +77,8 @@ pub struct ExportRefusal {
 }
 
 /// A Google Authenticator export: the links to show as QR codes, and the accounts left out.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// `Debug` counts the links and never shows them.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GoogleExport {
     /// `otpauth-migration://` links, one QR code each, in order. Unencrypted secrets.
     pub links: Vec<String>,
@@ -107,6 +109,18 @@ impl ImportCancel {
     /// Whether `cancel` was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.is_cancelled()
+    }
+}
+
+impl std::fmt::Debug for GoogleExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleExport")
+            .field(
+                "links",
+                &format_args!("<{} links redacted>", self.links.len()),
+            )
+            .field("refused", &self.refused)
+            .finish()
     }
 }
 
@@ -161,7 +175,7 @@ impl Vault {
         &self,
         bytes: Vec<u8>,
         format: Option<String>,
-        password: Option<String>,
+        password: Option<SecretString>,
     ) -> Result<Arc<ImportPreview>> {
         self.preview_import_cancellable(bytes, format, password, ImportCancel::new())
     }
@@ -174,14 +188,12 @@ impl Vault {
         &self,
         bytes: Vec<u8>,
         format: Option<String>,
-        password: Option<String>,
+        password: Option<SecretString>,
         cancel: Arc<ImportCancel>,
     ) -> Result<Arc<ImportPreview>> {
         let bytes = Zeroizing::new(bytes);
-        let password = password.map(Zeroizing::new);
         let format = format.as_deref().map(format_named).transpose()?;
-        let password = password.as_ref().map(|p| p.as_str());
-        let parsed = read_cancellable(&bytes, format, password, &cancel.0)?;
+        let parsed = read_cancellable(&bytes, format, password.as_deref(), &cancel.0)?;
         let plan = plan(&self.core, parsed)?;
         let report = report_of(&plan);
         Ok(Arc::new(ImportPreview {
@@ -195,8 +207,7 @@ impl Vault {
     /// default cost, AES-256-GCM). Holds accounts only: never the push-approval key nor the
     /// City enrollment. Restore with `previewImport(bytes, "cityauth", passphrase)`. Fails
     /// with `InvalidInput` (field "passphrase": empty), `Locked`. Blocking (about a second).
-    pub fn backup(&self, passphrase: String) -> Result<Vec<u8>> {
-        let passphrase = Zeroizing::new(passphrase);
+    pub fn backup(&self, passphrase: SecretString) -> Result<Vec<u8>> {
         let accounts = self.all_accounts()?;
         Ok(backup::write(
             &accounts,

@@ -1,6 +1,9 @@
 //! The records and enums that cross the FFI: plain copies of the core's types, without
 //! secrets except where the caller hands one in ([`NewAccount::secret_base32`]).
 
+use std::fmt;
+
+use cityauth_core::account::display_label;
 use cityauth_core::device::{Challenge as WireChallenge, ChallengeKind as WireKind, Decision};
 use cityauth_core::otp::{Algorithm, OtpKind as CoreKind};
 use cityauth_core::{
@@ -8,6 +11,7 @@ use cityauth_core::{
 };
 
 use crate::error::CityAuthError;
+use crate::secret::SecretString;
 
 /// How an account's codes are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -70,6 +74,9 @@ pub struct AccountInfo {
     pub issuer: String,
     /// The account at the service.
     pub name: String,
+    /// How to show it: "Issuer (name)", or whichever is present (the core's one rule, also
+    /// the CLI's and the importers'; hosts show this rather than re-deriving it).
+    pub label: String,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
     /// The hash.
@@ -86,6 +93,7 @@ impl From<CoreInfo> for AccountInfo {
     fn from(info: CoreInfo) -> Self {
         Self {
             id: info.id.0,
+            label: display_label(&info.issuer, &info.name),
             issuer: info.issuer,
             name: info.name,
             kind: info.params.kind().into(),
@@ -97,8 +105,8 @@ impl From<CoreInfo> for AccountInfo {
     }
 }
 
-/// The current code of one time-based account.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// The current code of one time-based account. `Debug` never shows the code.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AccountCode {
     /// The account.
     pub id: i64,
@@ -121,18 +129,19 @@ impl From<CoreCode> for AccountCode {
     }
 }
 
-/// An account typed in by hand. The secret is base32, as services print it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// An account typed in by hand. The secret is base32, as services print it; `Debug` never
+/// shows it.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct NewAccount {
     /// The service; may be empty.
     pub issuer: String,
     /// The account at the service.
     pub name: String,
     /// The shared secret in base32 (spaces and lower case accepted).
-    pub secret_base32: String,
+    pub secret_base32: SecretString,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
-    /// The hash (Steam always uses SHA-1).
+    /// The hash (Steam accepts only SHA-1: another is refused, field "algorithm").
     pub algorithm: HashAlgorithm,
     /// 6, 7 or 8 (ignored for Steam).
     pub digits: u8,
@@ -140,6 +149,32 @@ pub struct NewAccount {
     pub period: u32,
     /// HOTP: the counter of the first code.
     pub counter: u64,
+}
+
+impl fmt::Debug for AccountCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountCode")
+            .field("id", &self.id)
+            .field("code", &"<redacted>")
+            .field("remaining", &self.remaining)
+            .field("period", &self.period)
+            .finish()
+    }
+}
+
+impl fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("issuer", &self.issuer)
+            .field("name", &self.name)
+            .field("secret_base32", &self.secret_base32)
+            .field("kind", &self.kind)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field("counter", &self.counter)
+            .finish()
+    }
 }
 
 /// Argon2id cost of a passphrase slot. `null`/`nil` means the default (64 MiB, 3 passes).
@@ -288,4 +323,105 @@ pub struct EnrollmentInfo {
     pub device_id: String,
     /// Server time minus this device's time, seconds, as last learned.
     pub clock_offset: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{HostHttpHeader, HostHttpRequest};
+    use crate::transfer::GoogleExport;
+
+    #[test]
+    fn the_label_is_the_cores() {
+        let params = cityauth_core::OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap();
+        for (issuer, name, label) in [
+            ("Example", "alice", "Example (alice)"),
+            ("Example", "", "Example"),
+            ("", "alice", "alice"),
+            ("", "", "(unnamed)"),
+        ] {
+            let info = AccountInfo::from(CoreInfo {
+                id: cityauth_core::AccountId(1),
+                issuer: issuer.into(),
+                name: name.into(),
+                params,
+            });
+            assert_eq!(info.label, label);
+            assert_eq!(info.label, display_label(issuer, name));
+        }
+    }
+
+    #[test]
+    fn steam_with_sha256_is_refused_through_the_ffi_form() {
+        let form = |algorithm, digits| NewAccount {
+            issuer: "Steam".into(),
+            name: "gaben".into(),
+            secret_base32: "JBSWY3DPEHPK3PXP".into(),
+            kind: OtpKind::Steam,
+            algorithm,
+            digits,
+            period: 30,
+            counter: 0,
+        };
+        let error = crate::vault::build_account(form(HashAlgorithm::Sha256, 6)).unwrap_err();
+        assert!(
+            matches!(&error, CityAuthError::InvalidInput { field, .. } if field == "algorithm"),
+            "{error:?}"
+        );
+        // The form's digits mean nothing for Steam, as documented.
+        assert!(crate::vault::build_account(form(HashAlgorithm::Sha1, 6)).is_ok());
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret_a_code_or_a_signature() {
+        let new = NewAccount {
+            issuer: "Bank".into(),
+            name: "me".into(),
+            secret_base32: "JBSWY3DPEHPK3PXP".into(),
+            kind: OtpKind::Totp,
+            algorithm: HashAlgorithm::Sha1,
+            digits: 6,
+            period: 30,
+            counter: 0,
+        };
+        let code = AccountCode {
+            id: 1,
+            code: "287082".into(),
+            remaining: 3,
+            period: 30,
+        };
+        let request = HostHttpRequest {
+            method: "POST".into(),
+            url: "https://auth.city.example/v1/answer".into(),
+            headers: vec![HostHttpHeader {
+                name: "x-cityauth-signature".into(),
+                value: "SIGNATUREVALUE".into(),
+            }],
+            body: br#"{"number":"42"}"#.to_vec(),
+        };
+        let export = GoogleExport {
+            links: vec!["otpauth-migration://offline?data=CjEKFEhlbGxv".into()],
+            refused: vec![],
+        };
+        let shown = [
+            format!("{new:?}"),
+            format!("{code:?}"),
+            format!("{request:?}"),
+            format!("{export:?}"),
+        ];
+        for (shown, secret) in
+            shown
+                .iter()
+                .zip(["JBSWY3DP", "287082", "SIGNATUREVALUE", "CjEKFEhlbGxv"])
+        {
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
+        assert!(
+            !shown[2].contains("number") && !shown[2].contains("123, 34"),
+            "{}",
+            shown[2]
+        );
+        assert!(shown[2].contains("x-cityauth-signature"), "{}", shown[2]);
+    }
 }

@@ -6,11 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cityauth_core::device::{corrected_now, local_now};
-use cityauth_core::otp::OtpParams;
+use cityauth_core::otp::{OtpKind as CoreKind, OtpParams, ParamSpec};
 use cityauth_core::{Account, AccountId, KeyWrapper, SecretBytes, Vault as CoreVault, otpauth};
 
 use crate::error::CityAuthError;
 use crate::key_wrapper::{HostAdapter, HostKeyWrapper};
+use crate::secret::SecretString;
 use crate::types::{
     AccountCode, AccountInfo, EnrollmentInfo, KdfSettings, NewAccount, OtpKind, SlotInfo,
     kdf_params,
@@ -30,7 +31,11 @@ impl Vault {
     /// `kdf` null: the default cost. Blocking (the KDF). Fails with `AlreadyExists` if
     /// anything is at `path`.
     #[uniffi::constructor]
-    pub fn create(path: String, passphrase: String, kdf: Option<KdfSettings>) -> Result<Arc<Self>> {
+    pub fn create(
+        path: String,
+        passphrase: SecretString,
+        kdf: Option<KdfSettings>,
+    ) -> Result<Arc<Self>> {
         let core = CoreVault::create(Path::new(&path), &passphrase, kdf_params(kdf)?)?;
         Ok(Arc::new(Self {
             core: Arc::new(core),
@@ -47,7 +52,7 @@ impl Vault {
     }
 
     /// Unlocks with a passphrase; `WrongPassphrase` changes nothing. Blocking (the KDF).
-    pub fn unlock_with_passphrase(&self, passphrase: String) -> Result<()> {
+    pub fn unlock_with_passphrase(&self, passphrase: SecretString) -> Result<()> {
         Ok(self.core.unlock_with_passphrase(&passphrase)?)
     }
 
@@ -79,7 +84,7 @@ impl Vault {
     /// `change_passphrase_keeping` to keep them. Blocking (the KDF).
     pub fn change_passphrase(
         &self,
-        new_passphrase: String,
+        new_passphrase: SecretString,
         kdf: Option<KdfSettings>,
     ) -> Result<()> {
         Ok(self
@@ -91,7 +96,7 @@ impl Vault {
     /// data key (the host's wrap runs once per key). Blocking (the KDF).
     pub fn change_passphrase_keeping(
         &self,
-        new_passphrase: String,
+        new_passphrase: SecretString,
         kdf: Option<KdfSettings>,
         keep: Vec<Arc<dyn HostKeyWrapper>>,
     ) -> Result<()> {
@@ -110,13 +115,13 @@ impl Vault {
     pub fn remove_slot_rotating(
         &self,
         slot_id: i64,
-        passphrases: Vec<String>,
+        passphrases: Vec<SecretString>,
         wrappers: Vec<Arc<dyn HostKeyWrapper>>,
     ) -> Result<()> {
         let adapters: Vec<HostAdapter> = wrappers.into_iter().map(HostAdapter).collect();
         let wrappers: Vec<&dyn KeyWrapper> =
             adapters.iter().map(|a| a as &dyn KeyWrapper).collect();
-        let passphrases: Vec<&str> = passphrases.iter().map(String::as_str).collect();
+        let passphrases: Vec<&str> = passphrases.iter().map(|p| &**p).collect();
         Ok(self
             .core
             .remove_slot_rotating(slot_id, &passphrases, &wrappers)?)
@@ -142,7 +147,7 @@ impl Vault {
 
     /// Adds the account of an otpauth link (a scanned QR code); returns its id.
     /// `InvalidLink` names the field at fault.
-    pub fn add_from_link(&self, link: String) -> Result<i64> {
+    pub fn add_from_link(&self, link: SecretString) -> Result<i64> {
         let account = otpauth::parse(&link)?;
         Ok(self.core.add(account)?.0)
     }
@@ -241,17 +246,26 @@ impl Vault {
 }
 
 /// Checks and builds an account from fields typed by hand.
-fn build_account(new: NewAccount) -> Result<Account> {
+pub(crate) fn build_account(new: NewAccount) -> Result<Account> {
     let secret =
         SecretBytes::from_base32(&new.secret_base32).map_err(|_| CityAuthError::InvalidInput {
             field: "secret".into(),
             detail: "secret: not valid base32".into(),
         })?;
-    let algorithm = new.algorithm.into();
-    let params = match new.kind {
-        OtpKind::Totp => OtpParams::totp(algorithm, new.digits, new.period)?,
-        OtpKind::Hotp => OtpParams::hotp(algorithm, new.digits, new.counter)?,
-        OtpKind::Steam => OtpParams::steam(new.period)?,
+    let kind = match new.kind {
+        OtpKind::Totp => CoreKind::Totp,
+        OtpKind::Hotp => CoreKind::Hotp,
+        OtpKind::Steam => CoreKind::Steam,
     };
+    let steam = kind == CoreKind::Steam;
+    // The core's one set of rules; the form's digits and counter mean nothing for Steam and
+    // TOTP respectively (documented on `NewAccount`), so they are left out there.
+    let params = OtpParams::from_spec(ParamSpec {
+        kind,
+        algorithm: Some(new.algorithm.into()),
+        digits: (!steam).then_some(u64::from(new.digits)),
+        period: Some(u64::from(new.period)),
+        counter: (kind == CoreKind::Hotp).then_some(new.counter),
+    })?;
     Ok(Account::new(&new.issuer, &new.name, secret, params)?)
 }

@@ -26,7 +26,7 @@ fn codes_and_hotp_through_the_surface_match_the_rfcs() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)).unwrap();
     let totp = vault
-        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}&digits=8"))
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}&digits=8").into())
         .unwrap();
     let hotp = vault
         .add_account(NewAccount {
@@ -159,7 +159,7 @@ fn measuring_in_rust_draws_the_same_codes() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create(vault_path(&dir), "test passphrase".into(), Some(CHEAP)).unwrap();
     vault
-        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}").into())
         .unwrap();
     let nanos = cityauth_ffi::measure_codes_in_rust(Arc::clone(&vault), 59, 10).unwrap();
     assert!(nanos > 0);
@@ -173,9 +173,7 @@ fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
     let path = vault_path(&dir);
     let vault = Vault::create(path.clone(), "test passphrase".into(), Some(CHEAP)).unwrap();
     let hotp = vault
-        .add_from_link(format!(
-            "otpauth://hotp/Bank:me?secret={RFC_SECRET}&counter=0"
-        ))
+        .add_from_link(format!("otpauth://hotp/Bank:me?secret={RFC_SECRET}&counter=0").into())
         .unwrap();
     assert_eq!(vault.next_hotp(hotp).unwrap(), "755224");
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -197,7 +195,9 @@ fn a_rolled_back_index_is_reported_and_repaired_through_the_surface() {
     .unwrap();
 
     let vault = Vault::open(path).unwrap();
-    vault.unlock_with_passphrase("test passphrase".into()).unwrap();
+    vault
+        .unlock_with_passphrase("test passphrase".into())
+        .unwrap();
     assert_eq!(vault.integrity_problems().unwrap().len(), 1);
     assert!(matches!(
         vault.next_hotp(hotp),
@@ -214,7 +214,7 @@ fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
     let path = vault_path(&dir);
     let vault = Vault::create(path.clone(), "test passphrase".into(), Some(CHEAP)).unwrap();
     let id = vault
-        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}"))
+        .add_from_link(format!("otpauth://totp/A:b?secret={RFC_SECRET}").into())
         .unwrap();
     vault
         .add_key_wrapper_slot(host("device", &[7; 32]))
@@ -222,7 +222,11 @@ fn rotation_through_the_surface_keeps_the_host_keys_it_is_given() {
     let recovery = vault.slots().unwrap().len();
     assert_eq!(recovery, 2);
     vault
-        .change_passphrase_keeping("another passphrase".into(), Some(CHEAP), vec![host("device", &[7; 32])])
+        .change_passphrase_keeping(
+            "another passphrase".into(),
+            Some(CHEAP),
+            vec![host("device", &[7; 32])],
+        )
         .unwrap();
     assert_eq!(vault.slots().unwrap().len(), 2);
     let passphrase_slot = vault

@@ -246,7 +246,7 @@ fn a_backup_restores_the_same_accounts_into_a_fresh_vault() {
     };
     assert_eq!(codes(&fresh), codes(&vault));
 
-    let empty = vault.backup(String::new()).unwrap_err();
+    let empty = vault.backup(String::new().into()).unwrap_err();
     assert!(
         matches!(empty, CityAuthError::InvalidInput { ref field, .. } if field == "passphrase")
     );
@@ -304,10 +304,13 @@ fn a_google_export_missing_a_part_names_the_missing_part() {
     let (_dir, vault) = new_vault();
     for n in 0..12 {
         vault
-            .add_from_link(format!(
-                "otpauth://totp/Svc{n}:user{n}?secret=JBSWY3DPEHPK3PX{}",
-                char::from(b'A' + n)
-            ))
+            .add_from_link(
+                format!(
+                    "otpauth://totp/Svc{n}:user{n}?secret=JBSWY3DPEHPK3PX{}",
+                    char::from(b'A' + n)
+                )
+                .into(),
+            )
             .unwrap();
     }
     let export = vault.export_google_links().unwrap();

@@ -3,8 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cityauth_core::otp::{self, DEFAULT_DIGITS, DEFAULT_PERIOD, STEAM_DIGITS};
-use cityauth_core::{Algorithm, OtpKind, OtpParams, SecretBytes};
+use cityauth_core::otp::{self, ParamSpec};
+use cityauth_core::{OtpKind, OtpParams, SecretBytes};
 
 use crate::args::{CodeArgs, ParamArgs};
 use crate::error::{CliError, print};
@@ -18,35 +18,26 @@ pub fn now() -> Result<u64, CliError> {
         .map_err(|_| CliError::Failure("the system clock is set before 1970".to_owned()))
 }
 
-/// Validated parameters from `--type`, `--algorithm`, `--digits`, `--period`, `--counter`.
-/// A flag that means nothing for the chosen type is refused rather than silently ignored.
+/// Validated parameters from `--type`, `--algorithm`, `--digits`, `--period`, `--counter`, by
+/// the core's rules ([`OtpParams::from_spec`]: Steam only with SHA1 and 5 characters). A flag
+/// that means nothing for the chosen type is refused rather than silently ignored.
 pub fn from_flags(flags: &ParamArgs) -> Result<OtpParams, CliError> {
     let kind = flags.kind.map_or(OtpKind::Totp, OtpKind::from);
-    let algorithm = flags.algorithm.unwrap_or(Algorithm::Sha1);
-    let digits = flags.digits.unwrap_or(DEFAULT_DIGITS);
-    let period = flags.period.unwrap_or(DEFAULT_PERIOD);
     if kind != OtpKind::Hotp && flags.counter.is_some() {
         return Err(CliError::usage("--counter is only for --type hotp"));
     }
-    let params = match kind {
-        OtpKind::Totp => OtpParams::totp(algorithm, digits, period),
-        OtpKind::Hotp => {
-            if flags.period.is_some() {
-                return Err(CliError::usage("--period is only for --type totp or steam"));
-            }
-            OtpParams::hotp(algorithm, digits, flags.counter.unwrap_or(0))
-        }
-        OtpKind::Steam => {
-            if flags.digits.is_some_and(|d| d != STEAM_DIGITS) {
-                return Err(CliError::usage("--digits: Steam codes have 5 characters"));
-            }
-            if algorithm != Algorithm::Sha1 {
-                return Err(CliError::usage("--algorithm: Steam codes use SHA1"));
-            }
-            OtpParams::steam(period)
-        }
-    };
-    params.map_err(CliError::usage)
+    if kind == OtpKind::Hotp && flags.period.is_some() {
+        return Err(CliError::usage("--period is only for --type totp or steam"));
+    }
+    OtpParams::from_spec(ParamSpec {
+        kind,
+        algorithm: flags.algorithm,
+        digits: flags.digits.map(u64::from),
+        period: flags.period.map(u64::from),
+        // A new HOTP account starts at counter 0 unless told otherwise.
+        counter: (kind == OtpKind::Hotp).then(|| flags.counter.unwrap_or(0)),
+    })
+    .map_err(|error| CliError::usage(format!("--{error}")))
 }
 
 /// Decodes `--secret` (or the line on stdin for `-`). The message never quotes the secret.
@@ -81,6 +72,7 @@ pub fn stateless_code(args: &CodeArgs) -> Result<(), CliError> {
 mod tests {
     use super::*;
     use crate::args::KindArg;
+    use cityauth_core::Algorithm;
 
     fn flags() -> ParamArgs {
         ParamArgs {
@@ -117,6 +109,11 @@ mod tests {
             },
             ParamArgs {
                 digits: Some(9),
+                ..flags()
+            },
+            ParamArgs {
+                kind: Some(KindArg::Steam),
+                algorithm: Some(Algorithm::Sha256),
                 ..flags()
             },
         ];

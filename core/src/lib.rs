@@ -10,9 +10,14 @@ pub mod otpauth;
 pub mod secret;
 pub mod vault;
 
+/// The one strict percent codec of every link (otpauth, enrollment, Google migration).
+pub use cityauth_protocol::percent;
+
 pub use account::{Account, AccountError};
 pub use device::{ClientError, Device, Transport, UreqTransport};
-pub use otp::{Algorithm, Code, OtpKind, OtpParams, ParamError, PreparedKey, TimeStep, TimedCode};
+pub use otp::{
+    Algorithm, Code, OtpKind, OtpParams, ParamError, ParamSpec, PreparedKey, TimeStep, TimedCode,
+};
 pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{

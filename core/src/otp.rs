@@ -99,11 +99,46 @@ pub struct OtpParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
     /// TOTP and HOTP codes have 6, 7 or 8 digits.
-    #[error("digits must be 6, 7 or 8 (Steam codes have 5 characters), not {0}")]
+    #[error("digits: must be 6, 7 or 8 (5 for Steam), not {0}")]
     Digits(u64),
     /// Periods run from 1 second to 1 hour.
-    #[error("period must be from 1 to {MAX_PERIOD} seconds, not {0}")]
+    #[error("period: must be a whole number of seconds from 1 to {MAX_PERIOD}, not {0}")]
     Period(u64),
+    /// Steam codes are HMAC-SHA-1: another hash would give codes Steam never accepts.
+    #[error("algorithm: Steam codes use SHA1, not {}", .0.as_str())]
+    SteamAlgorithm(Algorithm),
+    /// An HOTP account needs the counter of its next code.
+    #[error("counter: missing (HOTP needs one)")]
+    MissingCounter,
+}
+
+impl ParamError {
+    /// The field at fault: `digits`, `period`, `algorithm` or `counter` (each message
+    /// starts with it).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ParamError::Digits(_) => "digits",
+            ParamError::Period(_) => "period",
+            ParamError::SteamAlgorithm(_) => "algorithm",
+            ParamError::MissingCounter => "counter",
+        }
+    }
+}
+
+/// An account's parameters as a link, a file, a form or flags give them, before the rules of
+/// [`OtpParams::from_spec`]; `None` is a field left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// TOTP, HOTP or Steam.
+    pub kind: OtpKind,
+    /// The hash; SHA-1 when left out.
+    pub algorithm: Option<Algorithm>,
+    /// The code's length; 6 (5 for Steam) when left out.
+    pub digits: Option<u64>,
+    /// The period in seconds; 30 when left out. Ignored for HOTP.
+    pub period: Option<u64>,
+    /// The HOTP counter of the next code; required for HOTP, ignored otherwise.
+    pub counter: Option<u64>,
 }
 
 impl OtpParams {
@@ -138,6 +173,33 @@ impl OtpParams {
             period: check_period(period.into())?,
             counter: 0,
         })
+    }
+
+    /// The one set of rules for parameters from outside (links, imported files, the CLI's
+    /// flags, the FFI's form): defaults for the fields left out, ranges checked, Steam only
+    /// with SHA-1 and 5 characters, HOTP only with a counter.
+    pub fn from_spec(spec: ParamSpec) -> Result<Self, ParamError> {
+        let algorithm = spec.algorithm.unwrap_or(Algorithm::Sha1);
+        let period = || check_period(spec.period.unwrap_or(DEFAULT_PERIOD.into()));
+        let digits = || check_digits(spec.digits.unwrap_or(DEFAULT_DIGITS.into()));
+        match spec.kind {
+            OtpKind::Totp => Self::totp(algorithm, digits()?, period()?),
+            OtpKind::Hotp => {
+                let counter = spec.counter.ok_or(ParamError::MissingCounter)?;
+                Self::hotp(algorithm, digits()?, counter)
+            }
+            OtpKind::Steam => {
+                if algorithm != Algorithm::Sha1 {
+                    return Err(ParamError::SteamAlgorithm(algorithm));
+                }
+                match spec.digits {
+                    None => {}
+                    Some(digits) if digits == u64::from(STEAM_DIGITS) => {}
+                    Some(digits) => return Err(ParamError::Digits(digits)),
+                }
+                Self::steam(period()?)
+            }
+        }
     }
 
     /// TOTP, HOTP or Steam.
@@ -534,6 +596,72 @@ mod tests {
         );
         assert!(OtpParams::totp(Algorithm::Sha512, 8, 3600).is_ok());
         assert!(OtpParams::totp(Algorithm::Sha256, 7, 1).is_ok());
+    }
+
+    #[test]
+    fn steam_with_another_hash_is_refused() {
+        let spec = |algorithm, digits| ParamSpec {
+            kind: OtpKind::Steam,
+            algorithm,
+            digits,
+            period: None,
+            counter: None,
+        };
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+            let error = OtpParams::from_spec(spec(Some(algorithm), None)).unwrap_err();
+            assert_eq!(error, ParamError::SteamAlgorithm(algorithm));
+            assert_eq!(error.field(), "algorithm");
+        }
+        assert_eq!(
+            OtpParams::from_spec(spec(Some(Algorithm::Sha1), Some(5))),
+            OtpParams::steam(30)
+        );
+        assert_eq!(OtpParams::from_spec(spec(None, None)), OtpParams::steam(30));
+        assert_eq!(
+            OtpParams::from_spec(spec(None, Some(6))),
+            Err(ParamError::Digits(6))
+        );
+    }
+
+    #[test]
+    fn the_rules_give_defaults_and_check_ranges() {
+        let spec = |kind| ParamSpec {
+            kind,
+            algorithm: None,
+            digits: None,
+            period: None,
+            counter: None,
+        };
+        assert_eq!(
+            OtpParams::from_spec(spec(OtpKind::Totp)),
+            OtpParams::totp(Algorithm::Sha1, 6, 30)
+        );
+        assert_eq!(
+            OtpParams::from_spec(spec(OtpKind::Hotp)),
+            Err(ParamError::MissingCounter)
+        );
+        let hotp = ParamSpec {
+            counter: Some(7),
+            period: Some(0),
+            ..spec(OtpKind::Hotp)
+        };
+        assert_eq!(
+            OtpParams::from_spec(hotp),
+            OtpParams::hotp(Algorithm::Sha1, 6, 7)
+        );
+        let wide = ParamSpec {
+            digits: Some(u64::from(u8::MAX) + 6),
+            ..spec(OtpKind::Totp)
+        };
+        assert_eq!(OtpParams::from_spec(wide), Err(ParamError::Digits(261)));
+        let long = ParamSpec {
+            period: Some(u64::from(u32::MAX) + 30),
+            ..spec(OtpKind::Totp)
+        };
+        assert!(matches!(
+            OtpParams::from_spec(long),
+            Err(ParamError::Period(_))
+        ));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! `issuer:name`, `issuer%3Aname` or just `name`.
 
 use crate::account::{Account, AccountError};
-use crate::otp::{Algorithm, DEFAULT_DIGITS, DEFAULT_PERIOD, OtpKind, OtpParams, ParamError};
+use crate::otp::{Algorithm, OtpKind, OtpParams, ParamError, ParamSpec};
+use crate::percent::{self, Plus};
 use crate::secret::{Base32Error, SecretBytes};
 
 /// The longest link accepted (a QR code holds at most 4,296 characters).
@@ -43,6 +44,9 @@ pub enum LinkError {
     /// An algorithm other than SHA1, SHA256 or SHA512.
     #[error("algorithm: must be SHA1, SHA256 or SHA512")]
     Algorithm,
+    /// A Steam link with a hash other than SHA1.
+    #[error("algorithm: Steam codes use SHA1")]
+    SteamAlgorithm,
     /// Digits not a number, or outside 6..=8 (5 for Steam).
     #[error("digits: must be 6, 7 or 8 (5 for Steam)")]
     Digits,
@@ -75,7 +79,7 @@ impl LinkError {
             LinkError::MissingSecret | LinkError::EmptySecret | LinkError::InvalidSecret => {
                 "secret"
             }
-            LinkError::Algorithm => "algorithm",
+            LinkError::Algorithm | LinkError::SteamAlgorithm => "algorithm",
             LinkError::Digits => "digits",
             LinkError::Period => "period",
             LinkError::MissingCounter | LinkError::Counter => "counter",
@@ -92,6 +96,8 @@ impl From<ParamError> for LinkError {
         match error {
             ParamError::Digits(_) => LinkError::Digits,
             ParamError::Period(_) => LinkError::Period,
+            ParamError::SteamAlgorithm(_) => LinkError::SteamAlgorithm,
+            ParamError::MissingCounter => LinkError::MissingCounter,
         }
     }
 }
@@ -130,37 +136,27 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
         })?,
     };
     let algorithm = match query.get("algorithm") {
-        None => Algorithm::Sha1,
-        Some(name) => Algorithm::from_name(name).ok_or(LinkError::Algorithm)?,
+        None => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or(LinkError::Algorithm)?),
     };
-    let digits = query.number("digits", LinkError::Digits)?;
-    // HOTP has no period: a stray `period=` on an hotp link is ignored, not an error.
-    let period = match kind {
-        OtpKind::Hotp => DEFAULT_PERIOD,
-        OtpKind::Totp | OtpKind::Steam => {
-            let period = query.number("period", LinkError::Period)?;
-            narrow(period.unwrap_or(DEFAULT_PERIOD.into()), LinkError::Period)?
-        }
-    };
-    let params = match kind {
-        OtpKind::Totp => {
-            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
-            OtpParams::totp(algorithm, digits, period)?
-        }
-        OtpKind::Hotp => {
-            let digits = narrow(digits.unwrap_or(DEFAULT_DIGITS.into()), LinkError::Digits)?;
-            let counter = query
-                .number("counter", LinkError::Counter)?
-                .ok_or(LinkError::MissingCounter)?;
-            OtpParams::hotp(algorithm, digits, counter)?
-        }
-        OtpKind::Steam => {
-            if digits.is_some_and(|d| d != 5) {
-                return Err(LinkError::Digits);
-            }
-            OtpParams::steam(period)?
-        }
-    };
+    let hotp = kind == OtpKind::Hotp;
+    let params = OtpParams::from_spec(ParamSpec {
+        kind,
+        algorithm,
+        digits: query.number("digits", LinkError::Digits)?,
+        // HOTP has no period: a stray `period=` on an hotp link is ignored, not an error.
+        period: if hotp {
+            None
+        } else {
+            query.number("period", LinkError::Period)?
+        },
+        // Nor has TOTP a counter.
+        counter: if hotp {
+            query.number("counter", LinkError::Counter)?
+        } else {
+            None
+        },
+    })?;
     // An empty `issuer=` (a generator's unset template field) names no issuer: the label's
     // stands, instead of the account silently losing it.
     let issuer = query
@@ -175,32 +171,69 @@ pub fn parse(link: &str) -> Result<Account, LinkError> {
 /// The link contains the secret: treat it as one.
 pub fn write(account: &Account) -> zeroize::Zeroizing<String> {
     let params = account.params();
-    let mut link = zeroize::Zeroizing::new(String::with_capacity(160));
+    let secret = account.secret().to_base32();
+    let issuer = account.issuer();
+    let name = account.name();
+    // An empty issuer still gets the separator when the name holds a colon, so that the
+    // name is never read back as issuer and name.
+    let label_issuer = !issuer.is_empty() || name.contains(':');
+    // The numbers are no secret: formatting them apart is harmless.
+    let (number_key, number) = match params.kind() {
+        OtpKind::Hotp => ("&counter=", params.counter().to_string()),
+        OtpKind::Totp | OtpKind::Steam => ("&period=", params.period().to_string()),
+    };
+    let algorithm = params.algorithm().as_str();
+    let digits = params.digits().to_string();
+    let steam = params.kind() == OtpKind::Steam;
+    // The exact length, reserved up front: the link never reallocates, so no copy of the
+    // secret is left behind in a freed buffer.
+    let length = "otpauth://".len()
+        + params.kind().as_str().len()
+        + 1
+        + if label_issuer {
+            percent::encoded_len(issuer) + 1
+        } else {
+            0
+        }
+        + percent::encoded_len(name)
+        + "?secret=".len()
+        + secret.len()
+        + if issuer.is_empty() {
+            0
+        } else {
+            "&issuer=".len() + percent::encoded_len(issuer)
+        }
+        + if steam {
+            0
+        } else {
+            "&algorithm=".len() + algorithm.len() + "&digits=".len() + digits.len()
+        }
+        + number_key.len()
+        + number.len();
+    let mut link = zeroize::Zeroizing::new(String::with_capacity(length));
     link.push_str("otpauth://");
     link.push_str(params.kind().as_str());
     link.push('/');
-    // An empty issuer still gets the separator when the name holds a colon, so that the
-    // name is never read back as issuer and name.
-    if !account.issuer().is_empty() || account.name().contains(':') {
-        percent_encode_into(&mut link, account.issuer());
+    if label_issuer {
+        percent::encode_into(&mut link, issuer);
         link.push(':');
     }
-    percent_encode_into(&mut link, account.name());
+    percent::encode_into(&mut link, name);
     link.push_str("?secret=");
-    link.push_str(&account.secret().to_base32());
-    if !account.issuer().is_empty() {
+    link.push_str(&secret);
+    if !issuer.is_empty() {
         link.push_str("&issuer=");
-        percent_encode_into(&mut link, account.issuer());
+        percent::encode_into(&mut link, issuer);
     }
-    if params.kind() != OtpKind::Steam {
+    if !steam {
         link.push_str("&algorithm=");
-        link.push_str(params.algorithm().as_str());
-        link.push_str(&format!("&digits={}", params.digits()));
+        link.push_str(algorithm);
+        link.push_str("&digits=");
+        link.push_str(&digits);
     }
-    match params.kind() {
-        OtpKind::Hotp => link.push_str(&format!("&counter={}", params.counter())),
-        OtpKind::Totp | OtpKind::Steam => link.push_str(&format!("&period={}", params.period())),
-    }
+    link.push_str(number_key);
+    link.push_str(&number);
+    debug_assert_eq!(link.len(), length);
     link
 }
 
@@ -210,7 +243,11 @@ fn split_label(raw: &str) -> Result<(String, String), LinkError> {
         let at = raw.to_ascii_lowercase().find("%3a")?;
         Some((&raw[..at], &raw[at + 3..]))
     });
-    let decode = |part: &str| percent_decode(part, false).ok_or(LinkError::Label);
+    let decode = |part: &str| {
+        percent::decode(part, Plus::Literal)
+            .map(|text| text.to_string())
+            .map_err(|_| LinkError::Label)
+    };
     match split {
         Some((issuer, name)) => Ok((decode(issuer)?, decode(name)?)),
         None => Ok((String::new(), decode(raw)?)),
@@ -245,8 +282,9 @@ impl Query {
             if pairs.iter().any(|(k, _)| k == field) {
                 continue;
             }
-            let value = percent_decode(value, true).ok_or(LinkError::Encoding(field))?;
-            pairs.push((key, zeroize::Zeroizing::new(value)));
+            let value =
+                percent::decode(value, Plus::Space).map_err(|_| LinkError::Encoding(field))?;
+            pairs.push((key, value));
         }
         Ok(Self { pairs })
     }
@@ -266,52 +304,10 @@ impl Query {
     }
 }
 
-fn narrow<T: TryFrom<u64>>(value: u64, error: LinkError) -> Result<T, LinkError> {
-    T::try_from(value).map_err(|_| error)
-}
-
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &text[prefix.len()..])
-}
-
-/// Decodes `%XX` escapes (and `+` as a space in query values); `None` on a bad escape
-/// or invalid UTF-8.
-fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(bytes.len()));
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let high = (hex[0] as char).to_digit(16)?;
-                let low = (hex[1] as char).to_digit(16)?;
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(std::mem::take(&mut *out)).ok()
-}
-
-fn percent_encode_into(out: &mut String, text: &str) {
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -357,6 +353,14 @@ mod tests {
             ("otpauth://totp/a%FF?secret=JBSWY3DP", "label"),
             ("otpauth://totp/a%2?secret=JBSWY3DP", "label"),
             ("otpauth://steam/a?secret=JBSWY3DP&digits=6", "digits"),
+            (
+                "otpauth://steam/a?secret=JBSWY3DP&algorithm=SHA256",
+                "algorithm",
+            ),
+            (
+                "otpauth://totp/a?secret=JBSWY3DP&encoder=steam&algorithm=SHA512",
+                "algorithm",
+            ),
         ];
         for (link, field) in cases {
             let error = parse(link).expect_err(link);
@@ -383,6 +387,35 @@ mod tests {
         let account = parse(link).unwrap();
         assert_eq!(account.params().counter(), 42);
         assert_eq!(parse(&write(&account)).unwrap(), account);
+    }
+
+    #[test]
+    fn a_long_link_is_written_without_reallocating() {
+        let long = "ACME & Sons: é/?#%".repeat(20);
+        for kind in [
+            OtpParams::totp(Algorithm::Sha512, 8, 3600).unwrap(),
+            OtpParams::hotp(Algorithm::Sha256, 7, u64::MAX).unwrap(),
+            OtpParams::steam(30).unwrap(),
+        ] {
+            let account =
+                Account::new(&long, &long, SecretBytes::new(vec![0x5A; 200]), kind).unwrap();
+            let link = write(&account);
+            assert_eq!(link.capacity(), link.len(), "{kind:?}");
+            assert_eq!(parse(&link).unwrap(), account);
+        }
+    }
+
+    #[test]
+    fn a_sign_inside_an_escape_is_refused() {
+        let cases = [
+            ("otpauth://totp/a%+A?secret=JBSWY3DP", "label"),
+            ("otpauth://totp/a%+A:b?secret=JBSWY3DP", "label"),
+            ("otpauth://totp/a?secret=JBSWY3DP&issuer=%+A", "issuer"),
+            ("otpauth://totp/a?secret=JBSWY3DP%-A", "secret"),
+        ];
+        for (link, field) in cases {
+            assert_eq!(parse(link).expect_err(link).field(), field, "{link}");
+        }
     }
 
     #[test]

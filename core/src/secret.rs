@@ -51,11 +51,23 @@ impl SecretBytes {
     }
 
     /// Encodes as upper-case base32 without padding, the form otpauth links use.
+    ///
+    /// Written into a buffer of the exact final length, so that it never reallocates and
+    /// leaves a copy behind (`base32::encode` under-reserves and grows its string).
     pub fn to_base32(&self) -> Zeroizing<String> {
-        Zeroizing::new(base32::encode(
-            base32::Alphabet::Rfc4648 { padding: false },
-            &self.0,
-        ))
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut out = Zeroizing::new(String::with_capacity(base32_len(self.0.len())));
+        // Five bytes make eight characters; a short last group is read as if zero-padded.
+        for group in self.0.chunks(5) {
+            let mut word = [0u8; 8];
+            word[3..3 + group.len()].copy_from_slice(group);
+            let bits = u64::from_be_bytes(word);
+            for index in 0..base32_len(group.len()) {
+                let value = (bits >> (35 - 5 * index)) & 0x1f;
+                out.push(char::from(ALPHABET[value as usize]));
+            }
+        }
+        out
     }
 
     /// The raw bytes; keep any copy of them in a zeroizing buffer.
@@ -72,6 +84,11 @@ impl SecretBytes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The number of unpadded base32 characters for `bytes` bytes: ⌈8·bytes / 5⌉.
+fn base32_len(bytes: usize) -> usize {
+    (bytes * 8).div_ceil(5)
 }
 
 impl PartialEq for SecretBytes {
@@ -142,6 +159,24 @@ mod tests {
         let secret = SecretBytes::new((0u8..=40).collect());
         let again = SecretBytes::from_base32(&secret.to_base32()).unwrap();
         assert_eq!(secret, again);
+    }
+
+    #[test]
+    fn to_base32_matches_the_base32_crate_at_every_length() {
+        for len in 0..=70usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let expected = base32::encode(base32::Alphabet::Rfc4648 { padding: false }, &bytes);
+            let ours = SecretBytes::new(bytes).to_base32();
+            assert_eq!(*ours, expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn to_base32_never_outgrows_its_buffer() {
+        for len in 1..=70usize {
+            let text = SecretBytes::new(vec![0xA5; len]).to_base32();
+            assert_eq!(text.capacity(), text.len(), "length {len}");
+        }
     }
 
     #[test]

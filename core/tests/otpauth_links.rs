@@ -482,6 +482,15 @@ fn bad_links() -> Vec<(String, LinkError)> {
             "otpauth://totp/bob?secret=JBSWY3DPEHPK3PXP&algorithm=",
             LinkError::Algorithm,
         ),
+        // Steam codes are HMAC-SHA1: another hash is refused, not silently replaced.
+        (
+            "otpauth://steam/bob?secret=JBSWY3DPEHPK3PXP&algorithm=SHA256",
+            LinkError::SteamAlgorithm,
+        ),
+        (
+            "otpauth://totp/bob?secret=JBSWY3DPEHPK3PXP&encoder=steam&algorithm=SHA512",
+            LinkError::SteamAlgorithm,
+        ),
         (
             "otpauth://totp/bob?secret=JBSWY3DPEHPK3PXP&encoder=yandex",
             LinkError::Encoder,
@@ -583,7 +592,7 @@ fn expected_field(error: &LinkError) -> &'static str {
         LinkError::Label => "label",
         LinkError::Encoding(field) => field,
         LinkError::MissingSecret | LinkError::EmptySecret | LinkError::InvalidSecret => "secret",
-        LinkError::Algorithm => "algorithm",
+        LinkError::Algorithm | LinkError::SteamAlgorithm => "algorithm",
         LinkError::Digits => "digits",
         LinkError::Period => "period",
         LinkError::MissingCounter | LinkError::Counter => "counter",

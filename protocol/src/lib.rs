@@ -8,6 +8,7 @@ pub mod ct;
 pub mod encoding;
 pub mod keys;
 pub mod link;
+pub mod percent;
 pub mod wire;
 
 pub use keys::{Fingerprint, KeyError, PublicKey, Signature, SigningKey};

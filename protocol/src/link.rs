@@ -2,6 +2,7 @@
 //! `cityauth://enroll?v=1&server=<url>&code=<code>&fp=<fingerprint>`.
 
 use crate::keys::Fingerprint;
+use crate::percent::{self, Plus};
 
 /// An enrollment link, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +60,10 @@ impl EnrollmentLink {
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(percent_decode(value));
+                *slot = Some(percent::decode(value, Plus::Literal).ok());
             }
         }
-        if version.flatten().as_deref() != Some("1") {
+        if version.flatten().as_deref().map(String::as_str) != Some("1") {
             return Err(EnrollmentLinkError::Version);
         }
         let server = server
@@ -72,6 +73,7 @@ impl EnrollmentLink {
         let code = code
             .flatten()
             .filter(|c| c.len() >= MIN_CODE_CHARS && crate::encoding::decode(c).is_ok())
+            .map(|c| c.to_string())
             .ok_or(EnrollmentLinkError::Code)?;
         let fingerprint = fingerprint
             .flatten()
@@ -88,7 +90,7 @@ impl EnrollmentLink {
     pub fn to_link(&self) -> String {
         format!(
             "cityauth://enroll?v=1&server={}&code={}&fp={}",
-            percent_encode(&self.server),
+            percent::encode(&self.server),
             self.code,
             self.fingerprint
         )
@@ -150,37 +152,6 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX`; `None` for a bad escape or invalid UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-            out.push(value);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +164,17 @@ mod tests {
             code: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
             fingerprint: key.public_key().fingerprint(),
         }
+    }
+
+    #[test]
+    fn a_sign_inside_an_escape_is_refused() {
+        let good = sample().to_link();
+        let bad = good.replace("https%3A%2F%2F", "https%3A%+2F%2F");
+        assert_ne!(bad, good);
+        assert_eq!(
+            EnrollmentLink::parse(&bad),
+            Err(EnrollmentLinkError::Server)
+        );
     }
 
     #[test]

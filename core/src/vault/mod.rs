@@ -19,8 +19,8 @@ mod rotate;
 mod slots;
 mod state;
 mod store;
-mod upgrade;
 pub mod strength;
+mod upgrade;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -2,8 +2,8 @@
 
 use cityauth_protocol::wire::{ChallengeKind, SignedChallenge};
 
-/// A new user.
-#[derive(Debug, Clone)]
+/// A new user. `Debug` leaves out the password hash.
+#[derive(Clone)]
 pub struct NewUser {
     /// The username (unique, case-insensitive).
     pub username: String,
@@ -15,8 +15,19 @@ pub struct NewUser {
     pub created_at: u64,
 }
 
-/// A City account.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("password_hash", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// A City account. `Debug` leaves out the password hash.
+#[derive(Clone)]
 pub struct User {
     /// Row id.
     pub id: i64,
@@ -30,6 +41,19 @@ pub struct User {
     pub blocked: bool,
     /// Sessions of an older generation have ended.
     pub session_generation: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("password_hash", &"<redacted>")
+            .field("blocked", &self.blocked)
+            .field("session_generation", &self.session_generation)
+            .finish()
+    }
 }
 
 /// An authenticator whose consecutive failures are counted.
@@ -212,8 +236,9 @@ pub struct AuditEvent {
 }
 
 /// A City account OATH seed of an older database, shared by all of a user's devices and kept
-/// in clear on the user row, to be sealed onto each device on the first start.
-#[derive(Debug, Clone)]
+/// in clear on the user row, to be sealed onto each device on the first start. `Debug`
+/// leaves out the seed.
+#[derive(Clone)]
 pub struct LegacyOathSeed {
     /// The user.
     pub user_id: i64,
@@ -221,4 +246,55 @@ pub struct LegacyOathSeed {
     pub secret: zeroize::Zeroizing<Vec<u8>>,
     /// The last accepted step.
     pub last_step: u64,
+}
+
+impl std::fmt::Debug for LegacyOathSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacyOathSeed")
+            .field("user_id", &self.user_id)
+            .field("secret", &"<redacted>")
+            .field("last_step", &self.last_step)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password_hash_or_the_seed() {
+        let hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+        let user = User {
+            id: 7,
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            password_hash: hash.into(),
+            blocked: false,
+            session_generation: 1,
+        };
+        let new_user = NewUser {
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            password_hash: hash.into(),
+            created_at: 1,
+        };
+        let seed = LegacyOathSeed {
+            user_id: 7,
+            secret: zeroize::Zeroizing::new(b"SEEDSEEDSEED".to_vec()),
+            last_step: 3,
+        };
+        for shown in [
+            format!("{user:?}"),
+            format!("{new_user:?}"),
+            format!("{seed:?}"),
+        ] {
+            assert!(
+                !shown.contains("argon2id") && !shown.contains("aGFzaGhhc2g"),
+                "{shown}"
+            );
+            assert!(!shown.contains("83, 69, 69, 68"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+    }
 }

@@ -8,11 +8,14 @@
 //! ciphertext cannot be told from a wrong password: both are [`ImportError::WrongPassword`].
 
 use cityauth_core::{Account, OtpKind};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::assemble::{self, Draft};
 use super::crypto::{self, MAX_PBKDF2_ITERATIONS, Prf};
 use super::json::{self, Fields};
+use super::limits;
 use crate::entry::Entry;
 use crate::error::ImportError;
 
@@ -35,23 +38,72 @@ fn looks_encrypted(bytes: &[u8]) -> bool {
         && iterations.is_some_and(|n| (1..=MAX_PBKDF2_ITERATIONS).contains(&n))
 }
 
+/// Looks at the first item's keys only: nothing of the file is copied (a whole
+/// `serde_json::Value` of it would hold every secret in buffers freed unwiped), though the
+/// rest is still read through, so that only valid JSON is taken for andOTP.
 fn looks_plain(bytes: &[u8]) -> bool {
     if !is_json_list(bytes) {
         return false;
     }
-    // Bounded like any import: a list of millions of items is not built. andOTP's is the only
-    // format that is a list, so a list too big to read is taken as one, for `read` to refuse
-    // as too many rather than as no known format.
-    let document = match json::document(bytes, "andOTP backup") {
-        Ok(document) => document,
-        Err(error) => return matches!(error, ImportError::TooMany { .. }),
+    // A list of millions of items is not read through: andOTP's is the only format that is a
+    // list, so a list past the entry bound is taken as one, for `read` to refuse as too many
+    // rather than as no known format.
+    let too_many = std::cell::Cell::new(false);
+    let mut reader = serde_json::Deserializer::from_slice(json::strip_bom(bytes));
+    let first = match (&mut reader).deserialize_seq(FirstItemVisitor {
+        too_many: &too_many,
+    }) {
+        Ok(first) => first,
+        Err(_) => return too_many.get(),
     };
-    let Value::Array(items) = &*document else {
-        return false;
-    };
-    items
-        .first()
-        .is_some_and(|first| first.get("secret").is_some() && first.get("type").is_some())
+    reader.end().is_ok() && first
+}
+
+/// Reads a JSON list: whether its first item has andOTP's `secret` and `type` keys. Stops
+/// with an error, `too_many` set, past [`limits::MAX_ENTRIES`] items.
+struct FirstItemVisitor<'a> {
+    too_many: &'a std::cell::Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for FirstItemVisitor<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<bool, A::Error> {
+        let first = items.next_element::<Keys>()?;
+        let mut count = usize::from(first.is_some());
+        // The values are skipped, never copied; only their syntax is checked.
+        while items.next_element::<IgnoredAny>()?.is_some() {
+            count += 1;
+            if count > limits::MAX_ENTRIES {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("too many items"));
+            }
+        }
+        Ok(first.is_some_and(|keys| keys.secret.0 && keys.kind.0))
+    }
+}
+
+/// The two keys that mark an andOTP entry; their values are skipped unread.
+#[derive(Deserialize)]
+struct Keys {
+    #[serde(default)]
+    secret: Present,
+    #[serde(default, rename = "type")]
+    kind: Present,
+}
+
+/// Whether a key is there, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Self(true))
+    }
 }
 
 /// Whether the text starts as a JSON list does: the plain backup, never the encrypted one

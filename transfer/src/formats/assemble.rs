@@ -4,7 +4,7 @@
 use cityauth_core::account::display_label;
 use cityauth_core::secret::Base32Error;
 use cityauth_core::{
-    Account, AccountError, Algorithm, OtpKind, OtpParams, ParamError, SecretBytes,
+    Account, AccountError, Algorithm, OtpKind, OtpParams, ParamError, ParamSpec, SecretBytes,
 };
 
 use crate::entry::{Entry, Location, safe_label};
@@ -27,49 +27,35 @@ pub(crate) struct Draft<'a> {
 }
 
 impl Draft<'_> {
-    /// The account, or a reason naming the field at fault. Steam accounts take only the
-    /// period: Steam codes are always HMAC-SHA1 with five characters, whatever the file says.
+    /// The account, or a reason naming the field at fault, by the core's one set of
+    /// parameter rules ([`OtpParams::from_spec`]): Steam codes are HMAC-SHA1 with five
+    /// characters, so a file that says otherwise is refused rather than silently changed.
     pub(crate) fn into_account(self, secret: SecretBytes) -> Result<Account, String> {
-        let period = match self.period {
-            None => cityauth_core::otp::DEFAULT_PERIOD,
-            Some(p) => u32::try_from(p).map_err(|_| PERIOD_REASON.to_owned())?,
+        let algorithm = match self.algorithm {
+            None => None,
+            Some(name) => Some(
+                Algorithm::from_name(name)
+                    .ok_or_else(|| "algorithm: must be SHA1, SHA256 or SHA512".to_owned())?,
+            ),
         };
-        let params = match self.kind {
-            OtpKind::Steam => OtpParams::steam(period),
-            OtpKind::Totp => OtpParams::totp(self.algorithm()?, self.digits()?, period),
-            OtpKind::Hotp => {
-                let counter = self.counter.ok_or("counter: missing (HOTP needs one)")?;
-                OtpParams::hotp(self.algorithm()?, self.digits()?, counter)
-            }
+        if self.kind == OtpKind::Hotp && self.counter.is_none() {
+            return Err("counter: missing (HOTP needs one)".to_owned());
         }
+        let params = OtpParams::from_spec(ParamSpec {
+            kind: self.kind,
+            algorithm,
+            digits: self.digits,
+            period: self.period,
+            counter: self.counter,
+        })
         .map_err(param_reason)?;
         Account::new(self.issuer, self.name, secret, params).map_err(account_reason)
     }
-
-    fn algorithm(&self) -> Result<Algorithm, String> {
-        match self.algorithm {
-            None => Ok(Algorithm::Sha1),
-            Some(name) => Algorithm::from_name(name)
-                .ok_or_else(|| "algorithm: must be SHA1, SHA256 or SHA512".to_owned()),
-        }
-    }
-
-    fn digits(&self) -> Result<u8, String> {
-        match self.digits {
-            None => Ok(cityauth_core::otp::DEFAULT_DIGITS),
-            Some(d) => u8::try_from(d).map_err(|_| DIGITS_REASON.to_owned()),
-        }
-    }
 }
 
-const DIGITS_REASON: &str = "digits: must be 6, 7 or 8";
-const PERIOD_REASON: &str = "period: must be a whole number of seconds from 1 to 3600";
-
+/// The reason for parameters outside the core's rules (its messages name the field first).
 fn param_reason(error: ParamError) -> String {
-    match error {
-        ParamError::Digits(_) => DIGITS_REASON.to_owned(),
-        ParamError::Period(_) => PERIOD_REASON.to_owned(),
-    }
+    error.to_string()
 }
 
 /// The reason for an account outside the core's limits (its messages name the field).
@@ -150,4 +136,31 @@ pub(crate) fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Optio
 /// "Issuer (name)" as the file gave them, for rejections and locations.
 pub(crate) fn label(issuer: &str, name: &str) -> String {
     display_label(issuer.trim(), name.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steam(algorithm: Option<&str>) -> Draft<'_> {
+        Draft {
+            issuer: "Steam",
+            name: "gaben",
+            kind: OtpKind::Steam,
+            algorithm,
+            digits: Some(5),
+            period: None,
+            counter: None,
+        }
+    }
+
+    #[test]
+    fn steam_with_sha256_is_refused_by_the_cores_rule() {
+        let secret = || SecretBytes::new(vec![7; 10]);
+        let reason = steam(Some("SHA256")).into_account(secret()).unwrap_err();
+        assert!(reason.starts_with("algorithm"), "{reason}");
+        let account = steam(Some("SHA1")).into_account(secret()).unwrap();
+        assert_eq!(account.params(), &OtpParams::steam(30).unwrap());
+        assert!(steam(None).into_account(secret()).is_ok());
+    }
 }

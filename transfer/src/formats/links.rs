@@ -5,7 +5,7 @@
 //! [`super::google::read_links`], their entries placed where the first of them sat.
 
 use cityauth_core::otpauth;
-use zeroize::Zeroizing;
+use cityauth_core::percent::{self, Plus};
 
 use super::assemble::strip_prefix_ignore_case;
 use super::google;
@@ -93,33 +93,12 @@ fn label_of(line: &str) -> String {
         .split_once('/')
         .map(|(_, label)| label)
         .unwrap_or_default();
-    let decoded = Zeroizing::new(percent_decode_lossy(raw));
-    safe_label(&decoded).chars().take(120).collect()
-}
-
-/// `%XX` escapes decoded, anything undecodable kept as it was.
-fn percent_decode_lossy(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(decoded) => {
-                out.push(decoded);
-                i += 3;
-            }
-            None => {
-                out.push(byte);
-                i += 1;
-            }
-        }
+    // A label that is not strictly percent-encoded is shown as it was written; either way
+    // it is cut before anything that may be a secret.
+    match percent::decode(raw, Plus::Literal) {
+        Ok(decoded) => safe_label(&decoded).chars().take(120).collect(),
+        Err(_) => safe_label(raw).chars().take(120).collect(),
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -140,6 +119,17 @@ mod tests {
         let not_link = entries[2].outcome.as_ref().unwrap_err();
         assert_eq!(not_link.label, "");
         assert!(not_link.reason.starts_with("scheme"), "{}", not_link.reason);
+    }
+
+    #[test]
+    fn a_sign_inside_an_escape_is_not_decoded_in_a_label() {
+        let entries = read(
+            b"otpauth://totp/Evil%+ALine:x?secret=JBSW1\n",
+            &Cancel::new(),
+        )
+        .unwrap();
+        let bad = entries[0].outcome.as_ref().unwrap_err();
+        assert_eq!(bad.label, "Evil%+ALine:x");
     }
 
     #[test]

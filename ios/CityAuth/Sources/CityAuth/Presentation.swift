@@ -11,10 +11,8 @@ public struct CodeRow: Identifiable, Equatable, Sendable {
     /// The account id.
     public var id: Int64 { account.id }
 
-    /// "Issuer (name)", or the name alone when there is no issuer.
-    public var title: String {
-        account.issuer.isEmpty ? account.name : "\(account.issuer) (\(account.name))"
-    }
+    /// The core's label: "Issuer (name)", or whichever of the two is present.
+    public var title: String { account.label }
 
     /// The code split in two halves for reading aloud ("287 082"); "" when there is none.
     public var displayedCode: String {

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use cityauth_core::account::display_label;
+use cityauth_core::percent::{self, Plus};
 use cityauth_core::{Account, Algorithm, OtpKind, OtpParams, SecretBytes};
 use zeroize::Zeroizing;
 
@@ -210,25 +211,16 @@ fn payload_bytes(link: &str) -> Result<Zeroizing<Vec<u8>>, &'static str> {
 /// The base64 text of a data parameter, its percent-escapes decoded. Also takes what links
 /// become when mangled on the way: `+` read as a space, or the URL-safe alphabet.
 fn unescape_base64(data: &str) -> Option<Zeroizing<String>> {
-    let bytes = data.as_bytes();
-    let mut out = Zeroizing::new(String::with_capacity(bytes.len()));
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let (decoded, width) = match byte {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                (u8::from_str_radix(hex, 16).ok()?, 3)
-            }
-            _ => (byte, 1),
-        };
-        let c = match decoded {
+    let decoded = percent::decode(data, Plus::Literal).ok()?;
+    let mut out = Zeroizing::new(String::with_capacity(decoded.len()));
+    for byte in decoded.bytes() {
+        let c = match byte {
             b' ' | b'-' => '+',
             b'_' => '/',
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => decoded as char,
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => byte as char,
             _ => return None,
         };
         out.push(c);
-        i += width;
     }
     Some(out)
 }
@@ -328,14 +320,7 @@ pub(crate) fn link(accounts: &[&Account], batch: BatchInfo) -> Zeroizing<String>
     let mut link = Zeroizing::new(String::with_capacity(64 + 3 * text.len()));
     link.push_str(SCHEME);
     link.push_str("offline?data=");
-    for c in text.chars() {
-        match c {
-            '+' => link.push_str("%2B"),
-            '/' => link.push_str("%2F"),
-            '=' => link.push_str("%3D"),
-            c => link.push(c),
-        }
-    }
+    percent::encode_into(&mut link, &text);
     link
 }
 
@@ -391,6 +376,7 @@ mod tests {
             );
         }
         assert!(unescape_base64("ab%2").is_none());
+        assert!(unescape_base64("ab%+2B").is_none());
         assert!(unescape_base64("ab%ZZ").is_none());
         assert!(unescape_base64("ab\u{e9}").is_none());
     }

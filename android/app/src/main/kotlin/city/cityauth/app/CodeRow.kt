@@ -5,9 +5,9 @@ import city.cityauth.ffi.AccountInfo
 
 /** One row of the account list: the account and, for time-based ones, its current code. */
 data class CodeRow(val account: AccountInfo, val code: AccountCode?) {
-    /** "Issuer (name)", or the name alone. */
+    /** The core's label: "Issuer (name)", or whichever of the two is present. */
     val title: String
-        get() = if (account.issuer.isEmpty()) account.name else "${account.issuer} (${account.name})"
+        get() = account.label
 
     /** The code in two halves ("287 082"); empty for HOTP. */
     val displayedCode: String

@@ -202,7 +202,9 @@ final class AppModel: ObservableObject {
 
     func changePassphrase(_ passphrase: String) async -> Bool {
         await perform {
-            try await self.vault().changePassphrase(to: passphrase)
+            // Keep device-key unlock working: its slot is re-wrapped for the new data key.
+            let keeping: [HostKeyWrapper] = self.settings.deviceKeyUnlock ? [self.keyWrapper] : []
+            try await self.vault().changePassphrase(to: passphrase, keeping: keeping)
             self.message = "Passphrase changed."
         }
     }

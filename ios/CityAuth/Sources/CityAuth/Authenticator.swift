@@ -40,9 +40,15 @@ public final class Authenticator: Sendable {
         try await offMain { [vault] in try vault.addKeyWrapperSlot(wrapper: keyWrapper) }
     }
 
-    /// Replaces the passphrase; the accounts are not re-encrypted.
-    public func changePassphrase(to passphrase: String, kdf: KdfSettings? = nil) async throws {
-        try await offMain { [vault] in try vault.changePassphrase(newPassphrase: passphrase, kdf: kdf) }
+    /// Replaces the passphrase and re-encrypts every account under a new key (an old copy of
+    /// the file with the old passphrase opens nothing). The device-key slots of `keeping` are
+    /// re-wrapped; any other device-key slot is removed, since it holds the old key.
+    public func changePassphrase(
+        to passphrase: String, kdf: KdfSettings? = nil, keeping: [HostKeyWrapper] = []
+    ) async throws {
+        try await offMain { [vault] in
+            try vault.changePassphraseKeeping(newPassphrase: passphrase, kdf: kdf, keep: keeping)
+        }
     }
 
     /// The ways this vault unlocks (passphrase, device keys).

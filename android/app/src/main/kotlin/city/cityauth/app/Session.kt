@@ -219,7 +219,12 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
     }
 
     suspend fun changePassphrase(passphrase: String) = attempt {
-        withContext(Dispatchers.IO) { requireVault().vault.changePassphrase(passphrase, null) }
+        // Keep device-key unlock working: its slot is re-wrapped for the new data key (the
+        // change rotates the key, and a slot left with the old one would be removed).
+        val keep = if (settings.deviceKeyUnlock) listOf(keyWrapper) else emptyList()
+        withContext(Dispatchers.IO) {
+            requireVault().vault.changePassphraseKeeping(passphrase, null, keep)
+        }
         _message.value = "Passphrase changed."
     }
 

@@ -59,7 +59,7 @@ class TransferTest {
     /** Issue 10, item 5: the host trips the native handle from another thread; the import stops. */
     @Test
     fun `an import cancelled from another thread is Cancelled and adds nothing`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             ImportCancel().use { cancel ->
                 Thread { cancel.cancel() }.apply { start() }.join()
                 assertThrows<CityAuthException.Cancelled> {
@@ -74,7 +74,7 @@ class TransferTest {
     /** Issue 10, item 5: sixteen million CSV commas are a typed error, not an abort of the JVM. */
     @Test
     fun `a file past the import bounds is InvalidInput for the file`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "p", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
             val csv = "name,login_totp\n".encodeToByteArray() + ByteArray(16_000_000) { ','.code.toByte() }
             val error = assertThrows<CityAuthException.InvalidInput> { runBlocking { vault.previewImport(csv) } }
             assertEquals("file", error.field)

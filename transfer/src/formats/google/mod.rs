@@ -110,8 +110,8 @@ pub(crate) fn read_links_within(
         let (Some((location, _)), Some(data)) = (links.get(at), datas.get(at)) else {
             continue;
         };
-        let payload = payload::decode(data).map_err(|_| invalid(location))?;
-        for (m, raw) in payload.otps.iter().enumerate() {
+        let otps = payload::decode_otps(data).map_err(|_| invalid(location))?;
+        for (m, raw) in otps.iter().enumerate() {
             let location = Location::new(format!("{location}, item {}", m + 1));
             entries.push(match account_from(raw) {
                 Ok(account) => Entry::account(location, account),

@@ -29,14 +29,6 @@ pub struct RawOtp<'a> {
     pub counter: u64,
 }
 
-/// A decoded payload: its accounts' fields and its place in the export.
-pub struct RawPayload<'a> {
-    pub otps: Vec<RawOtp<'a>>,
-    pub batch_size: u64,
-    pub batch_index: u64,
-    pub batch_id: u64,
-}
-
 /// A payload's place in its export and how many accounts it holds, read without decoding
 /// them, so that a forged export is refused before its accounts cost anything.
 pub struct Header {
@@ -49,6 +41,26 @@ pub struct Header {
 /// Reads a `MigrationPayload`'s header fields and counts its accounts; unknown fields are
 /// skipped, and the accounts' own fields are not read.
 pub fn header(message: &[u8]) -> Result<Header, ProtoError> {
+    walk(message, |_| Ok(()))
+}
+
+/// Decodes a `MigrationPayload`'s accounts (its place in the export is [`header`]'s);
+/// unknown fields are skipped.
+pub fn decode_otps(message: &[u8]) -> Result<Vec<RawOtp<'_>>, ProtoError> {
+    let mut otps = Vec::new();
+    walk(message, |otp| {
+        otps.push(decode_otp(otp)?);
+        Ok(())
+    })?;
+    Ok(otps)
+}
+
+/// Reads the payload's fields once: the header's into the returned [`Header`], each
+/// account's bytes handed to `on_otp`.
+fn walk<'a>(
+    message: &'a [u8],
+    mut on_otp: impl FnMut(&'a [u8]) -> Result<(), ProtoError>,
+) -> Result<Header, ProtoError> {
     let mut header = Header {
         otps: 0,
         batch_size: 0,
@@ -58,7 +70,10 @@ pub fn header(message: &[u8]) -> Result<Header, ProtoError> {
     let mut reader = Reader::new(message);
     while let Some(field) = reader.next_field() {
         match field? {
-            (1, Value::Bytes(_)) => header.otps += 1,
+            (1, Value::Bytes(otp)) => {
+                header.otps += 1;
+                on_otp(otp)?;
+            }
             (3, Value::Varint(n)) => header.batch_size = n,
             (4, Value::Varint(n)) => header.batch_index = n,
             (5, Value::Varint(n)) => header.batch_id = n,
@@ -66,27 +81,6 @@ pub fn header(message: &[u8]) -> Result<Header, ProtoError> {
         }
     }
     Ok(header)
-}
-
-/// Decodes a `MigrationPayload`; unknown fields are skipped.
-pub fn decode(message: &[u8]) -> Result<RawPayload<'_>, ProtoError> {
-    let mut payload = RawPayload {
-        otps: Vec::new(),
-        batch_size: 0,
-        batch_index: 0,
-        batch_id: 0,
-    };
-    let mut reader = Reader::new(message);
-    while let Some(field) = reader.next_field() {
-        match field? {
-            (1, Value::Bytes(otp)) => payload.otps.push(decode_otp(otp)?),
-            (3, Value::Varint(n)) => payload.batch_size = n,
-            (4, Value::Varint(n)) => payload.batch_index = n,
-            (5, Value::Varint(n)) => payload.batch_id = n,
-            _ => {}
-        }
-    }
-    Ok(payload)
 }
 
 fn decode_otp(message: &[u8]) -> Result<RawOtp<'_>, ProtoError> {

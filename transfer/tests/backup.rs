@@ -290,3 +290,32 @@ fn only_backups_are_detected_as_backups() {
     assert!(!backup::looks_like(b"otpauth://totp/a?secret=JBSWY3DP"));
     assert!(!backup::looks_like(br#"{"version":1,"header":{},"db":{}}"#));
 }
+
+#[test]
+fn a_backup_of_more_accounts_than_an_import_reads_back_is_not_written() {
+    let params = OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap();
+    let accounts: Vec<Account> = (0..=cityauth_transfer::formats::limits::MAX_ENTRIES)
+        .map(|n| {
+            Account::new(
+                "Issuer",
+                &format!("user{n}"),
+                SecretBytes::new(vec![7; 10]),
+                params,
+            )
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        backup::write(&accounts, "backup passphrase", &cheap()),
+        Err(BackupError::TooLarge)
+    );
+    let fit = &accounts[1..];
+    let file = backup::write(fit, "backup passphrase", &cheap()).unwrap();
+    let parsed = read(
+        &file,
+        Some(Format::CityauthBackup),
+        Some("backup passphrase"),
+    )
+    .unwrap();
+    assert_eq!(parsed.entries.len(), fit.len());
+}

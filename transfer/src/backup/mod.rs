@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 use crate::MAX_IMPORT_BYTES;
 use crate::entry::Entry;
 use crate::error::ImportError;
+use crate::formats::limits::MAX_ENTRIES;
 
 /// The `format` field of every backup.
 pub const FORMAT: &str = "cityauth-backup";
@@ -55,7 +56,8 @@ pub enum BackupError {
     /// The passphrase is empty.
     #[error("the backup passphrase is empty")]
     EmptyPassphrase,
-    /// The backup would be larger than an import accepts ([`crate::MAX_IMPORT_BYTES`]).
+    /// The backup would be larger than an import accepts ([`crate::MAX_IMPORT_BYTES`], or
+    /// more accounts than [`crate::formats::limits::MAX_ENTRIES`]).
     #[error("too many accounts for one backup file")]
     TooLarge,
     /// The system's random number generator failed.
@@ -174,6 +176,10 @@ pub fn write_with_salt_and_nonce(
     if passphrase.is_empty() {
         return Err(BackupError::EmptyPassphrase);
     }
+    // A backup holds no more accounts than an import reads back from one file.
+    if accounts.len() > MAX_ENTRIES {
+        return Err(BackupError::TooLarge);
+    }
     let keys =
         PasswordKeys::derive(passphrase.as_bytes(), &salt, kdf).map_err(|_| BackupError::Crypto)?;
     let header = Header {
@@ -247,7 +253,6 @@ pub fn read(bytes: &[u8], password: Option<&str>) -> Result<Vec<Entry>, ImportEr
     let plain = open(&keys, &header, &mut sealed)
         .map_err(|_| ImportError::damaged("the ciphertext or header was altered"))?;
     plaintext::decode(plain)
-        .ok_or_else(|| ImportError::damaged("the decrypted content is not a list of accounts"))
 }
 
 /// Encrypts `buffer` in place under the keys, bound to `header`, appending the tag.

@@ -5,10 +5,13 @@
 
 use cityauth_core::account::display_label;
 use cityauth_core::{Account, Algorithm, OtpKind, OtpParams, SecretBytes};
+use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
 use crate::entry::{Entry, Location};
+use crate::error::ImportError;
+use crate::formats::limits::MAX_ENTRIES;
 
 /// How an account is written (borrowing, so that the only secret copy is the base32 text).
 #[derive(Serialize)]
@@ -90,27 +93,67 @@ fn stored_ref<'a>(account: &'a Account, secret: &'a str) -> StoredRef<'a> {
     }
 }
 
-/// The entries of a decrypted plaintext (`None` when it is not the expected JSON list); an
-/// entry whose fields cityauth cannot use is refused on its own, at `entry n`.
-pub fn decode(plaintext: &[u8]) -> Option<Vec<Entry>> {
-    let stored: Vec<Stored> = serde_json::from_slice(plaintext).ok()?;
-    Some(
-        stored
-            .iter()
-            .enumerate()
-            .map(|(i, stored)| {
-                let location = Location::entry(i + 1);
-                match account_from(stored) {
-                    Ok(account) => Entry::account(location, account),
-                    Err(reason) => Entry::rejected(
-                        location,
-                        display_label(&stored.issuer, &stored.name),
-                        reason,
-                    ),
-                }
-            })
-            .collect(),
-    )
+/// The entries of a decrypted plaintext; an entry whose fields cityauth cannot use is
+/// refused on its own, at `entry n`. A list of more than [`MAX_ENTRIES`] accounts is
+/// [`ImportError::TooMany`], refused as the entry past the bound is met (the passphrase
+/// proves who wrote the file, not that it is reasonable); anything but the expected list is
+/// damage.
+pub fn decode(plaintext: &[u8]) -> Result<Vec<Entry>, ImportError> {
+    let too_many = std::cell::Cell::new(false);
+    let mut reader = serde_json::Deserializer::from_slice(plaintext);
+    let stored = (&mut reader)
+        .deserialize_seq(StoredList {
+            too_many: &too_many,
+        })
+        .and_then(|stored| reader.end().map(|()| stored))
+        .map_err(|_| match too_many.get() {
+            true => ImportError::TooMany {
+                what: "accounts",
+                limit: MAX_ENTRIES,
+            },
+            false => ImportError::damaged("the decrypted content is not a list of accounts"),
+        })?;
+    Ok(stored
+        .iter()
+        .enumerate()
+        .map(|(i, stored)| {
+            let location = Location::entry(i + 1);
+            match account_from(stored) {
+                Ok(account) => Entry::account(location, account),
+                Err(reason) => Entry::rejected(
+                    location,
+                    display_label(&stored.issuer, &stored.name),
+                    reason,
+                ),
+            }
+        })
+        .collect())
+}
+
+/// Reads the JSON list of accounts, stopping with an error, `too_many` set, at the entry past
+/// [`MAX_ENTRIES`].
+struct StoredList<'a> {
+    too_many: &'a std::cell::Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for StoredList<'_> {
+    type Value = Vec<Stored>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON list of accounts")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<Stored>, A::Error> {
+        let mut stored = Vec::new();
+        while let Some(item) = items.next_element::<Stored>()? {
+            if stored.len() == MAX_ENTRIES {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("too many accounts"));
+            }
+            stored.push(item);
+        }
+        Ok(stored)
+    }
 }
 
 fn account_from(stored: &Stored) -> Result<Account, String> {
@@ -138,4 +181,44 @@ fn account_from(stored: &Stored) -> Result<Account, String> {
     let secret = SecretBytes::from_base32(&stored.secret.0)
         .map_err(|_| "secret: not valid base32".to_owned())?;
     Account::new(&stored.issuer, &stored.name, secret, params).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list_of(n: usize) -> Vec<u8> {
+        let entry = r#"{"type":"totp","issuer":"I","name":"n","secret":"JBSWY3DPEHPK3PXP","algorithm":"SHA1","digits":6,"period":30}"#;
+        let mut json = String::from("[");
+        for i in 0..n {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(entry);
+        }
+        json.push(']');
+        json.into_bytes()
+    }
+
+    #[test]
+    fn a_decrypted_list_past_the_entry_bound_is_too_many_not_read() {
+        assert_eq!(decode(&list_of(MAX_ENTRIES)).unwrap().len(), MAX_ENTRIES);
+        assert_eq!(
+            decode(&list_of(MAX_ENTRIES + 1)).unwrap_err(),
+            ImportError::TooMany {
+                what: "accounts",
+                limit: MAX_ENTRIES
+            }
+        );
+    }
+
+    #[test]
+    fn anything_but_a_list_of_accounts_is_damage() {
+        for text in [&b"{}"[..], b"[1]", b"[] []", b"not json"] {
+            assert!(
+                matches!(decode(text), Err(ImportError::Damaged { .. })),
+                "{text:?}"
+            );
+        }
+    }
 }

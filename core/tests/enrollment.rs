@@ -8,22 +8,8 @@ use std::path::Path;
 
 use cityauth_core::device::MAX_CLOCK_OFFSET;
 use cityauth_core::{AccountId, Enrollment, IntegrityError, Vault, VaultError};
-use common::{PASSPHRASE, RFC_SECRET, account, new_vault};
+use common::{PASSPHRASE, RFC_SECRET, account, enrollment, new_vault};
 use rusqlite::Connection;
-use zeroize::Zeroizing;
-
-fn enrollment() -> Enrollment {
-    Enrollment {
-        server_url: "https://city.example".into(),
-        device_id: "dev-1".into(),
-        username: "alice".into(),
-        display_name: "Alice Example".into(),
-        server_public_key: vec![4; 65],
-        device_key_pkcs8: Zeroizing::new(vec![7; 138]),
-        clock_offset: 0,
-        city_account: None,
-    }
-}
 
 /// A vault with one ordinary account and an enrollment whose City account has its codes.
 fn enrolled_vault(dir: &Path) -> (std::path::PathBuf, Vault, AccountId, AccountId) {
@@ -35,7 +21,7 @@ fn enrolled_vault(dir: &Path) -> (std::path::PathBuf, Vault, AccountId, AccountI
         .unwrap();
     let city = account("otpauth://totp/City:alice?secret=JBSWY3DPEHPK3PXP&issuer=City");
     let city = vault
-        .save_enrollment(enrollment(), Some(city))
+        .save_enrollment(enrollment(0), Some(city))
         .unwrap()
         .unwrap();
     (path, vault, other, city)
@@ -100,7 +86,7 @@ fn an_out_of_bounds_enrollment_field_is_refused_and_nothing_is_stored() {
         ("server_public_key", |e| e.server_public_key = vec![4; 66]),
     ];
     for (field, damage) in cases {
-        let mut bad = enrollment();
+        let mut bad = enrollment(0);
         damage(&mut bad);
         assert_eq!(
             vault.save_enrollment(bad, Some(city.clone())),
@@ -110,7 +96,7 @@ fn an_out_of_bounds_enrollment_field_is_refused_and_nothing_is_stored() {
         assert!(vault.accounts().unwrap().is_empty(), "{field}: no account");
     }
     // The limits themselves are accepted.
-    let mut longest = enrollment();
+    let mut longest = enrollment(0);
     longest.display_name = "x".repeat(512);
     vault.save_enrollment(longest.clone(), None).unwrap();
     assert_eq!(vault.enrollment().unwrap(), Some(longest));

@@ -8,27 +8,14 @@ mod common;
 
 use std::path::Path;
 
-use cityauth_core::{AccountId, Enrollment, IntegrityError, Vault, VaultError};
-use common::{PASSPHRASE, RFC_SECRET, account, new_vault, numbered};
+use cityauth_core::{AccountId, IntegrityError, Vault, VaultError};
+use common::{PASSPHRASE, RFC_SECRET, account, enrollment, new_vault, numbered};
 use rusqlite::Connection;
 
 fn hotp() -> cityauth_core::Account {
     account(&format!(
         "otpauth://hotp/Corp:carol?secret={RFC_SECRET}&counter=0"
     ))
-}
-
-fn enrollment(offset: i64) -> Enrollment {
-    Enrollment {
-        server_url: "https://city.example".into(),
-        device_id: "device-1".into(),
-        username: "alice".into(),
-        display_name: "Alice".into(),
-        server_public_key: vec![4; 65],
-        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
-        clock_offset: offset,
-        city_account: None,
-    }
 }
 
 /// The columns of the vault row and one account row, as another copy of the file had them.

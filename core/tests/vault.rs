@@ -9,7 +9,7 @@ use cityauth_core::otp::{self, Algorithm, OtpKind, OtpParams};
 use cityauth_core::{
     AccountId, AesGcmKeyWrapper, KeyWrapper, SecretBytes, Vault, VaultError, otpauth,
 };
-use common::{PASSPHRASE, RFC_SECRET, account, cheap_kdf, new_vault, numbered};
+use common::{PASSPHRASE, RFC_SECRET, account, cheap_kdf, enrollment, new_vault, numbered};
 
 #[test]
 fn the_vault_is_send_and_sync() {
@@ -422,19 +422,6 @@ fn account_blobs(path: &std::path::Path) -> Vec<(i64, Vec<u8>)> {
         .unwrap()
 }
 
-fn sample_enrollment() -> cityauth_core::Enrollment {
-    cityauth_core::Enrollment {
-        server_url: "https://auth.city.example".into(),
-        device_id: "dev_1".into(),
-        username: "alice".into(),
-        display_name: "Alice Example".into(),
-        server_public_key: vec![4; 65],
-        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
-        clock_offset: -7,
-        city_account: None,
-    }
-}
-
 #[test]
 fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,7 +430,7 @@ fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
         "otpauth://totp/City:alice?secret={RFC_SECRET}&issuer=City"
     ));
     let id = vault
-        .save_enrollment(sample_enrollment(), Some(city.clone()))
+        .save_enrollment(enrollment(-7), Some(city.clone()))
         .unwrap()
         .expect("the City account was added");
     vault.set_clock_offset(12).unwrap();
@@ -454,10 +441,7 @@ fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
     let stored = vault.enrollment().unwrap().unwrap();
     assert_eq!(stored.clock_offset, 12);
     assert_eq!(stored.city_account, Some(id));
-    assert_eq!(
-        stored.device_key_pkcs8,
-        sample_enrollment().device_key_pkcs8
-    );
+    assert_eq!(stored.device_key_pkcs8, enrollment(-7).device_key_pkcs8);
     assert_eq!(vault.account(id).unwrap(), city);
     assert!(
         !format!("{stored:?}").contains("9, 9"),

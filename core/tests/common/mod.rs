@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cityauth_core::{Account, KdfParams, Vault, otpauth};
+use cityauth_core::{Account, Enrollment, KdfParams, Vault, otpauth};
 
 /// A passphrase used by the tests.
 pub const PASSPHRASE: &str = "correct horse battery staple";
@@ -40,4 +40,19 @@ fn base32_of(text: &str) -> String {
     cityauth_core::SecretBytes::new(text.as_bytes().to_vec())
         .to_base32()
         .to_string()
+}
+
+/// A well-formed enrollment with `clock_offset`, not yet tied to a City account; its device
+/// key is 138 bytes of 9 (a test can look for "9, 9" in a `Debug` form).
+pub fn enrollment(clock_offset: i64) -> Enrollment {
+    Enrollment {
+        server_url: "https://city.example".into(),
+        device_id: "device-1".into(),
+        username: "alice".into(),
+        display_name: "Alice Example".into(),
+        server_public_key: vec![4; 65],
+        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
+        clock_offset,
+        city_account: None,
+    }
 }

@@ -69,6 +69,14 @@ impl City {
         admin::enrollment_link(self.state(), username).expect("enrollment link")
     }
 
+    /// Creates the employee `username` and a phone enrolled for them.
+    pub fn enrolled_phone(&self, username: &str) -> Phone {
+        self.add_employee(username);
+        let phone = Phone::new();
+        phone.enroll(&self.enrollment_link(username));
+        phone
+    }
+
     /// Starts a password reset the way the portal does; returns the status and the answer.
     pub fn start_reset(&self, username: &str) -> (u16, Option<ResetStartResponse>) {
         self.start_reset_from(&self.browser, username)
@@ -159,6 +167,15 @@ impl Phone {
         self.device()
             .enroll(link, "Test phone", "android", None)
             .expect("enroll");
+    }
+
+    /// The clock offset the phone's enrollment holds.
+    pub fn clock_offset(&self) -> i64 {
+        self.vault
+            .enrollment()
+            .expect("enrollment readable")
+            .expect("enrolled")
+            .clock_offset
     }
 }
 

@@ -12,17 +12,10 @@ use cityauth_protocol::canonical::{challenge_message, request_message};
 use cityauth_protocol::wire::{self, ChallengeKind, ChallengeList, ResetPasswordRequest};
 use cityauth_protocol::{SigningKey, encoding};
 
-fn enrolled(city: &City, username: &str) -> Phone {
-    city.add_employee(username);
-    let phone = Phone::new();
-    phone.enroll(&city.enrollment_link(username));
-    phone
-}
-
 #[test]
 fn an_employee_resets_the_password_by_approving_on_the_phone() {
     let city = City::start();
-    let phone = enrolled(&city, "alice");
+    let phone = city.enrolled_phone("alice");
     // The City account's codes arrived with the enrollment.
     let enrollment = phone.vault.enrollment().unwrap().unwrap();
     assert_eq!(enrollment.username, "alice");
@@ -64,7 +57,7 @@ fn an_employee_resets_the_password_by_approving_on_the_phone() {
 #[test]
 fn a_wrong_number_fails_the_challenge() {
     let city = City::start();
-    let phone = enrolled(&city, "bob");
+    let phone = city.enrolled_phone("bob");
     let (_, reset) = city.start_reset("bob");
     let reset = reset.unwrap();
     let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
@@ -92,7 +85,7 @@ fn a_wrong_number_fails_the_challenge() {
 #[test]
 fn deny_and_fraud_report() {
     let city = City::start();
-    let phone = enrolled(&city, "carol");
+    let phone = city.enrolled_phone("carol");
     let (_, reset) = city.start_reset("carol");
     let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
     let outcome = phone
@@ -121,7 +114,7 @@ fn deny_and_fraud_report() {
 #[test]
 fn an_expired_challenge_is_not_shown_and_cannot_be_approved() {
     let city = City::start_with(|config| config.challenge_lifetime = 2);
-    let phone = enrolled(&city, "dave");
+    let phone = city.enrolled_phone("dave");
     let (_, reset) = city.start_reset("dave");
     let reset = reset.unwrap();
     let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
@@ -188,7 +181,7 @@ impl Transport for Recorder {
 #[test]
 fn replayed_requests_and_answers_are_refused() {
     let city = City::start();
-    let phone = enrolled(&city, "grace");
+    let phone = city.enrolled_phone("grace");
     let (_, reset) = city.start_reset("grace");
     let reset = reset.unwrap();
     let recorder = Recorder {
@@ -265,7 +258,7 @@ impl Transport for Tamperer {
 #[test]
 fn forged_altered_and_misrouted_challenges_are_never_shown() {
     let city = City::start();
-    let phone = enrolled(&city, "heidi");
+    let phone = city.enrolled_phone("heidi");
     city.start_reset("heidi");
     let resigned = Tamperer {
         inner: UreqTransport::new(),
@@ -337,7 +330,7 @@ fn a_reset_for_an_unknown_user_looks_the_same() {
 #[test]
 fn the_city_account_code_verifies_a_reset_instead_of_a_push() {
     let city = City::start();
-    let phone = enrolled(&city, "judy");
+    let phone = city.enrolled_phone("judy");
     let (_, reset) = city.start_reset("judy");
     let reset = reset.unwrap();
     let id = phone

@@ -83,21 +83,10 @@ fn signed_rewrite<F: Fn(Answer<'_>) + Send + Sync>(city: &City, rewrite: F) -> S
     }
 }
 
-fn enrolled(city: &City, username: &str) -> Phone {
-    city.add_employee(username);
-    let phone = Phone::new();
-    phone.enroll(&city.enrollment_link(username));
-    phone
-}
-
-fn offset(phone: &Phone) -> i64 {
-    phone.vault.enrollment().unwrap().unwrap().clock_offset
-}
-
 #[test]
 fn a_signed_server_time_beyond_the_bound_or_at_u64_max_is_not_learned() {
     let city = City::start();
-    let phone = enrolled(&city, "alice");
+    let phone = city.enrolled_phone("alice");
     let beyond = MAX_CLOCK_OFFSET as u64 + 60;
     let times: [fn(u64) -> u64; 5] = [
         |t| t + MAX_CLOCK_OFFSET as u64 + 60,
@@ -115,7 +104,10 @@ fn a_signed_server_time_beyond_the_bound_or_at_u64_max_is_not_learned() {
         Device::new(&phone.vault, &transport)
             .pending_challenges(0)
             .unwrap();
-        assert!(offset(&phone).abs() <= 2, "case {case} moved the clock");
+        assert!(
+            phone.clock_offset().abs() <= 2,
+            "case {case} moved the clock"
+        );
     }
     // Control: a shift within the bound, signed the same way, is learned.
     let transport = signed_rewrite(&city, |answer| {
@@ -126,13 +118,13 @@ fn a_signed_server_time_beyond_the_bound_or_at_u64_max_is_not_learned() {
     Device::new(&phone.vault, &transport)
         .pending_challenges(0)
         .unwrap();
-    assert!((offset(&phone) - (beyond - 120) as i64).abs() <= 2);
+    assert!((phone.clock_offset() - (beyond - 120) as i64).abs() <= 2);
 }
 
 #[test]
 fn a_stale_time_refusal_resets_the_offset_and_the_request_goes_through() {
     let city = City::start();
-    let phone = enrolled(&city, "bob");
+    let phone = city.enrolled_phone("bob");
     // An offset within the bound but past the 300 s the server allows a signed request.
     phone.vault.set_clock_offset(1000).unwrap();
     let (_, reset) = city.start_reset("bob");
@@ -143,7 +135,7 @@ fn a_stale_time_refusal_resets_the_offset_and_the_request_goes_through() {
         1,
         "the request went through at the device's clock"
     );
-    assert!(offset(&phone).abs() <= 2, "and the offset was reset");
+    assert!(phone.clock_offset().abs() <= 2, "and the offset was reset");
     // Answering and unenrolling work again too.
     phone.vault.set_clock_offset(-1000).unwrap();
     phone.device().unenroll().unwrap();
@@ -153,7 +145,7 @@ fn a_stale_time_refusal_resets_the_offset_and_the_request_goes_through() {
 #[test]
 fn the_enrollment_is_forgotten_locally_with_the_server_gone() {
     let city = City::start();
-    let phone = enrolled(&city, "carol");
+    let phone = city.enrolled_phone("carol");
     let city_account = phone.vault.accounts().unwrap();
     assert_eq!(city_account.len(), 1);
     drop(city);

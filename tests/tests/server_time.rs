@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use cityauth_core::device::{
     Device, HttpRequest, HttpResponse, Transport, TransportError, UreqTransport,
 };
-use cityauth_e2e::{City, Phone};
+use cityauth_e2e::City;
 use cityauth_protocol::SigningKey;
 use cityauth_protocol::canonical::challenges_message;
 use cityauth_protocol::wire::{self, ChallengeList, SignedChallenge};
@@ -49,17 +49,6 @@ impl Transport for Tamperer {
     }
 }
 
-fn enrolled(city: &City, username: &str) -> Phone {
-    city.add_employee(username);
-    let phone = Phone::new();
-    phone.enroll(&city.enrollment_link(username));
-    phone
-}
-
-fn offset(phone: &Phone) -> i64 {
-    phone.vault.enrollment().unwrap().unwrap().clock_offset
-}
-
 /// A shift of the server's time: well past the offset tolerance, inside the 300 s a signed
 /// request's time may be off (so the requests still pass).
 const SHIFT: u64 = 200;
@@ -67,9 +56,9 @@ const SHIFT: u64 = 200;
 #[test]
 fn an_unsigned_forged_or_replayed_server_time_is_not_learned() {
     let city = City::start();
-    let phone = enrolled(&city, "alice");
+    let phone = city.enrolled_phone("alice");
     let device_id = phone.vault.enrollment().unwrap().unwrap().device_id;
-    assert!(offset(&phone).abs() <= 2);
+    assert!(phone.clock_offset().abs() <= 2);
     let (attacker, _) = SigningKey::generate().unwrap();
     let attacker = Arc::new(attacker);
     let server = city.state().clone();
@@ -106,7 +95,7 @@ fn an_unsigned_forged_or_replayed_server_time_is_not_learned() {
             .pending_challenges(0)
             .unwrap();
         assert!(
-            offset(&phone).abs() <= 2,
+            phone.clock_offset().abs() <= 2,
             "tamperer {index} moved the clock"
         );
     }
@@ -119,16 +108,16 @@ fn an_unsigned_forged_or_replayed_server_time_is_not_learned() {
     Device::new(&phone.vault, &genuine)
         .pending_challenges(0)
         .unwrap();
-    assert!((offset(&phone) - SHIFT as i64).abs() <= 2);
+    assert!((phone.clock_offset() - SHIFT as i64).abs() <= 2);
     // And the real server's own signed time brings it back.
     phone.device().pending_challenges(0).unwrap();
-    assert!(offset(&phone).abs() <= 2);
+    assert!(phone.clock_offset().abs() <= 2);
 }
 
 #[test]
 fn a_challenge_expired_by_the_phone_clock_is_dropped() {
     let city = City::start_with(|config| config.challenge_lifetime = 2);
-    let phone = enrolled(&city, "bob");
+    let phone = city.enrolled_phone("bob");
     // The phone believes the server minutes behind (a wrong offset, learned however).
     phone.vault.set_clock_offset(-(SHIFT as i64)).unwrap();
     // A party in the middle keeps every challenge it saw and replays it in later lists,
@@ -156,7 +145,7 @@ fn a_challenge_expired_by_the_phone_clock_is_dropped() {
     std::thread::sleep(std::time::Duration::from_secs(3));
     // Past its expiry by the phone's own clock, though not by the corrected one.
     let expires_at = fresh[0].expires_at;
-    let corrected = cityauth_core::device::corrected_now(offset(&phone));
+    let corrected = cityauth_core::device::corrected_now(phone.clock_offset());
     assert!(expires_at > corrected);
     assert!(expires_at <= cityauth_core::device::local_now());
     assert!(device.pending_challenges(0).unwrap().is_empty());

@@ -66,6 +66,13 @@ pub enum ApiError {
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts; retry later")]
     RateLimited(u64),
+    /// The directory refused the new password; the sentence says why. A reset stays
+    /// verified, to retry with another password until it expires.
+    #[error("{0}")]
+    DirectoryRefused(String),
+    /// The directory cannot be reached now (the cause is logged, never sent).
+    #[error("the City directory cannot be reached; nothing was changed, try again shortly")]
+    DirectoryUnavailable(String),
     /// A fault of the server (the text is logged, never sent).
     #[error("internal error")]
     Internal(String),
@@ -95,6 +102,8 @@ impl ApiError {
             Locked => (StatusCode::LOCKED, "locked"),
             TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            DirectoryRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "directory_refused"),
+            DirectoryUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "directory_unavailable"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -109,8 +118,12 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
-            crate::log(&format!("internal error: {detail}"));
+        match &self {
+            ApiError::Internal(detail) => crate::log(&format!("internal error: {detail}")),
+            ApiError::DirectoryUnavailable(detail) => {
+                crate::log(&format!("directory unavailable: {detail}"))
+            }
+            _ => {}
         }
         let body = ErrorBody {
             error: code.to_owned(),

@@ -10,6 +10,7 @@ pub mod auditlog;
 pub mod auth;
 pub mod challenges;
 pub mod config;
+pub mod directory;
 pub mod edge;
 pub mod error;
 pub mod kek;

@@ -8,6 +8,7 @@
 
 pub mod filter;
 pub mod ldap;
+pub mod openldap;
 
 use std::future::Future;
 use std::pin::Pin;

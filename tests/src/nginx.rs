@@ -29,6 +29,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// A certificate authority that exists only for one test run.
 pub struct TestCa {
     root: Certificate<'static>,
+    root_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -45,6 +46,7 @@ impl TestCa {
         let cert = params.self_signed(&key)?;
         Ok(Self {
             root: Certificate::from_der(cert.der()).to_owned(),
+            root_pem: cert.pem(),
             issuer: Issuer::new(params, key),
         })
     }
@@ -60,6 +62,11 @@ impl TestCa {
     /// The CA's certificate, for a client's root store.
     pub fn root(&self) -> Certificate<'static> {
         self.root.clone()
+    }
+
+    /// The CA's certificate as PEM, for a CA file (a directory client's, a server's).
+    pub fn root_pem(&self) -> &str {
+        &self.root_pem
     }
 }
 

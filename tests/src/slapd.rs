@@ -431,7 +431,7 @@ TLSCertificateFile {dir}/server.pem
 TLSCertificateKeyFile {dir}/server.key
 # Unauthenticated binds (a DN, no password) succeed, as on some directories: the client
 # must never take one for a password check.
-allow bind_anon_cred
+allow bind_anon_dn
 
 database mdb
 suffix \"{SUFFIX}\"

@@ -169,7 +169,7 @@ async fn a_password_is_checked_by_binding_as_the_user() {
         PasswordCheck::Wrong
     );
     // An empty password would be an unauthenticated bind, which this slapd accepts
-    // (`allow bind_anon_cred`, as some directories do).
+    // (`allow bind_anon_dn`, as some directories do).
     assert_eq!(
         dir.check_password(&alice, "").await.unwrap(),
         PasswordCheck::Wrong

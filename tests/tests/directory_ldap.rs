@@ -386,7 +386,10 @@ async fn a_wrong_service_password_is_a_clear_error_without_the_password() {
         "{error:?}"
     );
     assert!(text.contains(slapd::SERVICE_DN), "{text}");
-    assert!(text.contains("the password in the configuration is wrong"), "{text}");
+    assert!(
+        text.contains("the password in the configuration is wrong"),
+        "{text}"
+    );
     assert!(!text.contains("not-the-service-password"), "{text}");
     assert!(!format!("{dir:?}").contains("not-the-service-password"));
     assert!(matches!(

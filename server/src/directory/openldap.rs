@@ -79,6 +79,7 @@ impl From<LdapError> for Failure {
     fn from(error: LdapError) -> Self {
         match error {
             LdapError::Timeout { .. } => Failure::Stuck(error.to_string()),
+            LdapError::FilterParsing => Failure::Answer(DirectoryError::Other(error.to_string())),
             other => Failure::Lost(other.to_string()),
         }
     }

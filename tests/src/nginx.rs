@@ -59,14 +59,14 @@ impl TestCa {
         Ok((cert.pem(), key.serialize_pem()))
     }
 
+    /// The CA's certificate in PEM, for a client's CA file.
+    pub fn root_pem(&self) -> &str {
+        &self.root_pem
+    }
+
     /// The CA's certificate, for a client's root store.
     pub fn root(&self) -> Certificate<'static> {
         self.root.clone()
-    }
-
-    /// The CA's certificate as PEM, for a CA file (a directory client's, a server's).
-    pub fn root_pem(&self) -> &str {
-        &self.root_pem
     }
 }
 

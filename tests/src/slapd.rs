@@ -45,7 +45,7 @@ pub const HISTORY: u32 = 5;
 /// The default policy's `pwdMaxFailure` (then locked until lifted).
 pub const MAX_FAILURE: u32 = 3;
 /// The password every user is created with.
-pub const FIRST_PASSWORD: &str = "first-Password-2024";
+pub const FIRST_PASSWORD: &str = "Amber-Orchard-Kite-2024";
 
 const ROOT_DN: &str = "cn=admin,dc=city,dc=test";
 const ROOT_PASSWORD: &str = "harness-root-password";

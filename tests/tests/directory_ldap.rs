@@ -10,7 +10,7 @@ use cityauth_server::directory::{
     Account, Directory, DirectoryError, PasswordCheck, PasswordPolicy, Refusal,
 };
 
-const NEW_PASSWORD: &str = "second-Password-2025";
+const NEW_PASSWORD: &str = "Velvet-Quince-Drum-2025";
 
 fn directory(server: &Slapd) -> OpenLdap {
     OpenLdap::new(server.settings()).expect("valid settings")
@@ -270,7 +270,7 @@ async fn a_change_as_the_user_proves_the_old_password_and_applies_history_and_ag
         .await
         .expect("the first change (no change time yet)");
     match dir
-        .change_password(&dave, NEW_PASSWORD, "third-Password-2026")
+        .change_password(&dave, NEW_PASSWORD, "Copper-Meadow-Lark-2026")
         .await
     {
         Err(DirectoryError::Refused(Refusal::MinimumAge)) => {}

@@ -273,14 +273,24 @@ impl Slapd {
         ));
     }
 
-    /// Renames user `uid` to `new_uid` (modrdn, the old RDN value removed); refint moves
+    /// Renames user `uid` to `new_uid` (modrdn, the old RDN value removed), and waits
+    /// until refint, which works in the background after the rename is answered, has moved
     /// its group memberships along.
     pub fn rename(&self, uid: &str, new_uid: &str) {
-        self.tool(
-            "ldapmodrdn",
-            &["-r", &Self::user_dn(uid), &format!("uid={new_uid}")],
-            "",
-        );
+        let old = Self::user_dn(uid);
+        self.tool("ldapmodrdn", &["-r", &old, &format!("uid={new_uid}")], "");
+        let started = Instant::now();
+        let filter = format!("(member={old})");
+        while self
+            .tool("ldapsearch", &["-LLL", "-b", SUFFIX, &filter, "1.1"], "")
+            .contains("dn:")
+        {
+            assert!(
+                started.elapsed() < START_TIMEOUT,
+                "refint did not update the groups of {old}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Disables user `uid` the ppolicy way (`pwdAccountLockedTime` = `000001010000Z`).

@@ -273,6 +273,13 @@ impl Slapd {
         ));
     }
 
+    /// Removes `member` (a DN) from `group`.
+    pub fn remove_member(&self, group: &str, member: &str) {
+        self.modify(&format!(
+            "dn: {group}\nchangetype: modify\ndelete: member\nmember: {member}\n"
+        ));
+    }
+
     /// Renames user `uid` to `new_uid` (modrdn, the old RDN value removed), and waits
     /// until refint, which works in the background after the rename is answered, has moved
     /// its group memberships along.

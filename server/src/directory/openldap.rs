@@ -16,6 +16,8 @@
 //!   connection found dead is replaced once; a bind as a user always has its own connection.
 
 mod entry;
+mod groups;
+mod policy;
 mod pool;
 mod ppolicy;
 
@@ -226,111 +228,6 @@ impl OpenLdap {
         Ok(self.account_where(&filter, None).await?.map(|(a, _)| a))
     }
 
-    /// The normalized DNs of every group holding `dn`, directly or through nested groups;
-    /// empty when no group is configured.
-    async fn groups_of(&self, dn: &str) -> Result<HashSet<String>, DirectoryError> {
-        let mut groups = HashSet::new();
-        if self.scope_group.is_none() && self.protected_groups.is_empty() {
-            return Ok(groups);
-        }
-        let context = self.naming_context().await?;
-        let mut level = vec![dn.to_owned()];
-        for _ in 0..NESTING {
-            if level.is_empty() {
-                break;
-            }
-            let mut filter = String::from("(|");
-            for member in &level {
-                filter.push_str(&super::filter::equals("member", member));
-                filter.push_str(&super::filter::equals("uniqueMember", member));
-            }
-            filter.push(')');
-            let found = self
-                .search(&context, Scope::Subtree, &filter, &["1.1"], 0)
-                .await?;
-            level = found
-                .into_iter()
-                .map(|e| e.dn)
-                .filter(|g| groups.insert(entry::normalize_dn(g)))
-                .collect();
-        }
-        Ok(groups)
-    }
-
-    /// The naming context holding the base DN (from the root DSE), read once; the base DN
-    /// itself if the server does not publish one that holds it.
-    async fn naming_context(&self) -> Result<String, DirectoryError> {
-        self.naming_context
-            .get_or_try_init(|| async {
-                let root = self
-                    .search("", Scope::Base, "(objectClass=*)", &["namingContexts"], 0)
-                    .await?;
-                let base = entry::normalize_dn(&self.base_dn);
-                let context = root
-                    .iter()
-                    .flat_map(|e| e.attrs.get("namingContexts").into_iter().flatten())
-                    .find(|c| {
-                        let c = entry::normalize_dn(c);
-                        base == c || base.ends_with(&format!(",{c}"))
-                    })
-                    .cloned()
-                    .unwrap_or_else(|| self.base_dn.clone());
-                Ok(context)
-            })
-            .await
-            .cloned()
-    }
-
-    /// The default password policy: the `pwdPolicy` entry named `cn=default` in the naming
-    /// context, else the only `pwdPolicy` entry there; no rules if there is none. Read once.
-    async fn rules(&self) -> Result<&Rules, DirectoryError> {
-        self.rules
-            .get_or_try_init(|| async {
-                let context = self.naming_context().await?;
-                let attributes = [
-                    "cn",
-                    "pwdMinLength",
-                    "pwdCheckQuality",
-                    "pwdInHistory",
-                    "pwdMinAge",
-                    "pwdLockoutDuration",
-                ];
-                let found = self
-                    .search(
-                        &context,
-                        Scope::Subtree,
-                        "(objectClass=pwdPolicy)",
-                        &attributes,
-                        0,
-                    )
-                    .await?;
-                let chosen = found
-                    .iter()
-                    .find(|e| {
-                        entry::first(e, "cn").is_some_and(|cn| cn.eq_ignore_ascii_case("default"))
-                    })
-                    .or(if found.len() == 1 {
-                        found.first()
-                    } else {
-                        None
-                    });
-                Ok(chosen.map(rules_of).unwrap_or(Rules {
-                    policy: PasswordPolicy::default(),
-                    lockout_duration: 0,
-                }))
-            })
-            .await
-    }
-
-    /// The minimum length, when the policy is known (for a refusal's sentence).
-    async fn min_length(&self) -> Option<u32> {
-        self.rules()
-            .await
-            .ok()
-            .map(|r| r.policy.min_length)
-            .filter(|n| *n > 0)
-    }
-
     /// Removes `pwdAccountLockedTime` from `dn` (ppolicy then drops `pwdFailureTime`); an
     /// entry without one is fine.
     async fn lift_lock(&self, dn: &str) -> Result<(), DirectoryError> {
@@ -390,30 +287,6 @@ impl OpenLdap {
             .await
             .map_err(unavailable)?;
         Ok((ldap, result))
-    }
-}
-
-/// The rules a `pwdPolicy` entry states.
-fn rules_of(policy: &SearchEntry) -> Rules {
-    let number = |name: &str| -> u64 {
-        entry::first(policy, name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    // pwdMinLength is enforced only when quality checking is on.
-    let quality = number("pwdCheckQuality") > 0;
-    Rules {
-        policy: PasswordPolicy {
-            min_length: if quality {
-                u32::try_from(number("pwdMinLength")).unwrap_or(u32::MAX)
-            } else {
-                0
-            },
-            complexity: false,
-            history: u32::try_from(number("pwdInHistory")).unwrap_or(u32::MAX),
-            min_age_seconds: number("pwdMinAge"),
-        },
-        lockout_duration: number("pwdLockoutDuration"),
     }
 }
 

@@ -101,14 +101,21 @@ impl Slapd {
     /// group nested in the admins group), no users. Panics with the package to install if
     /// slapd or ldap-utils is missing.
     pub fn start() -> Self {
-        match Self::try_start() {
+        Self::start_with(true)
+    }
+
+    /// [`Slapd::start`] with `ppolicy_use_lockout` on or off: off, a bind to a locked
+    /// account gets a plain "invalid credentials", as the overlay's manual recommends for
+    /// sites that would not tell an attacker which accounts are locked.
+    pub fn start_with(report_lockout: bool) -> Self {
+        match Self::try_start(report_lockout) {
             Ok(slapd) => slapd,
             Err(e) => panic!("cannot start slapd: {e}"),
         }
     }
 
-    /// [`Slapd::start`], the failure as a sentence.
-    pub fn try_start() -> Result<Self, String> {
+    /// [`Slapd::start_with`], the failure as a sentence.
+    pub fn try_start(report_lockout: bool) -> Result<Self, String> {
         let started = Instant::now();
         let (slapd, slapadd) = binaries()?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -120,7 +127,10 @@ impl Slapd {
         write(&dir.path().join("server.pem"), &cert)?;
         write(&dir.path().join("server.key"), &key)?;
         std::fs::create_dir(dir.path().join("db")).map_err(|e| e.to_string())?;
-        write(&dir.path().join("slapd.conf"), &config(dir.path()))?;
+        write(
+            &dir.path().join("slapd.conf"),
+            &config(dir.path(), report_lockout),
+        )?;
         write(&dir.path().join("base.ldif"), BASE_LDIF)?;
         let load = Command::new(&slapadd)
             .arg("-f")
@@ -431,8 +441,13 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// slapd.conf: schemas, mdb, ppolicy and refint, TLS, and the ACLs.
-fn config(dir: &Path) -> String {
+fn config(dir: &Path, report_lockout: bool) -> String {
     let dir = dir.display();
+    let lockout = if report_lockout {
+        "ppolicy_use_lockout"
+    } else {
+        ""
+    };
     format!(
         "include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -459,7 +474,7 @@ maxsize 104857600
 
 overlay ppolicy
 ppolicy_default \"cn=default,ou=policies,{SUFFIX}\"
-ppolicy_use_lockout
+{lockout}
 ppolicy_hash_cleartext
 
 overlay refint

@@ -302,6 +302,20 @@ async fn a_real_lockout_is_reported_and_lifted_by_unlock_keeping_the_password() 
 }
 
 #[tokio::test]
+async fn a_lockout_slapd_does_not_report_is_read_from_the_entry() {
+    // Without ppolicy_use_lockout a locked account's bind is a plain "invalid credentials".
+    let server = Slapd::start_with(false);
+    server.add_user("alice", "Alice Example", &[SCOPE_GROUP]);
+    let dir = directory(&server);
+    server.lock_out("alice");
+    let alice = found(&dir, "alice").await;
+    assert_eq!(
+        dir.check_password(&alice, FIRST_PASSWORD).await.unwrap(),
+        PasswordCheck::Locked
+    );
+}
+
+#[tokio::test]
 async fn a_reset_lifts_a_lockout() {
     let server = with_alice();
     let dir = directory(&server);

@@ -336,6 +336,20 @@ impl Slapd {
         ));
     }
 
+    /// Makes user `uid`'s password expired: a policy with a day's maximum age, and the
+    /// password's change time (`pwdChangedTime`, written with the Relax control) in 2000.
+    pub fn expire(&self, uid: &str) {
+        self.set_policy(uid, "cn=expiring,ou=policies,dc=city,dc=test");
+        self.tool(
+            "ldapmodify",
+            &["-e", "relax"],
+            &format!(
+                "dn: {}\nchangetype: modify\nreplace: pwdChangedTime\npwdChangedTime: 20000101000000Z\n",
+                Self::user_dn(uid)
+            ),
+        );
+    }
+
     /// Locks user `uid` out for real: [`MAX_FAILURE`] binds with a wrong password.
     pub fn lock_out(&self, uid: &str) {
         for _ in 0..MAX_FAILURE {
@@ -551,6 +565,13 @@ objectClass: pwdPolicy
 cn: renew
 pwdAttribute: userPassword
 pwdMustChange: TRUE
+
+dn: cn=expiring,ou=policies,dc=city,dc=test
+objectClass: device
+objectClass: pwdPolicy
+cn: expiring
+pwdAttribute: userPassword
+pwdMaxAge: 86400
 
 dn: cn=sspr,ou=services,dc=city,dc=test
 objectClass: organizationalRole

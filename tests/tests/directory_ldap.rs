@@ -189,6 +189,26 @@ async fn a_password_reset_by_an_administrator_must_be_changed() {
 }
 
 #[tokio::test]
+async fn an_expired_password_that_is_right_must_be_changed() {
+    let server = with_alice();
+    let dir = directory(&server);
+    let alice = found(&dir, "alice").await;
+    server.expire("alice");
+    assert!(
+        !server.bind("alice", FIRST_PASSWORD),
+        "slapd refuses the bind"
+    );
+    assert_eq!(
+        dir.check_password(&alice, FIRST_PASSWORD).await.unwrap(),
+        PasswordCheck::MustChange
+    );
+    assert_eq!(
+        dir.check_password(&alice, "wrong-password").await.unwrap(),
+        PasswordCheck::Wrong
+    );
+}
+
+#[tokio::test]
 async fn a_reset_sets_the_password_the_directory_binds_with() {
     let server = with_alice();
     let dir = directory(&server);

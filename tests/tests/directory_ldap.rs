@@ -35,7 +35,15 @@ fn with_alice() -> Slapd {
 async fn an_employee_is_found_by_uid_with_entry_uuid_display_name_and_mail() {
     let server = with_alice();
     let dir = directory(&server);
+    let started = Instant::now();
     let alice = found(&dir, "alice").await;
+    eprintln!(
+        "the first find (connect, bind, policy, groups) took {:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    found(&dir, "alice").await;
+    eprintln!("a pooled find took {:?}", started.elapsed());
     assert_eq!(alice.username, "alice");
     assert_eq!(alice.display_name, "Alice Example");
     assert_eq!(alice.mail.as_deref(), Some("alice@city.test"));

@@ -50,9 +50,12 @@ impl Pool {
         let runtime = Handle::current().id();
         let found = {
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-            // Connections of another runtime are useless here: their drivers may never run.
-            idle.retain_mut(|(id, ldap)| *id == runtime && !ldap.is_closed());
-            idle.pop()
+            idle.retain_mut(|(_, ldap)| !ldap.is_closed());
+            // A connection of another runtime is not used here (its driver may not run
+            // while this one waits), but kept for its own runtime (the admin commands').
+            idle.iter()
+                .rposition(|(id, _)| *id == runtime)
+                .map(|i| idle.remove(i))
         };
         match found {
             Some((_, ldap)) => Ok(Pooled { ldap, reused: true }),
@@ -85,12 +88,14 @@ impl Pool {
         }
     }
 
-    /// Returns a connection that worked, if there is room.
+    /// Returns a connection that worked, making room by dropping the longest idle.
     pub fn put(&self, pooled: Pooled) {
         let runtime = Handle::current().id();
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < self.size {
-            idle.push((runtime, pooled.ldap));
+        idle.push((runtime, pooled.ldap));
+        if idle.len() > self.size {
+            // The longest idle goes (it may belong to a runtime that is gone).
+            idle.remove(0);
         }
     }
 

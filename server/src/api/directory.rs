@@ -1,0 +1,306 @@
+//! The server's side of the directory: an account found there and its local row (made on
+//! first sight, found by the stable id, its names refreshed on each look-up), directory
+//! failures as API errors, and the directory's password policy checked before the write.
+
+use crate::directory::{Account, DirectoryError, DirectoryId, DirectoryKind, PasswordPolicy};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::User;
+use crate::util::now;
+
+/// An account as the directory has it now, with its local row.
+pub(crate) struct Found {
+    /// The directory's account.
+    pub account: Account,
+    /// Its local row (devices, flows, sessions and audit hang off it).
+    pub user: User,
+}
+
+/// A directory failure as the API answers it: an unreachable directory (or a service
+/// account it refuses) is `503` with nothing changed; a refusal is its sentence; the rest
+/// is internal (logged, never sent).
+pub(crate) fn api_error(error: DirectoryError) -> ApiError {
+    match error {
+        DirectoryError::Unavailable(why) => ApiError::DirectoryUnavailable(why),
+        DirectoryError::ServiceAccount(why) => {
+            ApiError::DirectoryUnavailable(format!("service account: {why}"))
+        }
+        DirectoryError::Refused(refusal) => ApiError::DirectoryRefused(refusal.sentence()),
+        DirectoryError::Protected | DirectoryError::NotFound => ApiError::NotVerified,
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// The local row of `account`, made or refreshed.
+fn row_of(state: &AppState, account: &Account) -> Result<User, ApiError> {
+    Ok(state.store().user_for_account(
+        account.id.as_str(),
+        &account.username,
+        &account.display_name,
+        now(),
+    )?)
+}
+
+/// The account named `username` in the directory, with its local row; `None` for a name
+/// the directory does not know, a disabled account and one outside the self-service scope
+/// alike.
+pub(crate) async fn look_up(state: &AppState, username: &str) -> Result<Option<Found>, ApiError> {
+    let Some(account) = state.directory().find(username).await.map_err(api_error)? else {
+        return Ok(None);
+    };
+    let user = row_of(state, &account)?;
+    Ok(Some(Found { account, user }))
+}
+
+/// The directory account of a local row, as it is now (its row refreshed: a rename shows);
+/// `None` if it is gone, disabled or out of scope.
+pub(crate) async fn account_of(state: &AppState, user: &User) -> Result<Option<Found>, ApiError> {
+    let id = DirectoryId(user.directory_id.clone());
+    let Some(account) = state.directory().by_id(&id).await.map_err(api_error)? else {
+        return Ok(None);
+    };
+    let user = row_of(state, &account)?;
+    Ok(Some(Found { account, user }))
+}
+
+/// Whether the built-in store is the directory (its unknown names verify against a dummy
+/// hash, to cost what a real one costs).
+pub(crate) fn is_builtin(state: &AppState) -> bool {
+    state.directory().kind() == DirectoryKind::BuiltIn
+}
+
+/// Checks `password` against our own rules (NIST: length, the blocklist, not the name) and
+/// then the directory's published policy, so that the employee learns what is wrong
+/// before the directory refuses.
+pub(crate) async fn check_new_password(
+    state: &AppState,
+    account: &Account,
+    password: &str,
+) -> Result<(), ApiError> {
+    crate::password::check_policy(
+        &state.config().password_blocklist,
+        password,
+        &account.username,
+        &account.display_name,
+    )?;
+    let policy = state.directory().policy().await.map_err(api_error)?;
+    if let Some(refusal) = against_policy(&policy, password, account) {
+        return Err(ApiError::DirectoryRefused(refusal.sentence()));
+    }
+    Ok(())
+}
+
+/// What the directory's policy would refuse in `password`, if anything: its minimum length
+/// and AD's complexity rule (three of the five kinds of character, and not the account
+/// name or a part of the display name of three or more characters).
+pub(crate) fn against_policy(
+    policy: &PasswordPolicy,
+    password: &str,
+    account: &Account,
+) -> Option<crate::directory::Refusal> {
+    use crate::directory::Refusal;
+    let chars = password.chars().count();
+    if chars < policy.min_length as usize {
+        return Some(Refusal::TooShort {
+            minimum: Some(policy.min_length),
+        });
+    }
+    if policy.complexity && !complex_enough(password, account) {
+        return Some(Refusal::Complexity);
+    }
+    None
+}
+
+fn complex_enough(password: &str, account: &Account) -> bool {
+    // AD's kinds: capitals, small letters, digits, symbols, and letters of scripts
+    // without case.
+    let kinds = [
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+        password
+            .chars()
+            .any(|c| c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 3 {
+        return false;
+    }
+    let lower = password.to_lowercase();
+    let name = account.username.to_lowercase();
+    if name.chars().count() >= 3 && lower.contains(&name) {
+        return false;
+    }
+    // AD splits the display name at these and refuses any part of three or more.
+    let separators = |c: char| matches!(c, ',' | '.' | '-' | '_' | '#' | '\t') || c.is_whitespace();
+    !account
+        .display_name
+        .to_lowercase()
+        .split(separators)
+        .filter(|part| part.chars().count() >= 3)
+        .any(|part| lower.contains(part))
+}
+
+/// The policy for the portal's new-password page: our own rules and the directory's in
+/// sentences, and the shortest password both allow (empty when it publishes none).
+pub(crate) async fn requirement(state: &AppState) -> (String, usize) {
+    let ours = crate::password::requirement();
+    match state.directory().policy().await {
+        Ok(policy) => {
+            let shortest = crate::password::MIN_CHARS.max(policy.min_length as usize);
+            match describe(&policy) {
+                Some(theirs) => (format!("{ours} {theirs}"), shortest),
+                None => (ours, shortest),
+            }
+        }
+        // The page still works: the write will say what the directory refuses.
+        Err(_) => (ours, crate::password::MIN_CHARS),
+    }
+}
+
+/// The directory's policy in a sentence, if it has rules beyond ours.
+pub(crate) fn describe(policy: &PasswordPolicy) -> Option<String> {
+    let mut rules = Vec::new();
+    if policy.min_length as usize > crate::password::MIN_CHARS {
+        rules.push(format!("at least {} characters", policy.min_length));
+    }
+    if policy.complexity {
+        rules.push(
+            "three of capitals, small letters, digits and symbols, without your name".to_owned(),
+        );
+    }
+    if policy.history > 0 {
+        rules.push(format!("none of your last {} passwords", policy.history));
+    }
+    if rules.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "The City directory also asks for {}.",
+        rules.join("; ")
+    ))
+}
+
+/// What a refusal leaves of a claimed flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnRefusal {
+    /// Verified again: the employee chooses another password in the same reset.
+    Retry,
+    /// Ended (a change's sealed new password cannot be chosen again in it).
+    End,
+}
+
+/// Settles a claimed flow after the directory's write: `Ok(None)` when it was written (the
+/// flow is done and every session of the user ended, in one transaction); otherwise the
+/// error to answer with, the flow verified again (a refusal, per `on_refusal`, or an
+/// unreachable directory: nothing was changed, retry works) or ended (the account is
+/// gone or protected). The audit row says what happened.
+pub(crate) fn after_write(
+    state: &AppState,
+    flow: &crate::store::Flow,
+    user: &User,
+    written: Result<(), DirectoryError>,
+    ip: &str,
+    on_refusal: OnRefusal,
+) -> Result<Option<ApiError>, ApiError> {
+    let what = format!("{} {}", kind_word(flow), crate::util::redact(&flow.id));
+    let (event, detail, retry) = match &written {
+        Ok(()) => {
+            if !state.store().flow_finish(&flow.id, user.id)? {
+                return Err(ApiError::Internal(
+                    "a claimed flow was taken meanwhile".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        Err(DirectoryError::Refused(refusal)) => (
+            "directory_refused",
+            format!("{what}: {}", refusal.sentence()),
+            on_refusal == OnRefusal::Retry,
+        ),
+        Err(DirectoryError::Unavailable(_) | DirectoryError::ServiceAccount(_)) => (
+            "directory_unavailable",
+            format!("{what}: the directory could not be reached; nothing changed"),
+            true,
+        ),
+        Err(DirectoryError::Protected | DirectoryError::NotFound) => (
+            "directory_refused",
+            format!("{what}: the account is gone, out of scope or protected"),
+            false,
+        ),
+        Err(other) => ("directory_failed", format!("{what}: {other}"), true),
+    };
+    if retry {
+        state.store().flow_unclaim(&flow.id)?;
+    } else {
+        state.store().flow_abandon(&flow.id)?;
+    }
+    let state_word = if retry { "still verified" } else { "ended" };
+    state.audit(
+        Some(&user.username),
+        event,
+        &format!("{detail} ({state_word})"),
+        Some(ip),
+    );
+    Ok(written.err().map(api_error))
+}
+
+fn kind_word(flow: &crate::store::Flow) -> &'static str {
+    match flow.kind {
+        cityauth_protocol::wire::ChallengeKind::PasswordChange => "change",
+        _ => "reset",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Refusal;
+
+    fn account() -> Account {
+        Account {
+            id: DirectoryId("id".into()),
+            locator: "cn=x".into(),
+            username: "jdoe".into(),
+            display_name: "Jane Doe-Smith".into(),
+            mail: None,
+            protected: false,
+            locked: false,
+        }
+    }
+
+    #[test]
+    fn the_directory_policy_refuses_what_the_directory_would() {
+        let policy = PasswordPolicy {
+            min_length: 20,
+            complexity: true,
+            history: 24,
+            min_age_seconds: 0,
+        };
+        let a = account();
+        assert_eq!(
+            against_policy(&policy, "Short-1", &a),
+            Some(Refusal::TooShort { minimum: Some(20) })
+        );
+        assert_eq!(
+            against_policy(&policy, "only small letters here ok", &a),
+            Some(Refusal::Complexity)
+        );
+        assert_eq!(
+            against_policy(&policy, "Has-Smith-In-It-1234567", &a),
+            Some(Refusal::Complexity),
+            "a part of the display name"
+        );
+        assert_eq!(
+            against_policy(&policy, "Xjdoe-Orbit-Lantern-42", &a),
+            Some(Refusal::Complexity),
+            "the account name"
+        );
+        assert_eq!(against_policy(&policy, "Orbit-Lantern-Quiet-42", &a), None);
+        assert_eq!(
+            against_policy(&PasswordPolicy::default(), "x", &a),
+            None,
+            "no rules, no refusal"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The local row of a directory account: found by the account's stable id, made on first
+//! sight, its username and display name refreshed on each look-up; and the steps of a reset
+//! or change whose password is written to the directory (claim, finish, give back).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::connection::{Cached, begin};
+use super::rows::{USER_COLUMNS, t, user_from};
+use super::{StoreResult, User};
+
+/// The row of the account with stable id `directory_id`, made if there is none, with
+/// `username` and `display_name` as the directory has them now. Another row holding that
+/// username (the account that had it before a rename in the directory) gives it up: it is
+/// renamed to a name no one can type (`~` and its row id), and takes its own name back on
+/// its own next look-up. Directory rows carry no password hash (an empty one, which never
+/// verifies).
+pub(super) fn for_account(
+    db: &mut Connection,
+    directory_id: &str,
+    username: &str,
+    display_name: &str,
+    now: u64,
+) -> StoreResult<User> {
+    let transaction = begin(db)?;
+    transaction.run(
+        "UPDATE users SET username = '~' || id
+         WHERE username = ?1 AND (directory_id IS NULL OR directory_id <> ?2)",
+        params![username, directory_id],
+    )?;
+    let updated = transaction.run(
+        "UPDATE users SET username = ?2, display_name = ?3 WHERE directory_id = ?1",
+        params![directory_id, username, display_name],
+    )?;
+    if updated == 0 {
+        transaction.run(
+            "INSERT INTO users (username, display_name, password_hash, created_at, directory_id)
+             VALUES (?1, ?2, '', ?3, ?4)",
+            params![username, display_name, t(now), directory_id],
+        )?;
+    }
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE directory_id = ?1");
+    let user = transaction.row(&sql, [directory_id], user_from)?;
+    transaction.commit()?;
+    Ok(user)
+}
+
+/// The row of the account with stable id `directory_id`, if it was ever seen.
+pub(super) fn by_directory_id(db: &Connection, directory_id: &str) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE directory_id = ?1");
+    Ok(db.row(&sql, [directory_id], user_from).optional()?)
+}
+
+/// Gives a built-in row its stable id (`builtin:<row id>`) right after it is inserted.
+pub(super) fn mark_builtin(db: &Connection, id: i64) -> rusqlite::Result<()> {
+    db.run(
+        "UPDATE users SET directory_id = 'builtin:' || id WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Takes a verified, unexpired flow of `user_id` for the one request that writes its
+/// password: false (nothing changed) if it was not verified, or expired.
+pub(super) fn claim(db: &Connection, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
+    let changed = db.run(
+        "UPDATE flows SET state = 'claimed'
+         WHERE id = ?1 AND user_id = ?2 AND state = 'verified' AND expires_at > ?3",
+        params![flow_id, user_id, t(now)],
+    )?;
+    Ok(changed == 1)
+}
+
+/// The directory did not write the password: a claimed flow is verified again, to retry.
+pub(super) fn unclaim(db: &Connection, flow_id: &str) -> StoreResult<bool> {
+    let changed = db.run(
+        "UPDATE flows SET state = 'verified' WHERE id = ?1 AND state = 'claimed'",
+        [flow_id],
+    )?;
+    Ok(changed == 1)
+}
+
+/// The directory wrote the new password of claimed flow `flow_id`: the flow is done, its
+/// sealed passwords erased, and what a new password ends is ended (every session, every
+/// open flow, unused enrollment codes), in one transaction. False if it was not claimed.
+pub(super) fn finish(db: &mut Connection, flow_id: &str, user_id: i64) -> StoreResult<bool> {
+    let transaction = begin(db)?;
+    let changed = transaction.run(
+        "UPDATE flows SET state = 'done', pending_passwords = NULL, new_password_hash = NULL
+         WHERE id = ?1 AND user_id = ?2 AND state = 'claimed'",
+        params![flow_id, user_id],
+    )?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    end_sessions(&transaction, user_id)?;
+    transaction.commit()?;
+    Ok(true)
+}
+
+/// A claimed flow that cannot complete (the directory refused a change's sealed password,
+/// which cannot be chosen again in it): denied, its sealed passwords erased.
+pub(super) fn abandon(db: &Connection, flow_id: &str) -> StoreResult<bool> {
+    let changed = db.run(
+        "UPDATE flows SET state = 'denied', pending_passwords = NULL, new_password_hash = NULL
+         WHERE id = ?1 AND state = 'claimed'",
+        [flow_id],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Ends what a password replaced in the directory ends: every session (the generation
+/// moves on) and every open flow, with unused enrollment codes. Part of the caller's
+/// transaction.
+pub(super) fn end_sessions(db: &Connection, user_id: i64) -> rusqlite::Result<()> {
+    db.run(
+        "UPDATE users SET session_generation = session_generation + 1 WHERE id = ?1",
+        [user_id],
+    )?;
+    db.run("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    super::ending::on_password_replaced(db, user_id)
+}
+
+/// The sealed passwords of a claimed password change of `user_id`.
+pub(super) fn pending_passwords(
+    db: &Connection,
+    flow_id: &str,
+    user_id: i64,
+) -> StoreResult<Option<Vec<u8>>> {
+    Ok(db
+        .row(
+            "SELECT pending_passwords FROM flows
+             WHERE id = ?1 AND user_id = ?2 AND state = 'claimed' AND kind = 'password_change'",
+            params![flow_id, user_id],
+            |r| r.get::<_, Option<Vec<u8>>>(0),
+        )
+        .optional()?
+        .flatten())
+}

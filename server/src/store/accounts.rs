@@ -136,3 +136,87 @@ pub(super) fn pending_passwords(
         .optional()?
         .flatten())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Connection {
+        let mut db = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut db).unwrap();
+        db
+    }
+
+    #[test]
+    fn a_rename_keeps_the_row_and_frees_the_old_name_for_its_new_holder() {
+        let mut db = store();
+        let erin = for_account(&mut db, "guid-1", "erin", "Erin", 1).unwrap();
+        assert_eq!(
+            erin.password_hash, "",
+            "a directory row holds no password hash"
+        );
+        // Renamed in the directory, and the old name given to a newcomer who is seen first.
+        let newcomer = for_account(&mut db, "guid-2", "erin", "Erin New", 2).unwrap();
+        assert_ne!(newcomer.id, erin.id);
+        assert_eq!(newcomer.username, "erin");
+        let renamed = for_account(&mut db, "guid-1", "erin.married", "Erin M", 3).unwrap();
+        assert_eq!(
+            renamed.id, erin.id,
+            "the same row: its devices and sessions stay"
+        );
+        assert_eq!(
+            (renamed.username.as_str(), renamed.display_name.as_str()),
+            ("erin.married", "Erin M")
+        );
+        assert_eq!(
+            by_directory_id(&db, "guid-2").unwrap().unwrap().username,
+            "erin"
+        );
+    }
+
+    #[test]
+    fn users_from_before_the_directory_get_their_builtin_stable_id() {
+        let mut db = Connection::open_in_memory().unwrap();
+        for sql in &super::super::schema::MIGRATIONS[..7] {
+            db.execute_batch(sql).unwrap();
+        }
+        db.pragma_update(None, "user_version", 7).unwrap();
+        db.execute_batch(
+            "INSERT INTO users (username, display_name, password_hash, created_at)
+             VALUES ('alice', 'A', 'h', 0)",
+        )
+        .unwrap();
+        super::super::schema::migrate(&mut db).unwrap();
+        let alice = by_directory_id(&db, "builtin:1").unwrap().unwrap();
+        assert_eq!((alice.username.as_str(), alice.id), ("alice", 1));
+        let duplicate = db.execute(
+            "INSERT INTO users (username, display_name, password_hash, created_at, directory_id)
+             VALUES ('bob', 'B', '', 0, 'builtin:1')",
+            [],
+        );
+        assert!(duplicate.is_err(), "a stable id names one row");
+    }
+
+    #[test]
+    fn a_claimed_flow_cannot_be_claimed_again_until_given_back() {
+        let mut db = store();
+        let user = for_account(&mut db, "guid-1", "erin", "Erin", 1).unwrap();
+        db.execute(
+            "INSERT INTO flows (id, username, user_id, number, state, client_ip, created_at,
+                                expires_at)
+             VALUES ('f', 'erin', ?1, '42', 'verified', '::1', 0, 100)",
+            [user.id],
+        )
+        .unwrap();
+        assert!(claim(&db, "f", user.id, 10).unwrap());
+        assert!(
+            !claim(&db, "f", user.id, 10).unwrap(),
+            "one writer at a time"
+        );
+        assert!(unclaim(&db, "f").unwrap());
+        assert!(!claim(&db, "f", user.id, 100).unwrap(), "not once expired");
+        assert!(claim(&db, "f", user.id, 10).unwrap());
+        assert!(finish(&mut db, "f", user.id).unwrap());
+        assert!(!unclaim(&db, "f").unwrap(), "done stays done");
+    }
+}

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use super::{StoreError, StoreResult};
 
 /// Each migration, in order. Never edit one that shipped: append a new one.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
      CREATE TABLE users (

@@ -1,0 +1,315 @@
+//! The server on a directory: accounts that exist only there, their local rows found by
+//! the stable id, sign-in by binding, reset start alike for unknown, disabled and
+//! protected accounts, the reset's write claimed first and given back on a refusal or an
+//! outage, unlock, and the directory's policy checked before the write. The directory is
+//! the test's own (`common::directory`); Samba and slapd are exercised in
+//! `tests/tests/directory_*.rs`.
+
+mod common;
+
+use std::sync::Arc;
+
+use cityauth_server::DirectoryChoice;
+use cityauth_server::admin;
+use cityauth_server::directory::PasswordPolicy;
+use common::directory::TestDirectory;
+use common::*;
+use serde_json::json;
+
+const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
+
+fn on(directory: &Arc<TestDirectory>) -> Harness {
+    let directory = directory.clone();
+    Harness::with_config(move |c| c.directory = DirectoryChoice::External(directory))
+}
+
+fn sign_in(h: &Harness, username: &str, password: &str) -> Reply {
+    h.post(
+        "/api/v1/signin",
+        &json!({"username": username, "password": password}),
+    )
+}
+
+fn set_password(h: &Harness, reset: &str, password: &str) -> Reply {
+    h.post(
+        &format!("/api/v1/reset/{reset}/password"),
+        &json!({ "password": password }),
+    )
+}
+
+fn audit_details(h: &Harness, username: &str) -> Vec<(String, String)> {
+    admin::audit(h.state(), Some(username), 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.detail))
+        .collect()
+}
+
+fn stored_hash(h: &Harness, username: &str) -> String {
+    rusqlite::Connection::open(&h.db)
+        .unwrap()
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = ?1",
+            [username],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn an_employee_only_in_the_directory_enrolls_signs_in_and_resets_the_directory_password() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    // The help desk's link finds the account in the directory: no user was created here.
+    let device = h.enroll("dana");
+    assert_eq!(
+        stored_hash(&h, "dana"),
+        "",
+        "no password hash for a directory account"
+    );
+    let signed = sign_in(&h, "dana", PASSWORD);
+    assert_eq!(signed.status, 200, "{signed:?}");
+    assert_eq!(signed.body["state"], "pending", "the phone is asked");
+    let session = admin::create_session(h.state(), "dana", 600).unwrap();
+
+    let reset = h.verified_reset("dana", &device);
+    let done = set_password(&h, &reset, NEW_PASSWORD);
+    assert_eq!(done.status, 200, "{done:?}");
+    assert_eq!(directory.password("dana"), NEW_PASSWORD);
+    assert_eq!(directory.writes(), 1);
+    assert_eq!(h.reset_state(&reset), "done");
+    assert_eq!(
+        admin::session_user(h.state(), &session).unwrap(),
+        None,
+        "sessions ended"
+    );
+    assert_eq!(sign_in(&h, "dana", PASSWORD).status, 401);
+    assert_eq!(sign_in(&h, "dana", NEW_PASSWORD).status, 200);
+    assert_eq!(stored_hash(&h, "dana"), "", "still none after the reset");
+}
+
+#[test]
+fn a_password_the_directory_refuses_leaves_the_reset_verified_and_a_retry_succeeds() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    let reset = h.verified_reset("dana", &device);
+    // The directory remembers the current password: its history rule refuses it.
+    let refused = set_password(&h, &reset, PASSWORD);
+    assert_eq!(
+        (refused.status, refused.error()),
+        (422, "directory_refused")
+    );
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("you used it before"),
+        "{refused:?}"
+    );
+    assert_eq!(h.reset_state(&reset), "verified", "still retryable");
+    assert!(
+        audit_details(&h, "dana")
+            .iter()
+            .any(|(e, d)| e == "directory_refused" && d.contains("still verified")),
+        "{:?}",
+        audit_details(&h, "dana")
+    );
+    let done = set_password(&h, &reset, NEW_PASSWORD);
+    assert_eq!(done.status, 200, "{done:?}");
+    assert_eq!(directory.password("dana"), NEW_PASSWORD);
+}
+
+#[test]
+fn an_unreachable_directory_mid_reset_changes_nothing_and_the_retry_succeeds() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    let reset = h.verified_reset("dana", &device);
+    directory.set_down(true);
+    let down = set_password(&h, &reset, NEW_PASSWORD);
+    assert_eq!((down.status, down.error()), (503, "directory_unavailable"));
+    assert_eq!(h.reset_state(&reset), "verified");
+    directory.set_down(false);
+    assert_eq!(directory.password("dana"), PASSWORD, "nothing half-done");
+    let done = set_password(&h, &reset, NEW_PASSWORD);
+    assert_eq!(done.status, 200, "{done:?}");
+    assert_eq!(directory.password("dana"), NEW_PASSWORD);
+}
+
+#[test]
+fn two_submits_of_one_reset_cannot_both_write() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    let reset = h.verified_reset("dana", &device);
+    directory.hold_writes();
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| set_password(&h, &reset, NEW_PASSWORD));
+        directory.wait_for_held(1);
+        let second = set_password(&h, &reset, "Another-Fine-Password-77");
+        assert_eq!((second.status, second.error()), (409, "already_answered"));
+        directory.release();
+        let first = first.join().unwrap();
+        assert_eq!(first.status, 200, "{first:?}");
+    });
+    assert_eq!(directory.writes(), 1);
+    assert_eq!(directory.password("dana"), NEW_PASSWORD);
+}
+
+#[test]
+fn a_protected_account_gets_the_unknown_answer_and_no_push() {
+    let directory = TestDirectory::new();
+    directory.add("root", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("root");
+    directory.protect("root");
+    let protected = h.post("/api/v1/reset/start", &json!({"username": "root"}));
+    let unknown = h.post("/api/v1/reset/start", &json!({"username": "nobody"}));
+    assert_eq!((protected.status, unknown.status), (200, 200));
+    let keys = |r: &Reply| {
+        let mut k: Vec<_> = r.body.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&protected), keys(&unknown));
+    assert!(
+        device.poll(&h, 0).is_empty(),
+        "no push to a protected account"
+    );
+    let reset = protected.body["reset_id"].as_str().unwrap();
+    let code = h.post(
+        &format!("/api/v1/reset/{reset}/code"),
+        &json!({"code": device.code()}),
+    );
+    assert_eq!(
+        (code.status, code.error()),
+        (422, "wrong_code"),
+        "nothing verifies it"
+    );
+    assert!(
+        audit_details(&h, "root")
+            .iter()
+            .any(|(e, d)| e == "reset_start" && d.contains("protected")),
+        "{:?}",
+        audit_details(&h, "root")
+    );
+}
+
+#[test]
+fn a_disabled_account_answers_as_an_unknown_one() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    directory.disable("dana");
+    let disabled = sign_in(&h, "dana", PASSWORD);
+    let unknown = sign_in(&h, "nobody", PASSWORD);
+    assert_eq!(
+        (disabled.status, disabled.error()),
+        (unknown.status, unknown.error())
+    );
+    assert_eq!(disabled.error(), "invalid_credentials");
+    let started = h.post("/api/v1/reset/start", &json!({"username": "dana"}));
+    assert_eq!(started.status, 200);
+    assert!(
+        device.poll(&h, 0).is_empty(),
+        "no push to a disabled account"
+    );
+}
+
+#[test]
+fn a_rename_in_the_directory_keeps_the_phone_and_frees_the_old_name() {
+    let directory = TestDirectory::new();
+    directory.add("erin", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("erin");
+    directory.rename("erin", "erin.married");
+    // A newcomer takes the old name before the renamed account is seen again.
+    directory.add("erin", "Newcomer-Password-Quartz-9");
+    h.start_reset("erin.married");
+    let pushed = device.poll(&h, 5);
+    assert_eq!(pushed.len(), 1, "the phone follows the renamed account");
+    h.start_reset("erin");
+    assert_eq!(
+        device.poll(&h, 0).len(),
+        1,
+        "the newcomer's reset asks the old phone nothing"
+    );
+    let newcomer = admin::devices(h.state(), "erin").unwrap();
+    assert!(newcomer.is_empty(), "the newcomer has a row of its own");
+    assert_eq!(admin::devices(h.state(), "erin.married").unwrap().len(), 1);
+}
+
+#[test]
+fn a_directory_lockout_is_answered_as_locked_and_unlocked_by_the_phone() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    directory.set_locked("dana", true);
+    let locked = sign_in(&h, "dana", PASSWORD);
+    assert_eq!((locked.status, locked.error()), (423, "locked"));
+    let reset = h.verified_reset("dana", &device);
+    let unlocked = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
+    assert_eq!(unlocked.status, 200, "{unlocked:?}");
+    assert!(!directory.locked("dana"));
+    assert_eq!(directory.writes(), 0, "the password is unchanged");
+    assert_eq!(h.reset_state(&reset), "done");
+    assert_eq!(sign_in(&h, "dana", PASSWORD).status, 200);
+}
+
+#[test]
+fn an_expired_password_is_told_to_its_owner_only() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    directory.expire("dana");
+    let right = sign_in(&h, "dana", PASSWORD);
+    assert_eq!((right.status, right.error()), (403, "password_expired"));
+    let wrong = sign_in(&h, "dana", "Not-The-Password-At-All-1");
+    assert_eq!((wrong.status, wrong.error()), (401, "invalid_credentials"));
+}
+
+#[test]
+fn the_directory_policy_is_shown_and_checked_before_the_write() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    directory.set_policy(PasswordPolicy {
+        min_length: 20,
+        complexity: true,
+        history: 24,
+        min_age_seconds: 0,
+    });
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    let reset = h.verified_reset("dana", &device);
+    // Long enough for our rules, but of two kinds of character only.
+    let simple = set_password(&h, &reset, "amber signal orchard quietly");
+    assert_eq!((simple.status, simple.error()), (422, "directory_refused"));
+    assert!(
+        simple.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("three kinds"),
+        "{simple:?}"
+    );
+    let short = set_password(&h, &reset, "Amber-Signal-42x");
+    assert_eq!((short.status, short.error()), (422, "directory_refused"));
+    assert!(
+        short.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least 20")
+    );
+    assert_eq!(directory.writes(), 0, "refused before the directory write");
+    assert_eq!(h.reset_state(&reset), "verified");
+    assert_eq!(
+        set_password(&h, &reset, "Amber-Signal-Orchard-4711").status,
+        200
+    );
+}

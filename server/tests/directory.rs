@@ -12,7 +12,7 @@ use std::sync::Arc;
 use cityauth_server::DirectoryChoice;
 use cityauth_server::admin;
 use cityauth_server::directory::PasswordPolicy;
-use common::directory::TestDirectory;
+use common::directory::{Step, TestDirectory};
 use common::*;
 use serde_json::json;
 
@@ -129,11 +129,27 @@ fn an_unreachable_directory_mid_reset_changes_nothing_and_the_retry_succeeds() {
     let h = on(&directory);
     let device = h.enroll("dana");
     let reset = h.verified_reset("dana", &device);
+    // Down before the reset's look-up, then gone between the look-up and the write.
     directory.set_down(true);
     let down = set_password(&h, &reset, NEW_PASSWORD);
     assert_eq!((down.status, down.error()), (503, "directory_unavailable"));
     assert_eq!(h.reset_state(&reset), "verified");
     directory.set_down(false);
+    directory.set_writes_down(true);
+    let mid_way = set_password(&h, &reset, NEW_PASSWORD);
+    assert_eq!(
+        (mid_way.status, mid_way.error()),
+        (503, "directory_unavailable")
+    );
+    assert_eq!(h.reset_state(&reset), "verified", "given back");
+    assert!(
+        audit_details(&h, "dana")
+            .iter()
+            .any(|(e, d)| e == "directory_unavailable" && d.contains("still verified")),
+        "{:?}",
+        audit_details(&h, "dana")
+    );
+    directory.set_writes_down(false);
     assert_eq!(directory.password("dana"), PASSWORD, "nothing half-done");
     let done = set_password(&h, &reset, NEW_PASSWORD);
     assert_eq!(done.status, 200, "{done:?}");
@@ -147,18 +163,29 @@ fn two_submits_of_one_reset_cannot_both_write() {
     let h = on(&directory);
     let device = h.enroll("dana");
     let reset = h.verified_reset("dana", &device);
-    directory.hold_writes();
-    std::thread::scope(|scope| {
-        let first = scope.spawn(|| set_password(&h, &reset, NEW_PASSWORD));
-        directory.wait_for_held(1);
-        let second = set_password(&h, &reset, "Another-Fine-Password-77");
-        assert_eq!((second.status, second.error()), (409, "already_answered"));
+    // Both submits are past the "is it verified?" check, held in the account look-up, when
+    // they are let go together: only the claim keeps the second from writing too.
+    directory.hold(Step::ById);
+    let passwords = [NEW_PASSWORD, "Another-Fine-Password-77"];
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let submits: Vec<_> = passwords
+            .iter()
+            .map(|p| scope.spawn(|| set_password(&h, &reset, p)))
+            .collect();
+        directory.wait_for_held(2);
         directory.release();
-        let first = first.join().unwrap();
-        assert_eq!(first.status, 200, "{first:?}");
+        submits.into_iter().map(|s| s.join().unwrap()).collect()
     });
+    let mut outcomes: Vec<_> = replies.iter().map(|r| (r.status, r.error())).collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![(200, ""), (409, "already_answered")],
+        "{replies:?}"
+    );
     assert_eq!(directory.writes(), 1);
-    assert_eq!(directory.password("dana"), NEW_PASSWORD);
+    let winner = passwords[replies.iter().position(|r| r.status == 200).unwrap()];
+    assert_eq!(directory.password("dana"), winner);
 }
 
 #[test]
@@ -229,20 +256,33 @@ fn a_rename_in_the_directory_keeps_the_phone_and_frees_the_old_name() {
     let h = on(&directory);
     let device = h.enroll("erin");
     directory.rename("erin", "erin.married");
-    // A newcomer takes the old name before the renamed account is seen again.
+    // A newcomer takes the old name, and is seen before the renamed account is again.
     directory.add("erin", "Newcomer-Password-Quartz-9");
-    h.start_reset("erin.married");
-    let pushed = device.poll(&h, 5);
-    assert_eq!(pushed.len(), 1, "the phone follows the renamed account");
     h.start_reset("erin");
-    assert_eq!(
-        device.poll(&h, 0).len(),
-        1,
+    assert!(
+        device.poll(&h, 0).is_empty(),
         "the newcomer's reset asks the old phone nothing"
+    );
+    h.start_reset("erin.married");
+    assert_eq!(
+        device.poll(&h, 5).len(),
+        1,
+        "the phone follows the renamed account"
     );
     let newcomer = admin::devices(h.state(), "erin").unwrap();
     assert!(newcomer.is_empty(), "the newcomer has a row of its own");
     assert_eq!(admin::devices(h.state(), "erin.married").unwrap().len(), 1);
+    let session = admin::create_session(h.state(), "erin.married", 600).unwrap();
+    let me = h.send(
+        "GET",
+        "/api/v1/session",
+        &[("authorization".into(), format!("Bearer {session}"))],
+        None,
+    );
+    assert_eq!(
+        me.body["username"], "erin.married",
+        "the new name shows: {me:?}"
+    );
 }
 
 #[test]

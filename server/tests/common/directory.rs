@@ -32,13 +32,22 @@ struct Entry {
 struct Accounts {
     by_id: HashMap<String, Entry>,
     down: bool,
+    writes_down: bool,
     policy: PasswordPolicy,
 }
 
-/// A write the test holds open until it releases it.
+/// A step the test holds open until it releases it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Finding an account by its stable id.
+    ById,
+    /// Writing a password (a set or a change).
+    Write,
+}
+
 #[derive(Default)]
 struct Hold {
-    holding: bool,
+    holding: Option<Step>,
     entered: usize,
     released: bool,
 }
@@ -137,6 +146,12 @@ impl TestDirectory {
         self.accounts.lock().unwrap().down = down;
     }
 
+    /// Makes password writes fail as unreachable (the directory stopped between the
+    /// look-up and the write), or work again.
+    pub fn set_writes_down(&self, down: bool) {
+        self.accounts.lock().unwrap().writes_down = down;
+    }
+
     /// Publishes a password policy.
     pub fn set_policy(&self, policy: PasswordPolicy) {
         self.accounts.lock().unwrap().policy = policy;
@@ -147,12 +162,12 @@ impl TestDirectory {
         self.writes.load(Ordering::SeqCst)
     }
 
-    /// Holds every password write open until [`Self::release`].
-    pub fn hold_writes(&self) {
-        self.hold.0.lock().unwrap().holding = true;
+    /// Holds every call of `step` open until [`Self::release`].
+    pub fn hold(&self, step: Step) {
+        self.hold.0.lock().unwrap().holding = Some(step);
     }
 
-    /// Blocks until `n` writes are held open.
+    /// Blocks until `n` calls are held open.
     pub fn wait_for_held(&self, n: usize) {
         let (lock, changed) = &*self.hold;
         let mut hold = lock.lock().unwrap();
@@ -168,12 +183,12 @@ impl TestDirectory {
         changed.notify_all();
     }
 
-    /// Waits (off the async workers) while writes are held.
-    async fn held(&self) {
+    /// Waits (off the async workers) while `step` is held.
+    async fn held(&self, step: Step) {
         {
             let (lock, changed) = &*self.hold;
             let mut hold = lock.lock().unwrap();
-            if !hold.holding {
+            if hold.holding != Some(step) {
                 return;
             }
             hold.entered += 1;
@@ -213,6 +228,9 @@ impl TestDirectory {
 
     fn write(&self, id: &DirectoryId, old: Option<&str>, new: &str) -> Result<(), DirectoryError> {
         let mut accounts = self.reachable()?;
+        if accounts.writes_down {
+            return Err(DirectoryError::Unavailable("connection reset".into()));
+        }
         let entry = accounts
             .by_id
             .get_mut(id.as_str())
@@ -253,6 +271,7 @@ impl Directory for TestDirectory {
 
     fn by_id<'a>(&'a self, id: &'a DirectoryId) -> DirFuture<'a, Option<Account>> {
         Box::pin(async move {
+            self.held(Step::ById).await;
             let accounts = self.reachable()?;
             Ok(accounts.by_id.get(id.as_str()).and_then(Self::account))
         })
@@ -283,7 +302,7 @@ impl Directory for TestDirectory {
 
     fn set_password<'a>(&'a self, account: &'a Account, new: &'a str) -> DirFuture<'a, ()> {
         Box::pin(async move {
-            self.held().await;
+            self.held(Step::Write).await;
             self.write(&account.id, None, new)
         })
     }
@@ -295,7 +314,7 @@ impl Directory for TestDirectory {
         new: &'a str,
     ) -> DirFuture<'a, ()> {
         Box::pin(async move {
-            self.held().await;
+            self.held(Step::Write).await;
             self.write(&account.id, Some(old), new)
         })
     }

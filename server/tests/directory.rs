@@ -353,3 +353,35 @@ fn the_directory_policy_is_shown_and_checked_before_the_write() {
         200
     );
 }
+
+#[test]
+fn the_help_desk_gives_a_directory_account_an_access_code_refused_once_it_is_disabled() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    directory.add("frank", PASSWORD);
+    let h = on(&directory);
+    assert!(matches!(
+        admin::access_code(h.state(), "nobody"),
+        Err(admin::AdminError::UnknownUser(_))
+    ));
+    let code = admin::access_code(h.state(), "dana").unwrap();
+    let signed = h.post(
+        "/api/v1/signin/access-code",
+        &json!({"username": "dana", "code": code}),
+    );
+    assert_eq!(signed.status, 200, "{signed:?}");
+    let later = admin::access_code(h.state(), "frank").unwrap();
+    directory.disable("frank");
+    let refused = h.post(
+        "/api/v1/signin/access-code",
+        &json!({"username": "frank", "code": later}),
+    );
+    assert_eq!(
+        (refused.status, refused.error()),
+        (401, "invalid_credentials")
+    );
+    assert!(matches!(
+        admin::create_user(h.state(), "gina", "Gina", PASSWORD),
+        Err(admin::AdminError::NotBuiltIn)
+    ));
+}

@@ -385,3 +385,16 @@ fn the_help_desk_gives_a_directory_account_an_access_code_refused_once_it_is_dis
         Err(admin::AdminError::NotBuiltIn)
     ));
 }
+
+#[test]
+fn a_connection_an_admin_command_opened_keeps_serving_the_server() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    directory.pool_connections();
+    let h = on(&directory);
+    // The help desk's command is the first to use the directory: its pooled connection's
+    // driver starts on the admin runtime, and must outlive the command.
+    admin::access_code(h.state(), "dana").unwrap();
+    let signed = sign_in(&h, "dana", PASSWORD);
+    assert_eq!(signed.status, 200, "{signed:?}");
+}

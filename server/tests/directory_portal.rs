@@ -145,3 +145,18 @@ fn a_password_change_waits_with_both_passwords_sealed_and_erases_them_when_done(
     );
     assert_eq!(pending_passwords(&h), vec![None], "erased on completion");
 }
+
+#[test]
+fn a_locked_out_employee_is_pointed_at_the_unlock_on_the_sign_in_page() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    directory.set_locked("dana", true);
+    let page = Browser::new(&h).post("/signin", &[("username", "dana"), ("password", PASSWORD)]);
+    assert_eq!(page.status, 423);
+    assert!(
+        page.html.contains("can unlock it with your phone"),
+        "{}",
+        page.html
+    );
+}

@@ -76,6 +76,14 @@ pub async fn signin(
     };
     let started = match api::password_sign_in(&state, peer.ip(), request).await {
         Ok(started) => started,
+        Err(e @ ApiError::Locked) => {
+            // The server's own lock and the directory's answer alike; both end with a reset.
+            let message = format!(
+                "{e}. If the City directory locked your account, \"Forgot my password\" \
+                 can unlock it with your phone."
+            );
+            return signin_page(status_of(&e), Some(message));
+        }
         Err(e) => return signin_page(status_of(&e), Some(e.to_string())),
     };
     let Some(number) = started.number else {

@@ -59,7 +59,13 @@ pub struct TestDirectory {
     writes: AtomicUsize,
     hold: Arc<(Mutex<Hold>, Condvar)>,
     next: AtomicUsize,
+    /// Like ldap3's: a connection's driver task, spawned on the runtime that first uses it
+    /// and kept (pooled) for every later call, from any runtime.
+    driver: Mutex<Option<Driver>>,
+    pooled: std::sync::atomic::AtomicBool,
 }
+
+type Driver = tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<()>>;
 
 impl TestDirectory {
     /// A new, empty directory.
@@ -144,6 +150,38 @@ impl TestDirectory {
     /// Makes the directory unreachable, or reachable again.
     pub fn set_down(&self, down: bool) {
         self.accounts.lock().unwrap().down = down;
+    }
+
+    /// Sends every look-up through one pooled connection whose driver runs on the runtime
+    /// that made it, as ldap3's does.
+    pub fn pool_connections(&self) {
+        self.pooled.store(true, Ordering::SeqCst);
+    }
+
+    /// One round trip through the pooled connection (made on first use).
+    async fn round_trip(&self) -> Result<(), DirectoryError> {
+        if !self.pooled.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let driver = {
+            let mut driver = self.driver.lock().unwrap();
+            driver
+                .get_or_insert_with(|| {
+                    let (send, mut receive) =
+                        tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
+                    tokio::spawn(async move {
+                        while let Some(reply) = receive.recv().await {
+                            let _ = reply.send(());
+                        }
+                    });
+                    send
+                })
+                .clone()
+        };
+        let (reply, answered) = tokio::sync::oneshot::channel();
+        let gone = |_| DirectoryError::Unavailable("the connection's driver is gone".into());
+        driver.send(reply).map_err(|_| gone(()))?;
+        answered.await.map_err(|_| gone(()))
     }
 
     /// Makes password writes fail as unreachable (the directory stopped between the
@@ -260,6 +298,7 @@ impl Directory for TestDirectory {
 
     fn find<'a>(&'a self, username: &'a str) -> DirFuture<'a, Option<Account>> {
         Box::pin(async move {
+            self.round_trip().await?;
             let accounts = self.reachable()?;
             Ok(accounts
                 .by_id
@@ -272,6 +311,7 @@ impl Directory for TestDirectory {
     fn by_id<'a>(&'a self, id: &'a DirectoryId) -> DirFuture<'a, Option<Account>> {
         Box::pin(async move {
             self.held(Step::ById).await;
+            self.round_trip().await?;
             let accounts = self.reachable()?;
             Ok(accounts.by_id.get(id.as_str()).and_then(Self::account))
         })

@@ -59,22 +59,29 @@ fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
     )?)
 }
 
-/// Runs a directory call from a synchronous admin command, on a runtime of its own in a
-/// thread of its own (the caller may be inside another runtime, where blocking on one is
-/// refused).
+/// Runs a directory call from a synchronous admin command, from a thread of its own (the
+/// caller may be inside another runtime, where blocking on one is refused) on the admin
+/// runtime, which lives as long as the process: a connection the directory opens and pools
+/// here keeps its driver running for the server to use after.
 fn on_own_runtime<T: Send>(
     call: crate::directory::DirFuture<'_, T>,
 ) -> Result<T, crate::directory::DirectoryError> {
     use crate::directory::DirectoryError;
+    static RUNTIME: std::sync::OnceLock<std::io::Result<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    let runtime = RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("cityauth-admin")
+                .enable_all()
+                .build()
+        })
+        .as_ref()
+        .map_err(|e| DirectoryError::Other(format!("the admin runtime: {e}")))?;
     std::thread::scope(|scope| {
         scope
-            .spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| DirectoryError::Other(e.to_string()))?
-                    .block_on(call)
-            })
+            .spawn(|| runtime.block_on(call))
             .join()
             .unwrap_or_else(|_| Err(DirectoryError::Other("the directory call panicked".into())))
     })

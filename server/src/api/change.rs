@@ -125,7 +125,7 @@ pub(crate) async fn change_password(
         &ip,
         CHANGE_LIFETIME,
     )?;
-    let sealed = sealed::seal(state, &flow.id, &current, &new)?;
+    let sealed = sealed::seal(state.kek(), &flow.id, &current, &new)?;
     state.store().password_change_insert(&flow, &sealed)?;
     let origin = Origin {
         kind: ChallengeKind::PasswordChange,
@@ -186,7 +186,7 @@ pub(crate) async fn finish_password_change(
         return Err(ApiError::AlreadyAnswered);
     }
     let opened = match state.store().password_change_pending(id, user.id)? {
-        Some(sealed) => sealed::open(state, id, &sealed),
+        Some(sealed) => sealed::open(state.kek(), id, &sealed),
         None => Err(ApiError::NotVerified),
     };
     let (old, new) = match opened {

@@ -172,13 +172,21 @@ pub(crate) fn describe(policy: &PasswordPolicy) -> Option<String> {
     if policy.history > 0 {
         rules.push(format!("none of your last {} passwords", policy.history));
     }
-    if rules.is_empty() {
-        return None;
+    let mut sentences = Vec::new();
+    if !rules.is_empty() {
+        sentences.push(format!(
+            "The City directory also asks for {}.",
+            rules.join("; ")
+        ));
     }
-    Some(format!(
-        "The City directory also asks for {}.",
-        rules.join("; ")
-    ))
+    let days = policy.min_age_seconds.div_ceil(86_400);
+    if days > 0 {
+        let plural = if days == 1 { "" } else { "s" };
+        sentences.push(format!(
+            "It refuses a change within {days} day{plural} of the last one."
+        ));
+    }
+    (!sentences.is_empty()).then(|| sentences.join(" "))
 }
 
 /// What a refusal leaves of a claimed flow.
@@ -267,6 +275,25 @@ mod tests {
             protected: false,
             locked: false,
         }
+    }
+
+    #[test]
+    fn the_directory_policy_is_described_beyond_our_own_rules() {
+        let policy = PasswordPolicy {
+            min_length: 7,
+            complexity: true,
+            history: 24,
+            min_age_seconds: 86_400,
+        };
+        let text = describe(&policy).unwrap();
+        assert!(
+            !text.contains("at least 7"),
+            "ours (15) already covers it: {text}"
+        );
+        assert!(text.contains("three of capitals"), "{text}");
+        assert!(text.contains("none of your last 24 passwords"), "{text}");
+        assert!(text.contains("within 1 day of the last one"), "{text}");
+        assert_eq!(describe(&PasswordPolicy::default()), None);
     }
 
     #[test]

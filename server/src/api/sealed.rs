@@ -5,7 +5,7 @@
 use zeroize::Zeroizing;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::kek::KeyEncryptionKey;
 
 /// The associated data binding a sealed pair to its flow.
 fn aad(flow_id: &str) -> Vec<u8> {
@@ -17,7 +17,7 @@ fn aad(flow_id: &str) -> Vec<u8> {
 /// Seals `old` and `new` for flow `flow_id`: the old password's length (4 bytes, big
 /// endian), the old password, then the new one.
 pub(crate) fn seal(
-    state: &AppState,
+    kek: &dyn KeyEncryptionKey,
     flow_id: &str,
     old: &str,
     new: &str,
@@ -28,20 +28,17 @@ pub(crate) fn seal(
     clear.extend_from_slice(&length.to_be_bytes());
     clear.extend_from_slice(old.as_bytes());
     clear.extend_from_slice(new.as_bytes());
-    state
-        .kek()
-        .seal(&aad(flow_id), &clear)
+    kek.seal(&aad(flow_id), &clear)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Opens what [`seal`] sealed for `flow_id`: the old and the new password.
 pub(crate) fn open(
-    state: &AppState,
+    kek: &dyn KeyEncryptionKey,
     flow_id: &str,
     sealed: &[u8],
 ) -> Result<(Zeroizing<String>, Zeroizing<String>), ApiError> {
-    let clear = state
-        .kek()
+    let clear = kek
         .open(&aad(flow_id), sealed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let malformed = || ApiError::Internal("a sealed password change that does not parse".into());
@@ -57,4 +54,25 @@ pub(crate) fn open(
             .map_err(|_| malformed())
     };
     Ok((text(old)?, text(new)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kek::AesGcmKek;
+
+    #[test]
+    fn a_sealed_change_opens_only_for_its_own_flow_and_holds_no_clear_text() {
+        let kek = AesGcmKek::new(&[7u8; crate::kek::KEK_LEN]).unwrap();
+        let sealed = seal(&kek, "flow-1", "Old-Password-Ümlaut-1", "New-Password-2").unwrap();
+        for secret in ["Old-Password", "New-Password"] {
+            assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
+        }
+        let (old, new) = open(&kek, "flow-1", &sealed).unwrap();
+        assert_eq!(
+            (old.as_str(), new.as_str()),
+            ("Old-Password-Ümlaut-1", "New-Password-2")
+        );
+        assert!(open(&kek, "flow-2", &sealed).is_err(), "bound to its flow");
+    }
 }

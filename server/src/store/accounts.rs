@@ -78,6 +78,17 @@ pub(super) fn claim(db: &Connection, flow_id: &str, user_id: i64, now: u64) -> S
     Ok(changed == 1)
 }
 
+/// At startup no request is writing a password: a flow still claimed was taken by a
+/// process that stopped mid-write, and is verified again, to retry until it expires (a
+/// retry's success ends the sessions, whether or not the stopped write reached the
+/// directory). The number of flows given back.
+pub(super) fn release_claims(db: &Connection) -> StoreResult<usize> {
+    Ok(db.run(
+        "UPDATE flows SET state = 'verified' WHERE state = 'claimed'",
+        [],
+    )?)
+}
+
 /// The directory did not write the password: a claimed flow is verified again, to retry.
 pub(super) fn unclaim(db: &Connection, flow_id: &str) -> StoreResult<bool> {
     let changed = db.run(

@@ -137,6 +137,9 @@ pub trait Store: Send + Sync {
     /// password to the directory (two submits cannot both write); false, nothing changed,
     /// if it was not verified or expired.
     fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool>;
+    /// Gives back the flows a stopped process had claimed (run at startup, when no request
+    /// is writing): verified again. How many.
+    fn flows_release_claims(&self) -> StoreResult<usize>;
     /// The directory did not write the password: the claimed flow is verified again.
     fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool>;
     /// The directory wrote the password of the claimed flow: it is done, its sealed

@@ -111,12 +111,6 @@ impl AppState {
             store.purge()?;
             crate::log("sealed the secrets an older version kept in clear");
         }
-        let released = store.flows_release_claims()?;
-        if released > 0 {
-            crate::log(&format!(
-                "{released} reset(s) stopped mid-write are verified again, to retry"
-            ));
-        }
         let (push, log_push) = match push {
             Some(push) => (push, None),
             None => {

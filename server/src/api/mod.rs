@@ -116,7 +116,11 @@ fn visible_state(flow: &crate::store::Flow) -> &'static str {
 fn require_verified(flow: &crate::store::Flow) -> Result<(), ApiError> {
     use crate::store::FlowState;
     match flow.state {
-        FlowState::Done | FlowState::Claimed => Err(ApiError::AlreadyAnswered),
+        FlowState::Done => Err(ApiError::AlreadyAnswered),
+        // Taken by another request; the claim decides (one left by a stopped process is
+        // taken again once it is old).
+        FlowState::Claimed if crate::util::now() >= flow.expires_at => Err(ApiError::Expired),
+        FlowState::Claimed => Ok(()),
         FlowState::Pending | FlowState::Denied => Err(ApiError::NotVerified),
         FlowState::Verified if crate::util::now() >= flow.expires_at => Err(ApiError::Expired),
         FlowState::Verified => Ok(()),

@@ -67,26 +67,27 @@ pub(super) fn mark_builtin(db: &Connection, id: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// How long a claim holds, seconds: longer than any directory write takes (each call is
+/// bounded by the directory's timeout, seconds). A claim older than this was left by a
+/// process that stopped mid-write, and may be taken again.
+pub const CLAIM_SECONDS: u64 = 120;
+
 /// Takes a verified, unexpired flow of `user_id` for the one request that writes its
-/// password: false (nothing changed) if it was not verified, or expired.
+/// password (or one whose claim was left by a stopped process): false (nothing changed)
+/// if it was not verified, or expired.
 pub(super) fn claim(db: &Connection, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
     let changed = db.run(
-        "UPDATE flows SET state = 'claimed'
-         WHERE id = ?1 AND user_id = ?2 AND state = 'verified' AND expires_at > ?3",
-        params![flow_id, user_id, t(now)],
+        "UPDATE flows SET state = 'claimed', claimed_at = ?3
+         WHERE id = ?1 AND user_id = ?2 AND expires_at > ?3
+           AND (state = 'verified' OR (state = 'claimed' AND claimed_at <= ?4))",
+        params![
+            flow_id,
+            user_id,
+            t(now),
+            t(now.saturating_sub(CLAIM_SECONDS))
+        ],
     )?;
     Ok(changed == 1)
-}
-
-/// At startup no request is writing a password: a flow still claimed was taken by a
-/// process that stopped mid-write, and is verified again, to retry until it expires (a
-/// retry's success ends the sessions, whether or not the stopped write reached the
-/// directory). The number of flows given back.
-pub(super) fn release_claims(db: &Connection) -> StoreResult<usize> {
-    Ok(db.run(
-        "UPDATE flows SET state = 'verified' WHERE state = 'claimed'",
-        [],
-    )?)
 }
 
 /// The directory did not write the password: a claimed flow is verified again, to retry.
@@ -223,7 +224,7 @@ mod tests {
         db.execute(
             "INSERT INTO flows (id, username, user_id, number, state, client_ip, created_at,
                                 expires_at)
-             VALUES ('f', 'erin', ?1, '42', 'verified', '::1', 0, 100)",
+             VALUES ('f', 'erin', ?1, '42', 'verified', '::1', 0, 1000)",
             [user.id],
         )
         .unwrap();
@@ -233,8 +234,12 @@ mod tests {
             "one writer at a time"
         );
         assert!(unclaim(&db, "f").unwrap());
-        assert!(!claim(&db, "f", user.id, 100).unwrap(), "not once expired");
+        assert!(!claim(&db, "f", user.id, 1000).unwrap(), "not once expired");
         assert!(claim(&db, "f", user.id, 10).unwrap());
+        assert!(
+            claim(&db, "f", user.id, 10 + CLAIM_SECONDS).unwrap(),
+            "a claim left by a stopped process is taken again"
+        );
         assert!(finish(&mut db, "f", user.id).unwrap());
         assert!(!unclaim(&db, "f").unwrap(), "done stays done");
     }

@@ -13,6 +13,7 @@ mod schema;
 mod sessions;
 mod sqlite;
 
+pub use accounts::CLAIM_SECONDS;
 pub use records::*;
 pub use sqlite::{Durability, SqliteStore};
 
@@ -134,12 +135,10 @@ pub trait Store: Send + Sync {
     /// Counts one code try; the tries now counted.
     fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
     /// Takes a verified, unexpired flow of `user_id` for the one request that writes its
-    /// password to the directory (two submits cannot both write); false, nothing changed,
-    /// if it was not verified or expired.
+    /// password to the directory (two submits cannot both write), or one whose claim is
+    /// older than [`CLAIM_SECONDS`] (its process stopped mid-write); false, nothing
+    /// changed, if it was not verified or expired.
     fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool>;
-    /// Gives back the flows a stopped process had claimed (run at startup, when no request
-    /// is writing): verified again. How many.
-    fn flows_release_claims(&self) -> StoreResult<usize>;
     /// The directory did not write the password: the claimed flow is verified again.
     fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool>;
     /// The directory wrote the password of the claimed flow: it is done, its sealed

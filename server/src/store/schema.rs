@@ -129,11 +129,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // so that devices, flows, sessions and audit stay keyed by the row through a rename.
     // A password change waiting for the phone keeps the old and new passwords sealed under
     // the key-encryption key (the directory checks the old one as the user), erased when
-    // the change completes or can no longer complete.
+    // the change completes or can no longer complete. `claimed_at`: when one request took
+    // a verified flow to write its password (a claim older than the longest write is given
+    // up: its process stopped).
     "ALTER TABLE users ADD COLUMN directory_id TEXT;
      UPDATE users SET directory_id = 'builtin:' || id;
      CREATE UNIQUE INDEX users_directory_id ON users(directory_id);
-     ALTER TABLE flows ADD COLUMN pending_passwords BLOB;",
+     ALTER TABLE flows ADD COLUMN pending_passwords BLOB;
+     ALTER TABLE flows ADD COLUMN claimed_at INTEGER;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

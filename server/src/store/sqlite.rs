@@ -658,10 +658,6 @@ impl Store for SqliteStore {
         super::accounts::claim(&self.db(), flow_id, user_id, now)
     }
 
-    fn flows_release_claims(&self) -> StoreResult<usize> {
-        super::accounts::release_claims(&self.db())
-    }
-
     fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool> {
         super::accounts::unclaim(&self.db(), flow_id)
     }

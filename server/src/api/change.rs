@@ -93,7 +93,7 @@ pub(crate) async fn change_password(
             return Err(ApiError::InvalidCredentials);
         }
     }
-    directory::check_new_password(state, account, &new).await?;
+    super::policy::check_new_password(state, account, &new).await?;
     if state.store().devices_of(user.id)?.is_empty() {
         let changed = state
             .directory()

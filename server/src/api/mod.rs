@@ -6,13 +6,14 @@ mod device;
 mod directory;
 mod enroll;
 mod notices;
+mod policy;
 mod reset;
 mod sealed;
 mod signin;
 
 pub(crate) use add_device::{add_device_status, finish_add_device, start_add_device};
 pub(crate) use change::{ChangeStarted, change_password, change_status, finish_password_change};
-pub(crate) use directory::requirement;
+pub(crate) use policy::requirement;
 pub(crate) use reset::{check_code, reset_status, set_password, start_reset, unlock};
 pub(crate) use signin::{
     access_code_sign_in, password_sign_in, session_user, sign_in_status, take_session,

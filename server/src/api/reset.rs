@@ -254,7 +254,7 @@ pub(crate) async fn set_password(
     fields::password(&new)?;
     let ip = peer.to_string();
     let (flow, found) = verified_account(state, id).await?;
-    super::directory::check_new_password(state, &found.account, &new).await?;
+    super::policy::check_new_password(state, &found.account, &new).await?;
     let user = &found.user;
     if !state.store().flow_claim(&flow.id, user.id, now())? {
         return Err(ApiError::AlreadyAnswered);

@@ -425,3 +425,23 @@ fn a_reset_claimed_by_a_server_that_stopped_mid_write_is_retryable_later() {
     assert_eq!(done.status, 200, "{done:?}");
     assert_eq!(directory.password("dana"), NEW_PASSWORD);
 }
+
+#[test]
+fn a_client_locked_for_an_account_costs_the_directory_nothing() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = Harness::with_config({
+        let directory = directory.clone();
+        move |c| {
+            c.limits.lock_after = 2;
+            c.directory = DirectoryChoice::External(directory);
+        }
+    });
+    for _ in 0..2 {
+        assert_eq!(sign_in(&h, "dana", "Not-The-Password-At-All-1").status, 401);
+    }
+    let before = directory.finds();
+    let locked = sign_in(&h, "dana", PASSWORD);
+    assert_eq!((locked.status, locked.error()), (423, "locked"));
+    assert_eq!(directory.finds(), before, "no look-up for a locked client");
+}

@@ -60,7 +60,6 @@ pub(crate) async fn password_sign_in(
     let key = fields::username_key(&username);
     let client = ClientKey::of(peer);
     limits::rate(&state, Action::SignIn, &key, client)?;
-    let found = super::directory::look_up(&state, &username).await?;
     let now = now();
     // Unknown names are counted and locked like real ones: the answers are the same.
     let attempt = Attempt {
@@ -77,6 +76,8 @@ pub(crate) async fn password_sign_in(
         );
         return Err(locked);
     }
+    // After the lock check: a locked client costs the directory nothing.
+    let found = super::directory::look_up(&state, &username).await?;
     let typed = Zeroizing::new(request.password);
     let check = match &found {
         Some(found) => state

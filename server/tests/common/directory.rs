@@ -57,6 +57,7 @@ struct Hold {
 pub struct TestDirectory {
     accounts: Mutex<Accounts>,
     writes: AtomicUsize,
+    finds: AtomicUsize,
     hold: Arc<(Mutex<Hold>, Condvar)>,
     next: AtomicUsize,
     /// Like ldap3's: a connection's driver task, spawned on the runtime that first uses it
@@ -200,6 +201,11 @@ impl TestDirectory {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// How many look-ups by username reached the directory.
+    pub fn finds(&self) -> usize {
+        self.finds.load(Ordering::SeqCst)
+    }
+
     /// Holds every call of `step` open until [`Self::release`].
     pub fn hold(&self, step: Step) {
         self.hold.0.lock().unwrap().holding = Some(step);
@@ -298,6 +304,7 @@ impl Directory for TestDirectory {
 
     fn find<'a>(&'a self, username: &'a str) -> DirFuture<'a, Option<Account>> {
         Box::pin(async move {
+            self.finds.fetch_add(1, Ordering::SeqCst);
             self.round_trip().await?;
             let accounts = self.reachable()?;
             Ok(accounts

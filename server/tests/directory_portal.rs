@@ -47,6 +47,10 @@ fn the_new_password_page_shows_the_directory_policy_and_its_refusal() {
     assert!(page.contains("at least 20 characters"), "{page}");
     assert!(page.contains("none of your last 24 passwords"), "{page}");
     assert!(page.contains("minlength=\"20\""), "{page}");
+    assert!(
+        !page.contains("Your account is locked"),
+        "not locked: {page}"
+    );
     // The directory's history refuses the current password: the sentence, the form again.
     let refused = browser.post("/forgot/password", &[("id", &id), ("password", PASSWORD)]);
     assert_eq!(refused.status, 422);
@@ -74,6 +78,7 @@ fn the_unlock_button_unlocks_the_account_and_keeps_the_password() {
     directory.set_locked("dana", true);
     let browser = Browser::new(&h);
     let (id, page) = verified_in_portal(&browser, &device, "dana");
+    assert!(page.contains("Your account is locked"), "{page}");
     assert!(page.contains("Unlock my account without changing the password"));
     let unlocked = browser.post("/forgot/unlock", &[("id", &id)]);
     assert_eq!(unlocked.status, 200, "{}", unlocked.html);

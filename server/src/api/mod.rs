@@ -14,7 +14,7 @@ mod signin;
 pub(crate) use add_device::{add_device_status, finish_add_device, start_add_device};
 pub(crate) use change::{ChangeStarted, change_password, change_status, finish_password_change};
 pub(crate) use policy::requirement;
-pub(crate) use reset::{check_code, reset_status, set_password, start_reset, unlock};
+pub(crate) use reset::{check_code, reset_locked, reset_status, set_password, start_reset, unlock};
 pub(crate) use signin::{
     access_code_sign_in, password_sign_in, session_user, sign_in_status, take_session,
 };

@@ -307,6 +307,14 @@ async fn verified_account(
     Ok((flow, found))
 }
 
+/// Whether the account of verified reset `id` is locked out by the directory now (false
+/// when that cannot be told: the page then offers the unlock all the same).
+pub(crate) async fn reset_locked(state: &AppState, id: &str) -> bool {
+    verified_account(state, id)
+        .await
+        .is_ok_and(|(_, found)| found.account.locked)
+}
+
 /// `POST /api/v1/reset/{id}/unlock`: unlocks the account of a verified reset.
 pub async fn unlock_handler(
     State(state): State<AppState>,

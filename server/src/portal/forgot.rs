@@ -50,6 +50,7 @@ async fn new_password_page(
     message: Option<String>,
 ) -> Response {
     let (requirement, min_length) = api::requirement(state).await;
+    let locked = api::reset_locked(state, id).await;
     let page = view::NewPassword {
         title: "Choose a new password",
         message,
@@ -57,6 +58,7 @@ async fn new_password_page(
         id: id.to_owned(),
         requirement,
         min_length,
+        locked,
     };
     render(status, &page)
 }

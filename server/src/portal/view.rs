@@ -138,6 +138,8 @@ pub struct NewPassword {
     pub requirement: String,
     /// The shortest password either policy allows (the browser checks it before sending).
     pub min_length: usize,
+    /// The directory has locked the account out (the unlock is offered first).
+    pub locked: bool,
 }
 
 /// A short notice with a link onward.

@@ -19,7 +19,7 @@ fn change(id: &str, user_id: i64, state: FlowState, expires_at: u64) -> Flow {
     }
 }
 
-fn pending_hash(path: &std::path::Path, id: &str) -> Option<Vec<u8>> {
+fn pending_passwords(path: &std::path::Path, id: &str) -> Option<Vec<u8>> {
     rusqlite::Connection::open(path)
         .unwrap()
         .query_row(
@@ -31,7 +31,7 @@ fn pending_hash(path: &std::path::Path, id: &str) -> Option<Vec<u8>> {
 }
 
 #[test]
-fn expired_and_denied_password_changes_lose_their_pending_hash_live_ones_keep_it() {
+fn expired_and_denied_password_changes_lose_their_sealed_passwords_live_ones_keep_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("city.sqlite");
     let store = SqliteStore::open(&path).unwrap();
@@ -53,12 +53,12 @@ fn expired_and_denied_password_changes_lose_their_pending_hash_live_ones_keep_it
     store
         .password_change_insert(&change("live", user, FlowState::Pending, now + 500), b"h3")
         .unwrap();
-    assert_eq!(pending_hash(&path, "expired").as_deref(), Some(&b"h1"[..]));
+    assert_eq!(pending_passwords(&path, "expired").as_deref(), Some(&b"h1"[..]));
 
     // The first signed request of the minute sweeps.
     assert!(store.nonce_use("device", "nonce-1", now, 300).unwrap());
 
-    assert_eq!(pending_hash(&path, "expired"), None);
-    assert_eq!(pending_hash(&path, "denied"), None);
-    assert_eq!(pending_hash(&path, "live").as_deref(), Some(&b"h3"[..]));
+    assert_eq!(pending_passwords(&path, "expired"), None);
+    assert_eq!(pending_passwords(&path, "denied"), None);
+    assert_eq!(pending_passwords(&path, "live").as_deref(), Some(&b"h3"[..]));
 }

@@ -53,12 +53,18 @@ fn expired_and_denied_password_changes_lose_their_sealed_passwords_live_ones_kee
     store
         .password_change_insert(&change("live", user, FlowState::Pending, now + 500), b"h3")
         .unwrap();
-    assert_eq!(pending_passwords(&path, "expired").as_deref(), Some(&b"h1"[..]));
+    assert_eq!(
+        pending_passwords(&path, "expired").as_deref(),
+        Some(&b"h1"[..])
+    );
 
     // The first signed request of the minute sweeps.
     assert!(store.nonce_use("device", "nonce-1", now, 300).unwrap());
 
     assert_eq!(pending_passwords(&path, "expired"), None);
     assert_eq!(pending_passwords(&path, "denied"), None);
-    assert_eq!(pending_passwords(&path, "live").as_deref(), Some(&b"h3"[..]));
+    assert_eq!(
+        pending_passwords(&path, "live").as_deref(),
+        Some(&b"h3"[..])
+    );
 }

@@ -445,3 +445,51 @@ fn a_client_locked_for_an_account_costs_the_directory_nothing() {
     assert_eq!((locked.status, locked.error()), (423, "locked"));
     assert_eq!(directory.finds(), before, "no look-up for a locked client");
 }
+
+/// Prints the reset start's timings on a directory, for a known account with a phone, a
+/// protected one with a phone and an unknown name (no assertion: timings are measured, not
+/// asserted). The directory here answers in memory: the figures are the server's own work.
+/// `cargo test -p cityauth-server --test directory -- --ignored --nocapture timing`
+#[test]
+#[ignore]
+fn reset_start_timing_figures_on_a_directory() {
+    use common::clients::{OWNER, WIDE, start_from};
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    directory.add("root", PASSWORD);
+    let h = Harness::with_config({
+        let directory = directory.clone();
+        move |c| {
+            let l = &mut c.limits;
+            for limit in [
+                &mut l.reset_start_per_ip,
+                &mut l.reset_start_per_user_ip,
+                &mut l.reset_start_per_user,
+                &mut l.push_anonymous,
+            ] {
+                *limit = WIDE;
+            }
+            c.directory = DirectoryChoice::External(directory);
+        }
+    });
+    h.enroll("dana");
+    h.enroll("root");
+    directory.protect("root");
+    let runs = 1001;
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for _ in 0..runs {
+        for (i, name) in ["dana", "root", "nobody"].iter().enumerate() {
+            let started = std::time::Instant::now();
+            start_from(&h, OWNER, name);
+            times[i].push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    for list in &mut times {
+        list.sort_by(f64::total_cmp);
+    }
+    let [known, protected, unknown] = times.map(|t| t[runs / 2]);
+    println!(
+        "reset start on a directory ({runs} runs each): median known with a phone \
+         {known:.3} ms, protected with a phone {protected:.3} ms, unknown {unknown:.3} ms"
+    );
+}

@@ -99,18 +99,48 @@ fn pending_passwords(h: &Harness) -> Vec<Option<Vec<u8>>> {
         .unwrap()
 }
 
+/// Signs `browser` in as dana with the phone's approval.
+fn signed_in<'h>(h: &'h Harness, device: &TestDevice) -> Browser<'h> {
+    let browser = Browser::new(h);
+    let waiting = browser.post("/signin", &[("username", "dana"), ("password", PASSWORD)]);
+    let (id, number) = (field(&waiting.html, "id"), shown_number(&waiting.html));
+    let challenge = device.poll(h, 5).remove(0);
+    device.answer(h, &challenge, Decision::Approve, Some(&number));
+    assert_eq!(browser.post("/signin/continue", &[("id", &id)]).status, 303);
+    browser
+}
+
+#[test]
+fn a_change_the_directory_refuses_shows_its_sentence_and_erases_the_sealed_passwords() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let device = h.enroll("dana");
+    let browser = signed_in(&h, &device);
+    // Our rules pass it; the directory's history refuses the current password.
+    let changed = browser.post("/password", &[("current", PASSWORD), ("new", PASSWORD)]);
+    assert_eq!(changed.status, 200, "{}", changed.html);
+    let (id, number) = (field(&changed.html, "id"), shown_number(&changed.html));
+    let challenge = device.poll(&h, 5).remove(0);
+    device.answer(&h, &challenge, Decision::Approve, Some(&number));
+    let refused = browser.post("/password/continue", &[("id", &id)]);
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused.html.contains("you used it before"),
+        "{}",
+        refused.html
+    );
+    assert_eq!(pending_passwords(&h), vec![None], "erased once refused");
+    assert_eq!(directory.writes(), 0);
+}
+
 #[test]
 fn a_password_change_waits_with_both_passwords_sealed_and_erases_them_when_done() {
     let directory = TestDirectory::new();
     directory.add("dana", PASSWORD);
     let h = on(&directory);
     let device = h.enroll("dana");
-    let browser = Browser::new(&h);
-    let waiting = browser.post("/signin", &[("username", "dana"), ("password", PASSWORD)]);
-    let (id, number) = (field(&waiting.html, "id"), shown_number(&waiting.html));
-    let challenge = device.poll(&h, 5).remove(0);
-    device.answer(&h, &challenge, Decision::Approve, Some(&number));
-    assert_eq!(browser.post("/signin/continue", &[("id", &id)]).status, 303);
+    let browser = signed_in(&h, &device);
 
     let changed = browser.post("/password", &[("current", PASSWORD), ("new", NEW_PASSWORD)]);
     assert_eq!(changed.status, 200, "{}", changed.html);

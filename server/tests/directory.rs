@@ -493,3 +493,15 @@ fn reset_start_timing_figures_on_a_directory() {
          {known:.3} ms, protected with a phone {protected:.3} ms, unknown {unknown:.3} ms"
     );
 }
+
+#[test]
+fn an_empty_password_never_reaches_the_directory() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let empty = sign_in(&h, "dana", "");
+    assert_eq!((empty.status, empty.error()), (401, "invalid_credentials"));
+    assert_eq!(directory.binds(), 0, "no bind with an empty password");
+    assert_eq!(sign_in(&h, "dana", PASSWORD).status, 200);
+    assert_eq!(directory.binds(), 1);
+}

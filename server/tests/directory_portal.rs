@@ -195,3 +195,17 @@ fn a_locked_out_employee_is_pointed_at_the_unlock_on_the_sign_in_page() {
         page.html
     );
 }
+
+#[test]
+fn an_empty_current_password_is_wrong_without_asking_the_directory() {
+    let directory = TestDirectory::new();
+    directory.add("dana", PASSWORD);
+    let h = on(&directory);
+    let browser = Browser::new(&h);
+    let session = cityauth_server::admin::create_session(h.state(), "dana", 600).unwrap();
+    browser.set_cookie("cityauth_session", &session);
+    let binds = directory.binds();
+    let changed = browser.post("/password", &[("current", ""), ("new", NEW_PASSWORD)]);
+    assert_eq!(changed.status, 401, "{}", changed.html);
+    assert_eq!(directory.binds(), binds, "no bind with an empty password");
+}

@@ -74,11 +74,16 @@ pub(crate) async fn change_password(
         .await?
         .ok_or(ApiError::InvalidSession)?;
     let (account, user) = (&found.account, &found.user);
-    let check = state
-        .directory()
-        .check_password(account, &current)
-        .await
-        .map_err(directory::api_error)?;
+    // An empty password is never sent (an LDAP bind with one is anonymous, and succeeds).
+    let check = if current.is_empty() {
+        PasswordCheck::Wrong
+    } else {
+        state
+            .directory()
+            .check_password(account, &current)
+            .await
+            .map_err(directory::api_error)?
+    };
     match check {
         PasswordCheck::Correct | PasswordCheck::MustChange => {}
         PasswordCheck::Locked => return Err(ApiError::Locked),

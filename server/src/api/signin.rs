@@ -80,6 +80,9 @@ pub(crate) async fn password_sign_in(
     let found = super::directory::look_up(&state, &username).await?;
     let typed = Zeroizing::new(request.password);
     let check = match &found {
+        // An empty password is never sent: an LDAP bind with one is an anonymous bind,
+        // which succeeds.
+        Some(_) if typed.is_empty() => PasswordCheck::Wrong,
         Some(found) => state
             .directory()
             .check_password(&found.account, &typed)

@@ -58,6 +58,7 @@ pub struct TestDirectory {
     accounts: Mutex<Accounts>,
     writes: AtomicUsize,
     finds: AtomicUsize,
+    binds: AtomicUsize,
     hold: Arc<(Mutex<Hold>, Condvar)>,
     next: AtomicUsize,
     /// Like ldap3's: a connection's driver task, spawned on the runtime that first uses it
@@ -206,6 +207,11 @@ impl TestDirectory {
         self.finds.load(Ordering::SeqCst)
     }
 
+    /// How many password checks (binds as the user) reached the directory.
+    pub fn binds(&self) -> usize {
+        self.binds.load(Ordering::SeqCst)
+    }
+
     /// Holds every call of `step` open until [`Self::release`].
     pub fn hold(&self, step: Step) {
         self.hold.0.lock().unwrap().holding = Some(step);
@@ -330,6 +336,7 @@ impl Directory for TestDirectory {
         password: &'a str,
     ) -> DirFuture<'a, PasswordCheck> {
         Box::pin(async move {
+            self.binds.fetch_add(1, Ordering::SeqCst);
             let accounts = self.reachable()?;
             let entry = accounts
                 .by_id

@@ -16,6 +16,8 @@ use zeroize::Zeroizing;
 
 use super::DirectoryError;
 
+pub mod pool;
+
 /// How to reach and search an LDAP directory (Active Directory or OpenLDAP).
 #[derive(Clone)]
 pub struct LdapSettings {

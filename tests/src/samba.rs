@@ -204,7 +204,8 @@ impl Samba {
             1,
         );
         std::fs::write(&conf, text).map_err(|e| SambaError(e.to_string()))?;
-        std::fs::create_dir_all(self.dir.path().join("run")).map_err(|e| SambaError(e.to_string()))?;
+        std::fs::create_dir_all(self.dir.path().join("run"))
+            .map_err(|e| SambaError(e.to_string()))?;
 
         let tool = |args: &[&str]| -> Result<String, SambaError> {
             let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -269,7 +270,14 @@ impl Samba {
             "--account-lockout-duration=30",
             "--reset-account-lockout-after=30",
         ])?;
-        tool(&["domain", "passwordsettings", "pso", "apply", "lockout-test", "Lockout Test"])?;
+        tool(&[
+            "domain",
+            "passwordsettings",
+            "pso",
+            "apply",
+            "lockout-test",
+            "Lockout Test",
+        ])?;
         tool(&[
             "domain",
             "passwordsettings",
@@ -284,7 +292,14 @@ impl Samba {
             "--max-pwd-age=0",
             "--account-lockout-threshold=0",
         ])?;
-        tool(&["domain", "passwordsettings", "pso", "apply", "min-age-test", "Min Age Test"])?;
+        tool(&[
+            "domain",
+            "passwordsettings",
+            "pso",
+            "apply",
+            "min-age-test",
+            "Min Age Test",
+        ])?;
         Ok(())
     }
 
@@ -298,7 +313,11 @@ impl Samba {
             "-s".into(),
             self.conf().display().to_string(),
             "-H".into(),
-            self.dir.path().join("private/sam.ldb").display().to_string(),
+            self.dir
+                .path()
+                .join("private/sam.ldb")
+                .display()
+                .to_string(),
         ]
     }
 
@@ -458,7 +477,7 @@ impl Samba {
         ))
     }
 
-    /// Binds as `dn` with `password` (`ldapwhoami` over LDAPS): `Ok(true)` if the
+    /// Binds as `dn` with `password` (`ldapsearch` over LDAPS): `Ok(true)` if the
     /// directory accepts it, `Ok(false)` if it refuses the credentials.
     pub fn binds(&self, dn: &str, password: &str) -> Result<bool, SambaError> {
         Ok(self.bind_refusal(dn, password)?.is_none())
@@ -467,12 +486,15 @@ impl Samba {
     /// A bind's refusal as the directory words it (`… data 775 …` when locked out), or
     /// `None` if the bind succeeded.
     pub fn bind_refusal(&self, dn: &str, password: &str) -> Result<Option<String>, SambaError> {
-        let output = self.ldap_tool("ldapwhoami", dn, password, &[], None)?;
+        // Samba does not answer the Who am I? operation: a base search of the root DSE
+        // binds just the same.
+        let args = ["-LLL", "-s", "base", "-b", "", "1.1"];
+        let output = self.ldap_tool("ldapsearch", dn, password, &args, None)?;
         match output.status.code() {
             Some(0) => Ok(None),
             Some(49) => Ok(Some(String::from_utf8_lossy(&output.stderr).into_owned())),
             _ => Err(SambaError(format!(
-                "ldapwhoami: {}",
+                "ldapsearch: {}",
                 String::from_utf8_lossy(&output.stderr)
             ))),
         }
@@ -489,7 +511,16 @@ impl Samba {
 
     /// The entry's values of `attribute` (`ldapsearch` as Administrator).
     pub fn attribute(&self, dn: &str, attribute: &str) -> Result<Vec<String>, SambaError> {
-        let args = ["-LLL", "-o", "ldif_wrap=no", "-s", "base", "-b", dn, attribute];
+        let args = [
+            "-LLL",
+            "-o",
+            "ldif_wrap=no",
+            "-s",
+            "base",
+            "-b",
+            dn,
+            attribute,
+        ];
         let output = self.ldap_tool("ldapsearch", &admin_dn(), ADMIN_PASSWORD, &args, None)?;
         if !output.status.success() {
             return Err(SambaError(format!(
@@ -508,7 +539,14 @@ impl Samba {
     /// The entry's `objectGUID` in its canonical text form, as `samba-tool` prints it.
     pub fn guid_text(&self, dn: &str) -> Result<String, SambaError> {
         let args = [
-            "-LLL", "-o", "ldif_wrap=no", "-s", "base", "-b", dn, "objectGUID",
+            "-LLL",
+            "-o",
+            "ldif_wrap=no",
+            "-s",
+            "base",
+            "-b",
+            dn,
+            "objectGUID",
         ];
         let output = self.ldap_tool("ldapsearch", &admin_dn(), ADMIN_PASSWORD, &args, None)?;
         let text = String::from_utf8_lossy(&output.stdout);
@@ -538,7 +576,12 @@ impl Samba {
 
     /// Applies an LDIF change as Administrator over LDAPS.
     pub fn ldapmodify(&self, ldif: &str) -> Result<(), SambaError> {
-        let output = self.ldap_tool("ldapmodify", &admin_dn(), ADMIN_PASSWORD, &[], Some(ldif))?;
+        self.ldapmodify_as(&admin_dn(), ADMIN_PASSWORD, ldif)
+    }
+
+    /// Applies an LDIF change bound as `dn` (to show what an account may not do).
+    pub fn ldapmodify_as(&self, dn: &str, password: &str, ldif: &str) -> Result<(), SambaError> {
+        let output = self.ldap_tool("ldapmodify", dn, password, &[], Some(ldif))?;
         if output.status.success() {
             Ok(())
         } else {
@@ -572,7 +615,11 @@ impl Samba {
             .args(["-H", &self.url(), "-x", "-D", dn, "-y"])
             .arg(&secret)
             .args(args)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

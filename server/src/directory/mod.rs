@@ -6,8 +6,8 @@
 //! The server's own data (devices, flows, audit) is keyed by the account's stable id
 //! ([`DirectoryId`]: `objectGUID`, `entryUUID`), so a rename in the directory keeps the phone.
 
-pub mod filter;
 pub mod ad;
+pub mod filter;
 pub mod ldap;
 
 use std::future::Future;

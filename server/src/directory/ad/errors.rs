@@ -89,16 +89,23 @@ mod tests {
 
     #[test]
     fn samba_words_name_the_rule_and_plain_ad_gets_the_general_sentence() {
-        let samba = |words| format!("0000052D: Constraint violation - check_password_restrictions: {words}");
+        let samba = |words| {
+            format!("0000052D: Constraint violation - check_password_restrictions: {words}")
+        };
         assert_eq!(
             password_refusal(
-                &samba("the password is too short. It should be equal or longer than 12 characters!"),
+                &samba(
+                    "the password is too short. It should be equal or longer than 12 characters!"
+                ),
                 Some(8)
             ),
             Some(Refusal::TooShort { minimum: Some(12) })
         );
         assert_eq!(
-            password_refusal(&samba("the password does not meet the complexity criteria!"), None),
+            password_refusal(
+                &samba("the password does not meet the complexity criteria!"),
+                None
+            ),
             Some(Refusal::Complexity)
         );
         assert_eq!(
@@ -110,7 +117,13 @@ mod tests {
             Some(Refusal::MinimumAge)
         );
         let windows = "0000052D: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0";
-        assert!(matches!(password_refusal(windows, Some(8)), Some(Refusal::Other(_))));
-        assert_eq!(password_refusal("00002083: AtrErr: DSID-03151F0D", None), None);
+        assert!(matches!(
+            password_refusal(windows, Some(8)),
+            Some(Refusal::Other(_))
+        ));
+        assert_eq!(
+            password_refusal("00002083: AtrErr: DSID-03151F0D", None),
+            None
+        );
     }
 }

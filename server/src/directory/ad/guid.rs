@@ -17,7 +17,10 @@ pub fn to_text(bytes: &[u8]) -> Option<String> {
         b[6],
         b[8],
         b[9],
-        b[10..].iter().map(|x| format!("{x:02x}")).collect::<String>()
+        b[10..]
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
     ))
 }
 

@@ -8,8 +8,9 @@
 //!
 //! Passwords are written as AD requires: `unicodePwd`, the quoted password in UTF-16LE,
 //! over TLS. A reset is the service account's `replace` with the policy-hints control, so
-//! that the domain's history and age rules apply to it as to a change; a change is the
-//! user's own `delete old` + `add new` in one modify.
+//! that on Windows the domain's history and age rules apply to it as to a change (Samba
+//! ignores the control); a change is the user's own `delete old` + `add new` in one
+//! modify, to which every rule applies.
 
 mod errors;
 mod guid;
@@ -31,7 +32,9 @@ use super::{
 };
 
 /// LDAP_SERVER_POLICY_HINTS: an administrator's reset is held to the password history and
-/// minimum age, as a user's change is (Windows Server 2012 and later, and Samba).
+/// minimum age, as a user's change is (Windows Server 2012 R2 and later). Sent as not
+/// critical: Samba 4.17 does not know it (a critical one fails every reset with
+/// unavailableCriticalExtension) and then applies no history to resets.
 const POLICY_HINTS_OID: &str = "1.2.840.113556.1.4.2239";
 /// Its value: `SEQUENCE { Flags INTEGER 1 }`.
 const POLICY_HINTS_ON: [u8; 5] = [0x30, 0x03, 0x02, 0x01, 0x01];
@@ -144,10 +147,12 @@ impl ActiveDirectory {
     fn account(&self, entry: SearchEntry) -> Result<Account, DirectoryError> {
         let bytes = binary(&entry, "objectGUID")
             .ok_or_else(|| DirectoryError::Other(format!("{} has no objectGUID", entry.dn)))?;
-        let id = guid::to_text(&bytes)
-            .ok_or_else(|| DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn)))?;
-        let username = text(&entry, &self.user_attribute)
-            .ok_or_else(|| DirectoryError::Other(format!("{} has no {}", entry.dn, self.user_attribute)))?;
+        let id = guid::to_text(&bytes).ok_or_else(|| {
+            DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn))
+        })?;
+        let username = text(&entry, &self.user_attribute).ok_or_else(|| {
+            DirectoryError::Other(format!("{} has no {}", entry.dn, self.user_attribute))
+        })?;
         let display_name = text(&entry, "displayName")
             .or_else(|| text(&entry, "cn"))
             .unwrap_or_else(|| username.clone());
@@ -256,11 +261,21 @@ impl ActiveDirectory {
     }
 
     async fn read_policy(&self) -> Result<PasswordPolicy, DirectoryError> {
-        if let Some(policy) = self.policy.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(policy) = self
+            .policy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return Ok(policy);
         }
         let timeout = self.timeout;
-        let attrs = vec!["minPwdLength", "pwdProperties", "pwdHistoryLength", "minPwdAge"];
+        let attrs = vec![
+            "minPwdLength",
+            "pwdProperties",
+            "pwdHistoryLength",
+            "minPwdAge",
+        ];
         let domain = self
             .pool
             .run(|mut ldap| {
@@ -269,7 +284,11 @@ impl ActiveDirectory {
             })
             .await?
             .ok_or_else(|| DirectoryError::Other("the domain object could not be read".into()))?;
-        let number = |name| text(&domain, name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let number = |name| {
+            text(&domain, name)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
         let policy = PasswordPolicy {
             min_length: u32::try_from(number("minPwdLength")).unwrap_or(0),
             // DOMAIN_PASSWORD_COMPLEX is bit 0 of pwdProperties.
@@ -314,7 +333,12 @@ async fn domain_object(
 ) -> Result<Option<SearchEntry>, LdapError> {
     let root = ldap
         .with_timeout(timeout)
-        .search("", Scope::Base, "(objectClass=*)", vec!["defaultNamingContext"])
+        .search(
+            "",
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["defaultNamingContext"],
+        )
         .await?
         .success()?;
     let Some(root) = root.0.into_iter().next().map(SearchEntry::construct) else {
@@ -355,7 +379,11 @@ fn binary(entry: &SearchEntry, name: &str) -> Option<Vec<u8>> {
 fn unicode_pwd(password: &str) -> Zeroizing<Vec<u8>> {
     let mut value = Zeroizing::new(Vec::with_capacity(2 * password.len() + 4));
     // Unit by unit, with no intermediate buffer that would outlive this one unerased.
-    for unit in "\"".encode_utf16().chain(password.encode_utf16()).chain("\"".encode_utf16()) {
+    for unit in "\""
+        .encode_utf16()
+        .chain(password.encode_utf16())
+        .chain("\"".encode_utf16())
+    {
         value.extend_from_slice(&unit.to_le_bytes());
     }
     value
@@ -395,7 +423,9 @@ impl Directory for ActiveDirectory {
 
     fn find<'a>(&'a self, username: &'a str) -> DirFuture<'a, Option<Account>> {
         Box::pin(async move {
-            if username.is_empty() {
+            // No name has a control character; Samba would read a NUL as the value's end
+            // (`alice\0x` finding alice).
+            if username.is_empty() || username.chars().any(char::is_control) {
                 return Ok(None);
             }
             self.lookup(&super::filter::equals(&self.user_attribute, username))
@@ -434,7 +464,7 @@ impl Directory for ActiveDirectory {
             self.refuse_protected(account).await?;
             let hints = RawControl {
                 ctype: POLICY_HINTS_OID.to_owned(),
-                crit: true,
+                crit: false,
                 val: Some(POLICY_HINTS_ON.to_vec()),
             };
             // One modify: the password and the lockout change together or not at all.

@@ -555,4 +555,53 @@ fn the_directory_stopped_midway_is_unavailable_then_works_after_restart() {
         .block_on(ad.set_password(&account, "After-Restart-Pass-42"))
         .expect("written after the restart");
     assert!(samba.binds(&dn, "After-Restart-Pass-42").unwrap());
+    // A pooled connection that died while idle (nothing asked the directory while it was
+    // down) is replaced at the next call, which succeeds.
+    samba.stop();
+    samba.restart().unwrap_or_else(|e| panic!("{e}"));
+    runtime
+        .block_on(ad.set_password(&account, "Second-Restart-Pass-42"))
+        .expect("written at the first call after the restart");
+    assert!(samba.binds(&dn, "Second-Restart-Pass-42").unwrap());
+}
+
+#[test]
+fn an_empty_password_is_wrong_without_asking_the_directory() {
+    // AD accepts a simple bind with a DN and no password as an "unauthenticated bind":
+    // the empty password must never reach it. Here nothing listens, so any bind attempt
+    // would be an error rather than an answer.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = cityauth_e2e::nginx::TestCa::new().expect("a CA");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.root_pem()).expect("write");
+    let ad = ActiveDirectory::new(LdapSettings {
+        url: "ldaps://127.0.0.1:1".into(),
+        base_dn: samba::STAFF_OU.into(),
+        bind_dn: samba::SERVICE_DN.into(),
+        bind_password: Zeroizing::new(samba::SERVICE_PASSWORD.into()),
+        user_attribute: "sAMAccountName".into(),
+        ca_file,
+        scope_group: None,
+        protected_groups: Vec::new(),
+        timeout: Duration::from_secs(5),
+        pool_size: 1,
+    })
+    .expect("valid settings");
+    let account = Account {
+        id: DirectoryId("6eb2384b-a529-47c3-be9b-2e325ce302e7".into()),
+        locator: Samba::dn("anyone"),
+        username: "anyone".into(),
+        display_name: "anyone".into(),
+        mail: None,
+        protected: false,
+        locked: false,
+    };
+    assert_eq!(
+        block(ad.check_password(&account, "")).expect("an answer without a connection"),
+        PasswordCheck::Wrong
+    );
+    assert!(matches!(
+        block(ad.check_password(&account, "Some-Pass-42")),
+        Err(DirectoryError::Unavailable(_))
+    ));
 }

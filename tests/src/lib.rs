@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod nginx;
+pub mod portal;
 pub mod samba;
 pub mod webdriver;
 

@@ -14,7 +14,7 @@
 //! [`Samba`]'s `Drop` stops it too.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -114,7 +114,11 @@ fn free_address() -> Result<String, SambaError> {
     for _ in 0..200 {
         let n = 10 + (seed.wrapping_add(NEXT.fetch_add(37, Ordering::Relaxed)) % 240);
         let ip = format!("127.0.0.{n}");
-        let free = |port: u16| TcpListener::bind((ip.as_str(), port)).is_ok();
+        // Nothing answers there (a connection, not a bind: binding 389 needs root).
+        let free = |port: u16| {
+            let addr: SocketAddr = format!("{ip}:{port}").parse().expect("an address");
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err()
+        };
         if free(389) && free(636) && free(3268) && free(3269) {
             return Ok(ip);
         }

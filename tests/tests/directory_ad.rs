@@ -605,3 +605,64 @@ fn an_empty_password_is_wrong_without_asking_the_directory() {
         Err(DirectoryError::Unavailable(_))
     ));
 }
+
+#[test]
+fn many_look_ups_at_once_share_the_small_pool() {
+    let samba = shared();
+    let (name, _) = employee(&samba, "poly");
+    let ad = std::sync::Arc::new(directory(&samba));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let started = Instant::now();
+    let answers = runtime.block_on(async {
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let (ad, name) = (ad.clone(), name.clone());
+            calls.spawn(async move { ad.find(&name).await });
+        }
+        calls.join_all().await
+    });
+    eprintln!(
+        "12 concurrent look-ups on a pool of 2: {:?}",
+        started.elapsed()
+    );
+    for answer in answers {
+        assert_eq!(answer.expect("answers").expect("found").username, name);
+    }
+}
+
+#[test]
+fn a_directory_that_never_answers_is_unavailable_after_the_timeout() {
+    // A listener that accepts and then says nothing: the TLS handshake never completes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = silent.local_addr().expect("its address").port();
+    let holder = std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(2).collect();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(held);
+    });
+    let samba = shared();
+    let ad = ActiveDirectory::new(LdapSettings {
+        url: format!("ldaps://127.0.0.1:{port}"),
+        timeout: Duration::from_secs(1),
+        ..settings(&samba)
+    })
+    .expect("valid settings");
+    let started = Instant::now();
+    assert!(matches!(
+        block(ad.health()),
+        Err(DirectoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        block(ad.find("anyone")),
+        Err(DirectoryError::Unavailable(_))
+    ));
+    eprintln!(
+        "two calls to a silent directory, timeout 1 s: {:?}",
+        started.elapsed()
+    );
+    let _ = holder.join();
+}

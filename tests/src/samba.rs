@@ -139,7 +139,13 @@ impl Samba {
             }
         }
         let provisioning = Instant::now();
-        let dir = tempfile::tempdir().map_err(|e| SambaError(e.to_string()))?;
+        remove_abandoned();
+        let dir = tempfile::Builder::new()
+            .prefix(DIR_PREFIX)
+            .tempdir()
+            .map_err(|e| SambaError(e.to_string()))?;
+        std::fs::write(dir.path().join(OWNER), std::process::id().to_string())
+            .map_err(|e| SambaError(e.to_string()))?;
         let ip = free_address()?;
         let ca = TestCa::new().map_err(|e| SambaError(e.to_string()))?;
         let tls = dir.path().join("tls");
@@ -648,6 +654,42 @@ fn admin_dn() -> String {
 impl Drop for Samba {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The temporary folders' prefix, and the file in each naming the process that made it.
+const DIR_PREFIX: &str = "cityauth-samba-";
+const OWNER: &str = "owner.pid";
+
+/// Removes the folders of instances whose test process has ended. A test binary's shared
+/// instance lives in a static, which is never dropped: its Samba exits with the process
+/// (the standard-input pipe), and its folder (some 30 MB) is removed here, by the next run.
+fn remove_abandoned() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(DIR_PREFIX));
+        if !ours {
+            continue;
+        }
+        let alive = match std::fs::read_to_string(path.join(OWNER)) {
+            Ok(owner) => Path::new("/proc").join(owner.trim()).exists(),
+            // Just made, its owner not written yet (or unreadable): leave it unless old.
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age < Duration::from_secs(600)),
+        };
+        if !alive {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 

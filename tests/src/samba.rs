@@ -452,6 +452,13 @@ impl Samba {
         ))
     }
 
+    /// Removes `member` (a DN) from `group` (a DN).
+    pub fn remove_member(&self, group: &str, member: &str) -> Result<(), SambaError> {
+        self.ldapmodify(&format!(
+            "dn: {group}\nchangetype: modify\ndelete: member\nmember: {member}\n-\n"
+        ))
+    }
+
     /// Disables the account (`userAccountControl` bit 2).
     pub fn disable(&self, dn: &str) -> Result<(), SambaError> {
         self.ldapmodify(&format!(

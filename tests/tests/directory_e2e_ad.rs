@@ -230,13 +230,18 @@ fn forgot_page_without_ids(browser: &Browser, username: &str) -> String {
 fn a_disabled_an_out_of_scope_and_a_protected_employee_look_like_an_unknown_one() {
     let samba = shared();
     let disabled = user(&samba, "dina", &[samba::SCOPE_GROUP]);
-    user(&samba, "oscar", &[]);
+    let outside = user(&samba, "oscar", &[samba::SCOPE_GROUP]);
     let admin_dn = user(&samba, "ada", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    // Enrolled while they could be; then disabled, and made a Domain Admin.
+    // Enrolled while they could be; then disabled, taken out of the scope group, and
+    // made a Domain Admin.
     let disabled_phone = enrolled(&city, "dina");
     let admin_phone = enrolled(&city, "ada");
+    let outside_phone = enrolled(&city, "oscar");
     samba.disable(&disabled).unwrap_or_else(|e| panic!("{e}"));
+    samba
+        .remove_member(samba::SCOPE_GROUP, &outside)
+        .unwrap_or_else(|e| panic!("{e}"));
     samba
         .add_member(samba::DOMAIN_ADMINS, &admin_dn)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -253,7 +258,9 @@ fn a_disabled_an_out_of_scope_and_a_protected_employee_look_like_an_unknown_one(
         assert_eq!(answer.number.len(), unknown_answer.number.len());
         assert_eq!(city.reset_state(&answer.reset_id), "pending");
     }
-    // No push reached the disabled employee's phone or the admin's.
+    // No push reached any of their phones.
+    let outside_pushes = outside_phone.device().pending_challenges(0).unwrap();
+    assert!(outside_pushes.is_empty(), "{:?}", audit(&city, "oscar"));
     assert!(
         disabled_phone
             .device()

@@ -6,6 +6,7 @@
 //! The server's own data (devices, flows, audit) is keyed by the account's stable id
 //! ([`DirectoryId`]: `objectGUID`, `entryUUID`), so a rename in the directory keeps the phone.
 
+pub mod ad;
 pub mod builtin;
 pub mod filter;
 pub mod ldap;

@@ -18,7 +18,6 @@
 mod entry;
 mod groups;
 mod policy;
-mod pool;
 mod ppolicy;
 
 use std::collections::HashSet;
@@ -28,9 +27,9 @@ use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry, SearchOptions};
 use tokio::sync::OnceCell;
 
 use self::entry::{ACCOUNT_ATTRIBUTES, Lock};
-use self::pool::{Pool, Pooled};
 use self::ppolicy::PolicyError;
-use super::ldap::{Connector, LdapSettings};
+use super::ldap::LdapSettings;
+use super::ldap::pool::{Pool, Pooled};
 use super::{
     Account, DirFuture, Directory, DirectoryError, DirectoryId, DirectoryKind, PasswordCheck,
     PasswordPolicy, Refusal,
@@ -87,9 +86,10 @@ impl From<LdapError> for Failure {
     }
 }
 
-/// An ldap3 error as the directory being unavailable.
+/// An ldap3 error as the directory being unavailable (the shared mapping, by value for
+/// `map_err`).
 fn unavailable(error: LdapError) -> DirectoryError {
-    DirectoryError::Unavailable(error.to_string())
+    super::ldap::pool::unavailable(&error)
 }
 
 /// Runs `$body` (an expression using `$ldap: &mut Ldap`, giving a future of
@@ -129,14 +129,8 @@ impl OpenLdap {
     /// Checks the settings and builds the TLS configuration; opens nothing (connections are
     /// made by the runtime that uses them).
     pub fn new(settings: LdapSettings) -> Result<Self, DirectoryError> {
-        let connector = Connector::new(&settings)?;
         Ok(Self {
-            pool: Pool::new(
-                connector,
-                settings.bind_dn,
-                settings.bind_password,
-                settings.pool_size.max(1),
-            ),
+            pool: Pool::new(&settings)?,
             base_dn: settings.base_dn,
             user_attribute: settings.user_attribute,
             scope_group: settings.scope_group.as_deref().map(entry::normalize_dn),

@@ -1,5 +1,5 @@
 //! A small pool of connections bound as the service account, made lazily on the runtime
-//! that first needs them, and the one-shot user connections that check or change a
+//! that first needs them and handed out only on that runtime, and the one-shot user connections that check or change a
 //! password.
 //!
 //! ldap3 runs each connection's driver as a task on the runtime that opened it. When that
@@ -11,18 +11,27 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use ldap3::{Ldap, LdapError, LdapResult};
+use tokio::runtime::{Handle, Id};
 use zeroize::Zeroizing;
 
 use super::{Connector, LdapSettings};
 use crate::directory::DirectoryError;
 
-/// Service-account connections kept open for reuse.
+/// Service-account connections kept open for reuse, each with the runtime that opened it.
 pub struct Pool {
     connector: Connector,
     bind_dn: String,
     bind_password: Zeroizing<String>,
     size: usize,
-    idle: Mutex<Vec<Ldap>>,
+    idle: Mutex<Vec<(Id, Ldap)>>,
+}
+
+/// A connection taken from the pool; it goes back only through [`Pool::put`].
+pub struct Pooled {
+    /// The connection, bound as the service account.
+    pub ldap: Ldap,
+    /// True if it was open before this request (so it may have died meanwhile).
+    pub reused: bool,
 }
 
 impl Pool {
@@ -42,6 +51,16 @@ impl Pool {
         &self.connector
     }
 
+    /// The timeout of each operation.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.connector.timeout()
+    }
+
+    /// How many idle connections the pool holds now (for tests of the pooling).
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Runs `op` on a service-bound connection: a pooled one if any is open, else a new
     /// one. If a pooled connection turns out dead, `op` runs once more on a new one.
     pub async fn run<T, F, Fut>(&self, mut op: F) -> Result<T, DirectoryError>
@@ -49,20 +68,62 @@ impl Pool {
         F: FnMut(Ldap) -> Fut,
         Fut: Future<Output = Result<T, LdapError>>,
     {
-        if let Some(pooled) = self.take() {
-            match op(pooled.clone()).await {
+        let pooled = self.get().await?;
+        let pooled = if pooled.reused {
+            match op(pooled.ldap.clone()).await {
                 Ok(value) => {
-                    self.give_back(pooled);
+                    self.put(pooled);
                     return Ok(value);
                 }
-                Err(e) if is_dead_connection(&e) => {}
+                Err(e) if is_dead_connection(&e) => self.fresh().await?,
                 Err(e) => return Err(unavailable(&e)),
             }
-        }
-        let fresh = self.open_service().await?;
-        let value = op(fresh.clone()).await.map_err(|e| unavailable(&e))?;
-        self.give_back(fresh);
+        } else {
+            pooled
+        };
+        let value = op(pooled.ldap.clone()).await.map_err(|e| unavailable(&e))?;
+        self.put(pooled);
         Ok(value)
+    }
+
+    /// An idle connection of this runtime that is still open, else a new one. A connection
+    /// of another runtime is not used here (its driver may not run while this one waits),
+    /// but kept for its own runtime (the admin commands').
+    pub async fn get(&self) -> Result<Pooled, DirectoryError> {
+        let runtime = Handle::current().id();
+        let found = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.retain_mut(|(_, ldap)| !ldap.is_closed());
+            idle.iter()
+                .rposition(|(id, _)| *id == runtime)
+                .map(|i| idle.remove(i))
+        };
+        match found {
+            Some((_, ldap)) => Ok(Pooled { ldap, reused: true }),
+            None => self.fresh().await,
+        }
+    }
+
+    /// A new connection bound as the service account, not yet pooled.
+    pub async fn fresh(&self) -> Result<Pooled, DirectoryError> {
+        Ok(Pooled {
+            ldap: self.open_service().await?,
+            reused: false,
+        })
+    }
+
+    /// Returns a connection that worked, making room by dropping the longest idle (it may
+    /// belong to a runtime that is gone).
+    pub fn put(&self, mut pooled: Pooled) {
+        if pooled.ldap.is_closed() {
+            return;
+        }
+        let runtime = Handle::current().id();
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push((runtime, pooled.ldap));
+        if idle.len() > self.size {
+            idle.remove(0);
+        }
     }
 
     /// A new connection bound as the service account, not pooled (the startup and
@@ -77,7 +138,7 @@ impl Pool {
         match result.rc {
             0 => Ok(ldap),
             49 => Err(DirectoryError::ServiceAccount(format!(
-                "the bind as {} was refused: wrong DN or password ({})",
+                "the bind as {} was refused: the DN or the password in the configuration is wrong, or the account is locked ({})",
                 self.bind_dn,
                 diagnostic(&result)
             ))),
@@ -86,27 +147,6 @@ impl Pool {
                 self.bind_dn,
                 diagnostic(&result)
             ))),
-        }
-    }
-
-    /// An idle connection whose driver still runs.
-    fn take(&self) -> Option<Ldap> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(mut ldap) = idle.pop() {
-            if !ldap.is_closed() {
-                return Some(ldap);
-            }
-        }
-        None
-    }
-
-    fn give_back(&self, mut ldap: Ldap) {
-        if ldap.is_closed() {
-            return;
-        }
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < self.size {
-            idle.push(ldap);
         }
     }
 }

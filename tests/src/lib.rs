@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod nginx;
+pub mod slapd;
 pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

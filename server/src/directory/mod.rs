@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod filter;
 pub mod ldap;
+pub mod openldap;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -5,18 +5,10 @@
 
 mod on_slapd;
 
-use cityauth_e2e::slapd::{FIRST_PASSWORD, Slapd};
-use on_slapd::{Browser, OnSlapd, approve, field, shown_number};
+use cityauth_e2e::slapd::FIRST_PASSWORD;
+use on_slapd::{Browser, OnSlapd, approve, field, shown_number, twenty_characters};
 
 const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
-
-/// Makes the default ppolicy's `pwdMinLength` 20 (more than our own rules' 15).
-fn twenty_characters(slapd: &Slapd) {
-    slapd.modify(
-        "dn: cn=default,ou=policies,dc=city,dc=test\nchangetype: modify\n\
-         replace: pwdMinLength\npwdMinLength: 20\n",
-    );
-}
 
 #[test]
 fn the_new_password_page_shows_the_directory_policy_and_its_refusal() {
@@ -29,6 +21,26 @@ fn the_new_password_page_shows_the_directory_policy_and_its_refusal() {
     assert!(page.contains("none of your last 5 passwords"), "{page}");
     assert!(page.contains("minlength=\"20\""), "{page}");
     assert!(!page.contains("Your account is locked"), "{page}");
+    // Long enough for our rules (15), too short for ppolicy's (20): told before the write.
+    let short = browser.post(
+        "/forgot/password",
+        &[("id", &id), ("password", "Amber-Signal-42xyz")],
+    );
+    assert_eq!(short.status, 422, "{}", short.html);
+    assert!(
+        short.html.contains("role=\"alert\"")
+            && short
+                .html
+                .contains("needs a password of at least 20 characters"),
+        "{}",
+        short.html
+    );
+    assert_eq!(
+        on.audited("dana", "directory_refused"),
+        0,
+        "the directory was not asked: {:?}",
+        on.audit("dana")
+    );
     // ppolicy's history refuses the current password: its sentence, the form again.
     let refused = browser.post(
         "/forgot/password",
@@ -56,10 +68,17 @@ fn the_unlock_button_unlocks_the_account_and_keeps_the_password() {
     let on = OnSlapd::start();
     let phone = on.employee_with_phone("dana");
     on.slapd.lock_out("dana");
-    assert!(!on.slapd.bind("dana", FIRST_PASSWORD), "locked out for real");
+    assert!(
+        !on.slapd.bind("dana", FIRST_PASSWORD),
+        "locked out for real"
+    );
     let browser = Browser::new(&on.city);
     let (id, page) = browser.verified_reset("dana", &phone);
-    assert!(page.html.contains("Your account is locked"), "{}", page.html);
+    assert!(
+        page.html.contains("Your account is locked"),
+        "{}",
+        page.html
+    );
     assert!(
         page.html
             .contains("Unlock my account without changing the password")
@@ -67,7 +86,10 @@ fn the_unlock_button_unlocks_the_account_and_keeps_the_password() {
     let unlocked = browser.post("/forgot/unlock", &[("id", &id)]);
     assert_eq!(unlocked.status, 200, "{}", unlocked.html);
     assert!(unlocked.html.contains("Your password is unchanged"));
-    assert!(on.slapd.bind("dana", FIRST_PASSWORD), "unlocked, same password");
+    assert!(
+        on.slapd.bind("dana", FIRST_PASSWORD),
+        "unlocked, same password"
+    );
 }
 
 #[test]

@@ -9,9 +9,9 @@
 
 mod on_slapd;
 
-use cityauth_e2e::slapd::{FIRST_PASSWORD, Slapd};
+use cityauth_e2e::slapd::FIRST_PASSWORD;
 use cityauth_server::admin;
-use on_slapd::{Frozen, OnSlapd, error};
+use on_slapd::{Frozen, OnSlapd, error, twenty_characters};
 use serde_json::json;
 
 const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
@@ -54,7 +54,10 @@ fn two_submits_of_one_reset_cannot_both_write() {
     );
     let winner = passwords[replies.iter().position(|(s, _)| *s == 200).unwrap()];
     let loser = passwords[replies.iter().position(|(s, _)| *s != 200).unwrap()];
-    assert!(on.slapd.bind("dana", winner), "the winner's password is set");
+    assert!(
+        on.slapd.bind("dana", winner),
+        "the winner's password is set"
+    );
     assert!(!on.slapd.bind("dana", loser), "the other was never written");
     assert!(!on.slapd.bind("dana", FIRST_PASSWORD));
     assert_eq!(
@@ -62,7 +65,12 @@ fn two_submits_of_one_reset_cannot_both_write() {
         1,
         "the directory saw one password change"
     );
-    assert_eq!(on.audited("dana", "password_reset"), 1, "{:?}", on.audit("dana"));
+    assert_eq!(
+        on.audited("dana", "password_reset"),
+        1,
+        "{:?}",
+        on.audit("dana")
+    );
     assert_eq!(on.city.reset_state(&reset), "done");
 }
 
@@ -123,14 +131,6 @@ fn an_expired_password_is_told_to_its_owner_only() {
         (status, error(&body)),
         (401, "invalid_credentials"),
         "{body}"
-    );
-}
-
-/// Makes the default ppolicy's `pwdMinLength` 20 (more than our own rules' 15).
-pub fn twenty_characters(slapd: &Slapd) {
-    slapd.modify(
-        "dn: cn=default,ou=policies,dc=city,dc=test\nchangetype: modify\n\
-         replace: pwdMinLength\npwdMinLength: 20\n",
     );
 }
 
@@ -227,7 +227,9 @@ fn a_client_locked_for_an_account_costs_the_directory_nothing() {
         "only the first two reached the directory"
     );
     assert!(
-        on.slapd.attribute("dana", "pwdAccountLockedTime").is_empty(),
+        on.slapd
+            .attribute("dana", "pwdAccountLockedTime")
+            .is_empty(),
         "the directory account is not locked"
     );
     assert!(on.slapd.bind("dana", FIRST_PASSWORD));
@@ -246,4 +248,56 @@ fn an_empty_password_never_reaches_the_directory() {
     );
     let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
     assert_eq!(status, 200, "{body}");
+}
+
+/// Prints the reset start's timings on slapd, for a known account with a phone, a
+/// protected one with a phone and an unknown name (no assertion: timings are measured, not
+/// asserted).
+/// `cargo test -p cityauth-e2e --test directory_server -- --ignored --nocapture timing`
+#[test]
+#[ignore]
+fn reset_start_timing_figures_on_slapd() {
+    use cityauth_e2e::slapd::ADMINS_GROUP;
+    use cityauth_server::limits::Limit;
+    let wide = Limit {
+        max: 100_000,
+        window: 600,
+    };
+    let on = OnSlapd::start_with(
+        |_| {},
+        |_| {},
+        |c| {
+            let l = &mut c.limits;
+            for limit in [
+                &mut l.reset_start_per_ip,
+                &mut l.reset_start_per_user_ip,
+                &mut l.reset_start_per_user,
+                &mut l.push_anonymous,
+            ] {
+                *limit = wide;
+            }
+        },
+    );
+    on.employee_with_phone("dana");
+    on.employee_with_phone("root");
+    on.slapd
+        .add_member(ADMINS_GROUP, &cityauth_e2e::slapd::Slapd::user_dn("root"));
+    let runs = 201;
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for _ in 0..runs {
+        for (i, name) in ["dana", "root", "nobody"].iter().enumerate() {
+            let started = std::time::Instant::now();
+            let (status, _) = on.city.start_reset(name);
+            times[i].push(started.elapsed().as_secs_f64() * 1e3);
+            assert_eq!(status, 200);
+        }
+    }
+    for list in &mut times {
+        list.sort_by(f64::total_cmp);
+    }
+    let [known, protected, unknown] = times.map(|t| t[runs / 2]);
+    println!(
+        "reset start on slapd ({runs} runs each): median known with a phone {known:.3} ms, \
+         protected with a phone {protected:.3} ms, unknown {unknown:.3} ms"
+    );
 }

@@ -118,6 +118,14 @@ impl OnSlapd {
     }
 }
 
+/// Makes the default ppolicy's `pwdMinLength` 20 (more than our own rules' 15).
+pub fn twenty_characters(slapd: &Slapd) {
+    slapd.modify(
+        "dn: cn=default,ou=policies,dc=city,dc=test\nchangetype: modify\n\
+         replace: pwdMinLength\npwdMinLength: 20\n",
+    );
+}
+
 /// Approves the one pending challenge on `phone` with `number`.
 pub fn approve(phone: &Phone, number: &str) {
     let challenge = phone

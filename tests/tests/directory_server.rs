@@ -209,13 +209,18 @@ fn a_connection_an_admin_command_opened_keeps_serving_the_server() {
 
 #[test]
 fn a_client_locked_for_an_account_costs_the_directory_nothing() {
-    let on = OnSlapd::start_with(|_| {}, |_| {}, |c| c.limits.lock_after = 2);
+    let mut on = OnSlapd::start_with(|_| {}, |_| {}, |c| c.limits.lock_after = 2);
     on.employee("dana");
     for _ in 0..2 {
         let (status, _) = on.sign_in("dana", "Not-The-Password-At-All-1");
         assert_eq!(status, 401);
     }
-    // The client is locked now: more guesses than ppolicy's pwdMaxFailure (3) would lock
+    // The client is locked now: answered without the directory, even when it is down...
+    on.slapd.stop();
+    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    assert_eq!((status, error(&body)), (423, "locked"), "{body}");
+    on.slapd.restart();
+    // ...and more guesses than ppolicy's pwdMaxFailure (3) would lock
     // the directory account if they reached it.
     for _ in 0..cityauth_e2e::slapd::MAX_FAILURE + 1 {
         let (status, body) = on.sign_in("dana", "Not-The-Password-At-All-1");

@@ -41,7 +41,7 @@ fn two_submits_of_one_reset_cannot_both_write() {
                 scope.spawn(move || on_slapd::api(url, path, &json!({ "password": p })))
             })
             .collect();
-        frozen.wait_for_requests(2);
+        frozen.wait_for_requests(2, || submits.iter().any(|s| s.is_finished()));
         drop(frozen);
         submits.into_iter().map(|s| s.join().unwrap()).collect()
     });

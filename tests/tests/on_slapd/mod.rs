@@ -307,9 +307,11 @@ impl Frozen {
     }
 
     /// Blocks until `n` connections to the frozen slapd hold a request it has not read: the
-    /// server is waiting on the directory in `n` places.
-    pub fn wait_for_requests(&self, n: usize) {
+    /// server is waiting on the directory in `n` places. Panics once `answered` says one of
+    /// the requests meant to wait was answered instead (it never reached the directory).
+    pub fn wait_for_requests(&self, n: usize, answered: impl Fn() -> bool) {
         while self.waiting_requests() < n {
+            assert!(!answered(), "answered without waiting on the directory");
             std::thread::sleep(Duration::from_millis(10));
         }
     }

@@ -56,6 +56,12 @@ impl City {
         self.server.url()
     }
 
+    /// The server's database file (for tests that read what it keeps, or leave a row as a
+    /// stopped process would).
+    pub fn database(&self) -> std::path::PathBuf {
+        self._dir.path().join("city.sqlite")
+    }
+
     /// The server's state, for admin helpers.
     pub fn state(&self) -> &AppState {
         self.server.state()

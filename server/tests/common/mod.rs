@@ -5,7 +5,6 @@
 
 pub mod browser;
 pub mod clients;
-pub mod directory;
 
 use std::time::Duration;
 

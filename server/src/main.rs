@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use cityauth_server::directory::options::{DirectoryOptions, startup_check};
+use cityauth_server::directory::{Directory, ldap::LdapSettings};
 use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::kek::KekConfig;
 use cityauth_server::password::Blocklist;
@@ -41,6 +43,9 @@ struct Cli {
     /// The key-encryption key from this environment variable (64 hex digits) instead.
     #[arg(long, global = true)]
     kek_env: Option<String>,
+    /// Where the accounts live (`server/README.md`, "Connect your directory").
+    #[command(flatten)]
+    directory: DirectoryOptions,
     #[command(subcommand)]
     command: Command,
 }
@@ -209,12 +214,17 @@ fn run(cli: Cli) -> Result<(), String> {
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;
     }
+    // Opening connects to nothing: the first connection is made on the runtime that serves.
+    let directory = cli.directory.open().map_err(|e| e.to_string())?;
     let kek =
         AppState::load_kek(store.as_ref(), &config, Some(&cli.db)).map_err(|e| e.to_string())?;
     let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
-        Command::Serve { listen, .. } => serve(state, listen),
+        Command::Serve { listen, .. } => {
+            let checked = directory.map(|(d, s)| (d, s, cli.directory.password_source()));
+            serve(state, listen, checked)
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -288,9 +298,41 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(state: AppState, listen: SocketAddr) -> Result<(), String> {
+/// A directory to check before serving: the directory, its settings, and where the service
+/// account's password came from (for the message).
+type CheckedDirectory = (Arc<dyn Directory>, LdapSettings, String);
+
+fn serve(
+    state: AppState,
+    listen: SocketAddr,
+    directory: Option<CheckedDirectory>,
+) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        // The directory answers with the service account before anything listens: a wrong
+        // password or an unreachable directory stops the start with one sentence.
+        if let Some((directory, settings, source)) = &directory {
+            startup_check(directory.as_ref(), settings, source).await?;
+            cityauth_server::log(&format!(
+                "directory: {} at {}, accounts under {} found by {}, as {}; {} protected group(s)",
+                match directory.kind() {
+                    cityauth_server::directory::DirectoryKind::ActiveDirectory =>
+                        "Active Directory",
+                    _ => "LDAP",
+                },
+                settings.url,
+                settings.base_dn,
+                settings.user_attribute,
+                settings.bind_dn,
+                settings.protected_groups.len(),
+            ));
+            if settings.protected_groups.is_empty() {
+                cityauth_server::log(
+                    "warning: no --directory-protected-group: every account in scope, \
+                     administrators too, can be reset through self-service",
+                );
+            }
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("listen on {listen}: {e}"))?;

@@ -6,8 +6,11 @@
 //! The server's own data (devices, flows, audit) is keyed by the account's stable id
 //! ([`DirectoryId`]: `objectGUID`, `entryUUID`), so a rename in the directory keeps the phone.
 
+pub mod ad;
 pub mod filter;
 pub mod ldap;
+pub mod openldap;
+pub mod options;
 
 use std::future::Future;
 use std::pin::Pin;

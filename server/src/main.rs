@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
-use cityauth_server::directory::options::{DirectoryOptions, startup_check};
-use cityauth_server::directory::{Directory, ldap::LdapSettings};
+use cityauth_server::directory::DirectoryKind;
+use cityauth_server::directory::options::{DirectoryOptions, Opened};
 use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::kek::KekConfig;
 use cityauth_server::password::Blocklist;
@@ -221,10 +221,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
-        Command::Serve { listen, .. } => {
-            let checked = directory.map(|(d, s)| (d, s, cli.directory.password_source()));
-            serve(state, listen, checked)
-        }
+        Command::Serve { listen, .. } => serve(state, listen, directory),
         Command::User {
             command:
                 UserCommand::Add {
@@ -298,26 +295,18 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// A directory to check before serving: the directory, its settings, and where the service
-/// account's password came from (for the message).
-type CheckedDirectory = (Arc<dyn Directory>, LdapSettings, String);
-
-fn serve(
-    state: AppState,
-    listen: SocketAddr,
-    directory: Option<CheckedDirectory>,
-) -> Result<(), String> {
+fn serve(state: AppState, listen: SocketAddr, directory: Option<Opened>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         // The directory answers with the service account before anything listens: a wrong
         // password or an unreachable directory stops the start with one sentence.
-        if let Some((directory, settings, source)) = &directory {
-            startup_check(directory.as_ref(), settings, source).await?;
+        if let Some(directory) = &directory {
+            directory.check().await?;
+            let settings = &directory.settings;
             cityauth_server::log(&format!(
                 "directory: {} at {}, accounts under {} found by {}, as {}; {} protected group(s)",
-                match directory.kind() {
-                    cityauth_server::directory::DirectoryKind::ActiveDirectory =>
-                        "Active Directory",
+                match directory.directory.kind() {
+                    DirectoryKind::ActiveDirectory => "Active Directory",
                     _ => "LDAP",
                 },
                 settings.url,

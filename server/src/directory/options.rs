@@ -131,6 +131,28 @@ fn domain_of(dn: &str) -> Option<String> {
     (!domain.is_empty()).then(|| domain.join(","))
 }
 
+/// An external directory as the flags chose it, not yet connected.
+pub struct Opened {
+    /// The directory.
+    pub directory: Arc<dyn Directory>,
+    /// Its settings (the password redacted from `Debug`).
+    pub settings: LdapSettings,
+    /// Where the service account's password came from, for messages.
+    pub password_source: String,
+}
+
+impl Opened {
+    /// [`startup_check`] on this directory.
+    pub async fn check(&self) -> Result<(), String> {
+        startup_check(
+            self.directory.as_ref(),
+            &self.settings,
+            &self.password_source,
+        )
+        .await
+    }
+}
+
 fn parse_kind(text: &str) -> Result<DirectoryKind, String> {
     match text {
         "builtin" => Ok(DirectoryKind::BuiltIn),
@@ -194,9 +216,8 @@ impl DirectoryOptions {
     }
 
     /// The directory these flags choose, opened (which connects to nothing yet: the first
-    /// connection is made on the runtime that uses it), with its settings; `None` for the
-    /// built-in store.
-    pub fn open(&self) -> Result<Option<(Arc<dyn Directory>, LdapSettings)>, DirectoryError> {
+    /// connection is made on the runtime that uses it); `None` for the built-in store.
+    pub fn open(&self) -> Result<Option<Opened>, DirectoryError> {
         let Some(settings) = self.settings()? else {
             return Ok(None);
         };
@@ -206,7 +227,11 @@ impl DirectoryOptions {
             }
             _ => Arc::new(super::openldap::OpenLdap::new(settings.clone())?),
         };
-        Ok(Some((directory, settings)))
+        Ok(Some(Opened {
+            directory,
+            settings,
+            password_source: self.password_source(),
+        }))
     }
 
     /// Where the password comes from, for messages (the file or the variable, never the

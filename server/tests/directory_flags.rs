@@ -4,7 +4,8 @@
 //! real Samba and slapd, with a wrong service password: tests/tests/directory_startup.rs.)
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cityauth-server");
 /// The service account's password the tests hand over (in the child's environment only).
@@ -30,25 +31,42 @@ fn closed_port() -> u16 {
         .port()
 }
 
-/// Runs `serve` with `args`, the password in the environment: (success, stderr).
+/// Runs `serve` with `args`, the password in the environment: (success, stderr). A server
+/// that starts listening instead of stopping is killed after 30 s and fails the test.
 fn serve(dir: &Path, args: &[&str]) -> (bool, String) {
     let listen = format!("127.0.0.1:{}", closed_port());
-    let output = Command::new(BIN)
+    let stderr_path = dir.join("stderr");
+    let mut child = Command::new(BIN)
         .arg("--db")
         .arg(dir.join("city.db"))
         .args(args)
         .args(["serve", "--listen", &listen])
         .env("CITYAUTH_TEST_SERVICE_PASSWORD", SERVICE_PASSWORD)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    let status = status.unwrap_or_else(|| panic!("serve did not stop: {stderr}"));
     assert!(
         !stderr.contains("listening on"),
         "nothing listens before the check: {stderr}"
     );
     assert!(!stderr.contains(SERVICE_PASSWORD), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    (output.status.success(), stderr)
+    (status.success(), stderr)
 }
 
 fn ldap_flags<'a>(url: &'a str, ca: &'a str) -> Vec<&'a str> {

@@ -3,6 +3,7 @@
 
 use cityauth_protocol::EnrollmentLink;
 
+use crate::directory::DirectoryKind;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AuditEvent, Device, NewUser, StoreError, User};
@@ -31,13 +32,59 @@ pub enum AdminError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The directory failed (unreachable, or it refused the service account).
+    #[error("{0}")]
+    Directory(String),
+    /// Accounts live in the directory: they are made there, not here.
+    #[error("accounts are made in the City directory, not with this command")]
+    NotBuiltIn,
 }
 
+/// The local row of the account named `username` in the directory (made on first sight,
+/// so that the help desk can issue an access code or an enrollment link to an employee who
+/// exists only in the directory).
 fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
-    state
-        .store()
-        .user_by_name(username)?
-        .ok_or_else(|| AdminError::UnknownUser(username.to_owned()))
+    let unknown = || AdminError::UnknownUser(username.to_owned());
+    if state.directory().kind() == DirectoryKind::BuiltIn {
+        return state.store().user_by_name(username)?.ok_or_else(unknown);
+    }
+    let account = on_own_runtime(state.directory().find(username))
+        .map_err(|e| AdminError::Directory(e.to_string()))?
+        .ok_or_else(unknown)?;
+    Ok(state.store().user_for_account(
+        account.id.as_str(),
+        &account.username,
+        &account.display_name,
+        now(),
+    )?)
+}
+
+/// Runs a directory call from a synchronous admin command, from a thread of its own (the
+/// caller may be inside another runtime, where blocking on one is refused) on the admin
+/// runtime, which lives as long as the process: a connection the directory opens and pools
+/// here keeps its driver running for the server to use after.
+fn on_own_runtime<T: Send>(
+    call: crate::directory::DirFuture<'_, T>,
+) -> Result<T, crate::directory::DirectoryError> {
+    use crate::directory::DirectoryError;
+    static RUNTIME: std::sync::OnceLock<std::io::Result<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    let runtime = RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("cityauth-admin")
+                .enable_all()
+                .build()
+        })
+        .as_ref()
+        .map_err(|e| DirectoryError::Other(format!("the admin runtime: {e}")))?;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| runtime.block_on(call))
+            .join()
+            .unwrap_or_else(|_| Err(DirectoryError::Other("the directory call panicked".into())))
+    })
 }
 
 /// Creates a user whose password passes the policy; returns the user's id.
@@ -47,6 +94,9 @@ pub fn create_user(
     display_name: &str,
     password: &str,
 ) -> Result<i64, AdminError> {
+    if state.directory().kind() != DirectoryKind::BuiltIn {
+        return Err(AdminError::NotBuiltIn);
+    }
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
     if username.is_empty() || username.len() > 64 || !username.chars().all(valid) {
         return Err(AdminError::BadUsername);

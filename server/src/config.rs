@@ -1,7 +1,9 @@
 //! Server settings.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::directory::{Directory, DirectoryKind};
 use crate::edge::{Cidr, ProxyHeader};
 use crate::limits::Limit;
 use crate::password::Blocklist;
@@ -26,6 +28,29 @@ pub struct Config {
     pub kek: crate::kek::KekConfig,
     /// What lets an account with no phone register its first one on the portal.
     pub first_device: FirstDevice,
+    /// Where the City's accounts and passwords live (default: the built-in store).
+    pub directory: DirectoryChoice,
+}
+
+/// Where the City's accounts and passwords live.
+#[derive(Clone, Default)]
+pub enum DirectoryChoice {
+    /// The server's own users table (the demo, small sites, tests).
+    #[default]
+    BuiltIn,
+    /// A directory server (Active Directory, LDAP), built from its settings.
+    External(Arc<dyn Directory>),
+}
+
+impl std::fmt::Debug for DirectoryChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The directory's settings hold the service password: only its kind is shown.
+        let kind = match self {
+            DirectoryChoice::BuiltIn => DirectoryKind::BuiltIn,
+            DirectoryChoice::External(directory) => directory.kind(),
+        };
+        write!(f, "DirectoryChoice({kind:?})")
+    }
 }
 
 /// What lets an account with no phone register its first one on the portal (a second
@@ -53,6 +78,7 @@ impl Config {
             password_blocklist: Blocklist::builtin(),
             kek: crate::kek::KekConfig::default(),
             first_device: FirstDevice::default(),
+            directory: DirectoryChoice::default(),
         }
     }
 }

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// Too many failures.
     #[error("too many failures; locked")]
     Locked,
+    /// The password is right, but the directory says it expired or must be changed first.
+    #[error("your password has expired: choose a new one with \"Forgot my password\"")]
+    PasswordExpired,
     /// The request body is over the limit.
     #[error("the request body is too large")]
     TooLarge,
@@ -100,6 +103,7 @@ impl ApiError {
             WrongCode => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_code"),
             PasswordPolicy(_) => (StatusCode::UNPROCESSABLE_ENTITY, "password_policy"),
             Locked => (StatusCode::LOCKED, "locked"),
+            PasswordExpired => (StatusCode::FORBIDDEN, "password_expired"),
             TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             DirectoryRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "directory_refused"),

@@ -28,7 +28,7 @@ pub mod totp;
 pub mod util;
 mod waiters;
 
-pub use config::{Config, Edge, FirstDevice, Limits};
+pub use config::{Config, DirectoryChoice, Edge, FirstDevice, Limits};
 pub use error::ApiError;
 pub use server::{RunningServer, router, serve, spawn, spawn_on};
 pub use state::{AppState, StartError};

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use cityauth_protocol::SigningKey;
 use zeroize::Zeroizing;
 
-use crate::config::Config;
+use crate::config::{Config, DirectoryChoice};
+use crate::directory::Directory;
+use crate::directory::builtin::BuiltIn;
 use crate::kek::{KekError, KeyEncryptionKey, SIGNING_KEY_AAD, oath_seed_aad};
 use crate::limits::Limiter;
 use crate::limits::fields::audit_text;
@@ -51,6 +53,7 @@ pub struct AppState(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
+    pub directory: Arc<dyn Directory>,
     pub key: SigningKey,
     pub kek: Arc<dyn KeyEncryptionKey>,
     pub config: Config,
@@ -115,8 +118,13 @@ impl AppState {
                 (log.clone() as Arc<dyn PushSender>, Some(log))
             }
         };
+        let directory: Arc<dyn Directory> = match &config.directory {
+            DirectoryChoice::BuiltIn => Arc::new(BuiltIn::new(store.clone())),
+            DirectoryChoice::External(directory) => directory.clone(),
+        };
         Ok(Self(Arc::new(Inner {
             store,
+            directory,
             key,
             kek,
             limiter: Limiter::new(config.limits.limiter_keys),
@@ -130,6 +138,11 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.0.store.as_ref()
+    }
+
+    /// Where the accounts and their passwords live (`Config::directory`).
+    pub fn directory(&self) -> &dyn Directory {
+        self.0.directory.as_ref()
     }
 
     /// The server's signing key.

@@ -1,5 +1,5 @@
-//! The store deletes what can no longer be used: stale nonces, and the pending new-password
-//! hashes of password changes that expired or were denied.
+//! The store deletes what can no longer be used: stale nonces, and the sealed pending
+//! passwords of password changes that expired or were denied.
 
 use cityauth_protocol::wire::ChallengeKind;
 use cityauth_server::store::{Flow, FlowState, NewUser, SqliteStore, Store};
@@ -19,11 +19,11 @@ fn change(id: &str, user_id: i64, state: FlowState, expires_at: u64) -> Flow {
     }
 }
 
-fn pending_hash(path: &std::path::Path, id: &str) -> Option<String> {
+fn pending_passwords(path: &std::path::Path, id: &str) -> Option<Vec<u8>> {
     rusqlite::Connection::open(path)
         .unwrap()
         .query_row(
-            "SELECT new_password_hash FROM flows WHERE id = ?1",
+            "SELECT pending_passwords FROM flows WHERE id = ?1",
             [id],
             |r| r.get(0),
         )
@@ -31,7 +31,7 @@ fn pending_hash(path: &std::path::Path, id: &str) -> Option<String> {
 }
 
 #[test]
-fn expired_and_denied_password_changes_lose_their_pending_hash_live_ones_keep_it() {
+fn expired_and_denied_password_changes_lose_their_sealed_passwords_live_ones_keep_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("city.sqlite");
     let store = SqliteStore::open(&path).unwrap();
@@ -45,20 +45,26 @@ fn expired_and_denied_password_changes_lose_their_pending_hash_live_ones_keep_it
         .unwrap();
     let now = 10_000;
     store
-        .password_change_insert(&change("expired", user, FlowState::Pending, now - 1), "h1")
+        .password_change_insert(&change("expired", user, FlowState::Pending, now - 1), b"h1")
         .unwrap();
     store
-        .password_change_insert(&change("denied", user, FlowState::Denied, now + 500), "h2")
+        .password_change_insert(&change("denied", user, FlowState::Denied, now + 500), b"h2")
         .unwrap();
     store
-        .password_change_insert(&change("live", user, FlowState::Pending, now + 500), "h3")
+        .password_change_insert(&change("live", user, FlowState::Pending, now + 500), b"h3")
         .unwrap();
-    assert_eq!(pending_hash(&path, "expired").as_deref(), Some("h1"));
+    assert_eq!(
+        pending_passwords(&path, "expired").as_deref(),
+        Some(&b"h1"[..])
+    );
 
     // The first signed request of the minute sweeps.
     assert!(store.nonce_use("device", "nonce-1", now, 300).unwrap());
 
-    assert_eq!(pending_hash(&path, "expired"), None);
-    assert_eq!(pending_hash(&path, "denied"), None);
-    assert_eq!(pending_hash(&path, "live").as_deref(), Some("h3"));
+    assert_eq!(pending_passwords(&path, "expired"), None);
+    assert_eq!(pending_passwords(&path, "denied"), None);
+    assert_eq!(
+        pending_passwords(&path, "live").as_deref(),
+        Some(&b"h3"[..])
+    );
 }

@@ -116,6 +116,66 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
 }
 
 #[test]
+fn a_refused_password_and_the_unlock_button_in_a_browser() {
+    let city = City::start();
+    city.add_employee("alice");
+    let phone = Phone::new();
+    phone.enroll(&city.enrollment_link("alice"));
+    let browser = Browser::start().expect("headless chromium");
+    browser.watch_csp().unwrap();
+    browser.goto(&format!("{}/forgot", city.url())).unwrap();
+    browser
+        .find("#username")
+        .unwrap()
+        .type_text("alice")
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let number = browser.find(".number").unwrap().text().unwrap();
+    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
+    phone
+        .device()
+        .answer(&challenge, Decision::Approve, Some(number.trim()))
+        .unwrap();
+    // The directory (here the built-in store) refuses the current password: its sentence,
+    // and the same form to choose another.
+    browser
+        .find("#password")
+        .unwrap()
+        .type_text(cityauth_e2e::GOOD_PASSWORD)
+        .unwrap();
+    browser
+        .find("form[action='/forgot/password'] button")
+        .unwrap()
+        .click()
+        .unwrap();
+    let alert = browser.find("p.error[role=alert]").unwrap().text().unwrap();
+    assert!(alert.contains("used it before"), "{alert}");
+    assert_accessible(&browser, "forgot: refused by the directory");
+    browser
+        .find("form[action='/forgot/unlock'] button")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser.wait_for_title("Account unlocked").unwrap();
+    assert!(
+        browser
+            .page_text()
+            .unwrap()
+            .contains("Your password is unchanged")
+    );
+    assert_accessible(&browser, "forgot: unlocked");
+    let body = serde_json::json!({"username": "alice", "password": cityauth_e2e::GOOD_PASSWORD});
+    assert_eq!(
+        city.post("/api/v1/signin", body.to_string().into_bytes()).0,
+        200
+    );
+}
+
+#[test]
 fn every_portal_page_passes_axe() {
     // The pilot policy lets the password enroll a first phone, so that the enrollment page
     // can be reached here.

@@ -7,11 +7,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use cityauth_protocol::wire::{ChallengeKind, ResetStatus, SessionResponse};
 
+use zeroize::Zeroizing;
+
+use super::directory::{self, OnRefusal};
+use super::sealed;
 use super::signin::{issue, limits};
 use crate::challenges::{Origin, send_for_flow};
+use crate::directory::PasswordCheck;
 use crate::error::ApiError;
 use crate::limits::{Attempt, ClientKey, fields};
-use crate::password;
 use crate::state::AppState;
 use crate::store::{Factor, Flow, User};
 use crate::util::redact;
@@ -33,9 +37,11 @@ pub(crate) enum ChangeStarted {
     },
 }
 
-/// Checks the current password (failures count towards the lockout) and the new one's
-/// policy; then, if the user has a phone, asks it to approve the change, else changes the
-/// password now, ending every session and returning a fresh one for this browser.
+/// Checks the current password by binding as the user (failures count towards the
+/// lockout) and the new one against our rules and the directory's policy; then, if the user
+/// has a phone, asks it to approve the change (the two passwords wait sealed under the
+/// key-encryption key in the flow row), else changes it now as the user, ending every
+/// session and returning a fresh one for this browser.
 pub(crate) async fn change_password(
     state: &AppState,
     peer: IpAddr,
@@ -43,6 +49,7 @@ pub(crate) async fn change_password(
     current: String,
     new: String,
 ) -> Result<ChangeStarted, ApiError> {
+    let (current, new) = (Zeroizing::new(current), Zeroizing::new(new));
     let ip = peer.to_string();
     limits(state, peer, &user.username)?;
     fields::password(&current)?;
@@ -63,20 +70,24 @@ pub(crate) async fn change_password(
         );
         return Err(ApiError::Blocked);
     }
-    let stored = user.password_hash.clone();
-    let (name, display) = (user.username.clone(), user.display_name.clone());
-    let blocklist = state.config().password_blocklist.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        if !password::verify(&current, &stored) {
-            return Err(ApiError::InvalidCredentials);
-        }
-        password::check_policy(&blocklist, &new, &name, &display)?;
-        password::hash(&new)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let hash = match checked {
-        Err(ApiError::InvalidCredentials) => {
+    let found = directory::account_of(state, user)
+        .await?
+        .ok_or(ApiError::InvalidSession)?;
+    let (account, user) = (&found.account, &found.user);
+    // An empty password is never sent (an LDAP bind with one is anonymous, and succeeds).
+    let check = if current.is_empty() {
+        PasswordCheck::Wrong
+    } else {
+        state
+            .directory()
+            .check_password(account, &current)
+            .await
+            .map_err(directory::api_error)?
+    };
+    match check {
+        PasswordCheck::Correct | PasswordCheck::MustChange => {}
+        PasswordCheck::Locked => return Err(ApiError::Locked),
+        PasswordCheck::Wrong => {
             crate::limits::failed(state, &attempt)?;
             state.audit(
                 Some(&user.username),
@@ -86,14 +97,27 @@ pub(crate) async fn change_password(
             );
             return Err(ApiError::InvalidCredentials);
         }
-        other => other?,
-    };
+    }
+    super::policy::check_new_password(state, account, &new).await?;
     if state.store().devices_of(user.id)?.is_empty() {
-        state.store().user_set_password(user.id, &hash)?;
+        let changed = state
+            .directory()
+            .change_password(account, &current, &new)
+            .await;
+        if let Err(error) = changed {
+            state.audit(
+                Some(&user.username),
+                "password_change_refused",
+                &format!("no phone registered: {error}"),
+                Some(&ip),
+            );
+            return Err(directory::api_error(error));
+        }
+        state.store().user_end_sessions(user.id)?;
         state.audit(
             Some(&user.username),
             "password_changed",
-            "no phone registered; all sessions ended",
+            "no phone registered; set in the directory as the user; all sessions ended",
             Some(&ip),
         );
         return issue(state, user, "after a password change", &ip).map(ChangeStarted::Changed);
@@ -106,7 +130,8 @@ pub(crate) async fn change_password(
         &ip,
         CHANGE_LIFETIME,
     )?;
-    state.store().password_change_insert(&flow, &hash)?;
+    let sealed = sealed::seal(state.kek(), &flow.id, &current, &new)?;
+    state.store().password_change_insert(&flow, &sealed)?;
     let origin = Origin {
         kind: ChallengeKind::PasswordChange,
         application: "City portal: change password".into(),
@@ -142,9 +167,12 @@ pub(crate) fn change_status(state: &AppState, id: &str) -> Result<ResetStatus, A
     super::flow_status(state, id, ChallengeKind::PasswordChange)
 }
 
-/// Completes `user`'s change `id` once the phone approved it: the new password takes
-/// effect, every session ends, and this browser gets a fresh one.
-pub(crate) fn finish_password_change(
+/// Completes `user`'s change `id` once the phone approved it: the flow is claimed, the
+/// sealed passwords opened and the directory changes the password as the user; then every
+/// session ends, and this browser gets a fresh one. A refusal ends the change (its new
+/// password is fixed: the employee starts again); an unreachable directory leaves it
+/// approved, to continue once it is back.
+pub(crate) async fn finish_password_change(
     state: &AppState,
     peer: IpAddr,
     user: &User,
@@ -155,15 +183,38 @@ pub(crate) fn finish_password_change(
         return Err(ApiError::NotFound);
     }
     super::require_verified(&flow)?;
-    if !state.store().password_change_complete(id, user.id)? {
+    let ip = peer.to_string();
+    let found = directory::account_of(state, user)
+        .await?
+        .ok_or(ApiError::InvalidSession)?;
+    if !state.store().flow_claim(id, user.id, crate::util::now())? {
         return Err(ApiError::AlreadyAnswered);
     }
-    let ip = peer.to_string();
+    let opened = match state.store().password_change_pending(id, user.id)? {
+        Some(sealed) => sealed::open(state.kek(), id, &sealed),
+        None => Err(ApiError::NotVerified),
+    };
+    let (old, new) = match opened {
+        Ok(passwords) => passwords,
+        Err(error) => {
+            state.store().flow_abandon(id)?;
+            return Err(error);
+        }
+    };
+    let written = state
+        .directory()
+        .change_password(&found.account, &old, &new)
+        .await;
+    drop((old, new));
+    let user = &found.user;
+    if let Some(error) = directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)? {
+        return Err(error);
+    }
     state.audit(
         Some(&user.username),
         "password_changed",
         &format!(
-            "change {}: approved on the phone; all sessions ended",
+            "change {}: approved on the phone; set in the directory as the user; all sessions ended",
             redact(id)
         ),
         Some(&ip),

@@ -3,14 +3,18 @@
 mod add_device;
 mod change;
 mod device;
+mod directory;
 mod enroll;
 mod notices;
+mod policy;
 mod reset;
+mod sealed;
 mod signin;
 
 pub(crate) use add_device::{add_device_status, finish_add_device, start_add_device};
 pub(crate) use change::{ChangeStarted, change_password, change_status, finish_password_change};
-pub(crate) use reset::{check_code, reset_status, set_password, start_reset};
+pub(crate) use policy::requirement;
+pub(crate) use reset::{check_code, reset_locked, reset_status, set_password, start_reset, unlock};
 pub(crate) use signin::{
     access_code_sign_in, password_sign_in, session_user, sign_in_status, take_session,
 };
@@ -41,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reset/{id}", get(reset::status))
         .route("/api/v1/reset/{id}/code", post(reset::code))
         .route("/api/v1/reset/{id}/password", post(reset::password))
+        .route("/api/v1/reset/{id}/unlock", post(reset::unlock_handler))
         .route("/api/v1/signin", post(signin::start))
         .route("/api/v1/signin/access-code", post(signin::access_code))
         .route("/api/v1/signin/{id}", get(signin::status))
@@ -99,6 +104,9 @@ fn visible_state(flow: &crate::store::Flow) -> &'static str {
         FlowState::Pending | FlowState::Verified if crate::util::now() >= flow.expires_at => {
             "expired"
         }
+        // One request is writing its password: still verified to the browser, which
+        // retries if the write fails.
+        FlowState::Claimed => "verified",
         other => other.as_str(),
     }
 }
@@ -110,6 +118,10 @@ fn require_verified(flow: &crate::store::Flow) -> Result<(), ApiError> {
     use crate::store::FlowState;
     match flow.state {
         FlowState::Done => Err(ApiError::AlreadyAnswered),
+        // Taken by another request; the claim decides (one left by a stopped process is
+        // taken again once it is old).
+        FlowState::Claimed if crate::util::now() >= flow.expires_at => Err(ApiError::Expired),
+        FlowState::Claimed => Ok(()),
         FlowState::Pending | FlowState::Denied => Err(ApiError::NotVerified),
         FlowState::Verified if crate::util::now() >= flow.expires_at => Err(ApiError::Expired),
         FlowState::Verified => Ok(()),

@@ -16,6 +16,7 @@ use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::state::AppState;
 use crate::store::{Factor, Flow, FlowState};
 use crate::util::{now, redact};
+use zeroize::Zeroizing;
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
@@ -26,11 +27,16 @@ pub async fn start(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Result<Json<ResetStartResponse>, ApiError> {
-    start_reset(&state, peer.ip(), super::parse(&body)?).map(Json)
+    start_reset(&state, peer.ip(), super::parse(&body)?)
+        .await
+        .map(Json)
 }
 
-/// The reset start, for the API and the portal.
-pub(crate) fn start_reset(
+/// The reset start, for the API and the portal. A name the directory does not know, a
+/// disabled account, one outside the self-service scope and a protected one get the same
+/// answer after the same work (a flow with no account, which no phone is asked about and
+/// nothing verifies); the audit row says which.
+pub(crate) async fn start_reset(
     state: &AppState,
     peer: IpAddr,
     request: ResetStartRequest,
@@ -43,7 +49,9 @@ pub(crate) fn start_reset(
         &fields::username_key(username),
         ClientKey::of(peer),
     )?;
-    let user = state.store().user_by_name(username)?;
+    let found = super::directory::look_up(state, username).await?;
+    let protected = found.as_ref().is_some_and(|f| f.account.protected);
+    let user = found.filter(|f| !f.account.protected).map(|f| f.user);
     let flow = super::new_flow(
         state,
         ChallengeKind::PasswordReset,
@@ -67,7 +75,14 @@ pub(crate) fn start_reset(
     challenges::deliver(state, &flow, prepared);
     let detail = match &user {
         Some(_) => format!("reset {}: {sent} push(es)", redact(&flow.id)),
-        None => format!("reset {}: unknown username", redact(&flow.id)),
+        None if protected => format!(
+            "reset {}: a protected account, never reset through self-service; no push",
+            redact(&flow.id)
+        ),
+        None => format!(
+            "reset {}: unknown username (or disabled, or outside the scope)",
+            redact(&flow.id)
+        ),
     };
     state.audit(Some(username), "reset_start", &detail, Some(&ip));
     Ok(ResetStartResponse {
@@ -224,14 +239,60 @@ pub async fn password(
         .map(Json)
 }
 
-/// The new password of a verified reset, for the API and the portal.
+/// The new password of a verified reset, for the API and the portal. Checked against our
+/// rules and the directory's policy; then the flow is claimed (so two submits cannot both
+/// write), the directory writes the password, and the flow is done with every session
+/// ended. If the directory refuses or cannot be reached, the flow is verified again: the
+/// employee reads the sentence and retries until the reset expires.
 pub(crate) async fn set_password(
     state: &AppState,
     peer: IpAddr,
     id: &str,
     request: ResetPasswordRequest,
 ) -> Result<ResetStatus, ApiError> {
-    fields::password(&request.password)?;
+    let new = Zeroizing::new(request.password);
+    fields::password(&new)?;
+    let ip = peer.to_string();
+    let (flow, found) = verified_account(state, id).await?;
+    super::policy::check_new_password(state, &found.account, &new).await?;
+    let user = &found.user;
+    if !state.store().flow_claim(&flow.id, user.id, now())? {
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let written = state.directory().set_password(&found.account, &new).await;
+    let outcome = super::directory::after_write(
+        state,
+        &flow,
+        user,
+        written,
+        &ip,
+        super::directory::OnRefusal::Retry,
+    )?;
+    if let Some(error) = outcome {
+        return Err(error);
+    }
+    // The owner proved it is them (the phone or a code): both failure counts start afresh.
+    limits::owner_proven(state, user, peer)?;
+    state.audit(
+        Some(&user.username),
+        "password_reset",
+        &format!(
+            "reset {}: new password set in the directory, all sessions ended",
+            redact(id)
+        ),
+        Some(&ip),
+    );
+    Ok(ResetStatus {
+        state: "done".into(),
+    })
+}
+
+/// A verified reset's flow and its account as the directory has it now; a reset whose
+/// account is gone, disabled, out of scope or protected cannot complete.
+async fn verified_account(
+    state: &AppState,
+    id: &str,
+) -> Result<(Flow, super::directory::Found), ApiError> {
     let flow = find(state, id)?;
     super::require_verified(&flow)?;
     let user = match flow.user_id {
@@ -239,28 +300,72 @@ pub(crate) async fn set_password(
         None => None,
     }
     .ok_or(ApiError::NotVerified)?;
-    let (name, display) = (user.username.clone(), user.display_name.clone());
-    let blocklist = state.config().password_blocklist.clone();
-    // Argon2 takes milliseconds: off the async workers.
-    let hash = tokio::task::spawn_blocking(move || {
-        crate::password::check_policy(&blocklist, &request.password, &name, &display)?;
-        crate::password::hash(&request.password)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    if !state.store().reset_complete(id, user.id, &hash)? {
+    let found = super::directory::account_of(state, &user)
+        .await?
+        .filter(|f| !f.account.protected)
+        .ok_or(ApiError::NotVerified)?;
+    Ok((flow, found))
+}
+
+/// Whether the account of verified reset `id` is locked out by the directory now (false
+/// when that cannot be told: the page then offers the unlock all the same).
+pub(crate) async fn reset_locked(state: &AppState, id: &str) -> bool {
+    verified_account(state, id)
+        .await
+        .is_ok_and(|(_, found)| found.account.locked)
+}
+
+/// `POST /api/v1/reset/{id}/unlock`: unlocks the account of a verified reset.
+pub async fn unlock_handler(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Result<Json<ResetStatus>, ApiError> {
+    unlock(&state, peer.ip(), &id).await.map(Json)
+}
+
+/// Lifts the directory's lockout of a verified reset's account without changing its
+/// password ("Unlock my account"): the reset is then done (it cannot also set a password);
+/// sessions are kept, since the password did not change.
+pub(crate) async fn unlock(
+    state: &AppState,
+    peer: IpAddr,
+    id: &str,
+) -> Result<ResetStatus, ApiError> {
+    let ip = peer.to_string();
+    let (flow, found) = verified_account(state, id).await?;
+    let user = &found.user;
+    if !state.store().flow_claim(&flow.id, user.id, now())? {
         return Err(ApiError::AlreadyAnswered);
     }
-    // The owner proved it is them (the phone or a code): both failure counts start afresh.
-    limits::owner_proven(state, &user, peer)?;
-    let ip = peer.to_string();
-    state.audit(
-        Some(&user.username),
-        "password_reset",
-        &format!("reset {}: new password set, all sessions ended", redact(id)),
-        Some(&ip),
-    );
-    Ok(ResetStatus {
-        state: "done".into(),
-    })
+    match state.directory().unlock(&found.account).await {
+        Ok(()) => {
+            state
+                .store()
+                .flow_transition(&flow.id, FlowState::Claimed, FlowState::Done)?;
+            limits::owner_proven(state, user, peer)?;
+            state.audit(
+                Some(&user.username),
+                "account_unlocked",
+                &format!(
+                    "reset {}: unlocked in the directory, password unchanged",
+                    redact(id)
+                ),
+                Some(&ip),
+            );
+            Ok(ResetStatus {
+                state: "done".into(),
+            })
+        }
+        Err(error) => {
+            state.store().flow_unclaim(&flow.id)?;
+            state.audit(
+                Some(&user.username),
+                "account_unlock_failed",
+                &format!("reset {}: {error}; still verified", redact(id)),
+                Some(&ip),
+            );
+            Err(super::directory::api_error(error))
+        }
+    }
 }

@@ -12,7 +12,10 @@ use cityauth_protocol::wire::{
     SignInResponse,
 };
 
+use zeroize::Zeroizing;
+
 use crate::challenges::{Origin, send_for_flow};
+use crate::directory::PasswordCheck;
 use crate::error::ApiError;
 use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::password;
@@ -57,7 +60,6 @@ pub(crate) async fn password_sign_in(
     let key = fields::username_key(&username);
     let client = ClientKey::of(peer);
     limits::rate(&state, Action::SignIn, &key, client)?;
-    let user = state.store().user_by_name(&username)?;
     let now = now();
     // Unknown names are counted and locked like real ones: the answers are the same.
     let attempt = Attempt {
@@ -74,45 +76,60 @@ pub(crate) async fn password_sign_in(
         );
         return Err(locked);
     }
-    // Unknown names verify against a dummy hash: the same Argon2 cost either way.
-    let stored = user
-        .as_ref()
-        .map_or(password::dummy_hash().to_owned(), |u| {
-            u.password_hash.clone()
-        });
-    let typed = request.password;
-    let checked = tokio::task::spawn_blocking(move || {
-        let check = password::check(&typed, &stored);
-        // A hash in an older form is replaced while the password is at hand.
-        let rehashed = (check == password::Check::MatchesRehash)
-            .then(|| password::hash(&typed).ok())
-            .flatten();
-        (
-            check != password::Check::Wrong,
-            rehashed.map(|new| (stored, new)),
-        )
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (matches, rehashed) = checked;
-    if let (Some(user), Some((old, new))) = (&user, rehashed)
-        && state.store().user_rehash_password(user.id, &old, &new)?
-    {
-        state.audit(
-            Some(&user.username),
-            "password_rehashed",
-            "stored in the current form",
-            Some(&ip),
-        );
-    }
-    let user = match &user {
-        Some(user) if matches => user.clone(),
-        _ => {
+    // After the lock check: a locked client costs the directory nothing.
+    let found = super::directory::look_up(&state, &username).await?;
+    let typed = Zeroizing::new(request.password);
+    let check = match &found {
+        // An empty password is never sent: an LDAP bind with one is an anonymous bind,
+        // which succeeds.
+        Some(_) if typed.is_empty() => PasswordCheck::Wrong,
+        Some(found) => state
+            .directory()
+            .check_password(&found.account, &typed)
+            .await
+            .map_err(super::directory::api_error)?,
+        None => {
+            if super::directory::is_builtin(&state) {
+                // Unknown names verify against a dummy hash: the same Argon2 cost either way.
+                let typed = typed.clone();
+                tokio::task::spawn_blocking(move || {
+                    password::verify(&typed, password::dummy_hash())
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            }
+            PasswordCheck::Wrong
+        }
+    };
+    let user = match (found, check) {
+        (Some(found), PasswordCheck::Correct) => found.user,
+        (Some(_), PasswordCheck::Locked) => {
+            // The directory's own lockout answers as the server's does (the same `423`):
+            // the portal points at "Forgot my password", which can unlock it.
+            state.audit(
+                Some(&username),
+                "sign_in_locked",
+                "locked out by the directory",
+                Some(&ip),
+            );
+            return Err(ApiError::Locked);
+        }
+        (Some(_), PasswordCheck::MustChange) => {
+            // The password was right: only its owner learns that it must be changed.
+            state.audit(
+                Some(&username),
+                "sign_in_must_change",
+                "the directory says the password expired or must be changed",
+                Some(&ip),
+            );
+            return Err(ApiError::PasswordExpired);
+        }
+        (found, _) => {
             limits::failed(&state, &attempt)?;
-            let why = if user.is_some() {
+            let why = if found.is_some() {
                 "wrong password"
             } else {
-                "unknown username"
+                "unknown username (or disabled, or outside the scope)"
             };
             state.audit(Some(&username), "sign_in_failed", why, Some(&ip));
             return Err(ApiError::InvalidCredentials);
@@ -255,12 +272,14 @@ pub async fn access_code(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    access_code_sign_in(&state, peer.ip(), super::parse(&body)?).map(Json)
+    access_code_sign_in(&state, peer.ip(), super::parse(&body)?)
+        .await
+        .map(Json)
 }
 
 /// The access-code sign-in, for the API and the portal: the session it gives may enroll
 /// one phone without an approval (the help desk vouched for the employee).
-pub(crate) fn access_code_sign_in(
+pub(crate) async fn access_code_sign_in(
     state: &AppState,
     peer: IpAddr,
     request: AccessCodeRequest,
@@ -270,7 +289,10 @@ pub(crate) fn access_code_sign_in(
     let username = fields::username(&request.username)?;
     let code = fields::code(&request.code)?;
     limits(&state, peer, username)?;
-    let user = state.store().user_by_name(username)?;
+    // The account as the directory has it now: a disabled one's code is refused.
+    let user = super::directory::look_up(&state, username)
+        .await?
+        .map(|found| found.user);
     // Only the named user's own code is consumed: a code sent with another name stays usable.
     let code_hash = sha256(code.as_bytes());
     let user = match user {

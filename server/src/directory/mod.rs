@@ -7,6 +7,7 @@
 //! ([`DirectoryId`]: `objectGUID`, `entryUUID`), so a rename in the directory keeps the phone.
 
 pub mod ad;
+pub mod builtin;
 pub mod filter;
 pub mod ldap;
 pub mod openldap;

@@ -76,6 +76,14 @@ pub async fn signin(
     };
     let started = match api::password_sign_in(&state, peer.ip(), request).await {
         Ok(started) => started,
+        Err(e @ ApiError::Locked) => {
+            // The server's own lock and the directory's answer alike; both end with a reset.
+            let message = format!(
+                "{e}. If the City directory locked your account, \"Forgot my password\" \
+                 can unlock it with your phone."
+            );
+            return signin_page(status_of(&e), Some(message));
+        }
         Err(e) => return signin_page(status_of(&e), Some(e.to_string())),
     };
     let Some(number) = started.number else {
@@ -147,8 +155,14 @@ pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> Respo
     response
 }
 
-fn password_page(status: StatusCode, message: Option<String>) -> Response {
-    render(status, &view::password(message))
+/// The change-password page, with our rules and the directory's policy (`policy`, from
+/// `api::requirement`).
+fn password_page(
+    policy: &(String, usize),
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
+    render(status, &view::password(message, policy.clone()))
 }
 
 /// `GET /password`.
@@ -156,7 +170,7 @@ pub async fn password_form(State(state): State<AppState>, headers: HeaderMap) ->
     if signed_in(&state, &headers).is_none() {
         return Redirect::to("/signin").into_response();
     }
-    password_page(StatusCode::OK, None)
+    password_page(&api::requirement(&state).await, StatusCode::OK, None)
 }
 
 /// The change-password form's fields.
@@ -180,6 +194,7 @@ pub async fn change_password(
     let Some((user, _)) = signed_in(&state, &headers) else {
         return Redirect::to("/signin").into_response();
     };
+    let policy = api::requirement(&state).await;
     match api::change_password(&state, peer.ip(), &user, form.current, form.new).await {
         Ok(ChangeStarted::Changed(session)) => start_session(&state, &session),
         Ok(ChangeStarted::Pending { id, number }) => {
@@ -192,10 +207,10 @@ pub async fn change_password(
                     let page = view::waiting(Awaited::Change, &id, &number, None);
                     browser.remember(&state, render(StatusCode::OK, &page))
                 }
-                Err(e) => password_page(status_of(&e), Some(e.to_string())),
+                Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
             }
         }
-        Err(e) => password_page(status_of(&e), Some(e.to_string())),
+        Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
     }
 }
 
@@ -209,12 +224,13 @@ pub async fn change_password_continue(
     let Some((user, _)) = signed_in(&state, &headers) else {
         return Redirect::to("/signin").into_response();
     };
+    let policy = api::requirement(&state).await;
     let flow = match owned_flow(&state, &headers, &form.id, ChallengeKind::PasswordChange) {
         Ok(Some(flow)) => flow,
-        Ok(None) => return unknown_flow(|m| password_page(StatusCode::NOT_FOUND, m)),
-        Err(e) => return password_page(status_of(&e), Some(e.to_string())),
+        Ok(None) => return unknown_flow(|m| password_page(&policy, StatusCode::NOT_FOUND, m)),
+        Err(e) => return password_page(&policy, status_of(&e), Some(e.to_string())),
     };
-    match api::finish_password_change(&state, peer.ip(), &user, &flow.id) {
+    match api::finish_password_change(&state, peer.ip(), &user, &flow.id).await {
         Ok(session) => start_session(&state, &session),
         Err(ApiError::NotVerified)
             if api::change_status(&state, &flow.id).is_ok_and(|s| s.state == "pending") =>
@@ -224,9 +240,10 @@ pub async fn change_password_continue(
             render(StatusCode::CONFLICT, &page)
         }
         Err(ApiError::NotVerified) => password_page(
+            &policy,
             StatusCode::CONFLICT,
             Some("The change was denied on the phone. Your password is unchanged.".into()),
         ),
-        Err(e) => password_page(status_of(&e), Some(e.to_string())),
+        Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
     }
 }

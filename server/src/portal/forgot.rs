@@ -41,13 +41,24 @@ pub struct ForgotForm {
     password: String,
 }
 
-fn new_password_page(status: StatusCode, id: &str, message: Option<String>) -> Response {
+/// The new-password form, with our rules and the directory's policy (and, after a
+/// refusal, the directory's sentence).
+async fn new_password_page(
+    state: &AppState,
+    status: StatusCode,
+    id: &str,
+    message: Option<String>,
+) -> Response {
+    let (requirement, min_length) = api::requirement(state).await;
+    let locked = api::reset_locked(state, id).await;
     let page = view::NewPassword {
         title: "Choose a new password",
         message,
         assets: super::assets::urls(),
         id: id.to_owned(),
-        requirement: crate::password::requirement(),
+        requirement,
+        min_length,
+        locked,
     };
     render(status, &page)
 }
@@ -62,11 +73,13 @@ pub async fn start(
     let request = ResetStartRequest {
         username: form.username,
     };
-    let started = api::start_reset(&state, peer.ip(), request).and_then(|started| {
-        let browser = Browser::of(&state, &headers)?;
-        browser.bind(&state, &started.reset_id)?;
-        Ok((started, browser))
-    });
+    let started = api::start_reset(&state, peer.ip(), request)
+        .await
+        .and_then(|started| {
+            let browser = Browser::of(&state, &headers)?;
+            browser.bind(&state, &started.reset_id)?;
+            Ok((started, browser))
+        });
     match started {
         Ok((started, browser)) => {
             let page = view::waiting(Awaited::Reset, &started.reset_id, &started.number, None);
@@ -96,14 +109,14 @@ fn expired() -> Response {
 }
 
 /// After an approval or a code: the new-password form, or why not.
-fn next(state: &AppState, flow: &Flow, failure: Option<ApiError>) -> Response {
+async fn next(state: &AppState, flow: &Flow, failure: Option<ApiError>) -> Response {
     let current = api::reset_status(state, &flow.id).map(|s| s.state);
     let waiting = |status, message: String| {
         let page = view::waiting(Awaited::Reset, &flow.id, &flow.number, Some(message));
         render(status, &page)
     };
     match (current.as_deref(), failure) {
-        (Ok("verified"), _) => new_password_page(StatusCode::OK, &flow.id, None),
+        (Ok("verified"), _) => new_password_page(state, StatusCode::OK, &flow.id, None).await,
         (Ok("pending"), Some(e)) => waiting(e.status_and_code().0, e.to_string()),
         (Ok("pending"), None) => waiting(StatusCode::CONFLICT, "Not approved yet.".into()),
         (Ok("denied"), _) => start_page(
@@ -121,7 +134,7 @@ pub async fn proceed(
     Form(form): Form<ForgotForm>,
 ) -> Response {
     match own_reset(&state, &headers, &form.id) {
-        Ok(flow) => next(&state, &flow, None),
+        Ok(flow) => next(&state, &flow, None).await,
         Err(page) => *page,
     }
 }
@@ -139,7 +152,7 @@ pub async fn code(
     };
     let request = ResetCodeRequest { code: form.code };
     let failure = api::check_code(&state, peer.ip(), &flow.id, request).err();
-    next(&state, &flow, failure)
+    next(&state, &flow, failure).await
 }
 
 /// `POST /forgot/password`.
@@ -165,11 +178,43 @@ pub async fn password(
                 ("/signin", "Sign in with the new password"),
             ),
         ),
-        Err(e @ ApiError::PasswordPolicy(_)) => new_password_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &flow.id,
-            Some(e.to_string()),
+        // The reset is still verified: the form again, with what to change.
+        Err(
+            e @ (ApiError::PasswordPolicy(_)
+            | ApiError::DirectoryRefused(_)
+            | ApiError::DirectoryUnavailable(_)),
+        ) => {
+            let status = e.status_and_code().0;
+            new_password_page(&state, status, &flow.id, Some(e.to_string())).await
+        }
+        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
+    }
+}
+
+/// `POST /forgot/unlock`: "Unlock my account without changing the password".
+pub async fn unlock(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    let flow = match own_reset(&state, &headers, &form.id) {
+        Ok(flow) => flow,
+        Err(page) => return *page,
+    };
+    match api::unlock(&state, peer.ip(), &flow.id).await {
+        Ok(_) => render(
+            StatusCode::OK,
+            &view::notice(
+                "Account unlocked",
+                vec!["Your account is unlocked. Your password is unchanged."],
+                ("/signin", "Sign in"),
+            ),
         ),
+        Err(e @ ApiError::DirectoryUnavailable(_)) => {
+            let status = e.status_and_code().0;
+            new_password_page(&state, status, &flow.id, Some(e.to_string())).await
+        }
         Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
     }
 }

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/continue", post(forgot::proceed))
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/password", post(forgot::password))
+        .route("/forgot/unlock", post(forgot::unlock))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::limits::fields::MAX_BODY_BYTES,
         ))

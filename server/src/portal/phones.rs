@@ -298,7 +298,7 @@ pub async fn access_code(
         username: form.username,
         code: form.code,
     };
-    match api::access_code_sign_in(&state, peer.ip(), request) {
+    match api::access_code_sign_in(&state, peer.ip(), request).await {
         Ok(session) => start_session(&state, &session),
         Err(e) => access_code_page(status_of(&e), Some(e.to_string())),
     }

@@ -109,8 +109,11 @@ pub struct Password {
     pub title: &'static str,
     pub message: Option<String>,
     pub assets: &'static Assets,
-    /// The password policy as a person reads it (`password::requirement`).
+    /// The password policy as a person reads it: ours (`password::requirement`), then the
+    /// directory's.
     pub requirement: String,
+    /// The shortest password either policy allows (the browser checks it before sending).
+    pub min_length: usize,
 }
 
 /// "Forgot my password": the username.
@@ -130,8 +133,13 @@ pub struct NewPassword {
     pub message: Option<String>,
     pub assets: &'static Assets,
     pub id: String,
-    /// The password policy as a person reads it (`password::requirement`).
+    /// The password policy as a person reads it: ours (`password::requirement`), then the
+    /// directory's.
     pub requirement: String,
+    /// The shortest password either policy allows (the browser checks it before sending).
+    pub min_length: usize,
+    /// The directory has locked the account out (the unlock is offered first).
+    pub locked: bool,
 }
 
 /// A short notice with a link onward.
@@ -174,12 +182,13 @@ pub fn access_code(message: Option<String>) -> AccessCode {
 }
 
 /// The change-password page.
-pub fn password(message: Option<String>) -> Password {
+pub fn password(message: Option<String>, (requirement, min_length): (String, usize)) -> Password {
     Password {
         title: "Change my password",
         message,
         assets: urls(),
-        requirement: crate::password::requirement(),
+        requirement,
+        min_length,
     }
 }
 

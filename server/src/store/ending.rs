@@ -46,7 +46,7 @@ pub(super) fn on_fraud(db: &Connection, user_id: i64) -> rusqlite::Result<()> {
 /// phone that is then reported lost sets no password). Runs before the device row goes.
 pub(super) fn on_device_removed(db: &Connection, device_id: &str) -> rusqlite::Result<()> {
     db.run(
-        "UPDATE flows SET state = 'denied', new_password_hash = NULL
+        "UPDATE flows SET state = 'denied', new_password_hash = NULL, pending_passwords = NULL
          WHERE state = 'verified' AND id IN
              (SELECT flow_id FROM challenges WHERE device_id = ?1 AND state = 'approved')",
         [device_id],
@@ -68,7 +68,7 @@ fn end_open_flows(db: &Connection, user_id: i64) -> rusqlite::Result<()> {
         [user_id],
     )?;
     db.run(
-        "UPDATE flows SET state = 'denied', new_password_hash = NULL
+        "UPDATE flows SET state = 'denied', new_password_hash = NULL, pending_passwords = NULL
          WHERE user_id = ?1 AND state IN ('pending', 'verified')",
         [user_id],
     )?;

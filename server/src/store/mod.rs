@@ -3,6 +3,7 @@
 //! Methods that decide something (consume a code, answer a challenge) are single atomic
 //! steps in the store, so two requests racing cannot both succeed.
 
+mod accounts;
 mod connection;
 mod ending;
 mod files;
@@ -12,6 +13,7 @@ mod schema;
 mod sessions;
 mod sqlite;
 
+pub use accounts::CLAIM_SECONDS;
 pub use records::*;
 pub use sqlite::{Durability, SqliteStore};
 
@@ -132,10 +134,35 @@ pub trait Store: Send + Sync {
     fn flow_transition(&self, id: &str, from: FlowState, to: FlowState) -> StoreResult<bool>;
     /// Counts one code try; the tries now counted.
     fn flow_code_try(&self, id: &str) -> StoreResult<u32>;
-    /// Completes a verified reset: new password, all sessions ended;
-    /// false if the flow was not verified.
-    fn reset_complete(&self, flow_id: &str, user_id: i64, password_hash: &str)
-    -> StoreResult<bool>;
+    /// Takes a verified, unexpired flow of `user_id` for the one request that writes its
+    /// password to the directory (two submits cannot both write), or one whose claim is
+    /// older than [`CLAIM_SECONDS`] (its process stopped mid-write); false, nothing
+    /// changed, if it was not verified or expired.
+    fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool>;
+    /// The directory did not write the password: the claimed flow is verified again.
+    fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool>;
+    /// The directory wrote the password of the claimed flow: it is done, its sealed
+    /// passwords erased, every session and open flow of the user ended, in one
+    /// transaction. False if it was not claimed.
+    fn flow_finish(&self, flow_id: &str, user_id: i64) -> StoreResult<bool>;
+    /// A claimed flow that cannot complete: denied, its sealed passwords erased.
+    fn flow_abandon(&self, flow_id: &str) -> StoreResult<bool>;
+
+    /// The local row of the directory account with stable id `directory_id`, made on first
+    /// sight (with no password hash), its username and display name set to the directory's;
+    /// a row that held the username before (a rename) gives it up.
+    fn user_for_account(
+        &self,
+        directory_id: &str,
+        username: &str,
+        display_name: &str,
+        now: u64,
+    ) -> StoreResult<User>;
+    /// The local row of the account with this stable id, if it was ever seen.
+    fn user_by_directory_id(&self, directory_id: &str) -> StoreResult<Option<User>>;
+    /// Ends every session and open flow of the user (a password replaced in the directory,
+    /// or an unlock that proves the owner lost control of it).
+    fn user_end_sessions(&self, id: i64) -> StoreResult<()>;
 
     /// Replaces the stored hash of the same password by a new form of it (a rehash at
     /// sign-in), only if it is still `old_hash`; sessions are kept. False if it changed meanwhile.
@@ -144,11 +171,11 @@ pub trait Store: Send + Sync {
     /// Sets a new password and ends all the user's sessions (a password change).
     fn user_set_password(&self, id: i64, password_hash: &str) -> StoreResult<()>;
 
-    /// Stores a new password-change flow with the hash of the password it will set.
-    fn password_change_insert(&self, flow: &Flow, new_password_hash: &str) -> StoreResult<()>;
-    /// Completes a verified password change of `user_id`: the flow's new password, all
-    /// sessions ended; false if the flow is not a verified change of that user.
-    fn password_change_complete(&self, flow_id: &str, user_id: i64) -> StoreResult<bool>;
+    /// Stores a new password-change flow with its old and new passwords sealed under the
+    /// key-encryption key (erased when it completes, is denied or expires).
+    fn password_change_insert(&self, flow: &Flow, sealed_passwords: &[u8]) -> StoreResult<()>;
+    /// The sealed passwords of a claimed password change of `user_id`.
+    fn password_change_pending(&self, flow_id: &str, user_id: i64) -> StoreResult<Option<Vec<u8>>>;
 
     /// Stores a session (by token hash) at the user's current generation.
     fn session_create(

@@ -41,6 +41,8 @@ pub struct User {
     pub blocked: bool,
     /// Sessions of an older generation have ended.
     pub session_generation: i64,
+    /// The account's stable id in the directory (`builtin:<id>` for the built-in store).
+    pub directory_id: String,
 }
 
 impl std::fmt::Debug for User {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for User {
             .field("password_hash", &"<redacted>")
             .field("blocked", &self.blocked)
             .field("session_generation", &self.session_generation)
+            .field("directory_id", &self.directory_id)
             .finish()
     }
 }
@@ -171,6 +174,9 @@ pub enum FlowState {
     Denied,
     /// Completed (password set, or session taken).
     Done,
+    /// Taken by one request that is writing the new password to the directory: no other
+    /// request can take it meanwhile; it becomes done, or verified again if the write failed.
+    Claimed,
 }
 
 impl FlowState {
@@ -181,6 +187,7 @@ impl FlowState {
             Self::Verified => "verified",
             Self::Denied => "denied",
             Self::Done => "done",
+            Self::Claimed => "claimed",
         }
     }
 
@@ -190,6 +197,7 @@ impl FlowState {
             "pending" => Self::Pending,
             "verified" => Self::Verified,
             "done" => Self::Done,
+            "claimed" => Self::Claimed,
             _ => Self::Denied,
         }
     }
@@ -272,6 +280,7 @@ mod tests {
             password_hash: hash.into(),
             blocked: false,
             session_generation: 1,
+            directory_id: "builtin:7".into(),
         };
         let new_user = NewUser {
             username: "alice".into(),

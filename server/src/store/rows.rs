@@ -6,7 +6,7 @@ use rusqlite::Row;
 use super::*;
 
 pub(super) const USER_COLUMNS: &str =
-    "id, username, display_name, password_hash, blocked, session_generation";
+    "id, username, display_name, password_hash, blocked, session_generation, directory_id";
 
 pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -16,6 +16,7 @@ pub(super) fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         password_hash: row.get(3)?,
         blocked: row.get(4)?,
         session_generation: row.get(5)?,
+        directory_id: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
     })
 }
 

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use super::{StoreError, StoreResult};
 
 /// Each migration, in order. Never edit one that shipped: append a new one.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     "CREATE TABLE settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
      CREATE TABLE users (
@@ -124,6 +124,19 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO failures (name, factor, count)
          SELECT lower(username), 'password', failed_attempts FROM users
          WHERE failed_attempts > 0;",
+    // 8: the directory (issue 11). Each local row is found by its account's stable id in
+    // the directory (`objectGUID`, `entryUUID`; `builtin:<row id>` for the built-in store),
+    // so that devices, flows, sessions and audit stay keyed by the row through a rename.
+    // A password change waiting for the phone keeps the old and new passwords sealed under
+    // the key-encryption key (the directory checks the old one as the user), erased when
+    // the change completes or can no longer complete. `claimed_at`: when one request took
+    // a verified flow to write its password (a claim older than the longest write is given
+    // up: its process stopped).
+    "ALTER TABLE users ADD COLUMN directory_id TEXT;
+     UPDATE users SET directory_id = 'builtin:' || id;
+     CREATE UNIQUE INDEX users_directory_id ON users(directory_id);
+     ALTER TABLE flows ADD COLUMN pending_passwords BLOB;
+     ALTER TABLE flows ADD COLUMN claimed_at INTEGER;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

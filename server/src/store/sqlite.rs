@@ -91,8 +91,8 @@ impl SqliteStore {
         })
     }
 
-    fn insert_flow(&self, flow: &Flow, new_password_hash: Option<&str>) -> StoreResult<()> {
-        insert_flow(&self.db(), flow, new_password_hash)?;
+    fn insert_flow(&self, flow: &Flow, pending_passwords: Option<&[u8]>) -> StoreResult<()> {
+        insert_flow(&self.db(), flow, pending_passwords)?;
         Ok(())
     }
 
@@ -107,15 +107,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Inserts a flow (with a password change's new hash); part of the caller's transaction.
+/// Inserts a flow (with a password change's sealed passwords); part of the caller's
+/// transaction.
 fn insert_flow(
     db: &Connection,
     flow: &Flow,
-    new_password_hash: Option<&str>,
+    pending_passwords: Option<&[u8]>,
 ) -> rusqlite::Result<()> {
     db.run(
         "INSERT INTO flows (id, username, user_id, number, state, code_tries, client_ip,
-                            created_at, expires_at, kind, new_password_hash)
+                            created_at, expires_at, kind, pending_passwords)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             flow.id,
@@ -128,7 +129,7 @@ fn insert_flow(
             t(flow.created_at),
             t(flow.expires_at),
             flow.kind.as_str(),
-            new_password_hash
+            pending_passwords
         ],
     )?;
     Ok(())
@@ -202,16 +203,17 @@ fn decide(
 }
 
 /// Deletes what can no longer be used: nonces older than twice the replay window (their
-/// time is stale, so they can never be replayed), and the pending new-password hashes of
-/// password changes that expired or were denied.
+/// time is stale, so they can never be replayed), and the sealed passwords (and older
+/// servers' new-password hashes) of password changes that expired or were denied.
 fn sweep_expired(db: &Connection, now: u64, window: u64) -> rusqlite::Result<()> {
     db.run(
         "DELETE FROM nonces WHERE seen_at < ?1",
         [t(now.saturating_sub(window.saturating_mul(2)))],
     )?;
     db.run(
-        "UPDATE flows SET new_password_hash = NULL
-         WHERE new_password_hash IS NOT NULL AND (expires_at <= ?1 OR state = 'denied')",
+        "UPDATE flows SET new_password_hash = NULL, pending_passwords = NULL
+         WHERE (new_password_hash IS NOT NULL OR pending_passwords IS NOT NULL)
+               AND (expires_at <= ?1 OR state = 'denied')",
         [t(now)],
     )?;
     Ok(())
@@ -323,7 +325,11 @@ impl Store for SqliteStore {
             ],
         );
         match result {
-            Ok(_) => Ok(db.last_insert_rowid()),
+            Ok(_) => {
+                let id = db.last_insert_rowid();
+                super::accounts::mark_builtin(&db, id)?;
+                Ok(id)
+            }
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
@@ -648,24 +654,42 @@ impl Store for SqliteStore {
         )?)
     }
 
-    fn reset_complete(
+    fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
+        super::accounts::claim(&self.db(), flow_id, user_id, now)
+    }
+
+    fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool> {
+        super::accounts::unclaim(&self.db(), flow_id)
+    }
+
+    fn flow_finish(&self, flow_id: &str, user_id: i64) -> StoreResult<bool> {
+        super::accounts::finish(&mut self.db(), flow_id, user_id)
+    }
+
+    fn flow_abandon(&self, flow_id: &str) -> StoreResult<bool> {
+        super::accounts::abandon(&self.db(), flow_id)
+    }
+
+    fn user_for_account(
         &self,
-        flow_id: &str,
-        user_id: i64,
-        password_hash: &str,
-    ) -> StoreResult<bool> {
+        directory_id: &str,
+        username: &str,
+        display_name: &str,
+        now: u64,
+    ) -> StoreResult<User> {
+        super::accounts::for_account(&mut self.db(), directory_id, username, display_name, now)
+    }
+
+    fn user_by_directory_id(&self, directory_id: &str) -> StoreResult<Option<User>> {
+        super::accounts::by_directory_id(&self.db(), directory_id)
+    }
+
+    fn user_end_sessions(&self, id: i64) -> StoreResult<()> {
         let mut db = self.db();
         let transaction = begin(&mut db)?;
-        let changed = transaction.run(
-            "UPDATE flows SET state = 'done' WHERE id = ?1 AND state = 'verified' AND user_id = ?2",
-            params![flow_id, user_id],
-        )?;
-        if changed != 1 {
-            return Ok(false);
-        }
-        replace_password(&transaction, user_id, password_hash)?;
+        super::accounts::end_sessions(&transaction, id)?;
         transaction.commit()?;
-        Ok(true)
+        Ok(())
     }
 
     fn user_rehash_password(&self, id: i64, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
@@ -684,34 +708,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn password_change_insert(&self, flow: &Flow, new_password_hash: &str) -> StoreResult<()> {
-        self.insert_flow(flow, Some(new_password_hash))
+    fn password_change_insert(&self, flow: &Flow, sealed_passwords: &[u8]) -> StoreResult<()> {
+        self.insert_flow(flow, Some(sealed_passwords))
     }
 
-    fn password_change_complete(&self, flow_id: &str, user_id: i64) -> StoreResult<bool> {
-        let mut db = self.db();
-        let transaction = begin(&mut db)?;
-        let hash: Option<String> = transaction
-            .row(
-                "UPDATE flows SET state = 'done'
-                 WHERE id = ?1 AND state = 'verified' AND user_id = ?2
-                       AND kind = 'password_change' AND new_password_hash IS NOT NULL
-                 RETURNING new_password_hash",
-                params![flow_id, user_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(hash) = hash else {
-            return Ok(false);
-        };
-        // RETURNING gives the row as updated: the hash is cleared in a second statement.
-        transaction.run(
-            "UPDATE flows SET new_password_hash = NULL WHERE id = ?1",
-            [flow_id],
-        )?;
-        replace_password(&transaction, user_id, &hash)?;
-        transaction.commit()?;
-        Ok(true)
+    fn password_change_pending(&self, flow_id: &str, user_id: i64) -> StoreResult<Option<Vec<u8>>> {
+        super::accounts::pending_passwords(&self.db(), flow_id, user_id)
     }
 
     fn session_create(

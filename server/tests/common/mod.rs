@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod directory;
 
 use std::time::Duration;
 

@@ -1,0 +1,141 @@
+//! The server's side of the directory: an account found there and its local row (made on
+//! first sight, found by the stable id, its names refreshed on each look-up), directory
+//! failures as API errors, and a claimed flow settled after the directory's write.
+
+use crate::directory::{Account, DirectoryError, DirectoryId, DirectoryKind};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::User;
+use crate::util::now;
+
+/// An account as the directory has it now, with its local row.
+pub(crate) struct Found {
+    /// The directory's account.
+    pub account: Account,
+    /// Its local row (devices, flows, sessions and audit hang off it).
+    pub user: User,
+}
+
+/// A directory failure as the API answers it: an unreachable directory (or a service
+/// account it refuses) is `503` with nothing changed; a refusal is its sentence; the rest
+/// is internal (logged, never sent).
+pub(crate) fn api_error(error: DirectoryError) -> ApiError {
+    match error {
+        DirectoryError::Unavailable(why) => ApiError::DirectoryUnavailable(why),
+        DirectoryError::ServiceAccount(why) => {
+            ApiError::DirectoryUnavailable(format!("service account: {why}"))
+        }
+        DirectoryError::Refused(refusal) => ApiError::DirectoryRefused(refusal.sentence()),
+        DirectoryError::Protected | DirectoryError::NotFound => ApiError::NotVerified,
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// The local row of `account`, made or refreshed.
+fn row_of(state: &AppState, account: &Account) -> Result<User, ApiError> {
+    Ok(state.store().user_for_account(
+        account.id.as_str(),
+        &account.username,
+        &account.display_name,
+        now(),
+    )?)
+}
+
+/// The account named `username` in the directory, with its local row; `None` for a name
+/// the directory does not know, a disabled account and one outside the self-service scope
+/// alike.
+pub(crate) async fn look_up(state: &AppState, username: &str) -> Result<Option<Found>, ApiError> {
+    let Some(account) = state.directory().find(username).await.map_err(api_error)? else {
+        return Ok(None);
+    };
+    let user = row_of(state, &account)?;
+    Ok(Some(Found { account, user }))
+}
+
+/// The directory account of a local row, as it is now (its row refreshed: a rename shows);
+/// `None` if it is gone, disabled or out of scope.
+pub(crate) async fn account_of(state: &AppState, user: &User) -> Result<Option<Found>, ApiError> {
+    let id = DirectoryId(user.directory_id.clone());
+    let Some(account) = state.directory().by_id(&id).await.map_err(api_error)? else {
+        return Ok(None);
+    };
+    let user = row_of(state, &account)?;
+    Ok(Some(Found { account, user }))
+}
+
+/// Whether the built-in store is the directory (its unknown names verify against a dummy
+/// hash, to cost what a real one costs).
+pub(crate) fn is_builtin(state: &AppState) -> bool {
+    state.directory().kind() == DirectoryKind::BuiltIn
+}
+
+/// What a refusal leaves of a claimed flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnRefusal {
+    /// Verified again: the employee chooses another password in the same reset.
+    Retry,
+    /// Ended (a change's sealed new password cannot be chosen again in it).
+    End,
+}
+
+/// Settles a claimed flow after the directory's write: `Ok(None)` when it was written (the
+/// flow is done and every session of the user ended, in one transaction); otherwise the
+/// error to answer with, the flow verified again (a refusal, per `on_refusal`, or an
+/// unreachable directory: nothing was changed, retry works) or ended (the account is
+/// gone or protected). The audit row says what happened.
+pub(crate) fn after_write(
+    state: &AppState,
+    flow: &crate::store::Flow,
+    user: &User,
+    written: Result<(), DirectoryError>,
+    ip: &str,
+    on_refusal: OnRefusal,
+) -> Result<Option<ApiError>, ApiError> {
+    let what = format!("{} {}", kind_word(flow), crate::util::redact(&flow.id));
+    let (event, detail, retry) = match &written {
+        Ok(()) => {
+            if !state.store().flow_finish(&flow.id, user.id)? {
+                return Err(ApiError::Internal(
+                    "a claimed flow was taken meanwhile".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        Err(DirectoryError::Refused(refusal)) => (
+            "directory_refused",
+            format!("{what}: {}", refusal.sentence()),
+            on_refusal == OnRefusal::Retry,
+        ),
+        Err(DirectoryError::Unavailable(_) | DirectoryError::ServiceAccount(_)) => (
+            "directory_unavailable",
+            format!("{what}: the directory could not be reached; nothing changed"),
+            true,
+        ),
+        Err(DirectoryError::Protected | DirectoryError::NotFound) => (
+            "directory_refused",
+            format!("{what}: the account is gone, out of scope or protected"),
+            false,
+        ),
+        Err(other) => ("directory_failed", format!("{what}: {other}"), true),
+    };
+    if retry {
+        state.store().flow_unclaim(&flow.id)?;
+    } else {
+        state.store().flow_abandon(&flow.id)?;
+    }
+    let state_word = if retry { "still verified" } else { "ended" };
+    state.audit(
+        Some(&user.username),
+        event,
+        &format!("{detail} ({state_word})"),
+        Some(ip),
+    );
+    Ok(written.err().map(api_error))
+}
+
+fn kind_word(flow: &crate::store::Flow) -> &'static str {
+    match flow.kind {
+        cityauth_protocol::wire::ChallengeKind::PasswordChange => "change",
+        _ => "reset",
+    }
+}

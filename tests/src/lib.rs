@@ -4,6 +4,8 @@
 
 pub mod hostile;
 pub mod nginx;
+pub mod portal;
+pub mod samba;
 pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

@@ -29,6 +29,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(60);
 /// A certificate authority that exists only for one test run.
 pub struct TestCa {
     root: Certificate<'static>,
+    root_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -45,6 +46,7 @@ impl TestCa {
         let cert = params.self_signed(&key)?;
         Ok(Self {
             root: Certificate::from_der(cert.der()).to_owned(),
+            root_pem: cert.pem(),
             issuer: Issuer::new(params, key),
         })
     }
@@ -55,6 +57,11 @@ impl TestCa {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         let cert = CertificateParams::new(names)?.signed_by(&key, &self.issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
+    }
+
+    /// The CA's certificate in PEM, for a client's CA file.
+    pub fn root_pem(&self) -> &str {
+        &self.root_pem
     }
 
     /// The CA's certificate, for a client's root store.

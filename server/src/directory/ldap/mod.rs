@@ -16,6 +16,8 @@ use zeroize::Zeroizing;
 
 use super::DirectoryError;
 
+pub mod pool;
+
 /// How to reach and search an LDAP directory (Active Directory or OpenLDAP).
 #[derive(Clone)]
 pub struct LdapSettings {
@@ -96,7 +98,9 @@ impl Connector {
     }
 
     /// Opens a connection (TLS verified, StartTLS when the URL is `ldap://`), its driver
-    /// spawned on the current tokio runtime, every operation bounded by the timeout.
+    /// spawned on the current tokio runtime, the connection attempt and the first operation
+    /// bounded by the timeout. ldap3's `with_timeout` covers only the next operation:
+    /// callers set it on each one.
     pub async fn connect(&self) -> Result<Ldap, DirectoryError> {
         let settings = LdapConnSettings::new()
             .set_conn_timeout(self.timeout)

@@ -1,0 +1,112 @@
+//! The employee's browser on the reset portal's HTML pages, over real HTTP: form posts,
+//! a cookie jar (the portal binds a reset to the browser that started it), no redirects
+//! followed, and readers for the fields and the number a page shows.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+/// A page the portal answered with.
+#[derive(Debug)]
+pub struct Page {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub html: String,
+    /// Where a redirect points.
+    pub location: Option<String>,
+}
+
+impl Page {
+    /// The value of the hidden field `name`, if the page has one.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.html.find(&marker)? + marker.len();
+        self.html[at..].split('"').next().map(str::to_owned)
+    }
+
+    /// The number the page asks the employee to type on the phone.
+    pub fn number(&self) -> Option<String> {
+        let at = self.html.find("class=\"number\"")?;
+        let rest = &self.html[at..];
+        let text = &rest[rest.find('>')? + 1..];
+        text.split('<').next().map(|n| n.trim().to_owned())
+    }
+}
+
+/// A browser on one server: keeps the cookies it is given and sends them back.
+pub struct Browser {
+    base: String,
+    agent: ureq::Agent,
+    jar: RefCell<Vec<(String, String)>>,
+}
+
+impl Browser {
+    /// A browser with no cookies, on the server at `base` (`http://127.0.0.1:port`).
+    pub fn new(base: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Self {
+            base: base.to_owned(),
+            agent,
+            jar: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Page {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(cookies) = self.cookies() {
+            request = request.header("cookie", cookies);
+        }
+        self.read(request.call().expect("the portal answers"))
+    }
+
+    /// `POST path` with a form, as the page's own form would (same origin).
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base);
+        if let Some(cookies) = self.cookies() {
+            request = request.header("cookie", cookies);
+        }
+        self.read(
+            request
+                .send_form(form.iter().copied())
+                .expect("the portal answers"),
+        )
+    }
+
+    fn cookies(&self) -> Option<String> {
+        let jar = self.jar.borrow();
+        let pairs: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    fn read(&self, mut response: ureq::http::Response<ureq::Body>) -> Page {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(value) = value.to_str() else { continue };
+            let pair = value.split(';').next().unwrap_or_default();
+            let (name, content) = pair.split_once('=').unwrap_or((pair, ""));
+            let mut jar = self.jar.borrow_mut();
+            jar.retain(|(n, _)| n != name);
+            if !value.to_ascii_lowercase().contains("max-age=0") {
+                jar.push((name.to_owned(), content.to_owned()));
+            }
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Page {
+            status: response.status().as_u16(),
+            html: response.body_mut().read_to_string().unwrap_or_default(),
+            location,
+        }
+    }
+}

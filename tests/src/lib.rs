@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod nginx;
 pub mod portal;
 pub mod samba;
+pub mod slapd;
 pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};

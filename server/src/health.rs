@@ -86,7 +86,7 @@ pub async fn healthz(state: AppState, cache: Arc<Cache>) -> Response {
 /// Checks the store and the directory now, logging what failed.
 pub async fn check(state: &AppState) -> Report {
     let store = check_store(state.store());
-    let directory = check_directory(None).await;
+    let directory = check_directory(state.directory()).await;
     let status = if store == Part::Ok && directory == Part::Ok {
         Part::Ok
     } else {
@@ -110,10 +110,7 @@ fn check_store(store: &dyn Store) -> Part {
 }
 
 /// The directory's own check, bounded by [`DIRECTORY_LIMIT`].
-async fn check_directory(directory: Option<&dyn Directory>) -> Part {
-    let Some(directory) = directory else {
-        return Part::Ok;
-    };
+async fn check_directory(directory: &dyn Directory) -> Part {
     match tokio::time::timeout(DIRECTORY_LIMIT, directory.health()).await {
         Ok(Ok(())) => Part::Ok,
         Ok(Err(error)) => {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use cityauth_server::config::DirectoryChoice;
 use cityauth_server::directory::DirectoryKind;
 use cityauth_server::directory::options::{DirectoryOptions, Opened};
 use cityauth_server::edge::{Cidr, ProxyHeader};
@@ -216,6 +217,9 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     // Opening connects to nothing: the first connection is made on the runtime that serves.
     let directory = cli.directory.open().map_err(|e| e.to_string())?;
+    if let Some(opened) = &directory {
+        config.directory = DirectoryChoice::External(opened.directory.clone());
+    }
     let kek =
         AppState::load_kek(store.as_ref(), &config, Some(&cli.db)).map_err(|e| e.to_string())?;
     let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;

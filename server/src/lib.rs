@@ -13,6 +13,7 @@ pub mod config;
 pub mod directory;
 pub mod edge;
 pub mod error;
+mod health;
 pub mod kek;
 pub mod limits;
 pub mod location;

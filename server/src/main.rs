@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use cityauth_server::config::DirectoryChoice;
+use cityauth_server::directory::DirectoryKind;
+use cityauth_server::directory::options::{DirectoryOptions, Opened};
 use cityauth_server::edge::{Cidr, ProxyHeader};
 use cityauth_server::kek::KekConfig;
 use cityauth_server::password::Blocklist;
@@ -41,6 +44,9 @@ struct Cli {
     /// The key-encryption key from this environment variable (64 hex digits) instead.
     #[arg(long, global = true)]
     kek_env: Option<String>,
+    /// Where the accounts live (`server/README.md`, "Connect your directory").
+    #[command(flatten)]
+    directory: DirectoryOptions,
     #[command(subcommand)]
     command: Command,
 }
@@ -209,12 +215,17 @@ fn run(cli: Cli) -> Result<(), String> {
             .setting_set(PUBLIC_URL_SETTING, config.public_url.as_bytes())
             .map_err(|e| e.to_string())?;
     }
+    // Opening connects to nothing: the first connection is made on the runtime that serves.
+    let directory = cli.directory.open().map_err(|e| e.to_string())?;
+    if let Some(opened) = &directory {
+        config.directory = DirectoryChoice::External(opened.directory.clone());
+    }
     let kek =
         AppState::load_kek(store.as_ref(), &config, Some(&cli.db)).map_err(|e| e.to_string())?;
     let state = AppState::with_kek(store, config, None, kek).map_err(|e| e.to_string())?;
     let fail = |e: admin::AdminError| e.to_string();
     match cli.command {
-        Command::Serve { listen, .. } => serve(state, listen),
+        Command::Serve { listen, .. } => serve(state, listen, directory),
         Command::User {
             command:
                 UserCommand::Add {
@@ -288,9 +299,33 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(state: AppState, listen: SocketAddr) -> Result<(), String> {
+fn serve(state: AppState, listen: SocketAddr, directory: Option<Opened>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        // The directory answers with the service account before anything listens: a wrong
+        // password or an unreachable directory stops the start with one sentence.
+        if let Some(directory) = &directory {
+            directory.check().await?;
+            let settings = &directory.settings;
+            cityauth_server::log(&format!(
+                "directory: {} at {}, accounts under {} found by {}, as {}; {} protected group(s)",
+                match directory.directory.kind() {
+                    DirectoryKind::ActiveDirectory => "Active Directory",
+                    _ => "LDAP",
+                },
+                settings.url,
+                settings.base_dn,
+                settings.user_attribute,
+                settings.bind_dn,
+                settings.protected_groups.len(),
+            ));
+            if settings.protected_groups.is_empty() {
+                cityauth_server::log(
+                    "warning: no --directory-protected-group: every account in scope, \
+                     administrators too, can be reset through self-service",
+                );
+            }
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("listen on {listen}: {e}"))?;

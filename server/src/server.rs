@@ -4,17 +4,25 @@ use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
 use axum::Router;
+use axum::extract::State;
 use tokio::sync::oneshot;
 
 use crate::state::AppState;
 
-/// The whole application: the API's routes and the portal's, with the state. Every
+/// The whole application: the API's routes, the portal's and `/healthz`, with the state. Every
 /// request passes the cross-site and content-type checks before any handler runs, flow
 /// requests the browser binding, and every answer gets the security headers.
 pub fn router(state: AppState) -> Router {
     use axum::middleware::from_fn_with_state;
+    let health = crate::health::Cache::new();
     crate::api::router()
         .merge(crate::portal::router())
+        .route(
+            "/healthz",
+            axum::routing::get(move |State(state): State<AppState>| {
+                crate::health::healthz(state, health.clone())
+            }),
+        )
         .layer(from_fn_with_state(
             state.clone(),
             crate::portal::bind_api_flows,

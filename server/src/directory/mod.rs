@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod filter;
 pub mod ldap;
 pub mod openldap;
+pub mod options;
 
 use std::future::Future;
 use std::pin::Pin;

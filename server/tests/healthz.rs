@@ -1,0 +1,50 @@
+//! `GET /healthz`: 200 when the store and the directory answer, 503 naming the part that does
+//! not, nothing secret in the answer. (The directory servers' part: tests/tests/healthz_directory.rs.)
+
+mod common;
+
+use common::Harness;
+use serde_json::json;
+
+#[test]
+fn healthz_answers_ok_when_the_store_and_the_built_in_directory_answer() {
+    let h = Harness::start();
+    let reply = h.get("/healthz");
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(
+        reply.body,
+        json!({"status": "ok", "store": "ok", "directory": "ok"})
+    );
+}
+
+#[test]
+fn healthz_answers_503_naming_the_store_when_the_database_is_destroyed() {
+    let h = Harness::start();
+    assert_eq!(h.get("/healthz").status, 200);
+    // The database, its write-ahead log and its shared index overwritten in place under the
+    // running server (a failed disk, a file someone wrote over): SQLite sees the index
+    // change, reads the files again and finds no database in them.
+    let garbage = vec![0xA5u8; 64 * 1024];
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = h.db_path().into_os_string();
+        path.push(suffix);
+        std::fs::write(path, &garbage).unwrap();
+    }
+    // A report is reused for a second: ask until the store's failure shows.
+    let started = std::time::Instant::now();
+    let reply = loop {
+        let reply = h.get("/healthz");
+        if reply.status != 200 || started.elapsed() > std::time::Duration::from_secs(30) {
+            break reply;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(reply.status, 503, "{:?}", reply.body);
+    assert_eq!(reply.body["status"], "unavailable");
+    assert_eq!(reply.body["store"], "unavailable");
+    let text = reply.body.to_string();
+    assert!(
+        !text.contains("malformed") && !text.contains("database"),
+        "{text}"
+    );
+}

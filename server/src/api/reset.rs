@@ -253,7 +253,9 @@ pub(crate) async fn set_password(
     let new = Zeroizing::new(request.password);
     fields::password(&new)?;
     let ip = peer.to_string();
-    let (flow, found) = verified_account(state, id).await?;
+    let (flow, found) = verified_account(state, id)
+        .await
+        .inspect_err(|e| audit_unreachable(state, id, e, &ip))?;
     super::policy::check_new_password(state, &found.account, &new).await?;
     let user = &found.user;
     if !state.store().flow_claim(&flow.id, user.id, now())? {
@@ -307,6 +309,26 @@ async fn verified_account(
     Ok((flow, found))
 }
 
+/// Audits a verified reset the directory could not be asked about (before any claim or
+/// write: nothing changed, the reset stays verified), so that the audit trail shows every
+/// attempt and not only those that reached the write.
+fn audit_unreachable(state: &AppState, id: &str, error: &ApiError, ip: &str) {
+    if !matches!(error, ApiError::DirectoryUnavailable(_)) {
+        return;
+    }
+    let username = find(state, id).ok().map(|flow| flow.username);
+    state.audit(
+        username.as_deref(),
+        "directory_unavailable",
+        &format!(
+            "reset {}: the directory could not be reached to look the account up; nothing \
+             changed (still verified)",
+            redact(id)
+        ),
+        Some(ip),
+    );
+}
+
 /// Whether the account of verified reset `id` is locked out by the directory now (false
 /// when that cannot be told: the page then offers the unlock all the same).
 pub(crate) async fn reset_locked(state: &AppState, id: &str) -> bool {
@@ -333,7 +355,9 @@ pub(crate) async fn unlock(
     id: &str,
 ) -> Result<ResetStatus, ApiError> {
     let ip = peer.to_string();
-    let (flow, found) = verified_account(state, id).await?;
+    let (flow, found) = verified_account(state, id)
+        .await
+        .inspect_err(|e| audit_unreachable(state, id, e, &ip))?;
     let user = &found.user;
     if !state.store().flow_claim(&flow.id, user.id, now())? {
         return Err(ApiError::AlreadyAnswered);

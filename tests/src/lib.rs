@@ -2,6 +2,7 @@
 //! temporary database, phones with real vaults, and the browser side of the reset portal
 //! spoken over real HTTP.
 
+pub mod directory;
 pub mod hostile;
 pub mod nginx;
 pub mod portal;
@@ -11,7 +12,7 @@ pub mod webdriver;
 
 use std::net::{SocketAddr, TcpListener};
 
-use cityauth_core::device::{Device, HttpRequest, Transport, UreqTransport};
+use cityauth_core::device::{Decision, Device, HttpRequest, Transport, UreqTransport};
 use cityauth_core::{KdfParams, Vault};
 use cityauth_protocol::wire::{ResetStartRequest, ResetStartResponse, ResetStatus};
 use cityauth_server::{AppState, Config, RunningServer, admin};
@@ -176,6 +177,18 @@ impl Phone {
         self.device()
             .enroll(link, "Test phone", "android", None)
             .expect("enroll");
+    }
+
+    /// Approves the one challenge waiting on the phone, typing the `number` the browser
+    /// shows; more than one waiting would mean a push went where it should not.
+    pub fn approve(&self, number: &str) {
+        let challenges = self.device().pending_challenges(10).expect("challenges");
+        assert_eq!(challenges.len(), 1, "one challenge on the phone");
+        let outcome = self
+            .device()
+            .answer(&challenges[0], Decision::Approve, Some(number))
+            .expect("answered");
+        assert_eq!(outcome, "approved");
     }
 
     /// The clock offset the phone's enrollment holds.

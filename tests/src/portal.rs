@@ -1,9 +1,13 @@
 //! The employee's browser on the reset portal's HTML pages, over real HTTP: form posts,
 //! a cookie jar (the portal binds a reset to the browser that started it), no redirects
-//! followed, and readers for the fields and the number a page shows.
+//! followed, readers for the fields and the number a page shows, and the portal's own
+//! steps of a reset, a password change and a sign-in, approved on the phone with that
+//! number.
 
 use std::cell::RefCell;
 use std::time::Duration;
+
+use crate::Phone;
 
 /// A page the portal answered with.
 #[derive(Debug)]
@@ -54,6 +58,71 @@ impl Browser {
             agent,
             jar: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Sets (or replaces) a cookie, as one the server set earlier would be sent back.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let mut jar = self.jar.borrow_mut();
+        jar.retain(|(n, _)| n != name);
+        jar.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// "Forgot my password" for `username`: the page with the number (answered 200, known
+    /// name or not).
+    pub fn forgot(&self, username: &str) -> Page {
+        let page = self.post("/forgot", &[("username", username)]);
+        assert_eq!(page.status, 200, "{}", page.html);
+        page
+    }
+
+    /// The phone approves the one challenge waiting, typing the number `waiting` shows;
+    /// the browser continues to the new-password page. The reset's id and that page.
+    pub fn continue_reset(&self, phone: &Phone, waiting: &Page) -> (String, Page) {
+        let id = waiting.field("id").expect("the reset's id");
+        phone.approve(&waiting.number().expect("the number to type"));
+        let next = self.post("/forgot/continue", &[("id", &id)]);
+        assert_eq!(next.status, 200, "{}", next.html);
+        (id, next)
+    }
+
+    /// A reset of `username` started on the portal's pages and approved on `phone` with
+    /// the number they show: its id and the new-password page.
+    pub fn verified_reset(&self, username: &str, phone: &Phone) -> (String, Page) {
+        let waiting = self.forgot(username);
+        self.continue_reset(phone, &waiting)
+    }
+
+    /// Submits `password` on the new-password page of the verified reset `id`; the page
+    /// answered (done, refused with the form again, or the directory unreachable).
+    pub fn new_password(&self, id: &str, password: &str) -> Page {
+        self.post("/forgot/password", &[("id", id), ("password", password)])
+    }
+
+    /// A password change from `current` to `new` asked for while signed in: the page with
+    /// the number (nothing is written before the phone approves).
+    pub fn change_password(&self, current: &str, new: &str) -> Page {
+        let page = self.post("/password", &[("current", current), ("new", new)]);
+        assert_eq!(page.status, 200, "{}", page.html);
+        page
+    }
+
+    /// The phone approves the password change `waiting` shows, typing its number; the page
+    /// the browser continues to (a redirect once changed, the form again if refused).
+    pub fn continue_change(&self, phone: &Phone, waiting: &Page) -> Page {
+        let id = waiting.field("id").expect("the change's id");
+        phone.approve(&waiting.number().expect("the number to type"));
+        self.post("/password/continue", &[("id", &id)])
+    }
+
+    /// Signs in on the portal's pages as `username` with `password`, approved on `phone`
+    /// with the number shown; ends signed in (the redirect to the account page).
+    pub fn sign_in(&self, username: &str, password: &str, phone: &Phone) {
+        let waiting = self.post("/signin", &[("username", username), ("password", password)]);
+        assert_eq!(waiting.status, 200, "{}", waiting.html);
+        let id = waiting.field("id").expect("the sign-in's id");
+        phone.approve(&waiting.number().expect("the number to type"));
+        let signed = self.post("/signin/continue", &[("id", &id)]);
+        assert_eq!(signed.status, 303, "{}", signed.html);
     }
 
     /// `GET path`.

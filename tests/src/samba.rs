@@ -22,8 +22,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use cityauth_server::directory::ldap::LdapSettings;
 
 use crate::nginx::TestCa;
+
+mod shared;
+pub use shared::{alone, shared};
 
 /// The domain's DN.
 pub const DOMAIN_DN: &str = "DC=city,DC=test";
@@ -422,6 +426,23 @@ impl Samba {
     /// The test CA (to issue another certificate, for a test of verification).
     pub fn ca(&self) -> &TestCa {
         &self.ca
+    }
+
+    /// Settings for the server: LDAPS, the service account, `sAMAccountName`, the scope
+    /// group and Domain Admins as protected.
+    pub fn settings(&self) -> LdapSettings {
+        LdapSettings {
+            url: self.url(),
+            base_dn: STAFF_OU.into(),
+            bind_dn: SERVICE_DN.into(),
+            bind_password: SERVICE_PASSWORD.to_owned().into(),
+            user_attribute: "sAMAccountName".into(),
+            ca_file: self.ca_file(),
+            scope_group: Some(SCOPE_GROUP.into()),
+            protected_groups: vec![DOMAIN_ADMINS.into()],
+            timeout: Duration::from_secs(5),
+            pool_size: 2,
+        }
     }
 
     /// The DN of the staff member `name` (`CN=<name>,OU=Staff,…`).

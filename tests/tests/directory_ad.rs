@@ -1,10 +1,9 @@
 //! Active Directory through the `Directory` trait, against a real Samba AD DC on loopback
 //! (tests/src/samba.rs), as the least-privilege service account.
 
-use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use cityauth_e2e::samba::{self, Samba};
+use cityauth_e2e::samba::{self, Samba, alone, shared};
 use cityauth_server::directory::ad::ActiveDirectory;
 use cityauth_server::directory::ldap::LdapSettings;
 use cityauth_server::directory::{
@@ -12,47 +11,8 @@ use cityauth_server::directory::{
 };
 use zeroize::Zeroizing;
 
-/// One domain controller for the whole binary; the test that stops it takes it alone.
-fn samba() -> &'static RwLock<Samba> {
-    static SAMBA: OnceLock<RwLock<Samba>> = OnceLock::new();
-    SAMBA.get_or_init(|| {
-        let started = Instant::now();
-        let samba = Samba::start().unwrap_or_else(|e| panic!("{e}"));
-        eprintln!(
-            "samba: provisioned in {:?}, listening {:?} later ({:?} in all)",
-            samba.timings.provision,
-            samba.timings.startup,
-            started.elapsed()
-        );
-        RwLock::new(samba)
-    })
-}
-
-fn shared() -> RwLockReadGuard<'static, Samba> {
-    samba().read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn alone() -> RwLockWriteGuard<'static, Samba> {
-    samba().write().unwrap_or_else(|p| p.into_inner())
-}
-
-fn settings(samba: &Samba) -> LdapSettings {
-    LdapSettings {
-        url: samba.url(),
-        base_dn: samba::STAFF_OU.into(),
-        bind_dn: samba::SERVICE_DN.into(),
-        bind_password: Zeroizing::new(samba::SERVICE_PASSWORD.into()),
-        user_attribute: "sAMAccountName".into(),
-        ca_file: samba.ca_file(),
-        scope_group: Some(samba::SCOPE_GROUP.into()),
-        protected_groups: vec![samba::DOMAIN_ADMINS.into()],
-        timeout: Duration::from_secs(5),
-        pool_size: 2,
-    }
-}
-
 fn directory(samba: &Samba) -> ActiveDirectory {
-    ActiveDirectory::new(settings(samba)).expect("valid settings")
+    ActiveDirectory::new(samba.settings()).expect("valid settings")
 }
 
 /// Runs `f` on a runtime of its own, as each server or test would.
@@ -106,7 +66,7 @@ fn a_user_principal_name_finds_the_same_account() {
     let by_sam = found(&directory(&samba), &name);
     let ad = ActiveDirectory::new(LdapSettings {
         user_attribute: "userPrincipalName".into(),
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     let by_upn = found(&ad, "uma@city.test");
@@ -167,7 +127,7 @@ fn an_account_outside_the_scope_group_answers_as_unknown_and_nested_membership_c
     // Without a scope group, everyone under the base is in scope.
     let everyone = ActiveDirectory::new(LdapSettings {
         scope_group: None,
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     assert_eq!(found(&everyone, "otto").locator, outside);
@@ -429,7 +389,7 @@ fn a_wrong_service_password_is_a_clear_error_without_the_password() {
     let samba = shared();
     let ad = ActiveDirectory::new(LdapSettings {
         bind_password: Zeroizing::new("Not-The-Service-Pass".into()),
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     match block(ad.health()) {
@@ -447,7 +407,7 @@ fn a_wrong_service_password_is_a_clear_error_without_the_password() {
         Err(DirectoryError::ServiceAccount(_)) => {}
         other => panic!("expected the service account's refusal, got {other:?}"),
     }
-    let debug = format!("{:?}", settings(&samba));
+    let debug = format!("{:?}", samba.settings());
     assert!(!debug.contains(samba::SERVICE_PASSWORD), "{debug}");
 }
 
@@ -460,7 +420,7 @@ fn a_certificate_from_another_ca_is_not_trusted() {
     std::fs::write(&ca_file, other.root_pem()).expect("write");
     let ad = ActiveDirectory::new(LdapSettings {
         ca_file,
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     assert!(matches!(
@@ -474,7 +434,7 @@ fn starttls_on_the_plain_port_works_as_ldaps_does() {
     let samba = shared();
     let ad = ActiveDirectory::new(LdapSettings {
         url: samba.starttls_url(),
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     block(ad.health()).expect("healthy over StartTLS");
@@ -651,7 +611,7 @@ fn a_directory_that_never_answers_is_unavailable_after_the_timeout() {
     let ad = ActiveDirectory::new(LdapSettings {
         url: format!("ldaps://127.0.0.1:{port}"),
         timeout: Duration::from_secs(1),
-        ..settings(&samba)
+        ..samba.settings()
     })
     .expect("valid settings");
     let started = Instant::now();

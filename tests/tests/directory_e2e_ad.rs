@@ -3,111 +3,23 @@
 //! real vault, and the employee's browser on the portal's pages. What the directory binds
 //! with afterwards is asked of the directory itself (`ldapsearch` as the employee).
 
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use cityauth_core::device::Decision;
+use cityauth_e2e::City;
 use cityauth_e2e::portal::{Browser, Page};
-use cityauth_e2e::samba::{self, Samba};
-use cityauth_e2e::{City, Phone};
-use cityauth_server::DirectoryChoice;
-use cityauth_server::admin;
-use cityauth_server::directory::Directory;
+use cityauth_e2e::samba::{self, Samba, alone, shared};
 use cityauth_server::directory::ad::ActiveDirectory;
-use cityauth_server::directory::ldap::LdapSettings;
-use zeroize::Zeroizing;
 
 /// Passes our rules and the domain's (length, three kinds of character, no account name).
 const NEW_PASSWORD: &str = "Quartz-Meadow-Lantern-481";
 const OTHER_PASSWORD: &str = "Copper-Willow-Harbour-592";
 
-/// One domain controller for the whole binary; the test that stops it takes it alone.
-fn samba() -> &'static RwLock<Samba> {
-    static SAMBA: OnceLock<RwLock<Samba>> = OnceLock::new();
-    SAMBA.get_or_init(|| {
-        let samba = Samba::start().unwrap_or_else(|e| panic!("{e}"));
-        eprintln!(
-            "samba: provisioned in {:?}, listening {:?} later",
-            samba.timings.provision, samba.timings.startup
-        );
-        RwLock::new(samba)
-    })
-}
-
-fn shared() -> RwLockReadGuard<'static, Samba> {
-    samba().read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn alone() -> RwLockWriteGuard<'static, Samba> {
-    samba().write().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The server on the domain, as `serve` would start it: the directory checked first on a
-/// runtime of its own (the startup check), then handed to the server.
+/// The server on the domain, as `serve` would start it (after the startup check).
 fn city_on(samba: &Samba) -> City {
-    let directory = ActiveDirectory::new(LdapSettings {
-        url: samba.url(),
-        base_dn: samba::STAFF_OU.into(),
-        bind_dn: samba::SERVICE_DN.into(),
-        bind_password: Zeroizing::new(samba::SERVICE_PASSWORD.into()),
-        user_attribute: "sAMAccountName".into(),
-        ca_file: samba.ca_file(),
-        scope_group: Some(samba::SCOPE_GROUP.into()),
-        protected_groups: vec![samba::DOMAIN_ADMINS.into()],
-        timeout: Duration::from_secs(5),
-        pool_size: 2,
-    })
-    .expect("valid settings");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(directory.health())
-        .expect("the directory answers the startup check");
-    let directory: Arc<dyn Directory> = Arc::new(directory);
-    City::start_with(move |c| c.directory = DirectoryChoice::External(directory))
-}
-
-/// A phone enrolled with the help desk's link for `username` (found in the directory).
-fn enrolled(city: &City, username: &str) -> Phone {
-    let link = admin::enrollment_link(city.state(), username)
-        .unwrap_or_else(|e| panic!("an enrollment link for {username}: {e}"));
-    let phone = Phone::new();
-    phone.enroll(&link);
-    phone
-}
-
-/// "Forgot my password" for `username` in `browser`: the page with the number.
-fn forgot(browser: &Browser, username: &str) -> Page {
-    let page = browser.post("/forgot", &[("username", username)]);
-    assert_eq!(page.status, 200, "{}", page.html);
-    page
-}
-
-/// The phone approves the one challenge waiting, typing the number `page` shows; the
-/// browser continues to the new-password page.
-fn approve(browser: &Browser, phone: &Phone, page: &Page) -> (String, Page) {
-    let id = page.field("id").expect("the reset's id");
-    let number = page.number().expect("the number to type");
-    let challenges = phone.device().pending_challenges(10).expect("challenges");
-    assert_eq!(challenges.len(), 1, "one challenge on the phone");
-    let outcome = phone
-        .device()
-        .answer(&challenges[0], Decision::Approve, Some(&number))
-        .expect("answered");
-    assert_eq!(outcome, "approved");
-    let next = browser.post("/forgot/continue", &[("id", &id)]);
-    assert_eq!(next.status, 200, "{}", next.html);
-    (id, next)
-}
-
-/// The audit log's (event, detail) rows about `username`.
-fn audit(city: &City, username: &str) -> Vec<(String, String)> {
-    admin::audit(city.state(), Some(username), 100)
-        .expect("the audit log")
-        .into_iter()
-        .map(|e| (e.event, e.detail))
-        .collect()
+    City::checked_on(Arc::new(
+        ActiveDirectory::new(samba.settings()).expect("valid settings"),
+    ))
 }
 
 fn user(samba: &Samba, name: &str, groups: &[&str]) -> String {
@@ -122,10 +34,10 @@ fn an_employee_only_in_the_directory_enrolls_resets_and_the_directory_takes_the_
     let samba = shared();
     let dn = user(&samba, "erin", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "erin");
+    let phone = city.phone_for("erin");
     let browser = Browser::new(&city.url());
-    let waiting = forgot(&browser, "erin");
-    let (id, form) = approve(&browser, &phone, &waiting);
+    let waiting = browser.forgot("erin");
+    let (id, form) = browser.continue_reset(&phone, &waiting);
     // The domain's policy is on the form, besides ours.
     assert!(form.html.contains("Choose a new password"), "{}", form.html);
     assert!(
@@ -133,10 +45,7 @@ fn an_employee_only_in_the_directory_enrolls_resets_and_the_directory_takes_the_
         "{}",
         form.html
     );
-    let done = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", NEW_PASSWORD)],
-    );
+    let done = browser.new_password(&id, NEW_PASSWORD);
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(
         done.html.contains("Your password was changed"),
@@ -152,11 +61,11 @@ fn an_employee_only_in_the_directory_enrolls_resets_and_the_directory_takes_the_
         "the old one does not"
     );
     assert!(
-        audit(&city, "erin")
+        city.audit("erin")
             .iter()
             .any(|(event, detail)| event == "password_reset" && detail.contains("directory")),
         "{:?}",
-        audit(&city, "erin")
+        city.audit("erin")
     );
     eprintln!("enroll, reset and check: {:?}", started.elapsed());
 }
@@ -169,34 +78,12 @@ fn a_password_the_directory_history_refuses_is_told_and_the_change_can_be_retrie
     let samba = shared();
     let dn = user(&samba, "hugo", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "hugo");
+    let phone = city.phone_for("hugo");
     let browser = Browser::new(&city.url());
-    let signing_in = browser.post(
-        "/signin",
-        &[("username", "hugo"), ("password", samba::INITIAL_PASSWORD)],
-    );
-    assert_eq!(signing_in.status, 200, "{}", signing_in.html);
-    let number = signing_in.number().expect("the number");
-    let id = signing_in.field("id").expect("the sign-in's id");
-    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
-    phone
-        .device()
-        .answer(&challenge, Decision::Approve, Some(&number))
-        .unwrap();
-    let signed_in = browser.post("/signin/continue", &[("id", &id)]);
-    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    browser.sign_in("hugo", samba::INITIAL_PASSWORD, &phone);
 
     let change = |current: &str, new: &str| -> Page {
-        let waiting = browser.post("/password", &[("current", current), ("new", new)]);
-        assert_eq!(waiting.status, 200, "{}", waiting.html);
-        let number = waiting.number().expect("the number");
-        let id = waiting.field("id").expect("the change's id");
-        let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
-        phone
-            .device()
-            .answer(&challenge, Decision::Approve, Some(&number))
-            .unwrap();
-        browser.post("/password/continue", &[("id", &id)])
+        browser.continue_change(&phone, &browser.change_password(current, new))
     };
     let first = change(samba::INITIAL_PASSWORD, NEW_PASSWORD);
     assert_eq!(first.status, 303, "{}", first.html);
@@ -218,7 +105,7 @@ fn a_password_the_directory_history_refuses_is_told_and_the_change_can_be_retrie
 
 /// The page `/forgot` shows for `username`, with the id and number taken out.
 fn forgot_page_without_ids(browser: &Browser, username: &str) -> String {
-    let page = forgot(browser, username);
+    let page = browser.forgot(username);
     let id = page.field("id").expect("an id, known or not");
     let number = page.number().expect("a number, known or not");
     page.html
@@ -235,9 +122,9 @@ fn a_disabled_an_out_of_scope_and_a_protected_employee_look_like_an_unknown_one(
     let city = city_on(&samba);
     // Enrolled while they could be; then disabled, taken out of the scope group, and
     // made a Domain Admin.
-    let disabled_phone = enrolled(&city, "dina");
-    let admin_phone = enrolled(&city, "ada");
-    let outside_phone = enrolled(&city, "oscar");
+    let disabled_phone = city.phone_for("dina");
+    let admin_phone = city.phone_for("ada");
+    let outside_phone = city.phone_for("oscar");
     samba.disable(&disabled).unwrap_or_else(|e| panic!("{e}"));
     samba
         .remove_member(samba::SCOPE_GROUP, &outside)
@@ -260,7 +147,7 @@ fn a_disabled_an_out_of_scope_and_a_protected_employee_look_like_an_unknown_one(
     }
     // No push reached any of their phones.
     let outside_pushes = outside_phone.device().pending_challenges(0).unwrap();
-    assert!(outside_pushes.is_empty(), "{:?}", audit(&city, "oscar"));
+    assert!(outside_pushes.is_empty(), "{:?}", city.audit("oscar"));
     assert!(
         disabled_phone
             .device()
@@ -283,15 +170,15 @@ fn a_locked_out_employee_unlocks_with_the_phone_and_keeps_the_password() {
     let samba = shared();
     let dn = user(&samba, "lena", &[samba::SCOPE_GROUP, samba::LOCKOUT_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "lena");
+    let phone = city.phone_for("lena");
     samba.lock_out(&dn).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !samba.binds(&dn, samba::INITIAL_PASSWORD).unwrap(),
         "locked out"
     );
     let browser = Browser::new(&city.url());
-    let waiting = forgot(&browser, "lena");
-    let (id, form) = approve(&browser, &phone, &waiting);
+    let waiting = browser.forgot("lena");
+    let (id, form) = browser.continue_reset(&phone, &waiting);
     assert!(
         form.html
             .contains("Unlock my account without changing the password"),
@@ -316,15 +203,12 @@ fn the_directory_unreachable_mid_reset_loses_nothing_and_the_retry_succeeds() {
     let mut samba = alone();
     let dn = user(&samba, "uri", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "uri");
+    let phone = city.phone_for("uri");
     let browser = Browser::new(&city.url());
-    let waiting = forgot(&browser, "uri");
-    let (id, _) = approve(&browser, &phone, &waiting);
+    let waiting = browser.forgot("uri");
+    let (id, _) = browser.continue_reset(&phone, &waiting);
     samba.stop();
-    let down = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", NEW_PASSWORD)],
-    );
+    let down = browser.new_password(&id, NEW_PASSWORD);
     assert_eq!(down.status, 503, "{}", down.html);
     assert!(down.html.contains("cannot be reached"), "{}", down.html);
     // The form is shown again for the same reset (nothing was claimed or lost); the
@@ -338,10 +222,7 @@ fn the_directory_unreachable_mid_reset_loses_nothing_and_the_retry_succeeds() {
     let restarting = Instant::now();
     samba.restart().unwrap_or_else(|e| panic!("{e}"));
     eprintln!("samba restarted in {:?}", restarting.elapsed());
-    let done = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", NEW_PASSWORD)],
-    );
+    let done = browser.new_password(&id, NEW_PASSWORD);
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(samba.binds(&dn, NEW_PASSWORD).unwrap());
     assert!(!samba.binds(&dn, samba::INITIAL_PASSWORD).unwrap());
@@ -352,18 +233,15 @@ fn a_rename_in_the_directory_keeps_the_phone() {
     let samba = shared();
     user(&samba, "remy", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "remy");
+    let phone = city.phone_for("remy");
     let dn = samba
         .rename("remy", "remington")
         .unwrap_or_else(|e| panic!("{e}"));
     let browser = Browser::new(&city.url());
-    let waiting = forgot(&browser, "remington");
+    let waiting = browser.forgot("remington");
     // The same phone, found by the objectGUID, gets the challenge.
-    let (id, _) = approve(&browser, &phone, &waiting);
-    let done = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", NEW_PASSWORD)],
-    );
+    let (id, _) = browser.continue_reset(&phone, &waiting);
+    let done = browser.new_password(&id, NEW_PASSWORD);
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(samba.binds(&dn, NEW_PASSWORD).unwrap());
 }
@@ -373,7 +251,7 @@ fn a_filter_injection_in_the_username_reaches_nobody() {
     let samba = shared();
     user(&samba, "ivy", &[samba::SCOPE_GROUP]);
     let city = city_on(&samba);
-    let phone = enrolled(&city, "ivy");
+    let phone = city.phone_for("ivy");
     let browser = Browser::new(&city.url());
     let unknown = forgot_page_without_ids(&browser, "nobody-at-all");
     for attempt in ["*", "iv*", "*)(sAMAccountName=*", "ivy)(|(objectClass=*"] {
@@ -388,6 +266,6 @@ fn a_filter_injection_in_the_username_reaches_nobody() {
         "no push reached ivy"
     );
     // The real name still works.
-    forgot(&browser, "ivy");
+    browser.forgot("ivy");
     assert_eq!(phone.device().pending_challenges(0).unwrap().len(), 1);
 }

@@ -5,8 +5,9 @@
 
 mod on_slapd;
 
+use cityauth_e2e::portal::Browser;
 use cityauth_e2e::slapd::FIRST_PASSWORD;
-use on_slapd::{Browser, OnSlapd, approve, field, shown_number, twenty_characters};
+use on_slapd::{OnSlapd, twenty_characters};
 
 const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
 
@@ -14,7 +15,7 @@ const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
 fn the_new_password_page_shows_the_directory_policy_and_checks_it_before_the_write() {
     let on = OnSlapd::start_with(twenty_characters, |_| {}, |_| {});
     let phone = on.employee_with_phone("dana");
-    let browser = Browser::new(&on.city);
+    let browser = Browser::new(&on.city.url());
     let (id, page) = browser.verified_reset("dana", &phone);
     let page = page.html;
     assert!(page.contains("at least 20 characters"), "{page}");
@@ -22,10 +23,7 @@ fn the_new_password_page_shows_the_directory_policy_and_checks_it_before_the_wri
     assert!(page.contains("minlength=\"20\""), "{page}");
     assert!(!page.contains("Your account is locked"), "{page}");
     // Long enough for our rules (15), too short for ppolicy's (20): told before the write.
-    let short = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", "Amber-Signal-42xyz")],
-    );
+    let short = browser.new_password(&id, "Amber-Signal-42xyz");
     assert_eq!(short.status, 422, "{}", short.html);
     assert!(
         short.html.contains("role=\"alert\"")
@@ -36,16 +34,13 @@ fn the_new_password_page_shows_the_directory_policy_and_checks_it_before_the_wri
         short.html
     );
     assert_eq!(
-        on.audited("dana", "directory_refused"),
+        on.city.audited("dana", "directory_refused"),
         0,
         "the directory was not asked: {:?}",
-        on.audit("dana")
+        on.city.audit("dana")
     );
     assert!(on.slapd.bind("dana", FIRST_PASSWORD), "nothing changed");
-    let done = browser.post(
-        "/forgot/password",
-        &[("id", &id), ("password", "Amber-Signal-Orchard-4711")],
-    );
+    let done = browser.new_password(&id, "Amber-Signal-Orchard-4711");
     assert_eq!(done.status, 200, "{}", done.html);
     assert!(on.slapd.bind("dana", "Amber-Signal-Orchard-4711"));
 }
@@ -59,7 +54,7 @@ fn the_unlock_button_unlocks_the_account_and_keeps_the_password() {
         !on.slapd.bind("dana", FIRST_PASSWORD),
         "locked out for real"
     );
-    let browser = Browser::new(&on.city);
+    let browser = Browser::new(&on.city.url());
     let (id, page) = browser.verified_reset("dana", &phone);
     assert!(
         page.html.contains("Your account is locked"),
@@ -84,7 +79,7 @@ fn a_locked_out_employee_is_pointed_at_the_unlock_on_the_sign_in_page() {
     let on = OnSlapd::start();
     on.employee_with_phone("dana");
     on.slapd.lock_out("dana");
-    let page = Browser::new(&on.city).post(
+    let page = Browser::new(&on.city.url()).post(
         "/signin",
         &[("username", "dana"), ("password", FIRST_PASSWORD)],
     );
@@ -113,15 +108,10 @@ fn pending_passwords(on: &OnSlapd) -> Vec<Option<Vec<u8>>> {
 fn a_password_change_waits_with_both_passwords_sealed_and_erases_them_when_done() {
     let on = OnSlapd::start();
     let phone = on.employee_with_phone("dana");
-    let browser = Browser::new(&on.city);
+    let browser = Browser::new(&on.city.url());
     browser.sign_in("dana", FIRST_PASSWORD, &phone);
 
-    let changed = browser.post(
-        "/password",
-        &[("current", FIRST_PASSWORD), ("new", NEW_PASSWORD)],
-    );
-    assert_eq!(changed.status, 200, "{}", changed.html);
-    let (id, number) = (field(&changed.html, "id"), shown_number(&changed.html));
+    let waiting = browser.change_password(FIRST_PASSWORD, NEW_PASSWORD);
     let sealed = pending_passwords(&on)
         .remove(0)
         .expect("kept until the phone approves");
@@ -139,8 +129,7 @@ fn a_password_change_waits_with_both_passwords_sealed_and_erases_them_when_done(
         on.slapd.bind("dana", FIRST_PASSWORD),
         "nothing before the approval"
     );
-    approve(&phone, &number);
-    let done = browser.post("/password/continue", &[("id", &id)]);
+    let done = browser.continue_change(&phone, &waiting);
     assert_eq!(done.status, 303, "{}", done.html);
     assert!(on.slapd.bind("dana", NEW_PASSWORD), "changed");
     assert!(!on.slapd.bind("dana", FIRST_PASSWORD));
@@ -151,17 +140,11 @@ fn a_password_change_waits_with_both_passwords_sealed_and_erases_them_when_done(
 fn a_change_the_directory_refuses_shows_its_sentence_and_erases_the_sealed_passwords() {
     let on = OnSlapd::start();
     let phone = on.employee_with_phone("dana");
-    let browser = Browser::new(&on.city);
+    let browser = Browser::new(&on.city.url());
     browser.sign_in("dana", FIRST_PASSWORD, &phone);
     // Our rules pass it; ppolicy's history refuses the current password.
-    let changed = browser.post(
-        "/password",
-        &[("current", FIRST_PASSWORD), ("new", FIRST_PASSWORD)],
-    );
-    assert_eq!(changed.status, 200, "{}", changed.html);
-    let (id, number) = (field(&changed.html, "id"), shown_number(&changed.html));
-    approve(&phone, &number);
-    let refused = browser.post("/password/continue", &[("id", &id)]);
+    let waiting = browser.change_password(FIRST_PASSWORD, FIRST_PASSWORD);
+    let refused = browser.continue_change(&phone, &waiting);
     assert_eq!(refused.status, 422, "{}", refused.html);
     assert!(
         refused.html.contains("you used it before"),
@@ -177,7 +160,7 @@ fn a_change_the_directory_refuses_shows_its_sentence_and_erases_the_sealed_passw
 fn an_empty_current_password_is_wrong_without_asking_the_directory() {
     let on = OnSlapd::start();
     on.employee("dana");
-    let browser = Browser::new(&on.city);
+    let browser = Browser::new(&on.city.url());
     let session = cityauth_server::admin::create_session(on.city.state(), "dana", 600).unwrap();
     browser.set_cookie("cityauth_session", &session);
     // This slapd allows unauthenticated binds (a DN, no password): one would "succeed".

@@ -9,9 +9,10 @@
 
 mod on_slapd;
 
+use cityauth_e2e::directory::{self, error};
 use cityauth_e2e::slapd::FIRST_PASSWORD;
 use cityauth_server::admin;
-use on_slapd::{Frozen, OnSlapd, error, twenty_characters};
+use on_slapd::{Frozen, OnSlapd, twenty_characters};
 use serde_json::json;
 
 const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
@@ -26,7 +27,7 @@ fn two_submits_of_one_reset_cannot_both_write() {
         |_| {},
     );
     let phone = on.employee_with_phone("dana");
-    let reset = on.verified_reset("dana", &phone);
+    let reset = on.city.verified_reset("dana", &phone);
     let url = on.city.url();
     let path = format!("/api/v1/reset/{reset}/password");
     let passwords = [NEW_PASSWORD, OTHER_PASSWORD];
@@ -38,7 +39,7 @@ fn two_submits_of_one_reset_cannot_both_write() {
             .iter()
             .map(|p| {
                 let (url, path) = (&url, &path);
-                scope.spawn(move || on_slapd::api(url, path, &json!({ "password": p })))
+                scope.spawn(move || directory::api(url, path, &json!({ "password": p })))
             })
             .collect();
         frozen.wait_for_requests(2, || submits.iter().any(|s| s.is_finished()));
@@ -66,10 +67,10 @@ fn two_submits_of_one_reset_cannot_both_write() {
         "the directory saw one password change"
     );
     assert_eq!(
-        on.audited("dana", "password_reset"),
+        on.city.audited("dana", "password_reset"),
         1,
         "{:?}",
-        on.audit("dana")
+        on.city.audit("dana")
     );
     assert_eq!(on.city.reset_state(&reset), "done");
 }
@@ -78,7 +79,7 @@ fn two_submits_of_one_reset_cannot_both_write() {
 fn a_reset_claimed_by_a_server_that_stopped_mid_write_is_retryable_later() {
     let on = OnSlapd::start();
     let phone = on.employee_with_phone("dana");
-    let reset = on.verified_reset("dana", &phone);
+    let reset = on.city.verified_reset("dana", &phone);
     // As a process stopped between the claim and the directory's answer leaves the row.
     let claimed = |at: u64| {
         on.database()
@@ -93,12 +94,12 @@ fn a_reset_claimed_by_a_server_that_stopped_mid_write_is_retryable_later() {
         .unwrap()
         .as_secs();
     claimed(now);
-    let (status, body) = on.set_password(&reset, NEW_PASSWORD);
+    let (status, body) = on.city.set_password(&reset, NEW_PASSWORD);
     assert_eq!((status, error(&body)), (409, "already_answered"));
     assert_eq!(on.city.reset_state(&reset), "verified", "to the browser");
     assert!(on.slapd.bind("dana", FIRST_PASSWORD), "nothing written");
     claimed(now - cityauth_server::store::CLAIM_SECONDS - 1);
-    let (status, body) = on.set_password(&reset, NEW_PASSWORD);
+    let (status, body) = on.city.set_password(&reset, NEW_PASSWORD);
     assert_eq!(status, 200, "{body}");
     assert!(on.slapd.bind("dana", NEW_PASSWORD));
     assert!(!on.slapd.bind("dana", FIRST_PASSWORD));
@@ -109,9 +110,9 @@ fn an_expired_password_is_told_to_its_owner_only() {
     let on = OnSlapd::start();
     on.employee("dana");
     on.slapd.expire("dana");
-    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
     assert_eq!((status, error(&body)), (403, "password_expired"), "{body}");
-    let (status, body) = on.sign_in("dana", "Not-The-Password-At-All-1");
+    let (status, body) = on.city.sign_in("dana", "Not-The-Password-At-All-1");
     assert_eq!(
         (status, error(&body)),
         (401, "invalid_credentials"),
@@ -123,9 +124,9 @@ fn an_expired_password_is_told_to_its_owner_only() {
 fn the_directory_policy_is_checked_before_the_write() {
     let on = OnSlapd::start_with(twenty_characters, |_| {}, |_| {});
     let phone = on.employee_with_phone("dana");
-    let reset = on.verified_reset("dana", &phone);
+    let reset = on.city.verified_reset("dana", &phone);
     // Long enough for our rules (15), too short for the directory's (20).
-    let (status, body) = on.set_password(&reset, "Amber-Signal-42xyz");
+    let (status, body) = on.city.set_password(&reset, "Amber-Signal-42xyz");
     assert_eq!((status, error(&body)), (422, "directory_refused"), "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("at least 20"),
@@ -134,14 +135,14 @@ fn the_directory_policy_is_checked_before_the_write() {
     assert_eq!(on.city.reset_state(&reset), "verified");
     // Refused before the write: the directory was never asked to refuse it.
     assert_eq!(
-        on.audited("dana", "directory_refused"),
+        on.city.audited("dana", "directory_refused"),
         0,
         "{:?}",
-        on.audit("dana")
+        on.city.audit("dana")
     );
     assert!(on.slapd.bind("dana", FIRST_PASSWORD));
     assert!(on.slapd.attribute("dana", "pwdHistory").is_empty());
-    let (status, body) = on.set_password(&reset, "Amber-Signal-Orchard-4711");
+    let (status, body) = on.city.set_password(&reset, "Amber-Signal-Orchard-4711");
     assert_eq!(status, 200, "{body}");
     assert!(on.slapd.bind("dana", "Amber-Signal-Orchard-4711"));
 }
@@ -156,14 +157,14 @@ fn the_help_desk_gives_a_directory_account_an_access_code_refused_once_it_is_dis
         Err(admin::AdminError::UnknownUser(_))
     ));
     let code = admin::access_code(on.city.state(), "dana").unwrap();
-    let (status, body) = on.api(
+    let (status, body) = on.city.api(
         "/api/v1/signin/access-code",
         json!({"username": "dana", "code": code}),
     );
     assert_eq!(status, 200, "{body}");
     let later = admin::access_code(on.city.state(), "frank").unwrap();
     on.slapd.disable("frank");
-    let (status, body) = on.api(
+    let (status, body) = on.city.api(
         "/api/v1/signin/access-code",
         json!({"username": "frank", "code": later}),
     );
@@ -185,10 +186,10 @@ fn a_connection_an_admin_command_opened_keeps_serving_the_server() {
     // The help desk's command is the first to use the directory: the pooled connection it
     // opens has its ldap3 driver on the admin commands' runtime, and must outlive it.
     admin::access_code(on.city.state(), "dana").unwrap();
-    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
     assert_eq!(status, 200, "{body}");
     admin::access_code(on.city.state(), "dana").unwrap();
-    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
     assert_eq!(status, 200, "{body}");
 }
 
@@ -197,18 +198,18 @@ fn a_client_locked_for_an_account_costs_the_directory_nothing() {
     let mut on = OnSlapd::start_with(|_| {}, |_| {}, |c| c.limits.lock_after = 2);
     on.employee("dana");
     for _ in 0..2 {
-        let (status, _) = on.sign_in("dana", "Not-The-Password-At-All-1");
+        let (status, _) = on.city.sign_in("dana", "Not-The-Password-At-All-1");
         assert_eq!(status, 401);
     }
     // The client is locked now: answered without the directory, even when it is down...
     on.slapd.stop();
-    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
     assert_eq!((status, error(&body)), (423, "locked"), "{body}");
     on.slapd.restart();
     // ...and more guesses than ppolicy's pwdMaxFailure (3) would lock
     // the directory account if they reached it.
     for _ in 0..cityauth_e2e::slapd::MAX_FAILURE + 1 {
-        let (status, body) = on.sign_in("dana", "Not-The-Password-At-All-1");
+        let (status, body) = on.city.sign_in("dana", "Not-The-Password-At-All-1");
         assert_eq!((status, error(&body)), (423, "locked"), "{body}");
     }
     assert_eq!(
@@ -230,13 +231,13 @@ fn an_empty_password_never_reaches_the_directory() {
     let on = OnSlapd::start();
     on.employee("dana");
     // This slapd allows unauthenticated binds (a DN, no password): one would "succeed".
-    let (status, body) = on.sign_in("dana", "");
+    let (status, body) = on.city.sign_in("dana", "");
     assert_eq!(
         (status, error(&body)),
         (401, "invalid_credentials"),
         "{body}"
     );
-    let (status, body) = on.sign_in("dana", FIRST_PASSWORD);
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
     assert_eq!(status, 200, "{body}");
 }
 

@@ -173,6 +173,12 @@ fn the_directory_unreachable_mid_reset_loses_nothing_and_the_retry_succeeds() {
         "{body}"
     );
     assert_eq!(city.reset_state(&reset), "verified");
+    assert_eq!(
+        city.audited("alice", "directory_unavailable"),
+        1,
+        "the audit says what happened: {:?}",
+        city.audit("alice")
+    );
     server.restart();
     assert!(server.bind("alice", FIRST_PASSWORD), "nothing half-done");
     let (status, body) = city.set_password(&reset, NEW_PASSWORD);

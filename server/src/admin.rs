@@ -51,12 +51,7 @@ fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
     let account = on_own_runtime(state.directory().find(username))
         .map_err(|e| AdminError::Directory(e.to_string()))?
         .ok_or_else(unknown)?;
-    Ok(state.store().user_for_account(
-        account.id.as_str(),
-        &account.username,
-        &account.display_name,
-        now(),
-    )?)
+    Ok(crate::api::row_of(state, &account)?)
 }
 
 /// Runs a directory call from a synchronous admin command, from a thread of its own (the

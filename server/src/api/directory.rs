@@ -32,7 +32,7 @@ pub(crate) fn api_error(error: DirectoryError) -> ApiError {
 }
 
 /// The local row of `account`, made or refreshed.
-fn row_of(state: &AppState, account: &Account) -> Result<User, ApiError> {
+pub(crate) fn row_of(state: &AppState, account: &Account) -> Result<User, ApiError> {
     Ok(state.store().user_for_account(
         account.id.as_str(),
         &account.username,

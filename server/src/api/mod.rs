@@ -4,6 +4,7 @@ mod add_device;
 mod change;
 mod device;
 mod directory;
+pub(crate) use directory::row_of;
 mod enroll;
 mod notices;
 mod policy;

@@ -193,13 +193,6 @@ fn a_kek_from_an_environment_variable_or_a_file_seals_the_database() {
 /// enrolled, the signing key and the shared per-user seed in clear. See the fixture's README.
 const OLD_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema-4");
 
-/// The devices of the fixture: their ids and PKCS#8 keys (test keys, made for the fixture).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct FixtureDevice {
-    id: String,
-    pkcs8: String,
-}
-
 /// A copy of the schema-4 fixture in a fresh folder, with its clear signing key and seed.
 fn old_database() -> (tempfile::TempDir, Vec<u8>, Vec<u8>, Vec<TestDevice>) {
     let dir = tempfile::tempdir().unwrap();
@@ -228,7 +221,7 @@ fn old_database() -> (tempfile::TempDir, Vec<u8>, Vec<u8>, Vec<TestDevice>) {
     let server_key = cityauth_protocol::SigningKey::from_pkcs8(&pkcs8)
         .unwrap()
         .public_key();
-    let listed: Vec<FixtureDevice> = serde_json::from_slice(
+    let listed: Vec<common::old_release::FixtureDevice> = serde_json::from_slice(
         &std::fs::read(Path::new(OLD_FIXTURE).join("devices.json")).unwrap(),
     )
     .unwrap();
@@ -316,94 +309,6 @@ fn an_old_clear_database_is_sealed_on_first_start_and_its_shared_seed_dies_with_
 #[test]
 #[ignore = "writes the committed fixture; needs the previous release's binary"]
 fn make_the_schema_4_fixture() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let old = std::env::var("CITYAUTH_OLD_SERVER").expect("CITYAUTH_OLD_SERVER");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let admin = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(&old)
-            .arg("--db")
-            .arg(&db)
-            .args(["--public-url", &url])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{args:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    admin(
-        &["user", "add", "alice", "--display-name", "Alice Example"],
-        &format!("{PASSWORD}\n"),
-    );
-    let mut server = Command::new(&old)
-        .arg("--db")
-        .arg(&db)
-        .args(["--public-url", &url, "serve", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .spawn()
-        .unwrap();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut devices = Vec::new();
-    for _ in 0..2 {
-        let link = admin(&["enroll-link", "alice"], "");
-        let link = cityauth_protocol::EnrollmentLink::parse(link.trim()).unwrap();
-        let (key, pkcs8) = cityauth_protocol::SigningKey::generate().unwrap();
-        let body = serde_json::to_vec(&enroll_body(&key, &link.code)).unwrap();
-        let mut reply = (0..50)
-            .find_map(|_| {
-                let sent = agent
-                    .post(format!("{url}/api/v1/enroll"))
-                    .header("content-type", "application/json")
-                    .send(&body[..]);
-                if sent.is_err() {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                sent.ok()
-            })
-            .unwrap();
-        let answer: serde_json::Value =
-            serde_json::from_slice(&reply.body_mut().read_to_vec().unwrap()).unwrap();
-        devices.push(FixtureDevice {
-            id: answer["device_id"].as_str().unwrap().to_owned(),
-            pkcs8: cityauth_protocol::encoding::encode(&pkcs8),
-        });
-    }
-    // SIGTERM: the old server writes its queued audit events and stops.
-    Command::new("kill")
-        .arg(server.id().to_string())
-        .status()
-        .unwrap();
-    server.wait().unwrap();
-    let connection = rusqlite::Connection::open(&db).unwrap();
-    connection
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
-        .unwrap();
-    drop(connection);
-    let out = Path::new(OLD_FIXTURE);
-    std::fs::create_dir_all(out).unwrap();
-    std::fs::copy(&db, out.join("server.db")).unwrap();
-    std::fs::write(
-        out.join("devices.json"),
-        serde_json::to_vec_pretty(&devices).unwrap(),
-    )
-    .unwrap();
+    common::old_release::write_fixture(Path::new(&old), Path::new(OLD_FIXTURE));
 }

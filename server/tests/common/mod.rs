@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod old_release;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! The `cityauth-server` binary: admin commands and `serve`, as an administrator runs them.
 
-use std::io::Write;
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -8,28 +9,9 @@ use cityauth_protocol::EnrollmentLink;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cityauth-server");
 
+/// Runs this build's binary on `db`: (success, stdout, stderr).
 fn run(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::run_binary(std::path::Path::new(BIN), db, args, stdin)
 }
 
 #[test]

@@ -408,3 +408,36 @@ impl TestDevice {
         cityauth_server::totp::code_at(&self.oath_secret, now() / 30)
     }
 }
+
+/// Runs a `cityauth-server` binary (`bin`: this build's, or an older release's) on the
+/// database `db` with `args`, `stdin` typed in: (success, stdout, stderr).
+pub fn run_binary(
+    bin: &std::path::Path,
+    db: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

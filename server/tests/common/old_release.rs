@@ -1,9 +1,8 @@
 //! Databases written by earlier releases' own binaries, kept as fixtures
 //! (`server/tests/fixtures/schema-N/`): the writer that makes one, and its devices' keys.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use cityauth_protocol::SigningKey;
 
@@ -35,24 +34,10 @@ pub fn write_fixture(old: &Path, out: &Path) {
         .port();
     let url = format!("http://127.0.0.1:{port}");
     let admin = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(old)
-            .arg("--db")
-            .arg(&db)
-            .args(["--public-url", &url])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{args:?}");
-        String::from_utf8(out.stdout).unwrap()
+        let args = [&["--public-url", url.as_str()][..], args].concat();
+        let (ok, out, err) = super::run_binary(old, &db, &args, stdin);
+        assert!(ok, "{args:?}: {err}");
+        out
     };
     admin(
         &["user", "add", "alice", "--display-name", "Alice Example"],

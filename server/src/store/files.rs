@@ -35,6 +35,15 @@ pub(super) fn restrict(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Creates the new, empty file `path` readable by the server's user only; fails if it exists.
+pub(super) fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, MODE);
+    options.open(path).map(drop)
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);

@@ -7,15 +7,30 @@ mod accounts;
 mod connection;
 mod ending;
 mod files;
+mod location;
+pub mod postgres;
 mod records;
 mod rows;
 mod schema;
 mod sessions;
+pub mod shared;
 mod sqlite;
 
 pub use accounts::CLAIM_SECONDS;
+pub use location::StoreLocation;
+pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::{Durability, SqliteStore};
+
+/// The SQLite schema version this server writes (`PRAGMA user_version`; `restore` checks it).
+pub fn sqlite_schema_version() -> i64 {
+    schema::MIGRATIONS.len() as i64
+}
+
+use std::path::Path;
+use std::sync::Arc;
+
+use shared::{SharedLimiter, WakeBus};
 
 /// A store failure (I/O, corruption, a constraint).
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +38,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed (its message never holds the URL or a row's values).
+    #[error("postgres: {0}")]
+    Postgres(postgres::PgError),
     /// A unique name is taken (a username).
     #[error("already exists")]
     Conflict,
@@ -32,6 +50,10 @@ pub enum StoreError {
     /// The database's schema is newer than this server knows.
     #[error("database schema version {0} is newer than this server")]
     TooNew(i64),
+    /// This store cannot do that (a SQLite backup of a PostgreSQL database); the sentence
+    /// says what to do instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 /// Result of store calls.
@@ -39,6 +61,22 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server keeps.
 pub trait Store: Send + Sync {
+    /// Whether the database answers now (one cheap query), for `/readyz`.
+    fn ready(&self) -> StoreResult<()>;
+    /// Writes a consistent copy of the whole database to the new file `to` (mode 0600),
+    /// while the server runs; [`StoreError::Unsupported`] where the database has its own
+    /// tools (PostgreSQL: `pg_dump`, `docs/deploy.md`).
+    fn backup(&self, to: &Path) -> StoreResult<()>;
+    /// The limiter's counters, when they must be shared with other replicas; `None`: this
+    /// process is the only server and keeps them in memory.
+    fn shared_limiter(&self) -> Option<Arc<dyn SharedLimiter>> {
+        None
+    }
+    /// The long-poll wake-ups between replicas; `None`: this process is the only server.
+    fn wake_bus(&self) -> Option<Arc<dyn WakeBus>> {
+        None
+    }
+
     /// A setting (the server key lives here).
     fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Sets a setting, replacing any value.
@@ -96,6 +134,10 @@ pub trait Store: Send + Sync {
     fn device(&self, id: &str) -> StoreResult<Option<Device>>;
     /// A user's devices, oldest first.
     fn devices_of(&self, user_id: i64) -> StoreResult<Vec<Device>>;
+    /// Marks the device's push token stale (the push vendor reports it unregistered): it is
+    /// cleared if it is still `token`, and the device relies on its long poll until it
+    /// enrolls a new one. False if the device is gone or has another token now.
+    fn device_push_token_stale(&self, device_id: &str, token: &str) -> StoreResult<bool>;
     /// Removes a device with its OATH secret (its pending challenges go too); if that secret
     /// was a shared copy of an older database's per-user seed, every copy of it on the user's
     /// other devices is revoked too. False if there was no such device.

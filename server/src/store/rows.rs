@@ -58,13 +58,19 @@ pub(super) fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge>
     })
 }
 
-pub(super) fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
-    let kind = match row.get::<_, String>(9)?.as_str() {
+/// A flow's kind from its stored name (both stores write the same names); an older row
+/// without one is a reset.
+pub(super) fn flow_kind(name: &str) -> ChallengeKind {
+    match name {
         "sign_in" => ChallengeKind::SignIn,
         "password_change" => ChallengeKind::PasswordChange,
         "add_device" => ChallengeKind::AddDevice,
         _ => ChallengeKind::PasswordReset,
-    };
+    }
+}
+
+pub(super) fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
+    let kind = flow_kind(&row.get::<_, String>(9)?);
     Ok(Flow {
         kind,
         id: row.get(0)?,

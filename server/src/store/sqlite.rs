@@ -80,7 +80,7 @@ impl SqliteStore {
                 (weak_connection.upgrade(), weak_audits.upgrade())
                 && let Err(error) = write_audits(&connection, &audits)
             {
-                crate::log(&format!("audit write failed (will retry): {error}"));
+                tracing::error!(%error, "audit write failed (will retry)");
             }
         })?;
         Ok(Self {
@@ -262,12 +262,29 @@ fn write_audits(
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         if let Err(error) = write_audits(&self.connection, &self.audits) {
-            crate::log(&format!("audit write failed at shutdown: {error}"));
+            tracing::error!(%error, "audit write failed at shutdown");
         }
     }
 }
 
 impl Store for SqliteStore {
+    fn ready(&self) -> StoreResult<()> {
+        self.db().row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn backup(&self, to: &Path) -> StoreResult<()> {
+        // The copy is made 0600 before SQLite writes into it; `create_new` refuses to write
+        // over an existing file.
+        super::files::create_private(to)?;
+        write_audits(&self.connection, &self.audits)?;
+        let target = to.to_str().ok_or(StoreError::Unsupported(
+            "the backup path must be valid UTF-8",
+        ))?;
+        self.db().run("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
     fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .db()
@@ -502,6 +519,14 @@ impl Store for SqliteStore {
             (a.device.created_at, &a.device.id).cmp(&(b.device.created_at, &b.device.id))
         });
         Ok(devices)
+    }
+
+    fn device_push_token_stale(&self, device_id: &str, token: &str) -> StoreResult<bool> {
+        let changed = self.db().run(
+            "UPDATE devices SET push_token = NULL WHERE id = ?1 AND push_token = ?2",
+            params![device_id, token],
+        )?;
+        Ok(changed == 1)
     }
 
     fn device_delete(&self, id: &str) -> StoreResult<bool> {

@@ -66,14 +66,14 @@ fn build(
 
 /// A flow's challenges, signed and not yet stored or pushed.
 pub struct Prepared {
-    /// One per device, with its push token.
-    challenges: Vec<(StoredChallenge, Option<String>)>,
+    /// One per device, with its platform and push token.
+    challenges: Vec<(StoredChallenge, String, Option<String>)>,
 }
 
 impl Prepared {
     /// The challenges to store with the flow.
     pub fn challenges(&self) -> Vec<StoredChallenge> {
-        self.challenges.iter().map(|(c, _)| c.clone()).collect()
+        self.challenges.iter().map(|(c, _, _)| c.clone()).collect()
     }
 
     /// How many pushes it holds.
@@ -114,14 +114,15 @@ pub fn prepare(
 
 /// Pushes the prepared challenges, once stored, and wakes the devices' long polls.
 pub fn deliver(state: &AppState, flow: &Flow, prepared: Prepared) {
-    for (challenge, push_token) in prepared.challenges {
+    for (challenge, platform, push_token) in prepared.challenges {
         let c = &challenge.signed.challenge;
         state.0.push.send(PushMessage {
             device_id: c.device_id.clone(),
+            platform,
             push_token,
             challenge_id: c.id.clone(),
         });
-        state.0.waiters.wake(&c.device_id);
+        state.0.waiters.stored(&c.device_id);
         state.audit(
             Some(&c.account),
             "push_sent",
@@ -154,7 +155,7 @@ fn prepare_for_devices(
     flow: &Flow,
     origin: &Origin,
     digits: u8,
-) -> Result<Vec<(StoredChallenge, Option<String>)>, ApiError> {
+) -> Result<Vec<(StoredChallenge, String, Option<String>)>, ApiError> {
     if user.blocked {
         state.audit(
             Some(&user.username),
@@ -182,7 +183,7 @@ fn prepare_for_devices(
             number: flow.number.clone(),
             state: ChallengeState::Pending,
         };
-        prepared.push((challenge, device.device.push_token));
+        prepared.push((challenge, device.device.platform, device.device.push_token));
     }
     Ok(prepared)
 }
@@ -287,6 +288,12 @@ pub fn answer(
     if !decided {
         return Err(ApiError::AlreadyAnswered);
     }
+    let metrics = state.metrics();
+    match outcome {
+        Outcome::Approved => metrics.approvals.inc(),
+        Outcome::Denied => metrics.denials.inc(),
+        Outcome::FraudReported => metrics.fraud_reports.inc(),
+    };
     if outcome == Outcome::Approved {
         limits::approved_on_phone(state, account)?;
     }

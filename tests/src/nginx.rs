@@ -1,11 +1,12 @@
-//! A real nginx on loopback as the TLS-terminating reverse proxy in front of a server, with
-//! a certificate from a test CA made at test time, and HTTPS clients that trust that CA and
+//! A real nginx on loopback as the TLS-terminating reverse proxy in front of one server or
+//! several replicas (round robin), with a certificate from a test CA made at test time, and HTTPS clients that trust that CA and
 //! connect from a loopback address of their choosing (127.0.0.0/8 is all loopback on
 //! Linux), so that each one is a distinct client to nginx.
 //!
 //! Everything nginx writes (pid, logs, temporary files) stays in a temporary folder; it
 //! runs in the foreground as one process and is killed when the [`Nginx`] is dropped.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
@@ -81,8 +82,8 @@ pub fn binary() -> Option<PathBuf> {
 
 /// What nginx in front of a server is told.
 pub struct ProxyOptions<'a> {
-    /// The server nginx proxies to (plain HTTP).
-    pub upstream: SocketAddr,
+    /// The servers nginx proxies to (plain HTTP), round robin when there are several.
+    pub upstreams: &'a [SocketAddr],
     /// The CA that signs nginx's certificate (for `127.0.0.1` and `localhost`).
     pub ca: &'a TestCa,
     /// The address nginx connects to the server from (`proxy_bind`): the server's view of
@@ -157,6 +158,25 @@ impl Nginx {
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
+
+    /// nginx's access log so far, one line per request:
+    /// `<client> "<request line>" <status> <upstream address(es) tried>`.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
+    /// How many requests each upstream answered so far, from the access log (the last
+    /// upstream of a line is the one whose answer the client got).
+    pub fn requests_per_upstream(&self) -> HashMap<SocketAddr, usize> {
+        let mut counts = HashMap::new();
+        for line in self.access_log().lines() {
+            let last = line.rsplit([' ', ',']).next().unwrap_or_default();
+            if let Ok(addr) = last.parse::<SocketAddr>() {
+                *counts.entry(addr).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
 }
 
 impl Drop for Nginx {
@@ -171,29 +191,44 @@ fn free_port() -> Result<u16, String> {
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
 
+/// The nginx configuration. A replica that refuses connections is skipped for one second
+/// (`fail_timeout=1s`, not the default 10 s), so a restarted one rejoins the rotation
+/// quickly. nginx retries a request on the next upstream only when it could not be sent
+/// (`proxy_next_upstream error timeout`, the default, which since 1.9.13 never resends a
+/// POST that may have reached a replica): an answer is not replayed by the proxy.
 fn config(dir: &Path, port: u16, options: &ProxyOptions<'_>) -> String {
     let dir = dir.display();
+    let servers: String = options
+        .upstreams
+        .iter()
+        .map(|addr| format!("        server {addr} max_fails=1 fail_timeout=1s;\n"))
+        .collect();
     format!(
         "daemon off;
 master_process off;
 worker_processes 1;
+worker_rlimit_nofile 8192;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 128; }}
+events {{ worker_connections 4096; }}
 http {{
-    access_log {dir}/access.log;
+    log_format replicas '$remote_addr \"$request\" $status $upstream_addr';
+    access_log {dir}/access.log replicas;
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+    upstream cityauth {{
+{servers}        keepalive 64;
+    }}
     server {{
         listen 127.0.0.1:{port} ssl;
         server_name localhost;
         ssl_certificate {dir}/server.pem;
         ssl_certificate_key {dir}/server.key;
         location / {{
-            proxy_pass http://{upstream};
+            proxy_pass http://cityauth;
             proxy_bind {bind};
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
@@ -205,11 +240,9 @@ http {{
     }}
 }}
 ",
-        upstream = options.upstream,
         bind = options.bind,
     )
 }
-
 /// An HTTP(S) client whose connections come from `source` (a loopback address) and that
 /// trusts `ca` (and nothing else) for HTTPS. Statuses are answers, not errors.
 pub fn client(source: IpAddr, ca: &TestCa) -> ureq::Agent {

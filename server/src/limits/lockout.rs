@@ -2,7 +2,7 @@
 //! than 100 consecutive failed attempts on one authenticator, with throttling before).
 //!
 //! Two counts per authenticator (the password; the codes from the app):
-//! - per (username, client address), in memory: every `lock_after` consecutive failures lock
+//! - per (username, client address), in memory or shared by replicas (`super::backend`): every `lock_after` consecutive failures lock
 //!   that pair, for `lock_seconds`, doubling with each further lock up to `lock_max_seconds`.
 //!   A stranger's failures lock the stranger's own address, not the owner's.
 //! - per account, in the store, by normalised username (unknown names too, so that they lock,
@@ -11,10 +11,8 @@
 //!
 //! Neither count returns to zero at a lockout; only a success clears them.
 
-use super::client::ClientKey;
 use super::table::Entry;
-use crate::config::Limits;
-use crate::store::Factor;
+use crate::store::shared::LockPolicy;
 
 /// A run of consecutive failures.
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,18 +34,19 @@ impl Entry for Run {
 }
 
 impl Run {
-    /// Counts one failure; locks at each multiple of `lock_after`.
-    pub fn fail(&mut self, limits: &Limits, now_ms: u64) {
+    /// Counts one failure; locks at each multiple of `lock_after`, for `lock_ms` doubled
+    /// with each further lock, at most `lock_max_ms`.
+    pub fn fail(&mut self, policy: LockPolicy, now_ms: u64) {
         self.failures = self.failures.saturating_add(1);
-        let every = limits.lock_after.max(1);
+        let every = policy.lock_after.max(1);
         if self.failures.is_multiple_of(every) {
             let locks = self.failures / every;
             let factor = 1u64 << (locks - 1).min(20);
-            let seconds = limits
-                .lock_seconds
+            let span = policy
+                .lock_ms
                 .saturating_mul(factor)
-                .min(limits.lock_max_seconds.max(limits.lock_seconds));
-            self.locked_until = now_ms.saturating_add(seconds.saturating_mul(1000));
+                .min(policy.lock_max_ms.max(policy.lock_ms));
+            self.locked_until = now_ms.saturating_add(span);
         }
     }
 
@@ -57,34 +56,28 @@ impl Run {
     }
 }
 
-/// The key of a (username, client) run.
-pub fn pair_key(factor: Factor, name: &str, client: ClientKey) -> impl std::hash::Hash + '_ {
-    ("pair", factor.as_str(), name, client)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn locks_grow_and_the_count_survives_them() {
-        let limits = Limits {
+        let limits = LockPolicy {
             lock_after: 10,
-            lock_seconds: 60,
-            lock_max_seconds: 200,
-            ..Limits::default()
+            lock_ms: 60_000,
+            lock_max_ms: 200_000,
         };
         let mut run = Run::default();
         for _ in 0..10 {
-            run.fail(&limits, 0);
+            run.fail(limits, 0);
         }
         assert_eq!((run.failures, run.locked_until), (10, 60_000));
         for _ in 0..10 {
-            run.fail(&limits, 100_000);
+            run.fail(limits, 100_000);
         }
         assert_eq!((run.failures, run.locked_until), (20, 220_000));
         for _ in 0..10 {
-            run.fail(&limits, 300_000);
+            run.fail(limits, 300_000);
         }
         assert_eq!(run.locked_until, 500_000, "capped at lock_max_seconds");
     }

@@ -3,10 +3,13 @@
 //! every field. The numbers live in [`crate::config::Limits`]; `server/README.md` and
 //! `docs/security.md` ("Limits and lockouts") give each one and what it defends.
 //!
-//! The state is in memory, in tables with a fixed cap on their keys, except the per-account
-//! failure counts, which are in the store (they must survive a restart: the NIST cap) and
-//! are kept per normalised username, for unknown names too.
+//! The counters are in memory, in tables with a fixed cap on their keys, when this process is
+//! the only server (SQLite), and in the store, shared by every replica, when it has a
+//! [`SharedLimiter`](crate::store::shared::SharedLimiter) (PostgreSQL): see [`backend`]. The
+//! per-account failure counts are always in the store (they must survive a restart: the
+//! NIST cap) and are kept per normalised username, for unknown names too.
 
+mod backend;
 mod buckets;
 mod client;
 pub mod fields;
@@ -15,56 +18,15 @@ pub mod pushes;
 mod table;
 mod trust;
 
-use std::time::Instant;
-
+pub use backend::{Limiter, LimiterError, lock_policy};
 pub use buckets::{Bucket, Limit};
 pub use client::ClientKey;
 
 use crate::error::ApiError;
+use crate::metrics::ActionLabel;
 use crate::state::AppState;
 use crate::store::{Factor, User};
-use buckets::Buckets;
-use lockout::Run;
-use table::Table;
-use trust::Trust;
-
-/// The limiter's in-memory state.
-pub struct Limiter {
-    buckets: Buckets,
-    runs: Table<Run>,
-    trusted: Table<Trust>,
-    started: Instant,
-}
-
-impl Limiter {
-    /// A limiter holding at most `keys` keys in each of its tables.
-    pub fn new(keys: usize) -> Self {
-        Self {
-            buckets: Table::new(keys),
-            runs: Table::new(keys),
-            trusted: Table::new(keys),
-            started: Instant::now(),
-        }
-    }
-
-    /// Milliseconds on the limiter's monotonic clock.
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Keys held (buckets, failure runs and trusted pairs together): bounded by the
-    /// configured cap on each table.
-    pub fn keys(&self) -> (usize, usize) {
-        (self.buckets.len(), self.runs.len() + self.trusted.len())
-    }
-
-    fn trusted(&self, name: &str, client: ClientKey, now_ms: u64) -> bool {
-        let key = self.trusted.key((name, client));
-        self.trusted
-            .peek(key, |t| t.until > now_ms)
-            .unwrap_or(false)
-    }
-}
+use backend::Key;
 
 /// What a request does, for its rate limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,19 +80,22 @@ pub fn rate(
     };
     let limiter = &state.0.limiter;
     let what = action.as_str();
-    let now_ms = limiter.now_ms();
-    let take = |key: u64, limit: Limit| {
-        limiter
-            .buckets
-            .with(key, now_ms, |b| b.take(limit, now_ms))
-            .map_err(ApiError::RateLimited)
-    };
-    take(limiter.buckets.key((what, "ip", client)), per_ip)?;
-    take(limiter.buckets.key((what, "pair", name, client)), per_pair)?;
-    if limiter.trusted(name, client, now_ms) {
-        return Ok(());
-    }
-    take(limiter.buckets.key((what, "user", name)), per_user)
+    // The trust read first: a trusted pair skips the username's bucket. One call, so that
+    // the shared store is asked once.
+    let owner = [
+        (Key::Ip(what, client), per_ip),
+        (Key::Pair(what, name, client), per_pair),
+    ];
+    let anyone = [owner[0], owner[1], (Key::User(what, name), per_user)];
+    let (_, taken) = limiter.take_trusting(name, client, &owner, &anyone)?;
+    taken.map_err(|seconds| {
+        state
+            .metrics()
+            .rate_limited
+            .get_or_create(&ActionLabel { action: what })
+            .inc();
+        ApiError::RateLimited(seconds)
+    })
 }
 
 /// One try of an authenticator: which, for which username (its key), from where.
@@ -144,25 +109,15 @@ pub struct Attempt<'a> {
     pub client: ClientKey,
 }
 
-impl Attempt<'_> {
-    /// What the lockout table keys this attempt's (username, client) pair by.
-    fn pair_key(&self) -> impl std::hash::Hash + '_ {
-        lockout::pair_key(self.factor, self.name, self.client)
-    }
-}
-
 /// `423 locked` if the attempt's (username, client) pair is locked, or the account's
 /// authenticator is disabled. Unknown names are counted in the store as real ones are, so
 /// the answer, and the work, are the same whether or not the name exists.
 pub fn check(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
     let limits = &state.config().limits;
-    let limiter = &state.0.limiter;
-    let now_ms = limiter.now_ms();
-    let pair = limiter.runs.key(attempt.pair_key());
-    let pair_locked = limiter
-        .runs
-        .peek(pair, |r| r.locked(now_ms))
-        .unwrap_or(false);
+    let pair_locked = state
+        .0
+        .limiter
+        .run_locked(attempt.factor, attempt.name, attempt.client)?;
     let account = state.store().failures(attempt.name, attempt.factor)?;
     if pair_locked || account >= limits.disable_after {
         return Err(ApiError::Locked);
@@ -173,11 +128,18 @@ pub fn check(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
 /// Counts a failed attempt for its pair and its account.
 pub fn failed(state: &AppState, attempt: &Attempt<'_>) -> Result<(), ApiError> {
     let limits = &state.config().limits;
-    let limiter = &state.0.limiter;
-    let now_ms = limiter.now_ms();
-    let pair = limiter.runs.key(attempt.pair_key());
-    limiter.runs.with(pair, now_ms, |r| r.fail(limits, now_ms));
-    state.store().failure_add(attempt.name, attempt.factor)?;
+    let locked = state.0.limiter.run_fail(
+        attempt.factor,
+        attempt.name,
+        attempt.client,
+        lock_policy(limits),
+    )?;
+    let account = state.store().failure_add(attempt.name, attempt.factor)?;
+    // A pair's run locks at each multiple of `lock_after` (the failure that locks it is
+    // the last one let through); the account once, when its count reaches the cap.
+    if locked || account == limits.disable_after {
+        state.metrics().lockouts.inc();
+    }
     Ok(())
 }
 
@@ -193,19 +155,9 @@ pub fn succeeded(
 ) -> Result<(), ApiError> {
     let limiter = &state.0.limiter;
     let name = fields::username_key(&user.username);
-    let now_ms = limiter.now_ms();
-    let until = now_ms.saturating_add(
-        state
-            .config()
-            .limits
-            .trusted_client_seconds
-            .saturating_mul(1000),
-    );
-    let trusted = limiter.trusted.key((name.as_str(), client));
-    limiter.trusted.with(trusted, now_ms, |t| t.until = until);
+    limiter.trust(&name, client, state.config().limits.trusted_client_seconds)?;
     for &factor in factors {
-        let pair = limiter.runs.key(lockout::pair_key(factor, &name, client));
-        limiter.runs.remove(pair);
+        limiter.run_clear(factor, &name, client)?;
         state.store().failures_clear(&name, factor)?;
     }
     Ok(())

@@ -6,8 +6,10 @@
 //! Each withheld push writes a `push_flood` audit event, which the owner reads through
 //! `GET /api/v1/session/notices` once signed in.
 
+use super::ClientKey;
+use super::backend::Key;
 use super::fields::username_key;
-use super::{ClientKey, Limiter};
+use crate::metrics::ActionLabel;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -15,24 +17,41 @@ use crate::store::User;
 /// began with the account's correct password. A reset started from an address where the
 /// owner succeeded lately counts as after a password too: a stranger's flood of anonymous
 /// starts must not keep the owner's own reset from reaching the phone. A refusal is audited.
+/// The buckets are the limiter's: shared by every replica when the store shares them. If
+/// the shared counters cannot be reached the push is withheld and logged: the store is down
+/// then, and the flow fails on its next write anyway.
 pub fn allow(state: &AppState, user: &User, after_password: bool, client_ip: &str) -> bool {
     let limits = &state.config().limits;
-    let limiter: &Limiter = &state.0.limiter;
-    let now_ms = limiter.now_ms();
-    let owners = || {
-        client_ip.parse().is_ok_and(|ip| {
-            limiter.trusted(&username_key(&user.username), ClientKey::of(ip), now_ms)
-        })
+    let limiter = &state.0.limiter;
+    let after = [(
+        Key::Push("after_password", user.id),
+        limits.push_after_password,
+    )];
+    let anonymous = [(Key::Push("anonymous", user.id), limits.push_anonymous)];
+    // After the password, the cap after the password; else the owner's address (read in
+    // the same call as the take) earns it too.
+    let taken = match client_ip.parse() {
+        _ if after_password => limiter.take(&after).map(|taken| (true, taken)),
+        Ok(ip) => limiter.take_trusting(
+            &username_key(&user.username),
+            ClientKey::of(ip),
+            &after,
+            &anonymous,
+        ),
+        Err(_) => limiter.take(&anonymous).map(|taken| (false, taken)),
     };
-    let (which, limit) = if after_password || owners() {
-        ("after_password", limits.push_after_password)
-    } else {
-        ("anonymous", limits.push_anonymous)
+    let (which, limit) = match &taken {
+        Ok((true, _)) => ("after_password", limits.push_after_password),
+        _ => ("anonymous", limits.push_anonymous),
     };
-    let key = limiter.buckets.key(("push", which, user.id));
-    match limiter.buckets.with(key, now_ms, |b| b.take(limit, now_ms)) {
-        Ok(()) => true,
-        Err(_) => {
+    match taken.map(|(_, taken)| taken) {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => {
+            state
+                .metrics()
+                .rate_limited
+                .get_or_create(&ActionLabel { action: "push" })
+                .inc();
             state.audit(
                 Some(&user.username),
                 "push_flood",
@@ -42,6 +61,10 @@ pub fn allow(state: &AppState, user: &User, after_password: bool, client_ip: &st
                 ),
                 Some(client_ip),
             );
+            false
+        }
+        Err(error) => {
+            crate::log(&format!("push cap unavailable, push withheld: {error}"));
             false
         }
     }

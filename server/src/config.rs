@@ -30,6 +30,10 @@ pub struct Config {
     pub first_device: FirstDevice,
     /// Where the City's accounts and passwords live (default: the built-in store).
     pub directory: DirectoryChoice,
+    /// Who may read `GET /metrics` besides the loopback (the monitoring network's blocks).
+    pub metrics_allow: Vec<Cidr>,
+    /// FCM and APNs delivery (default `None`: pushes are only logged; phones long-poll).
+    pub push: Option<crate::push::PushConfig>,
 }
 
 /// Where the City's accounts and passwords live.
@@ -78,7 +82,9 @@ impl Config {
             password_blocklist: Blocklist::builtin(),
             kek: crate::kek::KekConfig::default(),
             first_device: FirstDevice::default(),
+            push: None,
             directory: DirectoryChoice::default(),
+            metrics_allow: Vec::new(),
         }
     }
 }

@@ -123,9 +123,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         match &self {
-            ApiError::Internal(detail) => crate::log(&format!("internal error: {detail}")),
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
             ApiError::DirectoryUnavailable(detail) => {
-                crate::log(&format!("directory unavailable: {detail}"))
+                tracing::warn!(%detail, "directory unavailable")
             }
             _ => {}
         }

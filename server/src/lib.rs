@@ -8,6 +8,7 @@ pub mod admin;
 mod api;
 pub mod auditlog;
 pub mod auth;
+pub mod backup;
 pub mod challenges;
 pub mod config;
 pub mod directory;
@@ -17,11 +18,15 @@ mod health;
 pub mod kek;
 pub mod limits;
 pub mod location;
+pub mod logging;
+pub mod metrics;
+mod observe;
 pub mod password;
 mod portal;
 pub mod push;
 pub mod qr;
 mod server;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod totp;
@@ -33,7 +38,7 @@ pub use error::ApiError;
 pub use server::{RunningServer, router, serve, spawn, spawn_on};
 pub use state::{AppState, StartError};
 
-/// Writes one line to the server's log (standard error). Never pass a secret.
+/// Writes one informational line to the server's log ([`logging`]). Never pass a secret.
 pub fn log(line: &str) {
-    eprintln!("cityauth-server: {line}");
+    tracing::info!("{line}");
 }

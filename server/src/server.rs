@@ -9,20 +9,22 @@ use tokio::sync::oneshot;
 
 use crate::state::AppState;
 
-/// The whole application: the API's routes, the portal's and `/healthz`, with the state. Every
-/// request passes the cross-site and content-type checks before any handler runs, flow
-/// requests the browser binding, and every answer gets the security headers.
+/// The whole application: the API's routes, the portal's, `/healthz`, `/readyz` and
+/// `/metrics`, with the state. Every request runs in a span with a request id and is timed
+/// (`crate::observe`), passes the cross-site and content-type checks before any handler runs,
+/// flow requests the browser binding, and every answer gets the security headers.
 pub fn router(state: AppState) -> Router {
     use axum::middleware::from_fn_with_state;
-    let health = crate::health::Cache::new();
+    use axum::routing::get;
+    let ready = crate::health::Cache::new();
     crate::api::router()
         .merge(crate::portal::router())
+        .route("/healthz", get(crate::health::healthz))
         .route(
-            "/healthz",
-            axum::routing::get(move |State(state): State<AppState>| {
-                crate::health::healthz(state, health.clone())
-            }),
+            "/readyz",
+            get(move |State(state): State<AppState>| crate::health::readyz(state, ready.clone())),
         )
+        .route("/metrics", get(crate::observe::metrics))
         .layer(from_fn_with_state(
             state.clone(),
             crate::portal::bind_api_flows,
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::portal::security_headers,
         ))
+        // Outermost: the span and the clock cover the checks above too.
+        .layer(from_fn_with_state(state.clone(), crate::observe::requests))
         .with_state(state)
 }
 

@@ -12,7 +12,7 @@ use crate::directory::builtin::BuiltIn;
 use crate::kek::{KekError, KeyEncryptionKey, SIGNING_KEY_AAD, oath_seed_aad};
 use crate::limits::Limiter;
 use crate::limits::fields::audit_text;
-use crate::push::{LogPushSender, PushSender};
+use crate::push::{LogPushSender, PushQueue, PushSender};
 use crate::store::{AuditEvent, SqliteStore, Store, StoreError};
 use crate::util::now;
 use crate::waiters::Waiters;
@@ -45,6 +45,12 @@ pub enum StartError {
     /// under.
     #[error("{0}")]
     Kek(#[from] KekError),
+    /// The limiter's shared counters could not be set up.
+    #[error("limiter: {0}")]
+    Limiter(#[from] crate::limits::LimiterError),
+    /// The push credentials are unusable.
+    #[error("{0}")]
+    Push(#[from] crate::push::PushConfigError),
 }
 
 /// Everything the handlers share; cheap to clone.
@@ -61,6 +67,7 @@ pub(crate) struct Inner {
     pub waiters: Waiters,
     pub push: Arc<dyn PushSender>,
     pub log_push: Option<Arc<LogPushSender>>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -109,11 +116,19 @@ impl AppState {
         sealed_clear |= seal_legacy_seeds(store.as_ref(), kek.as_ref())?;
         if sealed_clear {
             store.purge()?;
-            crate::log("sealed the secrets an older version kept in clear");
+            tracing::info!("sealed the secrets an older version kept in clear");
         }
-        let (push, log_push) = match push {
-            Some(push) => (push, None),
-            None => {
+        let metrics = crate::metrics::Metrics::default();
+        let (push, log_push) = match (push, &config.push) {
+            (Some(push), _) => (push, None),
+            (None, Some(settings)) => {
+                let lifetime = config
+                    .challenge_lifetime
+                    .min(cityauth_protocol::wire::MAX_CHALLENGE_LIFETIME);
+                let queue = PushQueue::start(settings.clone(), store.clone(), &metrics, lifetime)?;
+                (Arc::new(queue) as Arc<dyn PushSender>, None)
+            }
+            (None, None) => {
                 let log = Arc::new(LogPushSender::default());
                 (log.clone() as Arc<dyn PushSender>, Some(log))
             }
@@ -122,16 +137,19 @@ impl AppState {
             DirectoryChoice::BuiltIn => Arc::new(BuiltIn::new(store.clone())),
             DirectoryChoice::External(directory) => directory.clone(),
         };
+        let limiter = Limiter::open(store.as_ref(), kek.as_ref(), config.limits.limiter_keys)?;
+        let waiters = Waiters::new(store.as_ref())?;
         Ok(Self(Arc::new(Inner {
             store,
             directory,
             key,
             kek,
-            limiter: Limiter::new(config.limits.limiter_keys),
+            limiter,
             config,
-            waiters: Waiters::default(),
+            waiters,
             push,
             log_push,
+            metrics,
         })))
     }
 
@@ -153,6 +171,11 @@ impl AppState {
     /// The key-encryption key sealing the secrets at rest.
     pub fn kek(&self) -> &dyn KeyEncryptionKey {
         self.0.kek.as_ref()
+    }
+
+    /// The server's counters (`GET /metrics`).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     /// The settings.
@@ -186,8 +209,9 @@ impl AppState {
             detail: audit_text(detail, AUDIT_DETAIL_BYTES),
             client_ip: ip.map(|i| audit_text(i, AUDIT_IP_BYTES)),
         };
+        crate::auditlog::to_log(&record);
         if let Err(error) = self.0.store.audit(&record) {
-            crate::log(&format!("audit write failed: {error}"));
+            tracing::error!(%error, "audit write failed");
         }
     }
 }

@@ -21,6 +21,9 @@ fn resident_bytes() -> u64 {
 /// WAL file itself is reused from its start, its size a high-water mark).
 fn database_bytes(h: &Harness) -> u64 {
     cityauth_server::admin::audit(h.state(), None, 1).unwrap();
+    if let Some(size) = h.psql("SELECT pg_database_size(current_database())") {
+        return size.trim().parse().unwrap();
+    }
     std::thread::sleep(Duration::from_millis(1500));
     std::fs::metadata(h.db_path()).unwrap().len()
 }

@@ -2,10 +2,14 @@
 //! temporary database, phones with real vaults, and the browser side of the reset portal
 //! spoken over real HTTP.
 
+pub mod bench;
 pub mod directory;
 pub mod hostile;
 pub mod nginx;
 pub mod portal;
+pub mod postgres;
+pub mod process;
+pub mod replicas;
 pub mod samba;
 pub mod slapd;
 pub mod webdriver;
@@ -15,7 +19,24 @@ use std::net::{SocketAddr, TcpListener};
 use cityauth_core::device::{Decision, Device, HttpRequest, Transport, UreqTransport};
 use cityauth_core::{KdfParams, Vault};
 use cityauth_protocol::wire::{ResetStartRequest, ResetStartResponse, ResetStatus};
+use cityauth_server::store::{Durability, StoreLocation};
 use cityauth_server::{AppState, Config, RunningServer, admin};
+
+/// Whether the tests run on PostgreSQL (`CITYAUTH_TEST_STORE=postgres`: one throwaway
+/// cluster per test process, [`postgres::Postgres::shared`], a fresh database per City)
+/// rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("CITYAUTH_TEST_STORE").is_ok_and(|store| store == "postgres")
+}
+
+/// For a test about the SQLite file itself: true (and a printed line saying what is
+/// skipped) when the tests run on PostgreSQL.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        println!("skipped on PostgreSQL (a test of the SQLite file): {what}");
+    }
+    on_postgres()
+}
 
 /// A password that passes the server's policy.
 pub const GOOD_PASSWORD: &str = "violet-harbour-93-lantern";
@@ -24,6 +45,8 @@ pub const GOOD_PASSWORD: &str = "violet-harbour-93-lantern";
 pub struct City {
     /// The running server.
     pub server: RunningServer,
+    /// The database's URL, on PostgreSQL.
+    pub database_url: Option<String>,
     /// The browser's HTTP client (one agent: its connections are reused).
     browser: UreqTransport,
     _dir: tempfile::TempDir,
@@ -43,10 +66,26 @@ impl City {
         let addr: SocketAddr = listener.local_addr().expect("its address");
         let mut config = Config::new(&format!("http://{addr}"));
         configure(&mut config);
-        let state = AppState::open(&dir.path().join("city.sqlite"), config).expect("open state");
+        let file = dir.path().join("city.sqlite");
+        let (state, database_url) = if on_postgres() {
+            let url = postgres::Postgres::shared()
+                .fresh_database()
+                .expect("a PostgreSQL database");
+            // Few connections: tests run many servers against one cluster.
+            let store = StoreLocation::parse(&url)
+                .open_with(Durability::Normal, 4)
+                .expect("open the PostgreSQL store");
+            // The key file where SQLite's would be, as `AppState::open` makes it.
+            let kek = AppState::load_kek(store.as_ref(), &config, Some(&file)).expect("the key");
+            let state = AppState::with_kek(store, config, None, kek).expect("open state");
+            (state, Some(url))
+        } else {
+            (AppState::open(&file, config).expect("open state"), None)
+        };
         let server = cityauth_server::spawn_on(listener, state).expect("start the server");
         Self {
             server,
+            database_url,
             browser: UreqTransport::new(),
             _dir: dir,
         }
@@ -58,7 +97,7 @@ impl City {
     }
 
     /// The server's database file (for tests that read what it keeps, or leave a row as a
-    /// stopped process would).
+    /// stopped process would); SQLite only (see [`sqlite_only`]).
     pub fn database(&self) -> std::path::PathBuf {
         self._dir.path().join("city.sqlite")
     }

@@ -150,6 +150,12 @@ impl Browser {
         )
     }
 
+    /// The values of the cookies it holds (session and flow tokens, for tests that look
+    /// for them where they must not be).
+    pub fn cookie_values(&self) -> Vec<String> {
+        self.jar.borrow().iter().map(|(_, v)| v.clone()).collect()
+    }
+
     fn cookies(&self) -> Option<String> {
         let jar = self.jar.borrow();
         let pairs: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();

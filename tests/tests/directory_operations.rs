@@ -1,7 +1,7 @@
 //! Running the server on a real directory: `serve`'s directory flags, parsed as an
 //! administrator types them, against Samba's AD DC and slapd on loopback; the startup check
 //! (the service account binds, or one sentence says what is wrong, never the password);
-//! `GET /healthz` while the directory is stopped and after it is back; AD's default protected
+//! `GET /readyz` while the directory is stopped and after it is back; AD's default protected
 //! groups; and a directory checked on one runtime then used by the server on another.
 //!
 //! One Samba serves the whole binary (provisioning takes seconds), behind a lock, since one
@@ -137,13 +137,13 @@ fn other_ca_file(dir: &std::path::Path) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-/// `GET /healthz`: the status and the body.
+/// `GET /readyz`: the status and the body.
 fn healthz(city: &City) -> (u16, serde_json::Value) {
-    let (status, body) = city.request("GET", "/healthz", Vec::new());
+    let (status, body) = city.request("GET", "/readyz", Vec::new());
     (status, serde_json::from_slice(&body).unwrap_or_default())
 }
 
-/// Asks `/healthz` until its status is `want` (a report is reused for a second), at most 30 s.
+/// Asks `/readyz` until its status is `want` (a report is reused for a second), at most 30 s.
 fn healthz_until(city: &City, want: u16) -> (u16, serde_json::Value) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -247,7 +247,7 @@ fn ad_default_protected_groups_protect_domain_admins_and_builtin_operators() {
 }
 
 #[test]
-fn healthz_says_the_directory_is_unavailable_while_samba_is_stopped_and_ok_once_it_is_back() {
+fn readyz_says_the_directory_is_unavailable_while_samba_is_stopped_and_ok_once_it_is_back() {
     let mut samba = samba();
     let dir = tempfile::tempdir().unwrap();
     let file = password_file(dir.path(), samba::SERVICE_PASSWORD);
@@ -263,7 +263,7 @@ fn healthz_says_the_directory_is_unavailable_while_samba_is_stopped_and_ok_once_
     assert_eq!(status, 503, "{body}");
     assert_eq!(
         body,
-        serde_json::json!({"status": "unavailable", "store": "ok", "directory": "unavailable"})
+        serde_json::json!({"status": "unavailable", "store": "ok", "directory": "unavailable", "signing_key": "ok"})
     );
     let message = startup_check(&opened).unwrap_err();
     assert!(message.contains("cannot be reached"), "{message}");
@@ -328,7 +328,7 @@ fn ldap_startup_check_names_the_service_account_when_its_password_is_wrong() {
 }
 
 #[test]
-fn healthz_says_the_directory_is_unavailable_while_slapd_is_stopped_and_ok_once_it_is_back() {
+fn readyz_says_the_directory_is_unavailable_while_slapd_is_stopped_and_ok_once_it_is_back() {
     let mut slapd = Slapd::start();
     let dir = tempfile::tempdir().unwrap();
     let file = password_file(dir.path(), slapd::SERVICE_PASSWORD);

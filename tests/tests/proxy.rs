@@ -60,7 +60,7 @@ fn clients_behind_the_trusted_proxy_are_told_apart_and_forged_headers_are_ignore
     let proxy = Nginx::start(
         &binary,
         &ProxyOptions {
-            upstream: city.server.addr(),
+            upstreams: &[city.server.addr()],
             ca: &ca,
             bind: ip(PROXY),
         },

@@ -82,7 +82,7 @@ pub(crate) async fn change_password(
             .directory()
             .check_password(account, &current)
             .await
-            .map_err(directory::api_error)?
+            .map_err(|e| directory::api_error(state, e))?
     };
     match check {
         PasswordCheck::Correct | PasswordCheck::MustChange => {}
@@ -111,7 +111,7 @@ pub(crate) async fn change_password(
                 &format!("no phone registered: {error}"),
                 Some(&ip),
             );
-            return Err(directory::api_error(error));
+            return Err(directory::api_error(state, error));
         }
         state.store().user_end_sessions(user.id)?;
         state.audit(

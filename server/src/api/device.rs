@@ -82,8 +82,26 @@ pub async fn challenges(
                 signature,
             }));
         }
-        // A timeout only means the next pass answers with an empty list.
+        // A timeout only means the next pass answers with an empty list. The gauge comes
+        // down however the wait ends, the client's hang-up (the future dropped) included.
+        let _waiting = Waiting::new(&state);
         let _ = tokio::time::timeout_at(deadline, notified).await;
+    }
+}
+
+/// One long poll counted in `long_polls_waiting` while it lives.
+struct Waiting<'a>(&'a AppState);
+
+impl<'a> Waiting<'a> {
+    fn new(state: &'a AppState) -> Self {
+        state.metrics().long_polls_waiting.inc();
+        Self(state)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.metrics().long_polls_waiting.dec();
     }
 }
 

@@ -18,8 +18,14 @@ pub(crate) struct Found {
 
 /// A directory failure as the API answers it: an unreachable directory (or a service
 /// account it refuses) is `503` with nothing changed; a refusal is its sentence; the rest
-/// is internal (logged, never sent).
-pub(crate) fn api_error(error: DirectoryError) -> ApiError {
+/// is internal (logged, never sent). An unreachable directory is counted in the metrics.
+pub(crate) fn api_error(state: &AppState, error: DirectoryError) -> ApiError {
+    if matches!(
+        error,
+        DirectoryError::Unavailable(_) | DirectoryError::ServiceAccount(_)
+    ) {
+        state.metrics().directory_errors.inc();
+    }
     match error {
         DirectoryError::Unavailable(why) => ApiError::DirectoryUnavailable(why),
         DirectoryError::ServiceAccount(why) => {
@@ -45,7 +51,12 @@ pub(crate) fn row_of(state: &AppState, account: &Account) -> Result<User, ApiErr
 /// the directory does not know, a disabled account and one outside the self-service scope
 /// alike.
 pub(crate) async fn look_up(state: &AppState, username: &str) -> Result<Option<Found>, ApiError> {
-    let Some(account) = state.directory().find(username).await.map_err(api_error)? else {
+    let Some(account) = state
+        .directory()
+        .find(username)
+        .await
+        .map_err(|e| api_error(state, e))?
+    else {
         return Ok(None);
     };
     let user = row_of(state, &account)?;
@@ -56,7 +67,12 @@ pub(crate) async fn look_up(state: &AppState, username: &str) -> Result<Option<F
 /// `None` if it is gone, disabled or out of scope.
 pub(crate) async fn account_of(state: &AppState, user: &User) -> Result<Option<Found>, ApiError> {
     let id = DirectoryId(user.directory_id.clone());
-    let Some(account) = state.directory().by_id(&id).await.map_err(api_error)? else {
+    let Some(account) = state
+        .directory()
+        .by_id(&id)
+        .await
+        .map_err(|e| api_error(state, e))?
+    else {
         return Ok(None);
     };
     let user = row_of(state, &account)?;
@@ -130,7 +146,7 @@ pub(crate) fn after_write(
         &format!("{detail} ({state_word})"),
         Some(ip),
     );
-    Ok(written.err().map(api_error))
+    Ok(written.err().map(|e| api_error(state, e)))
 }
 
 fn kind_word(flow: &crate::store::Flow) -> &'static str {

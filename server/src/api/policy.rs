@@ -20,7 +20,11 @@ pub(crate) async fn check_new_password(
         &account.username,
         &account.display_name,
     )?;
-    let policy = state.directory().policy().await.map_err(api_error)?;
+    let policy = state
+        .directory()
+        .policy()
+        .await
+        .map_err(|e| api_error(state, e))?;
     if let Some(refusal) = against_policy(&policy, password, account) {
         return Err(ApiError::DirectoryRefused(refusal.sentence()));
     }

@@ -84,6 +84,7 @@ pub(crate) async fn start_reset(
             redact(&flow.id)
         ),
     };
+    state.metrics().resets_started.inc();
     state.audit(Some(username), "reset_start", &detail, Some(&ip));
     Ok(ResetStartResponse {
         reset_id: flow.id,
@@ -275,6 +276,7 @@ pub(crate) async fn set_password(
     }
     // The owner proved it is them (the phone or a code): both failure counts start afresh.
     limits::owner_proven(state, user, peer)?;
+    state.metrics().resets_completed.inc();
     state.audit(
         Some(&user.username),
         "password_reset",
@@ -389,7 +391,7 @@ pub(crate) async fn unlock(
                 &format!("reset {}: {error}; still verified", redact(id)),
                 Some(&ip),
             );
-            Err(super::directory::api_error(error))
+            Err(super::directory::api_error(state, error))
         }
     }
 }

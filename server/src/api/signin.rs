@@ -87,7 +87,7 @@ pub(crate) async fn password_sign_in(
             .directory()
             .check_password(&found.account, &typed)
             .await
-            .map_err(super::directory::api_error)?,
+            .map_err(|e| super::directory::api_error(&state, e))?,
         None => {
             if super::directory::is_builtin(&state) {
                 // Unknown names verify against a dummy hash: the same Argon2 cost either way.

@@ -124,13 +124,15 @@ impl Directory for BuiltIn {
                     .user_rehash_password(user.id, &old, &new)
                     .map_err(store_error)?
             {
-                let _ = self.store.audit(&AuditEvent {
+                let event = AuditEvent {
                     time: now(),
                     username: Some(user.username.clone()),
                     event: "password_rehashed".into(),
                     detail: "stored in the current form".into(),
                     client_ip: None,
-                });
+                };
+                crate::auditlog::to_log(&event);
+                let _ = self.store.audit(&event);
             }
             Ok(match check {
                 password::Check::Wrong => PasswordCheck::Wrong,

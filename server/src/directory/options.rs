@@ -3,10 +3,10 @@
 //! [`LdapSettings`] and a [`Directory`]; and the startup check that stops a server whose
 //! directory refuses its service account or cannot be reached.
 //!
-//! Flags rather than a configuration file: every other `serve` setting is a flag, so a unit
-//! file or a container's command line holds the whole configuration in one place. The
-//! service account's password is the one value that is never a flag (a command line is
-//! visible to every local user in `ps`): it comes from a file or an environment variable.
+//! Each flag also reads the `CITYAUTH_DIRECTORY_*` variable of its name and the configuration
+//! file's `[directory]` table (`crate::settings`; flags over variables over the file). The
+//! service account's password is the one value that is never a flag nor a setting (a command
+//! line is visible to every local user in `ps`): it comes from a file or an environment variable.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,54 +23,92 @@ use super::{Directory, DirectoryError, DirectoryKind};
 pub struct DirectoryOptions {
     /// Where the accounts and their passwords live: `builtin` (the server's own table, the
     /// default), `ad` (Active Directory, or Samba's AD DC) or `ldap` (OpenLDAP and compatible).
-    #[arg(long = "directory", global = true, default_value = "builtin", value_parser = parse_kind)]
+    #[arg(long = "directory", env = "CITYAUTH_DIRECTORY", global = true, default_value = "builtin", value_parser = parse_kind)]
     pub kind: DirectoryKind,
     /// The directory's URL: `ldaps://host:636`, or `ldap://host:389` (then StartTLS, always).
-    #[arg(long = "directory-url", global = true, value_name = "URL")]
+    #[arg(
+        long = "directory-url",
+        env = "CITYAUTH_DIRECTORY_URL",
+        global = true,
+        value_name = "URL"
+    )]
     pub url: Option<String>,
     /// Where accounts are searched (the whole subtree), e.g. `OU=Staff,DC=city,DC=example`.
-    #[arg(long = "directory-base-dn", global = true, value_name = "DN")]
+    #[arg(
+        long = "directory-base-dn",
+        env = "CITYAUTH_DIRECTORY_BASE_DN",
+        global = true,
+        value_name = "DN"
+    )]
     pub base_dn: Option<String>,
     /// The service account's DN (least privilege: `server/README.md`, "Connect your directory").
-    #[arg(long = "directory-bind-dn", global = true, value_name = "DN")]
+    #[arg(
+        long = "directory-bind-dn",
+        env = "CITYAUTH_DIRECTORY_BIND_DN",
+        global = true,
+        value_name = "DN"
+    )]
     pub bind_dn: Option<String>,
     /// A file holding the service account's password (one line; a final newline is ignored).
     #[arg(
         long = "directory-password-file",
+        env = "CITYAUTH_DIRECTORY_PASSWORD_FILE",
         global = true,
         value_name = "PATH",
         conflicts_with = "password_env"
     )]
     pub password_file: Option<PathBuf>,
     /// The environment variable holding the service account's password, instead.
-    #[arg(long = "directory-password-env", global = true, value_name = "NAME")]
+    #[arg(
+        long = "directory-password-env",
+        env = "CITYAUTH_DIRECTORY_PASSWORD_ENV",
+        global = true,
+        value_name = "NAME"
+    )]
     pub password_env: Option<String>,
     /// The attribute a username is matched against (default: `sAMAccountName` for `ad`,
     /// `uid` for `ldap`; `userPrincipalName` also works on AD).
     #[arg(
         long = "directory-user-attribute",
+        env = "CITYAUTH_DIRECTORY_USER_ATTRIBUTE",
         global = true,
         value_name = "ATTRIBUTE"
     )]
     pub user_attribute: Option<String>,
     /// The PEM file of the CA that the directory's certificate must chain to.
-    #[arg(long = "directory-ca-file", global = true, value_name = "PATH")]
+    #[arg(
+        long = "directory-ca-file",
+        env = "CITYAUTH_DIRECTORY_CA_FILE",
+        global = true,
+        value_name = "PATH"
+    )]
     pub ca_file: Option<PathBuf>,
     /// Only members of this group (DN; nested membership counts on AD) may use self-service;
     /// others are answered as unknown. Default: every account under the base DN.
-    #[arg(long = "directory-scope-group", global = true, value_name = "DN")]
+    #[arg(
+        long = "directory-scope-group",
+        env = "CITYAUTH_DIRECTORY_SCOPE_GROUP",
+        global = true,
+        value_name = "DN"
+    )]
     pub scope_group: Option<String>,
     /// A group (DN) whose members are never reset or unlocked through self-service; repeat
     /// for several. Replaces the default: for `ad`, the groups AD itself protects (Domain
     /// Admins, Administrators, the Operators…) under the base DN's `DC=` part; for `ldap`, none.
-    #[arg(long = "directory-protected-group", global = true, value_name = "DN")]
+    #[arg(
+        long = "directory-protected-group",
+        env = "CITYAUTH_DIRECTORY_PROTECTED_GROUPS",
+        value_delimiter = ';',
+        global = true,
+        value_name = "DN"
+    )]
     pub protected_groups: Vec<String>,
     /// The longest one directory operation (connect, bind, search, modify) may take, seconds.
-    #[arg(long = "directory-timeout", global = true, value_name = "SECONDS", default_value_t = 5,
+    #[arg(long = "directory-timeout", env = "CITYAUTH_DIRECTORY_TIMEOUT", global = true, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=120))]
     pub timeout: u64,
     /// Service-account connections kept open for reuse.
-    #[arg(long = "directory-pool-size", global = true, value_name = "N", default_value_t = 4,
+    #[arg(long = "directory-pool-size", env = "CITYAUTH_DIRECTORY_POOL_SIZE", global = true, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=64))]
     pub pool_size: u64,
 }
@@ -153,7 +191,8 @@ impl Opened {
     }
 }
 
-fn parse_kind(text: &str) -> Result<DirectoryKind, String> {
+/// `builtin`, `ad` or `ldap`.
+pub fn parse_kind(text: &str) -> Result<DirectoryKind, String> {
     match text {
         "builtin" => Ok(DirectoryKind::BuiltIn),
         "ad" => Ok(DirectoryKind::ActiveDirectory),

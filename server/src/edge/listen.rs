@@ -56,7 +56,7 @@ pub(crate) async fn run(
                 Ok(accepted) => accepted,
                 Err(error) if is_connection_error(&error) => continue,
                 Err(error) => {
-                    crate::log(&format!("accept failed: {error}"));
+                    tracing::warn!(%error, "accept failed");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }

@@ -13,7 +13,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
-            crate::log(&format!("portal template failed: {e}"));
+            tracing::error!(error = %e, "portal template failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

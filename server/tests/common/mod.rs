@@ -6,6 +6,8 @@
 pub mod browser;
 pub mod clients;
 pub mod old_release;
+#[path = "../../../tests/src/postgres.rs"]
+pub mod postgres;
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use cityauth_protocol::canonical::{
 };
 use cityauth_protocol::wire::{AnswerRequest, Decision, SignedChallenge};
 use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey};
+use cityauth_server::store::{Durability, StoreLocation};
 use cityauth_server::{AppState, Config, RunningServer, admin};
 use serde_json::{Value, json};
 
@@ -35,12 +38,33 @@ impl Reply {
     }
 }
 
+/// Whether the tests run on PostgreSQL (`CITYAUTH_TEST_STORE=postgres`: one throwaway
+/// cluster per test binary, a fresh database per harness) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("CITYAUTH_TEST_STORE").is_ok_and(|store| store == "postgres")
+}
+
+/// For a test about the SQLite file itself: true (and a printed line saying what is
+/// skipped) when the tests run on PostgreSQL.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        println!("skipped on PostgreSQL (a test of the SQLite file): {what}");
+    }
+    on_postgres()
+}
+
+/// The connections each harness's PostgreSQL store may open: tests run many harnesses at
+/// once against one cluster.
+const TEST_POOL_SIZE: usize = 4;
+
 /// A server on 127.0.0.1:0 over a temporary database.
 pub struct Harness {
     pub server: RunningServer,
     pub agent: ureq::Agent,
-    /// The database file.
+    /// The database file (on PostgreSQL, only its key file `<db>.kek` is there).
     pub db: std::path::PathBuf,
+    /// The database's URL, on PostgreSQL.
+    pub url: Option<String>,
     dir: tempfile::TempDir,
 }
 
@@ -53,14 +77,28 @@ impl Harness {
         Self::in_dir(tempfile::tempdir().unwrap(), adjust)
     }
 
-    /// A server over the database `server.db` in `dir` (kept, or made on first start).
+    /// A server over the database `server.db` in `dir` (kept, or made on first start); on
+    /// PostgreSQL, the database whose URL `dir/postgres.url` keeps (made on first start).
     pub fn in_dir(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         // The public URL is only known once bound; links built by `enroll_link` use the
         // bound address instead.
         let mut config = Config::new("http://127.0.0.1:1");
         adjust(&mut config);
         let db = dir.path().join("server.db");
-        let state = AppState::open(&db, config).unwrap();
+        let (state, url) = if on_postgres() {
+            let url = database_url(dir.path());
+            let store = StoreLocation::parse(&url)
+                .open_with(Durability::Normal, TEST_POOL_SIZE)
+                .unwrap();
+            // The key file beside where a SQLite file would be, as `AppState::open` does.
+            let kek = AppState::load_kek(store.as_ref(), &config, Some(&db)).unwrap();
+            (
+                AppState::with_kek(store, config, None, kek).unwrap(),
+                Some(url),
+            )
+        } else {
+            (AppState::open(&db, config).unwrap(), None)
+        };
         let server = cityauth_server::spawn("127.0.0.1:0".parse().unwrap(), state).unwrap();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -71,6 +109,7 @@ impl Harness {
             server,
             agent,
             db,
+            url,
             dir,
         }
     }
@@ -79,6 +118,13 @@ impl Harness {
     pub fn stop(self) -> tempfile::TempDir {
         self.server.stop().unwrap();
         self.dir
+    }
+
+    /// Runs SQL on the harness's PostgreSQL database (`psql -At` output); `None` on SQLite.
+    pub fn psql(&self, sql: &str) -> Option<String> {
+        let url = self.url.as_ref()?;
+        let name = url.rsplit('/').next().unwrap_or_default();
+        Some(postgres::Postgres::shared().psql(name, sql).unwrap())
     }
 
     /// The database file (its WAL is beside it).
@@ -407,6 +453,18 @@ impl TestDevice {
     pub fn code(&self) -> String {
         cityauth_server::totp::code_at(&self.oath_secret, now() / 30)
     }
+}
+
+/// The PostgreSQL database of the harness folder `dir`: the one its `postgres.url` names,
+/// or a fresh one (named there for the next start).
+pub fn database_url(dir: &std::path::Path) -> String {
+    let file = dir.join("postgres.url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url;
+    }
+    let url = postgres::Postgres::shared().fresh_database().unwrap();
+    std::fs::write(&file, &url).unwrap();
+    url
 }
 
 /// Runs a `cityauth-server` binary (`bin`: this build's, or an older release's) on the

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(account::home))
         .route("/static/portal.css", get(assets::css))
         .route("/static/poll.js", get(assets::js))
+        .route("/lang/{code}", get(crate::i18n::switch))
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signin/continue", post(account::signin_continue))
         .route(

@@ -201,6 +201,24 @@ pub async fn switch(Path(code): Path<String>, Query(query): Query<SwitchQuery>) 
     response
 }
 
+tokio::task_local! {
+    /// The language and path of the request being answered ([`scope`] sets it).
+    static CURRENT: Tr;
+}
+
+/// Middleware: answers the request with its negotiated language in scope, so the pages it
+/// renders ([`Tr::current`]) speak it without every handler passing it along.
+pub async fn scope(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // The switch comes back to the page by GET: a page that answered a form comes back home.
+    let back = if request.method() == axum::http::Method::GET {
+        request.uri().path()
+    } else {
+        "/"
+    };
+    let tr = Tr::new(negotiate(request.headers()), back);
+    CURRENT.scope(tr, next.run(request)).await
+}
+
 /// What a page template needs to speak its language: `{{ t.text("key") }}`, the page's
 /// `lang` attribute, and the switch's links back to the page.
 #[derive(Debug, Clone)]
@@ -220,6 +238,13 @@ impl Tr {
         }
     }
 
+    /// The request's translator (set by [`scope`]); English at `/` outside a request.
+    pub fn current() -> Self {
+        CURRENT
+            .try_with(Tr::clone)
+            .unwrap_or_else(|_| Tr::new(Lang::En, "/"))
+    }
+
     /// The message `key`.
     pub fn text(&self, key: &str) -> String {
         self.lang.text(key)
@@ -228,6 +253,19 @@ impl Tr {
     /// The message `key` with one argument.
     pub fn text1(&self, key: &str, name: &'static str, value: &str) -> String {
         self.lang.text_with(key, &[(name, value)])
+    }
+
+    /// The message `key` with two arguments.
+    pub fn text2(
+        &self,
+        key: &str,
+        name1: &'static str,
+        value1: &str,
+        name2: &'static str,
+        value2: &str,
+    ) -> String {
+        self.lang
+            .text_with(key, &[(name1, value1), (name2, value2)])
     }
 
     /// The page's language tag.
@@ -330,6 +368,67 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every `"prefix-…"` string literal of the files in `dir` with one of `prefixes`.
+    fn literals(dir: &str, prefixes: &[&str]) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for literal in text.split('"').skip(1).step_by(2) {
+                let is_key = literal
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if is_key && prefixes.iter().any(|p| literal.starts_with(p)) {
+                    found.push(literal.to_owned());
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_in_the_catalogue() {
+        let catalogue: Vec<String> = messages(Lang::En)
+            .into_keys()
+            .map(|k| k.split_once(": ").unwrap().1.to_owned())
+            .collect();
+        let prefixes = [
+            "title-",
+            "notice-",
+            "link-",
+            "msg-",
+            "security-",
+            "waiting-",
+            "field-",
+            "button-",
+            "home-",
+            "forgot-",
+            "enroll-",
+            "unlock-",
+            "access-code-",
+            "site-",
+            "lang-",
+        ];
+        let mut used = literals("templates", &prefixes);
+        used.extend(literals("src/portal", &prefixes));
+        assert!(
+            used.len() > 50,
+            "the pages' keys are found ({})",
+            used.len()
+        );
+        // Every error code the API answers with has its sentence (view::error_text).
+        let errors = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/error.rs"),
+        )
+        .unwrap();
+        for line in errors.lines().filter(|l| l.contains("(StatusCode::")) {
+            let code = line.rsplit('"').nth(1).unwrap();
+            used.push(format!("error-{}", code.replace('_', "-")));
+        }
+        let missing: Vec<_> = used.iter().filter(|k| !catalogue.contains(k)).collect();
+        assert!(missing.is_empty(), "not in the catalogue: {missing:?}");
     }
 
     #[test]

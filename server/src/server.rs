@@ -37,6 +37,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::portal::security_headers,
         ))
+        // The request's language, for every page rendered inside (the refusals above too).
+        .layer(axum::middleware::from_fn(crate::i18n::scope))
         // Outermost: the span and the clock cover the checks above too.
         .layer(from_fn_with_state(state.clone(), crate::observe::requests))
         .with_state(state)

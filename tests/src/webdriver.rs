@@ -125,6 +125,16 @@ impl Browser {
         Ok(value)
     }
 
+    /// GETs a WebDriver endpoint; returns its `value`, or the driver's error.
+    fn call_get(&self, path: &str) -> Result<Value, String> {
+        let answer = self.raw("GET", path, None)?;
+        let value = answer["value"].clone();
+        if let Some(error) = value.get("error") {
+            return Err(format!("{error}: {}", value["message"]));
+        }
+        Ok(value)
+    }
+
     fn session_path(&self, rest: &str) -> String {
         format!("/session/{}{rest}", self.session)
     }
@@ -237,6 +247,33 @@ impl Browser {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+    }
+
+    /// Sends `value` as every request's `Accept-Language` from now on (as a browser set to
+    /// that language does).
+    pub fn accept_language(&self, value: &str) -> Result<(), String> {
+        self.cdp("Network.enable", json!({}))?;
+        self.cdp(
+            "Network.setExtraHTTPHeaders",
+            json!({"headers": {"Accept-Language": value}}),
+        )
+        .map(drop)
+    }
+
+    /// A PNG screenshot of the window.
+    pub fn screenshot(&self) -> Result<Vec<u8>, String> {
+        use base64::Engine;
+        let value = self.call_get(&self.session_path("/screenshot"))?;
+        let data = value.as_str().ok_or("no screenshot data")?;
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The `lang` attribute of the page's `<html>`.
+    pub fn page_lang(&self) -> Result<String, String> {
+        self.script("return document.documentElement.lang;")
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
     }
 
     /// The visible text of the whole page.

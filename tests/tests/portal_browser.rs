@@ -176,13 +176,24 @@ fn a_refused_password_and_the_unlock_button_in_a_browser() {
 }
 
 #[test]
-fn every_portal_page_passes_axe() {
+fn every_portal_page_passes_axe_in_english() {
+    every_portal_page_passes_axe("en", "Security info");
+}
+
+#[test]
+fn every_portal_page_passes_axe_in_spanish() {
+    every_portal_page_passes_axe("es", "Información de seguridad");
+}
+
+/// Every portal page, in a browser whose language is `lang`, speaks it and passes axe-core.
+fn every_portal_page_passes_axe(lang: &str, security_title: &str) {
     // The pilot policy lets the password enroll a first phone, so that the enrollment page
     // can be reached here.
     let city = City::start_with(|c| c.first_device = cityauth_server::FirstDevice::Password);
     city.add_employee("alice");
     let browser = Browser::start().expect("headless chromium");
     browser.watch_csp().unwrap();
+    browser.accept_language(lang).unwrap();
     for path in [
         "/",
         "/signin",
@@ -193,6 +204,7 @@ fn every_portal_page_passes_axe() {
     ] {
         browser.goto(&format!("{}{path}", city.url())).unwrap();
         assert!(!browser.title().unwrap().is_empty(), "{path} has a title");
+        assert_eq!(browser.page_lang().unwrap(), lang, "{path}");
         assert_accessible(&browser, path);
     }
     // Signed in (no phone yet, so no approval): Security info, a new enrollment code, the
@@ -213,7 +225,7 @@ fn every_portal_page_passes_axe() {
         .unwrap()
         .click()
         .unwrap();
-    browser.wait_for_title("Security info").unwrap();
+    browser.wait_for_title(security_title).unwrap();
     assert_accessible(&browser, "security info");
     browser
         .find("form[action='/security/add-phone'] button")
@@ -289,4 +301,121 @@ fn the_accessibility_check_catches_a_failing_page() {
         assert_accessible(&browser, "a bad page")
     }));
     assert!(caught.is_err(), "axe-core must flag the bad page");
+}
+
+/// The words each language's "Forgot my password" walk must show, page by page.
+struct Walk {
+    lang: &'static str,
+    forgot_title: &'static str,
+    waiting_words: &'static str,
+    new_password_title: &'static str,
+    done_title: &'static str,
+    done_words: &'static str,
+}
+
+const ENGLISH: Walk = Walk {
+    lang: "en",
+    forgot_title: "Forgot my password",
+    waiting_words: "type this number to approve the password reset",
+    new_password_title: "Choose a new password",
+    done_title: "Password changed",
+    done_words: "signed out everywhere",
+};
+
+const SPANISH: Walk = Walk {
+    lang: "es",
+    forgot_title: "Olvidé mi contraseña",
+    waiting_words: "escriba este número para aprobar el restablecimiento",
+    new_password_title: "Elija una contraseña nueva",
+    done_title: "Contraseña cambiada",
+    done_words: "se cerró su sesión en todos los dispositivos",
+};
+
+/// Walks "Forgot my password" for `user` in the browser's current language, asserting each
+/// page's words and language and running axe-core on each; saves the first page's
+/// screenshot as `forgot-<lang>.png` in `$CITYAUTH_SHOTS` when that is set.
+fn walk_forgot(browser: &Browser, city: &City, phone: &Phone, user: &str, walk: &Walk) {
+    let page = |name: &str| format!("forgot ({}): {name}", walk.lang);
+    browser.goto(&format!("{}/", city.url())).unwrap();
+    browser.find("a[href='/forgot']").unwrap().click().unwrap();
+    browser.wait_for_title(walk.forgot_title).unwrap();
+    assert_eq!(browser.page_lang().unwrap(), walk.lang);
+    assert_accessible(browser, &page("username"));
+    if let Some(dir) = std::env::var_os("CITYAUTH_SHOTS") {
+        let png = browser.screenshot().unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("forgot-{}.png", walk.lang)),
+            png,
+        )
+        .unwrap();
+    }
+    browser.find("#username").unwrap().type_text(user).unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let number = browser.find(".number").unwrap().text().unwrap();
+    let text = browser.page_text().unwrap();
+    assert!(text.contains(walk.waiting_words), "{text}");
+    assert_accessible(browser, &page("the number"));
+    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
+    let outcome = phone
+        .device()
+        .answer(&challenge, Decision::Approve, Some(number.trim()))
+        .unwrap();
+    assert_eq!(outcome, "approved");
+    browser.wait_for_title(walk.new_password_title).unwrap();
+    assert_accessible(browser, &page("new password"));
+    browser
+        .find("#password")
+        .unwrap()
+        .type_text(NEW_PASSWORD)
+        .unwrap();
+    browser
+        .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser.wait_for_title(walk.done_title).unwrap();
+    let text = browser.page_text().unwrap();
+    assert!(text.contains(walk.done_words), "{text}");
+    assert_eq!(browser.page_lang().unwrap(), walk.lang);
+    assert_accessible(browser, &page("done"));
+}
+
+#[test]
+fn forgot_my_password_in_spanish_by_accept_language_then_in_english_by_the_switch() {
+    let city = City::start();
+    let (ana, bob) = (Phone::new(), Phone::new());
+    city.add_employee("ana");
+    city.add_employee("bob");
+    ana.enroll(&city.enrollment_link("ana"));
+    bob.enroll(&city.enrollment_link("bob"));
+    let browser = Browser::start().expect("headless chromium");
+    browser.watch_csp().unwrap();
+
+    // A browser set to Spanish (Mexico) gets Spanish without asking.
+    browser.accept_language("es-MX,es;q=0.9,en;q=0.5").unwrap();
+    walk_forgot(&browser, &city, &ana, "ana", &SPANISH);
+
+    // The switch on the page turns it to English, and English is remembered on every
+    // page after, though the browser still prefers Spanish.
+    browser.goto(&format!("{}/signin", city.url())).unwrap();
+    assert_eq!(browser.page_lang().unwrap(), "es");
+    let current = browser
+        .find("a[aria-current='true']")
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(current, "Español");
+    browser.find("a[hreflang='en']").unwrap().click().unwrap();
+    browser.wait_for_title("Sign in").unwrap();
+    assert_eq!(
+        browser.page_lang().unwrap(),
+        "en",
+        "back on the same page, in English"
+    );
+    walk_forgot(&browser, &city, &bob, "bob", &ENGLISH);
 }

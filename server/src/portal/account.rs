@@ -31,9 +31,7 @@ pub(super) fn start_session(state: &AppState, session: &SessionResponse) -> Resp
 
 /// The page after a flow's id names nothing this browser started.
 fn unknown_flow(page: impl FnOnce(Option<String>) -> Response) -> Response {
-    page(Some(
-        "This request has expired or was started elsewhere. Please start again.".into(),
-    ))
+    page(Some(view::say("msg-unknown-flow")))
 }
 
 /// `/`: where to go.
@@ -84,12 +82,12 @@ pub async fn signin(
             );
             return signin_page(status_of(&e), Some(message));
         }
-        Err(e) => return signin_page(status_of(&e), Some(e.to_string())),
+        Err(e) => return signin_page(status_of(&e), Some(view::error_text(&e))),
     };
     let Some(number) = started.number else {
         return match api::take_session(&state, peer.ip(), &started.signin_id) {
             Ok(session) => start_session(&state, &session),
-            Err(e) => signin_page(status_of(&e), Some(e.to_string())),
+            Err(e) => signin_page(status_of(&e), Some(view::error_text(&e))),
         };
     };
     let bound = Browser::of(&state, &headers).and_then(|browser| {
@@ -101,7 +99,7 @@ pub async fn signin(
             let page = view::waiting(Awaited::SignIn, &started.signin_id, &number, None);
             browser.remember(&state, render(StatusCode::OK, &page))
         }
-        Err(e) => signin_page(status_of(&e), Some(e.to_string())),
+        Err(e) => signin_page(status_of(&e), Some(view::error_text(&e))),
     }
 }
 
@@ -122,21 +120,21 @@ pub async fn signin_continue(
     let flow = match owned_flow(&state, &headers, &form.id, ChallengeKind::SignIn) {
         Ok(Some(flow)) => flow,
         Ok(None) => return unknown_flow(|m| signin_page(StatusCode::NOT_FOUND, m)),
-        Err(e) => return signin_page(status_of(&e), Some(e.to_string())),
+        Err(e) => return signin_page(status_of(&e), Some(view::error_text(&e))),
     };
     match api::take_session(&state, peer.ip(), &flow.id) {
         Ok(session) => start_session(&state, &session),
         Err(ApiError::NotVerified)
             if api::sign_in_status(&state, &flow.id).is_ok_and(|s| s.state == "pending") =>
         {
-            let message = Some("Not approved yet.".to_owned());
+            let message = Some(view::say("msg-not-approved"));
             let page = view::waiting(Awaited::SignIn, &flow.id, &flow.number, message);
             render(StatusCode::CONFLICT, &page)
         }
         Err(ApiError::NotVerified) => {
-            signin_page(StatusCode::CONFLICT, Some("The sign-in was denied.".into()))
+            signin_page(StatusCode::CONFLICT, Some(view::say("msg-sign-in-denied")))
         }
-        Err(e) => signin_page(status_of(&e), Some(e.to_string())),
+        Err(e) => signin_page(status_of(&e), Some(view::error_text(&e))),
     }
 }
 
@@ -207,10 +205,10 @@ pub async fn change_password(
                     let page = view::waiting(Awaited::Change, &id, &number, None);
                     browser.remember(&state, render(StatusCode::OK, &page))
                 }
-                Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
+                Err(e) => password_page(&policy, status_of(&e), Some(view::error_text(&e))),
             }
         }
-        Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
+        Err(e) => password_page(&policy, status_of(&e), Some(view::error_text(&e))),
     }
 }
 
@@ -228,22 +226,22 @@ pub async fn change_password_continue(
     let flow = match owned_flow(&state, &headers, &form.id, ChallengeKind::PasswordChange) {
         Ok(Some(flow)) => flow,
         Ok(None) => return unknown_flow(|m| password_page(&policy, StatusCode::NOT_FOUND, m)),
-        Err(e) => return password_page(&policy, status_of(&e), Some(e.to_string())),
+        Err(e) => return password_page(&policy, status_of(&e), Some(view::error_text(&e))),
     };
     match api::finish_password_change(&state, peer.ip(), &user, &flow.id).await {
         Ok(session) => start_session(&state, &session),
         Err(ApiError::NotVerified)
             if api::change_status(&state, &flow.id).is_ok_and(|s| s.state == "pending") =>
         {
-            let message = Some("Not approved yet.".to_owned());
+            let message = Some(view::say("msg-not-approved"));
             let page = view::waiting(Awaited::Change, &flow.id, &flow.number, message);
             render(StatusCode::CONFLICT, &page)
         }
         Err(ApiError::NotVerified) => password_page(
             &policy,
             StatusCode::CONFLICT,
-            Some("The change was denied on the phone. Your password is unchanged.".into()),
+            Some(view::say("msg-change-denied")),
         ),
-        Err(e) => password_page(&policy, status_of(&e), Some(e.to_string())),
+        Err(e) => password_page(&policy, status_of(&e), Some(view::error_text(&e))),
     }
 }

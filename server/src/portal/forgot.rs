@@ -52,7 +52,8 @@ async fn new_password_page(
     let (requirement, min_length) = api::requirement(state).await;
     let locked = api::reset_locked(state, id).await;
     let page = view::NewPassword {
-        title: "Choose a new password",
+        title: view::say("title-new-password"),
+        t: crate::i18n::Tr::current(),
         message,
         assets: super::assets::urls(),
         id: id.to_owned(),
@@ -85,7 +86,7 @@ pub async fn start(
             let page = view::waiting(Awaited::Reset, &started.reset_id, &started.number, None);
             browser.remember(&state, render(StatusCode::OK, &page))
         }
-        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
+        Err(e) => start_page(e.status_and_code().0, Some(view::error_text(&e))),
     }
 }
 
@@ -96,16 +97,13 @@ fn own_reset(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Flow, Bo
         Ok(None) => Err(Box::new(expired())),
         Err(e) => Err(Box::new(start_page(
             e.status_and_code().0,
-            Some(e.to_string()),
+            Some(view::error_text(&e)),
         ))),
     }
 }
 
 fn expired() -> Response {
-    start_page(
-        StatusCode::GONE,
-        Some("This request has expired. Please start again.".into()),
-    )
+    start_page(StatusCode::GONE, Some(view::say("msg-expired-restart")))
 }
 
 /// After an approval or a code: the new-password form, or why not.
@@ -117,12 +115,9 @@ async fn next(state: &AppState, flow: &Flow, failure: Option<ApiError>) -> Respo
     };
     match (current.as_deref(), failure) {
         (Ok("verified"), _) => new_password_page(state, StatusCode::OK, &flow.id, None).await,
-        (Ok("pending"), Some(e)) => waiting(e.status_and_code().0, e.to_string()),
-        (Ok("pending"), None) => waiting(StatusCode::CONFLICT, "Not approved yet.".into()),
-        (Ok("denied"), _) => start_page(
-            StatusCode::CONFLICT,
-            Some("The request was denied on the phone.".into()),
-        ),
+        (Ok("pending"), Some(e)) => waiting(e.status_and_code().0, view::error_text(&e)),
+        (Ok("pending"), None) => waiting(StatusCode::CONFLICT, view::say("msg-not-approved")),
+        (Ok("denied"), _) => start_page(StatusCode::CONFLICT, Some(view::say("msg-denied"))),
         _ => expired(),
     }
 }
@@ -173,9 +168,9 @@ pub async fn password(
         Ok(_) => render(
             StatusCode::OK,
             &view::notice(
-                "Password changed",
-                vec!["Your password was changed, and you were signed out everywhere."],
-                ("/signin", "Sign in with the new password"),
+                "notice-password-changed-title",
+                vec!["notice-password-changed-body"],
+                ("/signin", "link-sign-in-new-password"),
             ),
         ),
         // The reset is still verified: the form again, with what to change.
@@ -185,9 +180,9 @@ pub async fn password(
             | ApiError::DirectoryUnavailable(_)),
         ) => {
             let status = e.status_and_code().0;
-            new_password_page(&state, status, &flow.id, Some(e.to_string())).await
+            new_password_page(&state, status, &flow.id, Some(view::error_text(&e))).await
         }
-        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
+        Err(e) => start_page(e.status_and_code().0, Some(view::error_text(&e))),
     }
 }
 
@@ -206,15 +201,15 @@ pub async fn unlock(
         Ok(_) => render(
             StatusCode::OK,
             &view::notice(
-                "Account unlocked",
-                vec!["Your account is unlocked. Your password is unchanged."],
-                ("/signin", "Sign in"),
+                "notice-unlocked-title",
+                vec!["notice-unlocked-body"],
+                ("/signin", "link-sign-in"),
             ),
         ),
         Err(e @ ApiError::DirectoryUnavailable(_)) => {
             let status = e.status_and_code().0;
-            new_password_page(&state, status, &flow.id, Some(e.to_string())).await
+            new_password_page(&state, status, &flow.id, Some(view::error_text(&e))).await
         }
-        Err(e) => start_page(e.status_and_code().0, Some(e.to_string())),
+        Err(e) => start_page(e.status_and_code().0, Some(view::error_text(&e))),
     }
 }

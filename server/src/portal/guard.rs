@@ -92,11 +92,9 @@ pub async fn refuse(State(state): State<AppState>, request: Request, next: Next)
                 api_error(StatusCode::FORBIDDEN, "cross_site", why)
             } else {
                 let page = view::notice(
-                    "Request refused",
-                    vec![
-                        "This request came from another site, so it was refused and nothing was changed.",
-                    ],
-                    ("/", "Go to the City account portal"),
+                    "notice-refused-title",
+                    vec!["notice-refused-body"],
+                    ("/", "link-portal-home"),
                 );
                 view::render(StatusCode::FORBIDDEN, &page)
             };

@@ -38,19 +38,17 @@ fn security_page(
         (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let (can_add, add_note) = if grant {
-        (true, "Your help-desk access code lets you add one phone.")
+        (true, "security-add-note-grant")
     } else if !devices.is_empty() {
-        (
-            true,
-            "One of your phones will be asked to approve the new one.",
-        )
+        (true, "security-add-note-approve")
     } else if state.config().first_device == FirstDevice::Password {
-        (true, "You can register your first phone now.")
+        (true, "security-add-note-first")
     } else {
         (false, "")
     };
     let page = view::Security {
-        title: "Security info",
+        title: view::say("title-security"),
+        t: crate::i18n::Tr::current(),
         message,
         assets: assets::urls(),
         display_name: user.display_name.clone(),
@@ -91,7 +89,8 @@ fn enroll_page(link: Result<String, ApiError>) -> Response {
         })
         .unwrap_or_default();
     let page = view::Enroll {
-        title: "Register the authenticator app",
+        title: view::say("title-enroll"),
+        t: crate::i18n::Tr::current(),
         message: None,
         assets: assets::urls(),
         qr,
@@ -119,8 +118,15 @@ pub async fn add(
         return Redirect::to("/signin").into_response();
     };
     let ip = peer.ip().to_string();
-    let fail =
-        |e: ApiError| security_page(&state, &user, &session, status_of(&e), Some(e.to_string()));
+    let fail = |e: ApiError| {
+        security_page(
+            &state,
+            &user,
+            &session,
+            status_of(&e),
+            Some(view::error_text(&e)),
+        )
+    };
     match state.store().session_take_enrollment(&session, now()) {
         Ok(true) => {
             state.audit(
@@ -153,7 +159,7 @@ pub async fn add(
             &user,
             &session,
             StatusCode::FORBIDDEN,
-            Some("A first phone needs an access code from the help desk or an enrollment link from your administrator.".into()),
+            Some(view::say("msg-first-phone-needs-code")),
         );
     }
     let started = api::start_add_device(&state, peer.ip(), &user).and_then(|started| {
@@ -198,14 +204,14 @@ pub async fn add_continue(
                 "This request has expired or was started elsewhere. Please start again.",
             );
         }
-        Err(e) => return page(status_of(&e), &e.to_string()),
+        Err(e) => return page(status_of(&e), &view::error_text(&e)),
     };
     match api::finish_add_device(&state, peer.ip(), &user, &flow.id) {
         Ok(link) => enroll_page(Ok(link)),
         Err(ApiError::NotVerified)
             if api::add_device_status(&state, &flow.id).is_ok_and(|s| s.state == "pending") =>
         {
-            let message = Some("Not approved yet.".to_owned());
+            let message = Some(view::say("msg-not-approved"));
             let waiting = view::waiting(Awaited::AddPhone, &flow.id, &flow.number, message);
             render(StatusCode::CONFLICT, &waiting)
         }
@@ -213,7 +219,7 @@ pub async fn add_continue(
             StatusCode::CONFLICT,
             "Adding the phone was denied on your phone.",
         ),
-        Err(e) => page(status_of(&e), &e.to_string()),
+        Err(e) => page(status_of(&e), &view::error_text(&e)),
     }
 }
 
@@ -300,6 +306,6 @@ pub async fn access_code(
     };
     match api::access_code_sign_in(&state, peer.ip(), request).await {
         Ok(session) => start_session(&state, &session),
-        Err(e) => access_code_page(status_of(&e), Some(e.to_string())),
+        Err(e) => access_code_page(status_of(&e), Some(view::error_text(&e))),
     }
 }

@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::assets::{Assets, urls};
+use crate::error::ApiError;
+use crate::i18n::Tr;
 
 /// Renders `page` with `status`; a template failure is a plain 500.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -23,7 +25,8 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct Home {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
 }
@@ -32,7 +35,8 @@ pub struct Home {
 #[derive(Template)]
 #[template(path = "signin.html")]
 pub struct SignIn {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
 }
@@ -41,7 +45,8 @@ pub struct SignIn {
 #[derive(Template)]
 #[template(path = "access_code.html")]
 pub struct AccessCode {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
 }
@@ -50,10 +55,11 @@ pub struct AccessCode {
 #[derive(Template)]
 #[template(path = "waiting.html")]
 pub struct Waiting {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
-    /// "the sign-in", "the password change", …
+    /// The catalogue key of the instruction ("type this number to approve the sign-in").
     pub what: &'static str,
     /// The flow's stored number.
     pub number: String,
@@ -78,7 +84,8 @@ pub struct DeviceRow {
 #[derive(Template)]
 #[template(path = "security.html")]
 pub struct Security {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
     pub display_name: String,
@@ -94,7 +101,8 @@ pub struct Security {
 #[derive(Template)]
 #[template(path = "enroll.html")]
 pub struct Enroll {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
     /// The QR code as a `data:` URL.
@@ -106,7 +114,8 @@ pub struct Enroll {
 #[derive(Template)]
 #[template(path = "password.html")]
 pub struct Password {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
     /// The password policy as a person reads it: ours (`password::requirement`), then the
@@ -120,7 +129,8 @@ pub struct Password {
 #[derive(Template)]
 #[template(path = "forgot.html")]
 pub struct Forgot {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
 }
@@ -129,7 +139,8 @@ pub struct Forgot {
 #[derive(Template)]
 #[template(path = "new_password.html")]
 pub struct NewPassword {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
     pub id: String,
@@ -146,18 +157,54 @@ pub struct NewPassword {
 #[derive(Template)]
 #[template(path = "notice.html")]
 pub struct Notice {
-    pub title: &'static str,
+    pub title: String,
+    pub t: Tr,
     pub message: Option<String>,
     pub assets: &'static Assets,
+    /// Catalogue keys.
     pub paragraphs: Vec<&'static str>,
-    /// (href, text).
+    /// (href, catalogue key of its text).
     pub link: (&'static str, &'static str),
+}
+
+/// The catalogue message `key` in the request's language.
+pub fn say(key: &str) -> String {
+    Tr::current().text(key)
+}
+
+/// An error as a page shows it, in the request's language: the catalogue's sentence for its
+/// code; for the errors whose text comes from elsewhere (the password policy, the directory's
+/// refusal, a limit's retry time, a malformed field), that text too, which is English.
+pub fn error_text(error: &ApiError) -> String {
+    let tr = Tr::current();
+    let code = error.status_and_code().1;
+    let key = format!("error-{}", code.replace('_', "-"));
+    let sentence = tr.text(&key);
+    let has_detail = matches!(
+        error,
+        ApiError::BadRequest(_)
+            | ApiError::PasswordPolicy(_)
+            | ApiError::RateLimited(_)
+            | ApiError::DirectoryRefused(_)
+    );
+    if !has_detail {
+        if sentence == key {
+            error.to_string()
+        } else {
+            sentence
+        }
+    } else if tr.lang == crate::i18n::Lang::En {
+        error.to_string()
+    } else {
+        format!("{sentence} ({error})")
+    }
 }
 
 /// The pages that need nothing but a title and an optional error.
 pub fn home(message: Option<String>) -> Home {
     Home {
-        title: "Welcome",
+        title: say("title-home"),
+        t: Tr::current(),
         message,
         assets: urls(),
     }
@@ -166,7 +213,8 @@ pub fn home(message: Option<String>) -> Home {
 /// The sign-in page.
 pub fn sign_in(message: Option<String>) -> SignIn {
     SignIn {
-        title: "Sign in",
+        title: say("title-sign-in"),
+        t: Tr::current(),
         message,
         assets: urls(),
     }
@@ -175,7 +223,8 @@ pub fn sign_in(message: Option<String>) -> SignIn {
 /// The access-code page.
 pub fn access_code(message: Option<String>) -> AccessCode {
     AccessCode {
-        title: "Sign in with an access code",
+        title: say("title-access-code"),
+        t: Tr::current(),
         message,
         assets: urls(),
     }
@@ -184,7 +233,8 @@ pub fn access_code(message: Option<String>) -> AccessCode {
 /// The change-password page.
 pub fn password(message: Option<String>, (requirement, min_length): (String, usize)) -> Password {
     Password {
-        title: "Change my password",
+        title: say("title-password"),
+        t: Tr::current(),
         message,
         assets: urls(),
         requirement,
@@ -195,20 +245,22 @@ pub fn password(message: Option<String>, (requirement, min_length): (String, usi
 /// The first page of a reset.
 pub fn forgot(message: Option<String>) -> Forgot {
     Forgot {
-        title: "Forgot my password",
+        title: say("title-forgot"),
+        t: Tr::current(),
         message,
         assets: urls(),
     }
 }
 
-/// A notice page.
+/// A notice page: its title, paragraphs and link text are catalogue keys.
 pub fn notice(
     title: &'static str,
     paragraphs: Vec<&'static str>,
     link: (&'static str, &'static str),
 ) -> Notice {
     Notice {
-        title,
+        title: say(title),
+        t: Tr::current(),
         message: None,
         assets: urls(),
         paragraphs,
@@ -233,32 +285,33 @@ pub enum Awaited {
 pub fn waiting(awaited: Awaited, id: &str, number: &str, message: Option<String>) -> Waiting {
     let (title, what, action, status) = match awaited {
         Awaited::SignIn => (
-            "Approve the sign-in",
-            "the sign-in",
+            "title-wait-sign-in",
+            "waiting-prompt-sign-in",
             "/signin/continue",
             "/api/v1/signin/",
         ),
         Awaited::Reset => (
-            "Confirm it is you",
-            "the password reset",
+            "title-wait-reset",
+            "waiting-prompt-reset",
             "/forgot/continue",
             "/api/v1/reset/",
         ),
         Awaited::Change => (
-            "Approve the password change",
-            "the password change",
+            "title-wait-change",
+            "waiting-prompt-change",
             "/password/continue",
             "/api/v1/password-change/",
         ),
         Awaited::AddPhone => (
-            "Approve the new phone",
-            "adding a phone",
+            "title-wait-add-phone",
+            "waiting-prompt-add-phone",
             "/security/add-phone/continue",
             "/security/add-phone/",
         ),
     };
     Waiting {
-        title,
+        title: say(title),
+        t: Tr::current(),
         message,
         assets: urls(),
         what,

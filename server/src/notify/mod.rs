@@ -2,6 +2,10 @@
 //! account, sent from a queue off the request path (issue 13: the `notify` branch fills this
 //! in; until then [`AppState::notify`] records nothing).
 
+mod message;
+
+pub use message::{MailText, to_employee, to_security};
+
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::store::User;

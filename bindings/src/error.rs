@@ -210,6 +210,52 @@ pub enum CityAuthError {
     },
 }
 
+impl CityAuthError {
+    /// The stable machine code of this case (`wrong_passphrase`, `network`, ...): what apps
+    /// translate into the user's language. docs/error-codes.md lists them; they never change.
+    pub fn code(&self) -> &'static str {
+        // Exhaustive on purpose: a new case does not compile until it has its code.
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::AlreadyExists { .. } => "already_exists",
+            Self::NotAVault { .. } => "not_a_vault",
+            Self::WrongPassphrase { .. } => "wrong_passphrase",
+            Self::Locked { .. } => "locked",
+            Self::NoMatchingSlot { .. } => "no_matching_slot",
+            Self::KeyStore { .. } => "key_store",
+            Self::Integrity { .. } => "integrity",
+            Self::InvalidLink { .. } => "invalid_link",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::UnknownAccount { .. } => "unknown_account",
+            Self::WrongAccountKind { .. } => "wrong_account_kind",
+            Self::Busy { .. } => "busy",
+            Self::Storage { .. } => "storage",
+            Self::Network { .. } => "network",
+            Self::ServerRefused { .. } => "server_refused",
+            Self::ServerUntrusted { .. } => "server_untrusted",
+            Self::Expired { .. } => "expired",
+            Self::WrongNumberFormat { .. } => "wrong_number_format",
+            Self::NotEnrolled { .. } => "not_enrolled",
+            Self::AlreadyEnrolled { .. } => "already_enrolled",
+            Self::PasswordRequired { .. } => "password_required",
+            Self::WrongPassword { .. } => "wrong_password",
+            Self::DamagedFile { .. } => "damaged_file",
+            Self::UnknownFormat { .. } => "unknown_format",
+            Self::UnsupportedFile { .. } => "unsupported_file",
+            Self::MissingBatchParts { .. } => "missing_batch_parts",
+            Self::AlreadyCommitted { .. } => "already_committed",
+            Self::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// The stable machine code of `error` (see [`CityAuthError::code`]). Kotlin:
+/// `errorCode(e)`, or the library's `e.code`; Swift: `errorCode(error:)`, or `error.code`.
+#[uniffi::export]
+pub fn error_code(error: CityAuthError) -> Result<String, CityAuthError> {
+    Ok(error.code().to_owned())
+}
+
 impl From<VaultError> for CityAuthError {
     fn from(error: VaultError) -> Self {
         let detail = error.to_string();

@@ -25,7 +25,7 @@ mod types;
 mod vault;
 
 pub use approvals::Approvals;
-pub use error::{CityAuthError, KeyWrapError};
+pub use error::{CityAuthError, KeyWrapError, error_code};
 pub use http::{
     HostHttpError, HostHttpHeader, HostHttpRequest, HostHttpResponse, HostHttpTransport,
 };

@@ -105,14 +105,7 @@ pub fn negotiate(headers: &HeaderMap) -> Lang {
 
 /// The language the switch remembered, if any.
 fn remembered(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .and_then(|(_, value)| Lang::from_tag(value))
+    crate::util::cookie(headers, COOKIE).and_then(|value| Lang::from_tag(&value))
 }
 
 /// The most preferred language of `Accept-Language` spoken here (RFC 9110 §12.5.4: a

@@ -57,54 +57,7 @@ fn forgot_my_password_in_a_browser_while_the_phone_approves() {
     let browser = Browser::start().expect("headless chromium");
     browser.watch_csp().unwrap();
 
-    browser.goto(&format!("{}/forgot", city.url())).unwrap();
-    assert!(browser.title().unwrap().contains("Forgot my password"));
-    assert_accessible(&browser, "forgot: username");
-    browser
-        .find("#username")
-        .unwrap()
-        .type_text("alice")
-        .unwrap();
-    browser
-        .find("button[type=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
-
-    let number = browser.find(".number").unwrap().text().unwrap();
-    assert_accessible(&browser, "forgot: the number");
-    // On the phone: the request arrives, verified; the employee types the browser's number.
-    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
-    assert_eq!(usize::from(challenge.number_digits), number.trim().len());
-    let outcome = phone
-        .device()
-        .answer(&challenge, Decision::Approve, Some(number.trim()))
-        .unwrap();
-    assert_eq!(outcome, "approved");
-
-    // The page notices the approval by itself (the static poll script, allowed by the CSP,
-    // reads its URL from a data- attribute); the button is for browsers without script.
-    browser
-        .find("#password")
-        .expect("the poll script sends the form once the phone approved");
-    assert_accessible(&browser, "forgot: new password");
-    browser
-        .find("#password")
-        .unwrap()
-        .type_text(NEW_PASSWORD)
-        .unwrap();
-    browser
-        .find("button[type=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
-    browser.wait_for_title("Password changed").unwrap();
-    let text = browser.page_text().unwrap().to_lowercase();
-    assert!(
-        text.contains("password") && !text.contains("error"),
-        "{text}"
-    );
-    assert_accessible(&browser, "forgot: done");
+    walk_forgot(&browser, &city, &phone, "alice", &ENGLISH);
 
     // The new password signs in (with an approval); the old one does not.
     let signin = |password: &str| {
@@ -360,12 +313,16 @@ fn walk_forgot(browser: &Browser, city: &City, phone: &Phone, user: &str, walk: 
     let text = browser.page_text().unwrap();
     assert!(text.contains(walk.waiting_words), "{text}");
     assert_accessible(browser, &page("the number"));
+    // On the phone: the request arrives, verified; the employee types the browser's number.
     let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
+    assert_eq!(usize::from(challenge.number_digits), number.trim().len());
     let outcome = phone
         .device()
         .answer(&challenge, Decision::Approve, Some(number.trim()))
         .unwrap();
     assert_eq!(outcome, "approved");
+    // The page notices the approval by itself (the static poll script, allowed by the CSP,
+    // reads its URL from a data- attribute); the button is for browsers without script.
     browser.wait_for_title(walk.new_password_title).unwrap();
     assert_accessible(browser, &page("new password"));
     browser

@@ -27,14 +27,7 @@ fn name(state: &AppState, names: (&'static str, &'static str)) -> &'static str {
 
 /// The value of cookie `name`, if the request has it.
 fn read(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
+    crate::util::cookie(headers, name)
 }
 
 /// The session token the browser sent, if any.

@@ -60,6 +60,18 @@ pub fn redact(id: &str) -> String {
 /// Compares two byte strings in time that depends only on their lengths.
 pub use cityauth_protocol::ct::eq as ct_eq;
 
+/// The value of the cookie `name` in the request's `Cookie` headers, if it has one.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,16 +86,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The value of the cookie `name` in the request's `Cookie` headers, if it has one.
-pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
 }

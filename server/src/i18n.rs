@@ -268,14 +268,12 @@ impl Tr {
 
     /// The switch: (tag, own name, link, whether it is the page's language) for each language.
     pub fn switch(&self) -> Vec<(&'static str, &'static str, String, bool)> {
+        let back: String =
+            percent_encoding::utf8_percent_encode(&self.path, percent_encoding::NON_ALPHANUMERIC)
+                .collect();
         Lang::ALL
             .iter()
             .map(|&l| {
-                let back: String = percent_encoding::utf8_percent_encode(
-                    &self.path,
-                    percent_encoding::NON_ALPHANUMERIC,
-                )
-                .collect();
                 (
                     l.code(),
                     l.name(),

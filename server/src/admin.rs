@@ -26,6 +26,9 @@ pub enum AdminError {
     /// A username must be 1 to 64 characters of letters, digits, `.`, `_`, `-` or `@`.
     #[error("a username is 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadUsername,
+    /// The email address is not one.
+    #[error("{0:?} is not an email address")]
+    BadMail(String),
     /// The password fails the policy, or another API-level failure.
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -116,6 +119,39 @@ pub fn create_user(
     Ok(id)
 }
 
+/// Whether `mail` is an email address (`user@domain`), before anything is written.
+pub fn check_mail(mail: &str) -> Result<(), AdminError> {
+    mail.trim()
+        .parse::<lettre::Address>()
+        .map(drop)
+        .map_err(|_| AdminError::BadMail(mail.to_owned()))
+}
+
+/// Sets (or with `None` clears) the email address kept for a built-in account: where its
+/// notices go. A directory account's address is its `mail` attribute.
+pub fn set_mail(state: &AppState, username: &str, mail: Option<&str>) -> Result<(), AdminError> {
+    if state.directory().kind() != DirectoryKind::BuiltIn {
+        return Err(AdminError::NotBuiltIn);
+    }
+    let mail = mail.map(str::trim).filter(|m| !m.is_empty());
+    if let Some(mail) = mail {
+        check_mail(mail)?;
+    }
+    let user = user(state, username)?;
+    state.store().set_mail(user.id, mail)?;
+    state.audit(
+        Some(&user.username),
+        "mail_set",
+        if mail.is_some() {
+            "email address set by an administrator"
+        } else {
+            "email address cleared by an administrator"
+        },
+        None,
+    );
+    Ok(())
+}
+
 /// Issues a single-use enrollment code (256 bits, 10 minutes) and returns its link.
 pub fn enrollment_link(state: &AppState, username: &str) -> Result<String, AdminError> {
     let user = user(state, username)?;
@@ -170,14 +206,24 @@ pub fn remove_device(
     device_id: &str,
 ) -> Result<bool, AdminError> {
     let user = user(state, username)?;
-    let owned = state
+    let Some(owned) = state
         .store()
         .device(device_id)?
-        .is_some_and(|d| d.user_id == user.id);
-    if !owned || !state.store().device_delete(device_id)? {
+        .filter(|d| d.user_id == user.id)
+    else {
+        return Ok(false);
+    };
+    if !state.store().device_delete(device_id)? {
         return Ok(false);
     }
     state.0.waiters.remove(device_id);
+    state.notify(
+        &user,
+        crate::notify::Notice::PhoneRemoved {
+            phone: owned.device.name,
+            by_helpdesk: true,
+        },
+    );
     state.audit(
         Some(&user.username),
         "device_removed",

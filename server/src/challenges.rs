@@ -298,6 +298,9 @@ pub fn answer(
         limits::approved_on_phone(state, account)?;
     }
     if outcome == Outcome::FraudReported {
+        if let Some(user) = state.store().user_by_name(account)? {
+            state.notify(&user, crate::notify::Notice::FraudReported);
+        }
         state.audit(
             Some(account),
             "fraud_reported",

@@ -34,6 +34,8 @@ pub struct Config {
     pub metrics_allow: Vec<Cidr>,
     /// FCM and APNs delivery (default `None`: pushes are only logged; phones long-poll).
     pub push: Option<crate::push::PushConfig>,
+    /// The mail relay the notices go through (default `None`: no email is sent).
+    pub mail: Option<crate::notify::MailConfig>,
 }
 
 /// Where the City's accounts and passwords live.
@@ -83,6 +85,7 @@ impl Config {
             kek: crate::kek::KekConfig::default(),
             first_device: FirstDevice::default(),
             push: None,
+            mail: None,
             directory: DirectoryChoice::default(),
             metrics_allow: Vec::new(),
         }

@@ -208,8 +208,19 @@ pub async fn scope(request: axum::extract::Request, next: axum::middleware::Next
     } else {
         "/"
     };
-    let tr = Tr::new(negotiate(request.headers()), back);
+    let chosen = remembered(request.headers()).or_else(|| accepted(request.headers()));
+    let mut tr = Tr::new(chosen.unwrap_or_default(), back);
+    tr.chosen = chosen.is_some();
     CURRENT.scope(tr, next.run(request)).await
+}
+
+/// The language the request being answered asked for, if it named one (a browser does; a
+/// phone's or the CLI's API call does not); `None` outside a request.
+pub fn chosen() -> Option<Lang> {
+    CURRENT
+        .try_with(|tr| tr.chosen.then_some(tr.lang))
+        .ok()
+        .flatten()
 }
 
 /// What a page template needs to speak its language: `{{ t.text("key") }}`, the page's
@@ -220,6 +231,9 @@ pub struct Tr {
     pub lang: Lang,
     /// The page's own path (the switch comes back to it).
     pub path: String,
+    /// Whether the request named the language (the switch's cookie, `Accept-Language`),
+    /// rather than getting English for want of one.
+    pub chosen: bool,
 }
 
 impl Tr {
@@ -228,6 +242,7 @@ impl Tr {
         Tr {
             lang,
             path: local_path(Some(path)).to_owned(),
+            chosen: false,
         }
     }
 

@@ -60,6 +60,10 @@ pub struct Metrics {
     pub pushes_sent: Family<VendorLabel, Counter>,
     /// Pushes that failed.
     pub pushes_failed: Family<PushFailureLabels, Counter>,
+    /// Emails the relay took.
+    pub mails_sent: Counter,
+    /// Emails given up (refused, tried too often, no room in the queue).
+    pub mails_failed: Counter,
     /// Directory calls that failed (unreachable, timed out, refused the service account).
     pub directory_errors: Counter,
     /// Seconds from a request's head to its answer, by route.
@@ -86,6 +90,8 @@ impl Default for Metrics {
             rate_limited: Family::default(),
             pushes_sent: Family::default(),
             pushes_failed: Family::default(),
+            mails_sent: Counter::default(),
+            mails_failed: Counter::default(),
             directory_errors: Counter::default(),
             request_seconds,
             long_polls_waiting: Gauge::default(),
@@ -134,6 +140,16 @@ impl Default for Metrics {
             "pushes_failed",
             "Pushes that failed",
             metrics.pushes_failed.clone(),
+        );
+        registry.register(
+            "mails_sent",
+            "Emails the relay took",
+            metrics.mails_sent.clone(),
+        );
+        registry.register(
+            "mails_failed",
+            "Emails given up",
+            metrics.mails_failed.clone(),
         );
         registry.register(
             "directory_errors",

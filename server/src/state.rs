@@ -12,6 +12,7 @@ use crate::directory::builtin::BuiltIn;
 use crate::kek::{KekError, KeyEncryptionKey, SIGNING_KEY_AAD, oath_seed_aad};
 use crate::limits::Limiter;
 use crate::limits::fields::audit_text;
+use crate::notify::Mailer;
 use crate::push::{LogPushSender, PushQueue, PushSender};
 use crate::store::{AuditEvent, SqliteStore, Store, StoreError};
 use crate::util::now;
@@ -51,6 +52,9 @@ pub enum StartError {
     /// The push credentials are unusable.
     #[error("{0}")]
     Push(#[from] crate::push::PushConfigError),
+    /// The mail settings are unusable.
+    #[error("{0}")]
+    Mail(#[from] crate::notify::MailConfigError),
 }
 
 /// Everything the handlers share; cheap to clone.
@@ -68,6 +72,7 @@ pub(crate) struct Inner {
     pub push: Arc<dyn PushSender>,
     pub log_push: Option<Arc<LogPushSender>>,
     pub metrics: crate::metrics::Metrics,
+    pub mailer: Option<crate::notify::Mailer>,
 }
 
 impl AppState {
@@ -137,6 +142,19 @@ impl AppState {
             DirectoryChoice::BuiltIn => Arc::new(BuiltIn::new(store.clone())),
             DirectoryChoice::External(directory) => directory.clone(),
         };
+        let mailer = config
+            .mail
+            .clone()
+            .map(|mail| {
+                Mailer::start(
+                    mail,
+                    store.clone(),
+                    directory.clone(),
+                    &config.public_url,
+                    &metrics,
+                )
+            })
+            .transpose()?;
         let limiter = Limiter::open(store.as_ref(), kek.as_ref(), config.limits.limiter_keys)?;
         let waiters = Waiters::new(store.as_ref())?;
         Ok(Self(Arc::new(Inner {
@@ -150,6 +168,7 @@ impl AppState {
             push,
             log_push,
             metrics,
+            mailer,
         })))
     }
 

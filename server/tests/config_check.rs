@@ -48,6 +48,10 @@ base_dn = "ou=people,dc=city,dc=example"
 bind_dn = "cn=sspr,dc=city,dc=example"
 password_env = "DIRECTORY_PASSWORD"
 ca_file = "/etc/cityauth/ca.pem"
+[mail]
+host = "relay.city.example"
+from = "City of Chicago <accounts@city.example>"
+security_team = "soc@city.example"
 "#;
 
 #[test]
@@ -74,6 +78,10 @@ fn the_file_is_under_the_environment_which_is_under_the_flags_and_secrets_are_re
         "the flag over both: {out}"
     );
     assert!(has("limits.code_tries = 4"), "{out}");
+    assert!(
+        has("mail.host = relay.city.example:587 (StartTls)"),
+        "{out}"
+    );
     assert!(
         has("limits.reset_start_per_ip = { max = 9, window = 60 }"),
         "{out}"
@@ -133,6 +141,26 @@ fn an_unknown_key_or_a_wrong_value_fails_with_a_sentence_naming_it() {
             "[push.apns]\nkey_file = \"/k.p8\"\nkey_id = \"K\"\nteam_id = \"T\"\n",
             &[],
             "topic",
+        ),
+        (
+            "[mail]\nhost = \"relay.city.test\"\nfrom = \"not an address\"\n",
+            &[],
+            "mail.from",
+        ),
+        (
+            "[mail]\nhost = \"relay.city.test\"\nfrom = \"a@city.test\"\ntls = \"none\"\n",
+            &[],
+            "mail.tls",
+        ),
+        (
+            "[mail]\nhost = \"relay.city.test\"\nfrom = \"a@city.test\"\nusername = \"relay\"\n",
+            &[],
+            "mail.password_file",
+        ),
+        (
+            "[mail]\nhost = \"relay.city.test\"\nfrom = \"a@city.test\"\nsecurity_team = \"soc\"\n",
+            &[],
+            "mail.security_team",
         ),
     ];
     for (file, env, named) in cases {

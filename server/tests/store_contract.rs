@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cityauth_protocol::wire::{Challenge, ChallengeKind, SignedChallenge};
 use cityauth_server::store::{
-    CLAIM_SECONDS, ChallengeState, Durability, Factor, Flow, FlowState, NewDevice, NewUser, Store,
-    StoreError, StoreLocation, StoredChallenge,
+    CLAIM_SECONDS, ChallengeState, Contact, Durability, Factor, Flow, FlowState, NewDevice,
+    NewUser, Store, StoreError, StoreLocation, StoredChallenge,
 };
 
 /// One kind of store: a first "replica" and a second over the same database.
@@ -165,6 +165,32 @@ fn settings_are_set_once_and_replaced() {
             kind.b.setting("k2").unwrap().unwrap(),
             b"four",
             "{name}: purged, kept"
+        );
+    }
+}
+
+#[test]
+fn an_address_and_a_language_are_kept_apart_and_cleared() {
+    for kind in kinds() {
+        let (store, name) = (&kind.a, kind.name);
+        let alice = user(store.as_ref(), "alice");
+        let bob = user(store.as_ref(), "bob");
+        assert_eq!(store.contact(alice).unwrap(), Contact::default(), "{name}");
+        store.set_lang(alice, "es").unwrap();
+        store.set_mail(alice, Some("alice@city.test")).unwrap();
+        kind.b.set_lang(alice, "en").unwrap();
+        let expected = Contact {
+            mail: Some("alice@city.test".into()),
+            lang: Some("en".into()),
+        };
+        assert_eq!(kind.b.contact(alice).unwrap(), expected, "{name}");
+        assert_eq!(store.contact(bob).unwrap(), Contact::default(), "{name}");
+        store.set_mail(alice, None).unwrap();
+        assert_eq!(store.contact(alice).unwrap().mail, None, "{name}");
+        assert_eq!(
+            store.contact(alice).unwrap().lang.as_deref(),
+            Some("en"),
+            "{name}"
         );
     }
 }

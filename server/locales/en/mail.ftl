@@ -1,7 +1,11 @@
 # Emails to the employee and to the security team (server/src/notify/). Plain text; never a
 # secret, never a link that grants access: only the portal's home ({ $portal }).
 mail-greeting = Hello { $username },
-mail-footer = If you did not expect this, call the help desk. You can review your account at { $portal }. This message was sent automatically; please do not reply.
+mail-footer =
+    If you did not expect this, call the help desk. You can review your account on the portal:
+    { $portal }
+
+    This message was sent automatically; please do not reply.
 mail-password-reset-subject = Your City password was reset
 mail-password-reset-body = The password of your City account was reset.
 mail-password-changed-subject = Your City password was changed

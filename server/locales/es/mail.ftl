@@ -1,7 +1,11 @@
 # Correos al empleado y al equipo de seguridad (server/src/notify/). Texto sin formato; nunca un
 # secreto ni un enlace que dé acceso: solo la página de inicio del portal ({ $portal }).
 mail-greeting = Estimado/a { $username }:
-mail-footer = Si no esperaba este aviso, llame a la mesa de ayuda. Puede revisar su cuenta en { $portal }. Este mensaje se envió de forma automática; le rogamos no responder.
+mail-footer =
+    Si no esperaba este aviso, llame a la mesa de ayuda. Puede revisar su cuenta en el portal:
+    { $portal }
+
+    Este mensaje se envió de forma automática; le rogamos no responder.
 mail-password-reset-subject = Se restableció su contraseña de la Ciudad
 mail-password-reset-body = Se restableció la contraseña de su cuenta de la Ciudad.
 mail-password-changed-subject = Se cambió su contraseña de la Ciudad

@@ -16,6 +16,7 @@ use crate::challenges::{Origin, send_for_flow};
 use crate::directory::PasswordCheck;
 use crate::error::ApiError;
 use crate::limits::{Attempt, ClientKey, fields};
+use crate::notify::Notice;
 use crate::state::AppState;
 use crate::store::{Factor, Flow, User};
 use crate::util::redact;
@@ -210,6 +211,7 @@ pub(crate) async fn finish_password_change(
     if let Some(error) = directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)? {
         return Err(error);
     }
+    state.notify(user, Notice::PasswordChanged);
     state.audit(
         Some(&user.username),
         "password_changed",

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::auth::verify_request;
 use crate::challenges;
 use crate::error::ApiError;
+use crate::notify::Notice;
 use crate::state::AppState;
 use crate::util::now;
 
@@ -136,12 +137,18 @@ pub async fn unenroll(
     let device = verify_request(&state, &method, &uri, &headers, &body)?;
     state.store().device_delete(&device.device.id)?;
     state.0.waiters.remove(&device.device.id);
-    let username = state
-        .store()
-        .user_by_id(device.user_id)?
-        .map(|u| u.username);
+    let user = state.store().user_by_id(device.user_id)?;
+    if let Some(user) = &user {
+        state.notify(
+            user,
+            Notice::PhoneRemoved {
+                phone: device.device.name.clone(),
+                by_helpdesk: false,
+            },
+        );
+    }
     state.audit(
-        username.as_deref(),
+        user.as_ref().map(|u| u.username.as_str()),
         "device_removed",
         &format!("device {} removed itself", device.device.id),
         Some(&peer.ip().to_string()),

@@ -11,6 +11,7 @@ use cityauth_protocol::{PublicKey, Signature};
 use zeroize::Zeroizing;
 
 use crate::error::ApiError;
+use crate::notify::Notice;
 use crate::state::AppState;
 use crate::store::NewDevice;
 use crate::util::{now, random_bytes, random_token, sha256};
@@ -80,6 +81,12 @@ pub async fn enroll(
     let user = store
         .user_by_id(user_id)?
         .ok_or_else(|| ApiError::Internal("enrolled for a missing user".into()))?;
+    state.notify(
+        &user,
+        Notice::PhoneAdded {
+            phone: device.name.clone(),
+        },
+    );
     state.audit(
         Some(&user.username),
         "device_enrolled",

@@ -13,6 +13,7 @@ use cityauth_protocol::wire::{
 use crate::challenges::{self, Origin};
 use crate::error::ApiError;
 use crate::limits::{self, Action, Attempt, ClientKey, fields};
+use crate::notify::Notice;
 use crate::state::AppState;
 use crate::store::{Factor, Flow, FlowState};
 use crate::util::{now, redact};
@@ -277,6 +278,7 @@ pub(crate) async fn set_password(
     // The owner proved it is them (the phone or a code): both failure counts start afresh.
     limits::owner_proven(state, user, peer)?;
     state.metrics().resets_completed.inc();
+    state.notify(user, Notice::PasswordReset);
     state.audit(
         Some(&user.username),
         "password_reset",

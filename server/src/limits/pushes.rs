@@ -9,7 +9,9 @@
 use super::ClientKey;
 use super::backend::Key;
 use super::fields::username_key;
+use crate::limits::Limit;
 use crate::metrics::ActionLabel;
+use crate::notify::Notice;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -52,6 +54,14 @@ pub fn allow(state: &AppState, user: &User, after_password: bool, client_ip: &st
                 .rate_limited
                 .get_or_create(&ActionLabel { action: "push" })
                 .inc();
+            // Told once per window of the cap, however many pushes it withholds.
+            let once = Limit {
+                max: 1,
+                window: limit.window,
+            };
+            if let Ok(Ok(())) = limiter.take(&[(Key::Push("flood_notice", user.id), once)]) {
+                state.notify(user, Notice::PushFlood);
+            }
             state.audit(
                 Some(&user.username),
                 "push_flood",

@@ -1,12 +1,17 @@
 //! What the employee and the security team are told by email when something changes on an
-//! account, sent from a queue off the request path (issue 13: the `notify` branch fills this
-//! in; until then [`AppState::notify`] records nothing).
+//! account: [`AppState::notify`] queues a [`Notice`] and returns; the mail thread
+//! ([`queue`]) finds the address and the language and sends it through the City's relay
+//! ([`smtp`]) with retries. Nothing is sent when `[mail]` is not configured.
 
+mod config;
 mod message;
+mod queue;
+mod smtp;
 
+pub use config::{MAX_RETRY_WAIT, MailConfig, MailConfigError, MailTls};
 pub use message::{MailText, to_employee, to_security};
+pub use queue::{Job, Mailer, check};
 
-use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -36,10 +41,20 @@ pub enum Notice {
 }
 
 impl AppState {
-    /// Tells `user` (and the security team where the notice calls for it) about `notice`,
-    /// in `lang` when the request that caused it came from a browser, else in the user's
-    /// remembered language. Never blocks and never fails the request: the message is queued.
-    pub fn notify(&self, user: &User, notice: Notice, lang: Option<Lang>) {
-        let _ = (user, notice, lang);
+    /// Tells `user` (and the security team where the notice calls for it) about `notice`:
+    /// in the language the browser that caused it asked for (which is then remembered), else
+    /// in the one the employee last used on the portal. Never waits and never fails the
+    /// request: the message is queued.
+    pub fn notify(&self, user: &User, notice: Notice) {
+        let Some(mailer) = &self.0.mailer else {
+            return;
+        };
+        mailer.enqueue(Job {
+            user_id: user.id,
+            username: user.username.clone(),
+            directory_id: user.directory_id.clone(),
+            notice,
+            lang: crate::i18n::chosen(),
+        });
     }
 }

@@ -262,9 +262,18 @@ pub async fn remove(
         .device(&form.device)
         .ok()
         .flatten()
-        .is_some_and(|d| d.user_id == user.id);
-    if owned && state.store().device_delete(&form.device).unwrap_or(false) {
+        .filter(|d| d.user_id == user.id);
+    if let Some(owned) = owned
+        && state.store().device_delete(&form.device).unwrap_or(false)
+    {
         state.0.waiters.remove(&form.device);
+        state.notify(
+            &user,
+            crate::notify::Notice::PhoneRemoved {
+                phone: owned.device.name,
+                by_helpdesk: false,
+            },
+        );
         let detail = format!("device {} removed on Security info", form.device);
         state.audit(
             Some(&user.username),

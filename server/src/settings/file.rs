@@ -42,6 +42,38 @@ pub struct FileSettings {
     /// Push delivery credentials.
     #[serde(default)]
     pub push: PushSettings,
+    /// The mail relay the notices go through (absent: no email is sent).
+    pub mail: Option<MailSettings>,
+}
+
+/// `[mail]`: the City's relay, the sender and the security team's address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// The relay's host name.
+    pub host: String,
+    /// The relay's port (default 587; 465 with `tls = "tls"`).
+    pub port: Option<u16>,
+    /// `starttls` (the default) or `tls` (TLS from the first byte).
+    pub tls: Option<String>,
+    /// The sender, `Name <address>` or an address.
+    pub from: String,
+    /// The security team's address, told of fraud reports and push floods.
+    pub security_team: Option<String>,
+    /// The relay account's name.
+    pub username: Option<String>,
+    /// The file holding the relay account's password.
+    pub password_file: Option<PathBuf>,
+    /// A CA file the relay's certificate must chain to (default: the web's roots).
+    pub ca_file: Option<PathBuf>,
+    /// Seconds one SMTP conversation may take.
+    pub timeout: Option<u64>,
+    /// Tries of one message before it is given up.
+    pub max_attempts: Option<u32>,
+    /// Seconds before the second try (each further wait doubles, up to 15 minutes).
+    pub first_retry: Option<u64>,
+    /// Notices waiting to be sent at most.
+    pub queue_capacity: Option<usize>,
 }
 
 /// `[database]`.

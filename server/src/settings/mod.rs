@@ -11,7 +11,7 @@ mod redact;
 
 pub use file::{
     ApnsSettings, DatabaseSettings, DirectorySettings, EdgeSettings, FcmSettings, FileSettings,
-    LimitSetting, LimitSettings, PushSettings, ServeSettings,
+    LimitSetting, LimitSettings, MailSettings, PushSettings, ServeSettings,
 };
 pub use limits::{apply_limits, limits_from_env};
 pub use redact::{redact_url, render};

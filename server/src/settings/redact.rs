@@ -71,6 +71,21 @@ pub fn render(config: &Config, extra: &[(&str, String)]) -> String {
     let _ = writeln!(out, "edge.body_timeout = {}", edge.body_timeout.as_secs());
     let _ = writeln!(out, "edge.send_timeout = {}", edge.send_timeout.as_secs());
     let _ = writeln!(out, "edge.max_connections = {}", edge.max_connections);
+    if let Some(mail) = &config.mail {
+        let _ = writeln!(
+            out,
+            "mail.host = {}:{} ({:?})",
+            mail.host, mail.port, mail.tls
+        );
+        let _ = writeln!(out, "mail.from = {}", mail.from);
+        let _ = writeln!(out, "mail.security_team = {:?}", mail.security_team);
+        let _ = writeln!(
+            out,
+            "mail.password_file = {:?}",
+            mail.password_file.as_ref().map(|p| p.display().to_string())
+        );
+        let _ = writeln!(out, "mail.max_attempts = {}", mail.max_attempts);
+    }
     let l = &config.limits;
     let rates = [
         ("reset_start_per_user", l.reset_start_per_user),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod connection;
+mod contacts;
 mod ending;
 mod files;
 mod location;
@@ -17,6 +18,7 @@ pub mod shared;
 mod sqlite;
 
 pub use accounts::CLAIM_SECONDS;
+pub use contacts::{Contact, Contacts};
 pub use location::StoreLocation;
 pub use postgres::PgStore;
 pub use records::*;
@@ -60,7 +62,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server keeps.
-pub trait Store: Send + Sync {
+pub trait Store: Contacts + Send + Sync {
     /// Whether the database answers now (one cheap query), for `/readyz`.
     fn ready(&self) -> StoreResult<()>;
     /// Writes a consistent copy of the whole database to the new file `to` (mode 0600),

@@ -137,6 +137,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE UNIQUE INDEX users_directory_id ON users(directory_id);
      ALTER TABLE flows ADD COLUMN pending_passwords BLOB;
      ALTER TABLE flows ADD COLUMN claimed_at INTEGER;",
+    // 9: who is told by email (issue 13): the address kept for a built-in account, and the
+    // language the employee last used on the portal (the email's language).
+    "CREATE TABLE contacts (
+         user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+         mail TEXT,
+         lang TEXT);",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

@@ -13,6 +13,8 @@ use super::schema::migrate;
 use super::sessions;
 use super::*;
 
+mod contacts;
+
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,

@@ -71,6 +71,9 @@ pub fn config_check(cli: &Cli, serve: &Serve, file: &FileSettings) -> Result<(),
             ),
         ));
     }
+    if let Some(mail) = &config.mail {
+        cityauth_server::notify::check(mail).map_err(|e| e.to_string())?;
+    }
     print!("{}", render(&config, &extra));
     println!("configuration ok");
     Ok(())
@@ -105,8 +108,12 @@ pub fn run(state: &AppState, command: Command) -> Result<(), String> {
                 UserCommand::Add {
                     username,
                     display_name,
+                    email,
                 },
         } => {
+            if let Some(email) = &email {
+                admin::check_mail(email).map_err(fail)?;
+            }
             if std::io::stdin().is_terminal() {
                 eprintln!("Password for {username} (one line):");
             }
@@ -118,7 +125,16 @@ pub fn run(state: &AppState, command: Command) -> Result<(), String> {
             let password = zeroize::Zeroizing::new(password);
             let password = password.trim_end_matches(['\r', '\n']);
             admin::create_user(state, &username, &display_name, password).map_err(fail)?;
+            if let Some(email) = &email {
+                admin::set_mail(state, &username, Some(email)).map_err(fail)?;
+            }
             println!("added {username}");
+        }
+        Command::User {
+            command: UserCommand::SetEmail { username, email },
+        } => {
+            admin::set_mail(state, &username, Some(&email)).map_err(fail)?;
+            println!("set the email address of {username}");
         }
         Command::EnrollLink { username } => {
             let link = admin::enrollment_link(state, &username).map_err(fail)?;

@@ -208,6 +208,16 @@ pub enum UserCommand {
         /// The employee's name.
         #[arg(long)]
         display_name: String,
+        /// Where the account's notices go (password reset, phone added, …).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set the email address a built-in account's notices go to (`""` clears it).
+    SetEmail {
+        /// The username.
+        username: String,
+        /// The address.
+        email: String,
     },
 }
 

@@ -6,10 +6,11 @@ use std::time::Duration;
 use cityauth_server::config::DirectoryChoice;
 use cityauth_server::directory::options::Opened;
 use cityauth_server::kek::KekConfig;
+use cityauth_server::notify::{MailConfig, MailTls};
 use cityauth_server::password::Blocklist;
 use cityauth_server::push::config::{APNS_BASE, FCM_BASE};
 use cityauth_server::push::{ApnsConfig, FcmConfig, PushConfig};
-use cityauth_server::settings::{FileSettings, apply_limits, limits_from_env};
+use cityauth_server::settings::{FileSettings, MailSettings, apply_limits, limits_from_env};
 use cityauth_server::{AppState, Config};
 
 use crate::args::{Cli, Command, Serve};
@@ -49,6 +50,7 @@ pub fn config(
         limits_from_env(std::env::vars(), file.limits.clone()).map_err(|e| e.to_string())?;
     apply_limits(&mut config.limits, &limits).map_err(|e| e.to_string())?;
     config.push = push(file)?;
+    config.mail = file.mail.as_ref().map(mail).transpose()?;
     if let Some(serve) = serve {
         config.number_digits = serve.number_digits;
         config.challenge_lifetime = serve.challenge_lifetime;
@@ -103,6 +105,44 @@ fn push(file: &FileSettings) -> Result<Option<PushConfig>, String> {
         config.max_attempts = attempts;
     }
     Ok(Some(config))
+}
+
+/// `[mail]` as the mail queue's settings (the files it names are read when the server starts).
+fn mail(m: &MailSettings) -> Result<MailConfig, String> {
+    let mut config = MailConfig::new(&m.host, &m.from);
+    config.tls = match m.tls.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("starttls") => MailTls::StartTls,
+        Some("tls") => MailTls::Wrapper,
+        Some(other) => return Err(format!("mail.tls: {other:?} is not starttls or tls")),
+    };
+    config.port = m.port.unwrap_or(match config.tls {
+        MailTls::StartTls => 587,
+        MailTls::Wrapper => 465,
+    });
+    config.security_team.clone_from(&m.security_team);
+    config.username.clone_from(&m.username);
+    config.password_file.clone_from(&m.password_file);
+    config.ca_file.clone_from(&m.ca_file);
+    let at_least_one = |setting: &str, value: u64| {
+        if value == 0 {
+            Err(format!("mail.{setting}: at least 1"))
+        } else {
+            Ok(value)
+        }
+    };
+    if let Some(seconds) = m.timeout {
+        config.timeout = Duration::from_secs(at_least_one("timeout", seconds)?);
+    }
+    if let Some(tries) = m.max_attempts {
+        config.max_attempts = at_least_one("max_attempts", tries.into())? as u32;
+    }
+    if let Some(seconds) = m.first_retry {
+        config.first_retry = Duration::from_secs(at_least_one("first_retry", seconds)?);
+    }
+    if let Some(capacity) = m.queue_capacity {
+        config.queue_capacity = at_least_one("queue_capacity", capacity as u64)? as usize;
+    }
+    Ok(config)
 }
 
 /// Opens the store and the directory and makes the state the command runs with.

@@ -19,6 +19,7 @@
 
 mod accounts;
 mod audit;
+mod contacts;
 mod devices;
 mod ending;
 mod error;

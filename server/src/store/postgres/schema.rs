@@ -160,6 +160,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
          END LOOP;
      END
      $$;",
+    // 4: SQLite's migration 9: who is told by email, and in which language.
+    "CREATE TABLE contacts (
+         user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+         mail TEXT,
+         lang TEXT);",
 ];
 
 /// The advisory lock every migration step takes: replicas starting at once against an

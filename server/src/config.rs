@@ -36,6 +36,8 @@ pub struct Config {
     pub push: Option<crate::push::PushConfig>,
     /// The mail relay the notices go through (default `None`: no email is sent).
     pub mail: Option<crate::notify::MailConfig>,
+    /// Where audit events are exported besides the store (default: nowhere).
+    pub audit_export: crate::auditlog::AuditExportConfig,
 }
 
 /// Where the City's accounts and passwords live.
@@ -86,6 +88,7 @@ impl Config {
             first_device: FirstDevice::default(),
             push: None,
             mail: None,
+            audit_export: Default::default(),
             directory: DirectoryChoice::default(),
             metrics_allow: Vec::new(),
         }

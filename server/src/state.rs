@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cityauth_protocol::SigningKey;
 use zeroize::Zeroizing;
 
+use crate::auditlog::{AuditExport, AuditTrail};
 use crate::config::{Config, DirectoryChoice};
 use crate::directory::Directory;
 use crate::directory::builtin::BuiltIn;
@@ -52,6 +53,9 @@ pub enum StartError {
     /// The push credentials are unusable.
     #[error("{0}")]
     Push(#[from] crate::push::PushConfigError),
+    /// The audit export cannot be opened.
+    #[error("{0}")]
+    AuditExport(#[from] crate::auditlog::AuditExportError),
     /// The mail settings are unusable.
     #[error("{0}")]
     Mail(#[from] crate::notify::MailConfigError),
@@ -73,6 +77,7 @@ pub(crate) struct Inner {
     pub log_push: Option<Arc<LogPushSender>>,
     pub metrics: crate::metrics::Metrics,
     pub mailer: Option<crate::notify::Mailer>,
+    pub audit: Arc<AuditTrail>,
 }
 
 impl AppState {
@@ -138,8 +143,10 @@ impl AppState {
                 (log.clone() as Arc<dyn PushSender>, Some(log))
             }
         };
+        let export = AuditExport::open(&config.audit_export)?;
+        let audit = Arc::new(AuditTrail::new(store.clone(), export));
         let directory: Arc<dyn Directory> = match &config.directory {
-            DirectoryChoice::BuiltIn => Arc::new(BuiltIn::new(store.clone())),
+            DirectoryChoice::BuiltIn => Arc::new(BuiltIn::new(store.clone(), audit.clone())),
             DirectoryChoice::External(directory) => directory.clone(),
         };
         let mailer = config
@@ -169,6 +176,7 @@ impl AppState {
             log_push,
             metrics,
             mailer,
+            audit,
         })))
     }
 
@@ -228,10 +236,7 @@ impl AppState {
             detail: audit_text(detail, AUDIT_DETAIL_BYTES),
             client_ip: ip.map(|i| audit_text(i, AUDIT_IP_BYTES)),
         };
-        crate::auditlog::to_log(&record);
-        if let Err(error) = self.0.store.audit(&record) {
-            tracing::error!(%error, "audit write failed");
-        }
+        self.0.audit.record(&record);
     }
 }
 

@@ -200,10 +200,11 @@ fn after_a_database_restart_the_pool_reconnects_and_the_bus_wakes_everyone() {
     b.ready().unwrap();
 }
 
-/// Calls `ready` 6 times; how many failed (all the failures come first).
+/// Calls `ready` 6 times; how many failed. The failures come among the first two calls: a
+/// worker whose connection died fails once and has every worker check its own, but a
+/// worker that had already made a fresh connection may answer first.
 fn failures_then_fine(store: &PgStore) -> usize {
     let answers: Vec<bool> = (0..6).map(|_| store.ready().is_ok()).collect();
-    let failed = answers.iter().filter(|ok| !**ok).count();
-    assert!(answers[failed..].iter().all(|ok| *ok), "{answers:?}");
-    failed
+    assert!(answers[2..].iter().all(|ok| *ok), "{answers:?}");
+    answers.iter().filter(|ok| !**ok).count()
 }

@@ -3,6 +3,7 @@
 //! `builtin:<row id>`, so that the server finds its local row the same way for every
 //! directory.
 
+use crate::auditlog::AuditTrail;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
@@ -21,12 +22,13 @@ const PREFIX: &str = "builtin:";
 /// The server's own users table, as a directory.
 pub struct BuiltIn {
     store: Arc<dyn Store>,
+    audit: Arc<AuditTrail>,
 }
 
 impl BuiltIn {
-    /// The built-in directory over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// The built-in directory over `store`, recording its events in `audit`.
+    pub fn new(store: Arc<dyn Store>, audit: Arc<AuditTrail>) -> Self {
+        Self { store, audit }
     }
 
     /// The stable id of the user row `id`.
@@ -131,8 +133,7 @@ impl Directory for BuiltIn {
                     detail: "stored in the current form".into(),
                     client_ip: None,
                 };
-                crate::auditlog::to_log(&event);
-                let _ = self.store.audit(&event);
+                self.audit.record(&event);
             }
             Ok(match check {
                 password::Check::Wrong => PasswordCheck::Wrong,

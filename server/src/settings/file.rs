@@ -44,6 +44,19 @@ pub struct FileSettings {
     pub push: PushSettings,
     /// The mail relay the notices go through (absent: no email is sent).
     pub mail: Option<MailSettings>,
+    /// Where audit events are exported for the City's SIEM.
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`: the export of the audit trail (both keys may be given).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// A file the events are appended to as JSON Lines.
+    pub file: Option<PathBuf>,
+    /// A local syslog socket (`/dev/log`) the events are sent to as RFC 5424 messages.
+    pub syslog: Option<PathBuf>,
 }
 
 /// `[mail]`: the City's relay, the sender and the security team's address.

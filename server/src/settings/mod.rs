@@ -10,8 +10,8 @@ mod limits;
 mod redact;
 
 pub use file::{
-    ApnsSettings, DatabaseSettings, DirectorySettings, EdgeSettings, FcmSettings, FileSettings,
-    LimitSetting, LimitSettings, MailSettings, PushSettings, ServeSettings,
+    ApnsSettings, AuditSettings, DatabaseSettings, DirectorySettings, EdgeSettings, FcmSettings,
+    FileSettings, LimitSetting, LimitSettings, MailSettings, PushSettings, ServeSettings,
 };
 pub use limits::{apply_limits, limits_from_env};
 pub use redact::{redact_url, render};

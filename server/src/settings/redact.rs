@@ -71,6 +71,10 @@ pub fn render(config: &Config, extra: &[(&str, String)]) -> String {
     let _ = writeln!(out, "edge.body_timeout = {}", edge.body_timeout.as_secs());
     let _ = writeln!(out, "edge.send_timeout = {}", edge.send_timeout.as_secs());
     let _ = writeln!(out, "edge.max_connections = {}", edge.max_connections);
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let export = &config.audit_export;
+    let _ = writeln!(out, "audit.file = {:?}", path(&export.file));
+    let _ = writeln!(out, "audit.syslog = {:?}", path(&export.syslog));
     if let Some(mail) = &config.mail {
         let _ = writeln!(
             out,
@@ -79,11 +83,7 @@ pub fn render(config: &Config, extra: &[(&str, String)]) -> String {
         );
         let _ = writeln!(out, "mail.from = {}", mail.from);
         let _ = writeln!(out, "mail.security_team = {:?}", mail.security_team);
-        let _ = writeln!(
-            out,
-            "mail.password_file = {:?}",
-            mail.password_file.as_ref().map(|p| p.display().to_string())
-        );
+        let _ = writeln!(out, "mail.password_file = {:?}", path(&mail.password_file));
         let _ = writeln!(out, "mail.max_attempts = {}", mail.max_attempts);
     }
     let l = &config.limits;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use cityauth_server::auditlog::AuditExportConfig;
 use cityauth_server::config::DirectoryChoice;
 use cityauth_server::directory::options::Opened;
 use cityauth_server::kek::KekConfig;
@@ -51,6 +52,10 @@ pub fn config(
     apply_limits(&mut config.limits, &limits).map_err(|e| e.to_string())?;
     config.push = push(file)?;
     config.mail = file.mail.as_ref().map(mail).transpose()?;
+    config.audit_export = AuditExportConfig {
+        file: file.audit.file.clone(),
+        syslog: file.audit.syslog.clone(),
+    };
     if let Some(serve) = serve {
         config.number_digits = serve.number_digits;
         config.challenge_lifetime = serve.challenge_lifetime;

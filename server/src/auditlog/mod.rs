@@ -1,10 +1,43 @@
-//! How audit events are printed: by the `audit` admin command, as tab-separated text in
-//! which no field can forge a line or a column, or JSON Lines for tools; and on the log
-//! stream for a SIEM ([`to_log`]).
+//! Where audit events go ([`AuditTrail`]: the store's table, the log stream, and the
+//! export for the City's SIEM, [`export`]), and how they are printed: by the `audit` admin
+//! command, as tab-separated text in which no field can forge a line or a column, or JSON
+//! Lines for tools.
+
+mod export;
+mod syslog;
+
+pub use export::{AuditExport, AuditExportConfig, AuditExportError};
 
 use std::fmt::Write;
+use std::sync::Arc;
 
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, Store};
+
+/// The one way an audit event is recorded: to the store, on the log stream, and to the
+/// export when one is configured.
+pub struct AuditTrail {
+    store: Arc<dyn Store>,
+    export: Option<AuditExport>,
+}
+
+impl AuditTrail {
+    /// A trail into `store`, exported to `export` too.
+    pub fn new(store: Arc<dyn Store>, export: Option<AuditExport>) -> Self {
+        Self { store, export }
+    }
+
+    /// Records `event`; a failure to write it anywhere is logged, never returned: an audit
+    /// write never fails the request it describes.
+    pub fn record(&self, event: &AuditEvent) {
+        to_log(event);
+        if let Some(export) = &self.export {
+            export.write(event);
+        }
+        if let Err(error) = self.store.audit(event) {
+            tracing::error!(%error, "audit write failed");
+        }
+    }
+}
 
 /// One event as a text line: time, username, event, client IP, detail, separated by tabs;
 /// every field escaped by [`escape`], so the line has exactly those five columns.
@@ -60,9 +93,8 @@ fn is_invisible_control(c: char) -> bool {
     matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}' | '\u{feff}')
 }
 
-/// The audit event on the log stream too (target `audit`, for a SIEM), with the row's fields:
-/// every writer of an audit row calls this beside `Store::audit`.
-pub fn to_log(record: &AuditEvent) {
+/// The audit event on the log stream too (target `audit`), with the row's fields.
+fn to_log(record: &AuditEvent) {
     tracing::info!(
         target: "audit",
         event = %record.event,

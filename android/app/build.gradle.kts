@@ -47,6 +47,10 @@ android {
 
     buildFeatures { compose = true }
 
+    // English (values/) and Spanish (values-es/): the generated locale config lists both for
+    // Android 13's per-app language setting; res/resources.properties names values/'s language.
+    androidResources { generateLocaleConfig = true }
+
     sourceSets {
         getByName("main") {
             // The library's wrappers and the generated bindings: the same Kotlin the JVM tests run.

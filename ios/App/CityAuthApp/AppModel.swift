@@ -1,11 +1,13 @@
 import CityAuth
 import CityAuthFFI
 import Foundation
+import os
 import SwiftUI
 import UIKit
 
 /// The app's state over one `Authenticator`. Behaviour lives in the core; this only sequences
-/// calls and keeps what the screens show.
+/// calls, keeps what the screens show, and turns errors into messages in the user's language
+/// (`localizedMessage(for:)`).
 @MainActor
 final class AppModel: ObservableObject {
     enum Phase: Equatable {
@@ -29,6 +31,7 @@ final class AppModel: ObservableObject {
     /// A push arrived while the vault was locked: fetch once it is unlocked.
     private var wakePending = false
     private let keyWrapper = KeychainKeyWrapper()
+    private static let log = Logger(subsystem: "city.cityauth.app", category: "errors")
 
     /// The vault's folder in Application Support (the file and SQLite's journal files).
     static let vaultFolder: URL = {
@@ -163,7 +166,8 @@ final class AppModel: ObservableObject {
             let approvals = try await self.vault().approvals()
             let enrolled = try await approvals.enroll(
                 link: link, deviceName: UIDevice.current.name, pushToken: self.pushToken)
-            self.message = "Registered for \(enrolled.displayName) (\(enrolled.username))."
+            self.message = formatted(
+                String(localized: "message.registered"), enrolled.displayName, enrolled.username)
             self.enrollment = try await self.vault().enrollment()
             await self.reloadAccounts()
         }
@@ -196,7 +200,7 @@ final class AppModel: ObservableObject {
             try BackupPolicy.apply(includeInBackup: on, to: Self.vaultFolder)
             settings.includeInBackup = on
         } catch {
-            message = error.userMessage
+            show(error)
         }
     }
 
@@ -205,7 +209,7 @@ final class AppModel: ObservableObject {
             // Keep device-key unlock working: its slot is re-wrapped for the new data key.
             let keeping: [HostKeyWrapper] = self.settings.deviceKeyUnlock ? [self.keyWrapper] : []
             try await self.vault().changePassphrase(to: passphrase, keeping: keeping)
-            self.message = "Passphrase changed."
+            self.message = String(localized: "message.passphrase_changed")
         }
     }
 
@@ -237,7 +241,7 @@ final class AppModel: ObservableObject {
                     self.rows = codeRows(accounts: self.accounts, codes: codes)
                 }
             } catch {
-                self?.message = error.userMessage
+                self?.show(error)
             }
         }
     }
@@ -254,9 +258,15 @@ final class AppModel: ObservableObject {
             try await work()
             return true
         } catch {
-            message = error.userMessage
+            show(error)
             return false
         }
+    }
+
+    /// Shows `error` in the user's language; the core's English detail goes to the log.
+    private func show(_ error: Error) {
+        Self.log.error("\(error.userMessage)")
+        message = localizedMessage(for: error)
     }
 }
 
@@ -265,7 +275,7 @@ enum AppError: LocalizedError {
 
     var errorDescription: String? {
         switch self {
-        case .noVault: return "There is no vault on this device yet."
+        case .noVault: return String(localized: "error.no_vault")
         }
     }
 }

@@ -29,16 +29,16 @@ struct AccountListView: View {
         }
         .overlay {
             if model.rows.isEmpty {
-                Text("No accounts yet. Tap + to scan a QR code.").foregroundStyle(.secondary)
+                Text("codes.empty").foregroundStyle(.secondary)
             }
         }
         .refreshable { await model.wake() }
-        .navigationTitle("Codes")
+        .navigationTitle("tab.codes")
         .toolbar {
             ToolbarItem(placement: .navigationBarLeading) { EditButton() }
             ToolbarItem(placement: .navigationBarTrailing) {
                 Button { adding = true } label: { Image(systemName: "plus") }
-                    .accessibilityLabel("Add account")
+                    .accessibilityLabel("add.account")
             }
         }
         .sheet(isPresented: $adding) {
@@ -60,11 +60,11 @@ struct CodeRowView: View {
                 Text(shownCode)
                     .font(.system(.title, design: .monospaced))
                     .onTapGesture { UIPasteboard.general.string = rawCode }
-                    .accessibilityHint("Tap to copy")
+                    .accessibilityHint("codes.copy_hint")
             }
             Spacer()
             if row.account.kind == .hotp {
-                Button("Next code", action: nextHotp).buttonStyle(.bordered)
+                Button("codes.next", action: nextHotp).buttonStyle(.bordered)
             } else if let code = row.code {
                 ZStack {
                     Circle().stroke(.quaternary, lineWidth: 4)
@@ -72,10 +72,10 @@ struct CodeRowView: View {
                         .trim(from: 0, to: row.progress)
                         .stroke(code.remaining <= 5 ? Color.red : Color.accentColor, lineWidth: 4)
                         .rotationEffect(.degrees(-90))
-                    Text("\(code.remaining)").font(.caption.monospacedDigit())
+                    Text(verbatim: String(code.remaining)).font(.caption.monospacedDigit())
                 }
                 .frame(width: 36, height: 36)
-                .accessibilityLabel("\(code.remaining) seconds left")
+                .accessibilityLabel(formatted(String(localized: "codes.seconds_left"), Int(code.remaining)))
             }
         }
         .padding(.vertical, 4)

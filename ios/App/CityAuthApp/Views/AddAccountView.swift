@@ -20,40 +20,44 @@ struct AddAccountView: View {
         Form {
             Section {
                 Button { scanning = true } label: {
-                    Label("Scan QR code", systemImage: "qrcode.viewfinder")
+                    Label("add.scan", systemImage: "qrcode.viewfinder")
                 }
                 Button { pasteLink() } label: {
-                    Label("Paste a link", systemImage: "doc.on.clipboard")
+                    Label("add.paste", systemImage: "doc.on.clipboard")
                 }
             }
-            Section("Or enter it by hand") {
-                TextField("Service (e.g. GitHub)", text: $issuer)
-                TextField("Account (e.g. alice@city.gov)", text: $name)
+            Section("add.by_hand") {
+                TextField("add.service", text: $issuer)
+                TextField("add.account_name", text: $name)
                     .textInputAutocapitalization(.never)
-                TextField("Secret key", text: $secret)
+                TextField("add.secret", text: $secret)
                     .textInputAutocapitalization(.characters)
                     .autocorrectionDisabled()
-                Picker("Type", selection: $kind) {
-                    Text("Time-based").tag(OtpKind.totp)
-                    Text("Counter-based").tag(OtpKind.hotp)
-                    Text("Steam").tag(OtpKind.steam)
+                Picker("add.type", selection: $kind) {
+                    Text("add.kind.totp").tag(OtpKind.totp)
+                    Text("add.kind.hotp").tag(OtpKind.hotp)
+                    Text("add.kind.steam").tag(OtpKind.steam)
                 }
-                Picker("Algorithm", selection: $algorithm) {
-                    Text("SHA-1").tag(HashAlgorithm.sha1)
-                    Text("SHA-256").tag(HashAlgorithm.sha256)
-                    Text("SHA-512").tag(HashAlgorithm.sha512)
+                Picker("add.algorithm", selection: $algorithm) {
+                    Text(verbatim: "SHA-1").tag(HashAlgorithm.sha1)
+                    Text(verbatim: "SHA-256").tag(HashAlgorithm.sha256)
+                    Text(verbatim: "SHA-512").tag(HashAlgorithm.sha512)
                 }
-                Stepper("Digits: \(digits)", value: $digits, in: 6...8)
+                Stepper(value: $digits, in: 6...8) {
+                    Text(formatted(String(localized: "add.digits"), Int(digits)))
+                }
                 if kind != .hotp {
-                    Stepper("Period: \(period) s", value: $period, in: 15...120, step: 15)
+                    Stepper(value: $period, in: 15...120, step: 15) {
+                        Text(formatted(String(localized: "add.period"), Int(period)))
+                    }
                 }
-                Button("Add account") { addTyped() }
+                Button("add.account") { addTyped() }
                     .disabled(name.isEmpty || secret.isEmpty)
             }
         }
-        .navigationTitle("Add account")
+        .navigationTitle("add.account")
         .toolbar {
-            ToolbarItem(placement: .cancellationAction) { Button("Cancel") { dismiss() } }
+            ToolbarItem(placement: .cancellationAction) { Button("common.cancel") { dismiss() } }
         }
         .sheet(isPresented: $scanning) {
             QRScannerView { link in
@@ -69,7 +73,7 @@ struct AddAccountView: View {
         guard let link = UIPasteboard.general.string?.trimmingCharacters(in: .whitespacesAndNewlines),
               !link.isEmpty
         else {
-            model.message = "The clipboard holds no link."
+            model.message = String(localized: "add.no_link")
             return
         }
         Task { if await model.handleScanned(link) { dismiss() } }

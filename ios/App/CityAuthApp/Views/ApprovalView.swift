@@ -16,32 +16,32 @@ struct ApprovalView: View {
         NavigationStack {
             Form {
                 Section {
-                    LabeledContent("Request", value: kindText)
-                    LabeledContent("Application", value: challenge.application)
-                    LabeledContent("Account", value: challenge.account)
-                    LabeledContent("From", value: challenge.clientIp)
-                    LabeledContent("Near", value: challenge.location)
-                    LabeledContent("At", value: date(challenge.createdAt).formatted(date: .omitted, time: .shortened))
-                    LabeledContent("Expires in", value: "\(secondsLeft) s")
+                    LabeledContent("approval.request", value: kindText)
+                    LabeledContent("approval.application", value: challenge.application)
+                    LabeledContent("approval.account", value: challenge.account)
+                    LabeledContent("approval.from", value: challenge.clientIp)
+                    LabeledContent("approval.near", value: challenge.location)
+                    LabeledContent("approval.at", value: date(challenge.createdAt).formatted(date: .omitted, time: .shortened))
+                    LabeledContent("approval.expires_in", value: formatted(String(localized: "approval.seconds"), secondsLeft))
                 }
                 if challenge.numberDigits > 0 {
                     Section {
-                        TextField("Number shown in the browser", text: $number)
+                        TextField("approval.number_field", text: $number)
                             .keyboardType(.numberPad)
                             .font(.system(.title2, design: .monospaced))
                     } footer: {
-                        Text("Type the \(challenge.numberDigits)-digit number the sign-in page shows.")
+                        Text(formatted(String(localized: "approval.number_hint"), Int(challenge.numberDigits)))
                     }
                 }
                 Section {
-                    Button("Approve") { send(.approve) }
+                    Button("approval.approve") { send(.approve) }
                         .disabled(!numberComplete || secondsLeft == 0)
-                    Button("Deny") { send(.deny) }
-                    Button("It wasn't me: report fraud", role: .destructive) { send(.fraud) }
+                    Button("approval.deny") { send(.deny) }
+                    Button("approval.report_fraud", role: .destructive) { send(.fraud) }
                 }
             }
             .disabled(working)
-            .navigationTitle("Is this you?")
+            .navigationTitle("approval.title")
             .onReceive(ticker) { now = $0 }
         }
         .interactiveDismissDisabled()
@@ -49,10 +49,10 @@ struct ApprovalView: View {
 
     private var kindText: String {
         switch challenge.kind {
-        case .signIn: return "Sign-in"
-        case .passwordReset: return "Password reset"
-        case .passwordChange: return "Password change"
-        case .addDevice: return "Add a phone"
+        case .signIn: return String(localized: "kind.sign_in")
+        case .passwordReset: return String(localized: "kind.password_reset")
+        case .passwordChange: return String(localized: "kind.password_change")
+        case .addDevice: return String(localized: "kind.add_device")
         }
     }
 
@@ -77,7 +77,7 @@ struct ApprovalView: View {
         let typed = challenge.numberDigits > 0 && answer == .approve ? number : nil
         Task {
             if let outcome = await model.answer(challenge, with: answer, number: typed) {
-                model.message = "Answer sent: \(outcome.replacingOccurrences(of: "_", with: " "))."
+                model.message = outcomeMessage(outcome)
                 dismiss()
             }
             working = false

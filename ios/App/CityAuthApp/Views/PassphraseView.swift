@@ -13,24 +13,24 @@ struct PassphraseView: View {
     var body: some View {
         Form {
             Section {
-                SecureField("Passphrase", text: $passphrase)
+                SecureField("passphrase.field", text: $passphrase)
                     .textContentType(mode == .create ? .newPassword : .password)
                 if mode == .create {
-                    SecureField("Passphrase again", text: $confirmation)
+                    SecureField("passphrase.again", text: $confirmation)
                         .textContentType(.newPassword)
                 }
             } header: {
-                Text(mode == .create ? "Protect your codes with a passphrase" : "Unlock your codes")
+                Text(titleKey)
             } footer: {
                 if mode == .create {
-                    Text("It encrypts the vault on this phone. Nobody can recover it for you.")
+                    Text("passphrase.create.note")
                 }
             }
             Section {
-                Button(mode == .create ? "Create vault" : "Unlock") { submit() }
+                Button(submitKey) { submit() }
                     .disabled(!canSubmit)
                 if mode == .unlock && model.settings.deviceKeyUnlock {
-                    Button("Unlock with Face ID or passcode") {
+                    Button("unlock.device") {
                         Task { await model.unlockWithDeviceKey() }
                     }
                 }
@@ -38,6 +38,14 @@ struct PassphraseView: View {
         }
         .disabled(working)
         .overlay { if working { ProgressView() } }
+    }
+
+    private var titleKey: LocalizedStringKey {
+        mode == .create ? "passphrase.create.title" : "passphrase.unlock.title"
+    }
+
+    private var submitKey: LocalizedStringKey {
+        mode == .create ? "passphrase.create.button" : "passphrase.unlock.button"
     }
 
     private var canSubmit: Bool {

@@ -28,7 +28,7 @@ final class ScannerViewController: UIViewController, AVCaptureMetadataOutputObje
               let input = try? AVCaptureDeviceInput(device: camera),
               session.canAddInput(input)
         else {
-            showMessage("The camera is not available. Enter the account by hand.")
+            showMessage(String(localized: "scanner.no_camera"))
             return
         }
         session.addInput(input)

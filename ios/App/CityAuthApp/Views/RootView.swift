@@ -17,17 +17,17 @@ struct RootView: View {
             case .unlocked:
                 TabView {
                     NavigationStack { AccountListView() }
-                        .tabItem { Label("Codes", systemImage: "number") }
+                        .tabItem { Label("tab.codes", systemImage: "number") }
                     NavigationStack { SettingsView() }
-                        .tabItem { Label("Settings", systemImage: "gear") }
+                        .tabItem { Label("tab.settings", systemImage: "gear") }
                 }
             }
         }
         .sheet(item: firstPending) { challenge in
             ApprovalView(challenge: challenge)
         }
-        .alert("cityauth", isPresented: hasMessage) {
-            Button("OK") { model.message = nil }
+        .alert("app.name", isPresented: hasMessage) {
+            Button("common.ok") { model.message = nil }
         } message: {
             Text(model.message ?? "")
         }

@@ -13,9 +13,9 @@ struct SettingsView: View {
     var body: some View {
         Form {
             Section {
-                Toggle("Lock when leaving the app", isOn: $appLock)
+                Toggle("settings.lock_on_leave", isOn: $appLock)
                     .onChange(of: appLock) { model.settings.appLock = $0 }
-                Toggle("Unlock with Face ID or passcode", isOn: $deviceKey)
+                Toggle("unlock.device", isOn: $deviceKey)
                     .onChange(of: deviceKey) { on in
                         guard on != model.settings.deviceKeyUnlock else { return }
                         Task {
@@ -24,44 +24,46 @@ struct SettingsView: View {
                         }
                     }
             } header: {
-                Text("App lock")
+                Text("settings.app_lock")
             } footer: {
-                Text("Face ID unlock keeps a key in this phone's Secure Enclave; the passphrase always works too.")
+                Text("settings.app_lock.note")
             }
             Section {
-                Toggle("Include codes in iCloud and computer backups", isOn: $backup)
+                Toggle("settings.backup.include", isOn: $backup)
                     .onChange(of: backup) { model.setIncludeInBackup($0) }
             } header: {
-                Text("Backup")
+                Text("settings.backup")
             } footer: {
-                Text("The backup holds the encrypted vault: restoring it needs your passphrase.")
+                Text("settings.backup.note")
             }
-            Section("Passphrase") {
-                SecureField("New passphrase", text: $newPassphrase)
+            Section("settings.passphrase") {
+                SecureField("settings.new_passphrase", text: $newPassphrase)
                     .textContentType(.newPassword)
-                Button("Change passphrase") {
+                Button("settings.change_passphrase") {
                     let entered = newPassphrase
                     newPassphrase = ""
                     Task { _ = await model.changePassphrase(entered) }
                 }
                 .disabled(newPassphrase.isEmpty)
             }
-            Section("City account") {
+            Section("settings.city_account") {
                 if let enrollment = model.enrollment {
-                    LabeledContent("Signed in as", value: enrollment.displayName)
-                    LabeledContent("Account", value: enrollment.username)
-                    Button("Check for requests") { Task { await model.wake() } }
-                    Button("Remove this phone", role: .destructive) { Task { await model.unenroll() } }
+                    LabeledContent("settings.signed_in_as", value: enrollment.displayName)
+                    LabeledContent("settings.account", value: enrollment.username)
+                    Button("settings.check_requests") { Task { await model.wake() } }
+                    Button("settings.remove_phone", role: .destructive) { Task { await model.unenroll() } }
                 } else {
-                    Button("Register this phone (scan the portal's code)") { enrolling = true }
+                    Button("settings.register") { enrolling = true }
                 }
             }
             Section {
-                Button("Lock now") { model.lock() }
-                LabeledContent("Core version", value: (try? coreVersion()) ?? "unknown")
+                Button("settings.lock_now") { model.lock() }
+                LabeledContent(
+                    "settings.core_version",
+                    value: (try? coreVersion()) ?? String(localized: "settings.core_version.unknown"))
             }
         }
-        .navigationTitle("Settings")
+        .navigationTitle("tab.settings")
         .onAppear {
             appLock = model.settings.appLock
             deviceKey = model.settings.deviceKeyUnlock

@@ -2,6 +2,8 @@ package city.cityauth.app
 
 import android.app.Application
 import android.os.Build
+import android.util.Log
+import androidx.annotation.StringRes
 import city.cityauth.CityAuthApprovals
 import city.cityauth.CityAuthVault
 import city.cityauth.app.platform.KeystoreKeyWrapper
@@ -15,6 +17,7 @@ import city.cityauth.ffi.KeyWrapException
 import city.cityauth.ffi.NewAccount
 import city.cityauth.ffi.coreVersion
 import java.io.File
+import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.Flow
@@ -28,7 +31,8 @@ import kotlinx.coroutines.withContext
 
 /**
  * The app's state over one [CityAuthVault]. Behaviour lives in the core; this only sequences
- * calls, keeps what the screens show, and turns errors into messages.
+ * calls, keeps what the screens show, and turns errors into messages (in the user's language,
+ * from the string resources: [errorMessage]).
  */
 class Session(private val app: Application, private val scope: CoroutineScope) {
     /** Where the app is. */
@@ -164,7 +168,7 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
                 if (approve) it.approve(challenge.id, number) else it.deny(challenge.id, fraud)
             }
             _pending.value = _pending.value.filterNot { c -> c.id == challenge.id }
-            _message.value = "Answer sent: ${outcome?.replace('_', ' ')}."
+            _message.value = app.getString(outcomeMessage(outcome))
         }
         return outcome
     }
@@ -172,7 +176,7 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
     suspend fun enroll(link: String) = attempt {
         val token = currentPushToken(settings)
         val enrolled = approvals { it.enroll(link, Build.MODEL ?: "Android", pushToken = token) }
-        _message.value = "Registered for ${enrolled.displayName} (${enrolled.username})."
+        _message.value = app.getString(R.string.message_registered, enrolled.displayName, enrolled.username)
         refreshEnrollment()
         reloadAccounts()
     }
@@ -209,7 +213,7 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
             for (suffix in listOf("", "-wal", "-shm")) {
                 val source = File(from.path + suffix)
                 if (source.exists() && !source.renameTo(File(to.path + suffix))) {
-                    error("could not move the vault file")
+                    throw AppException(R.string.error_move_vault)
                 }
             }
         }
@@ -225,7 +229,7 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         withContext(Dispatchers.IO) {
             requireVault().vault.changePassphraseKeeping(passphrase, null, keep)
         }
-        _message.value = "Passphrase changed."
+        _message.value = app.getString(R.string.message_passphrase_changed)
     }
 
     private suspend fun didUnlock() {
@@ -250,24 +254,46 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         CityAuthApprovals(requireVault()).use { block(it) }
 
     private fun requireVault(): CityAuthVault =
-        vault ?: throw IllegalStateException("There is no vault on this device yet.")
+        vault ?: throw AppException(R.string.error_no_vault)
 
-    /** Runs [block]; a failure becomes the message shown to the user. True on success. */
+    /**
+     * Runs [block]; a failure becomes the message shown to the user, in their language
+     * ([errorMessage]), and its English text goes to the log. True on success.
+     */
     private suspend fun attempt(block: suspend () -> Unit): Boolean =
         try {
             block()
             true
         } catch (e: CityAuthException) {
-            _message.value = e.toString() // the core's readable text (its Display)
-            false
+            failed(e)
         } catch (e: KeyWrapException) {
-            _message.value = "The device key failed: ${e.message}"
-            false
+            failed(e)
         } catch (e: InternalException) {
-            _message.value = "Internal error: ${e.message}"
-            false
+            failed(e)
+        } catch (e: AppException) {
+            failed(e)
         } catch (e: IllegalStateException) {
-            _message.value = e.message
-            false
+            if (e is CancellationException) throw e // a cancelled coroutine is not a failure
+            failed(e)
         }
+
+    private fun failed(e: Exception): Boolean {
+        // The core's toString() is its readable English detail, never a secret.
+        Log.w(TAG, e.toString())
+        _message.value = app.errorMessage(e)
+        return false
+    }
+
+    private companion object {
+        const val TAG = "cityauth"
+    }
+}
+
+/** The message for the server's outcome of an answer ("approved", "denied", "fraud_reported"). */
+@StringRes
+private fun outcomeMessage(outcome: String?): Int = when (outcome) {
+    "approved" -> R.string.message_answer_approved
+    "denied" -> R.string.message_answer_denied
+    "fraud_reported" -> R.string.message_answer_fraud
+    else -> R.string.message_answer_sent
 }

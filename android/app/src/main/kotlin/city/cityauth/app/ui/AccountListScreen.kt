@@ -37,11 +37,13 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import city.cityauth.app.CodeRow
+import city.cityauth.app.R
 import city.cityauth.app.Session
 import city.cityauth.ffi.OtpKind
 import kotlinx.coroutines.launch
@@ -59,12 +61,12 @@ fun AccountListScreen(session: Session, onAdd: () -> Unit) {
 
     Scaffold(
         floatingActionButton = {
-            FloatingActionButton(onClick = onAdd) { Icon(Icons.Filled.Add, contentDescription = "Add account") }
+            FloatingActionButton(onClick = onAdd) { Icon(Icons.Filled.Add, contentDescription = stringResource(R.string.add_account)) }
         },
     ) { padding ->
         if (rows.isEmpty()) {
             Box(Modifier.fillMaxSize().padding(padding), contentAlignment = Alignment.Center) {
-                Text("No accounts yet. Tap + to scan a QR code.")
+                Text(stringResource(R.string.codes_empty))
             }
         }
         LazyColumn(Modifier.fillMaxSize().padding(padding)) {
@@ -106,7 +108,7 @@ private fun CodeRowItem(
         }
         val code = row.code
         if (isHotp) {
-            OutlinedButton(onClick = onNextHotp) { Text("Next code") }
+            OutlinedButton(onClick = onNextHotp) { Text(stringResource(R.string.codes_next)) }
         } else if (code != null) {
             Box(contentAlignment = Alignment.Center) {
                 CircularProgressIndicator(
@@ -114,14 +116,14 @@ private fun CodeRowItem(
                     modifier = Modifier.size(36.dp),
                     color = if (code.remaining <= 5u) Color.Red else MaterialTheme.colorScheme.primary,
                 )
-                Text("${code.remaining}", style = MaterialTheme.typography.labelSmall)
+                Text(code.remaining.toString(), style = MaterialTheme.typography.labelSmall)
             }
         }
         Box {
-            IconButton(onClick = { menu = true }) { Icon(Icons.Filled.MoreVert, contentDescription = "More") }
+            IconButton(onClick = { menu = true }) { Icon(Icons.Filled.MoreVert, contentDescription = stringResource(R.string.codes_more)) }
             DropdownMenu(expanded = menu, onDismissRequest = { menu = false }) {
-                DropdownMenuItem(text = { Text("Move to top") }, onClick = { menu = false; onMoveToTop() })
-                DropdownMenuItem(text = { Text("Delete") }, onClick = { menu = false; onDelete() })
+                DropdownMenuItem(text = { Text(stringResource(R.string.codes_move_to_top)) }, onClick = { menu = false; onMoveToTop() })
+                DropdownMenuItem(text = { Text(stringResource(R.string.codes_delete)) }, onClick = { menu = false; onDelete() })
             }
         }
     }
@@ -130,5 +132,5 @@ private fun CodeRowItem(
 private fun copy(context: Context, code: String) {
     if (code.isEmpty()) return
     val clipboard = context.getSystemService(Context.CLIPBOARD_SERVICE) as ClipboardManager
-    clipboard.setPrimaryClip(ClipData.newPlainText("code", code))
+    clipboard.setPrimaryClip(ClipData.newPlainText(context.getString(R.string.codes_clip_label), code))
 }

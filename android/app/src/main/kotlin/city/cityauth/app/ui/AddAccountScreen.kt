@@ -7,6 +7,7 @@ import android.content.pm.PackageManager
 import androidx.activity.compose.BackHandler
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
+import androidx.annotation.StringRes
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -29,8 +30,10 @@ import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.core.content.ContextCompat
+import city.cityauth.app.R
 import city.cityauth.app.Session
 import city.cityauth.ffi.HashAlgorithm
 import city.cityauth.ffi.NewAccount
@@ -77,20 +80,20 @@ fun AddAccountScreen(session: Session, onDone: () -> Unit) {
                 val granted = ContextCompat.checkSelfPermission(context, Manifest.permission.CAMERA) ==
                     PackageManager.PERMISSION_GRANTED
                 if (granted) scanning = true else cameraPermission.launch(Manifest.permission.CAMERA)
-            }) { Text("Scan QR code") }
+            }) { Text(stringResource(R.string.add_scan)) }
             OutlinedButton(onClick = {
                 val clipboard = context.getSystemService(Context.CLIPBOARD_SERVICE) as ClipboardManager
                 val text = clipboard.primaryClip?.getItemAt(0)?.text?.toString()?.trim().orEmpty()
                 if (text.isNotEmpty()) useLink(text)
-            }) { Text("Paste a link") }
+            }) { Text(stringResource(R.string.add_paste)) }
         }
-        Text("Or enter it by hand")
-        OutlinedTextField(issuer, { issuer = it }, label = { Text("Service (e.g. GitHub)") }, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(name, { name = it }, label = { Text("Account (e.g. alice@city.gov)") }, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(secret, { secret = it }, label = { Text("Secret key") }, modifier = Modifier.fillMaxWidth())
+        Text(stringResource(R.string.add_by_hand))
+        OutlinedTextField(issuer, { issuer = it }, label = { Text(stringResource(R.string.add_service)) }, modifier = Modifier.fillMaxWidth())
+        OutlinedTextField(name, { name = it }, label = { Text(stringResource(R.string.add_account_name)) }, modifier = Modifier.fillMaxWidth())
+        OutlinedTextField(secret, { secret = it }, label = { Text(stringResource(R.string.add_secret)) }, modifier = Modifier.fillMaxWidth())
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             OtpKind.entries.forEach { option ->
-                FilterChip(selected = kind == option, onClick = { kind = option }, label = { Text(option.name) })
+                FilterChip(selected = kind == option, onClick = { kind = option }, label = { Text(stringResource(kindLabel(option))) })
             }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -99,11 +102,11 @@ fun AddAccountScreen(session: Session, onDone: () -> Unit) {
             }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            OutlinedTextField(digits, { digits = it }, label = { Text("Digits") }, modifier = Modifier.weight(1f))
-            OutlinedTextField(period, { period = it }, label = { Text("Period (s)") }, modifier = Modifier.weight(1f))
+            OutlinedTextField(digits, { digits = it }, label = { Text(stringResource(R.string.add_digits)) }, modifier = Modifier.weight(1f))
+            OutlinedTextField(period, { period = it }, label = { Text(stringResource(R.string.add_period)) }, modifier = Modifier.weight(1f))
         }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            TextButton(onClick = onDone) { Text("Cancel") }
+            TextButton(onClick = onDone) { Text(stringResource(R.string.common_cancel)) }
             Button(
                 enabled = name.isNotBlank() && secret.isNotBlank(),
                 onClick = {
@@ -116,7 +119,15 @@ fun AddAccountScreen(session: Session, onDone: () -> Unit) {
                     )
                     scope.launch { if (session.add(account)) onDone() }
                 },
-            ) { Text("Add account") }
+            ) { Text(stringResource(R.string.add_account)) }
         }
     }
+}
+
+/** The name shown for a code type (the core's enum names are not words). */
+@StringRes
+private fun kindLabel(kind: OtpKind): Int = when (kind) {
+    OtpKind.TOTP -> R.string.add_kind_totp
+    OtpKind.HOTP -> R.string.add_kind_hotp
+    OtpKind.STEAM -> R.string.add_kind_steam
 }

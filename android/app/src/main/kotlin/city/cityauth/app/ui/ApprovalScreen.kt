@@ -1,5 +1,6 @@
 package city.cityauth.app.ui
 
+import androidx.annotation.StringRes
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -22,11 +23,13 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.window.Dialog
 import androidx.compose.ui.window.DialogProperties
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import city.cityauth.app.R
 import city.cityauth.app.Session
 import city.cityauth.ffi.Challenge
 import city.cityauth.ffi.ChallengeKind
@@ -68,19 +71,19 @@ fun ApprovalScreen(session: Session, challenge: Challenge) {
     Dialog(onDismissRequest = {}, properties = DialogProperties(dismissOnClickOutside = false, dismissOnBackPress = false)) {
         Surface(shape = MaterialTheme.shapes.large) {
             Column(Modifier.padding(24.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                Text("Is this you?", style = MaterialTheme.typography.headlineSmall)
-                Detail("Request", kindText(challenge.kind))
-                Detail("Application", challenge.application)
-                Detail("Account", challenge.account)
-                Detail("From", challenge.clientIp)
-                Detail("Near", challenge.location)
-                Detail("At", DateFormat.getTimeInstance(DateFormat.SHORT).format(Date(challenge.createdAt.toLong() * 1000)))
-                Detail("Expires in", "$secondsLeft s")
+                Text(stringResource(R.string.approval_title), style = MaterialTheme.typography.headlineSmall)
+                Detail(stringResource(R.string.approval_request), stringResource(kindText(challenge.kind)))
+                Detail(stringResource(R.string.approval_application), challenge.application)
+                Detail(stringResource(R.string.approval_account), challenge.account)
+                Detail(stringResource(R.string.approval_from), challenge.clientIp)
+                Detail(stringResource(R.string.approval_near), challenge.location)
+                Detail(stringResource(R.string.approval_at), DateFormat.getTimeInstance(DateFormat.SHORT).format(Date(challenge.createdAt.toLong() * 1000)))
+                Detail(stringResource(R.string.approval_expires_in), stringResource(R.string.approval_seconds, secondsLeft))
                 if (digits > 0) {
                     OutlinedTextField(
                         value = number,
                         onValueChange = { typed -> number = typed.filter(Char::isDigit).take(digits) },
-                        label = { Text("The $digits-digit number in the browser") },
+                        label = { Text(stringResource(R.string.approval_number_label, digits)) },
                         keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.NumberPassword),
                         modifier = Modifier.fillMaxWidth(),
                     )
@@ -89,18 +92,18 @@ fun ApprovalScreen(session: Session, challenge: Challenge) {
                     enabled = !working && numberComplete && secondsLeft > 0,
                     onClick = { send(approve = true, fraud = false) },
                     modifier = Modifier.fillMaxWidth(),
-                ) { Text("Approve") }
+                ) { Text(stringResource(R.string.approval_approve)) }
                 OutlinedButton(
                     enabled = !working,
                     onClick = { send(approve = false, fraud = false) },
                     modifier = Modifier.fillMaxWidth(),
-                ) { Text("Deny") }
+                ) { Text(stringResource(R.string.approval_deny)) }
                 TextButton(
                     enabled = !working,
                     onClick = { send(approve = false, fraud = true) },
                     colors = ButtonDefaults.textButtonColors(contentColor = MaterialTheme.colorScheme.error),
                     modifier = Modifier.fillMaxWidth(),
-                ) { Text("It wasn't me: report fraud") }
+                ) { Text(stringResource(R.string.approval_report_fraud)) }
             }
         }
     }
@@ -114,9 +117,10 @@ private fun Detail(label: String, value: String) {
     }
 }
 
-private fun kindText(kind: ChallengeKind): String = when (kind) {
-    ChallengeKind.SIGN_IN -> "Sign-in"
-    ChallengeKind.PASSWORD_RESET -> "Password reset"
-    ChallengeKind.PASSWORD_CHANGE -> "Password change"
-    ChallengeKind.ADD_DEVICE -> "Add a phone"
+@StringRes
+private fun kindText(kind: ChallengeKind): Int = when (kind) {
+    ChallengeKind.SIGN_IN -> R.string.kind_sign_in
+    ChallengeKind.PASSWORD_RESET -> R.string.kind_password_reset
+    ChallengeKind.PASSWORD_CHANGE -> R.string.kind_password_change
+    ChallengeKind.ADD_DEVICE -> R.string.kind_add_device
 }

@@ -21,8 +21,10 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.fragment.app.FragmentActivity
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import city.cityauth.app.R
 import city.cityauth.app.Session
 
 /** Picks the screen from the session's phase; a pending request shows over everything. */
@@ -48,11 +50,11 @@ fun CityAuthRoot(session: Session, activity: FragmentActivity) {
                     NavigationBar {
                         NavigationBarItem(
                             selected = tab == Tab.CODES, onClick = { tab = Tab.CODES },
-                            icon = { Icon(Icons.Filled.Home, contentDescription = null) }, label = { Text("Codes") },
+                            icon = { Icon(Icons.Filled.Home, contentDescription = null) }, label = { Text(stringResource(R.string.tab_codes)) },
                         )
                         NavigationBarItem(
                             selected = tab == Tab.SETTINGS, onClick = { tab = Tab.SETTINGS },
-                            icon = { Icon(Icons.Filled.Settings, contentDescription = null) }, label = { Text("Settings") },
+                            icon = { Icon(Icons.Filled.Settings, contentDescription = null) }, label = { Text(stringResource(R.string.tab_settings)) },
                         )
                     }
                 },
@@ -73,7 +75,7 @@ fun CityAuthRoot(session: Session, activity: FragmentActivity) {
     message?.let { text ->
         AlertDialog(
             onDismissRequest = session::dismissMessage,
-            confirmButton = { TextButton(onClick = session::dismissMessage) { Text("OK") } },
+            confirmButton = { TextButton(onClick = session::dismissMessage) { Text(stringResource(R.string.common_ok)) } },
             text = { Text(text) },
         )
     }

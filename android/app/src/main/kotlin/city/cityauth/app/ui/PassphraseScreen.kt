@@ -17,10 +17,12 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.fragment.app.FragmentActivity
+import city.cityauth.app.R
 import city.cityauth.app.Session
 import city.cityauth.app.platform.confirmUser
 import kotlinx.coroutines.launch
@@ -37,21 +39,21 @@ fun PassphraseScreen(session: Session, activity: FragmentActivity, creating: Boo
         Modifier.fillMaxSize().padding(24.dp),
         verticalArrangement = Arrangement.spacedBy(16.dp),
     ) {
-        Text(if (creating) "Protect your codes with a passphrase" else "Unlock your codes")
+        Text(stringResource(if (creating) R.string.passphrase_create_title else R.string.passphrase_unlock_title))
         OutlinedTextField(
-            value = passphrase, onValueChange = { passphrase = it }, label = { Text("Passphrase") },
+            value = passphrase, onValueChange = { passphrase = it }, label = { Text(stringResource(R.string.passphrase_label)) },
             visualTransformation = PasswordVisualTransformation(),
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
             modifier = Modifier.fillMaxWidth(),
         )
         if (creating) {
             OutlinedTextField(
-                value = again, onValueChange = { again = it }, label = { Text("Passphrase again") },
+                value = again, onValueChange = { again = it }, label = { Text(stringResource(R.string.passphrase_again_label)) },
                 visualTransformation = PasswordVisualTransformation(),
                 keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password),
                 modifier = Modifier.fillMaxWidth(),
             )
-            Text("It encrypts the vault on this phone. Nobody can recover it for you.")
+            Text(stringResource(R.string.passphrase_create_note))
         }
         Button(
             enabled = !working && passphrase.isNotEmpty() && (!creating || passphrase == again),
@@ -65,16 +67,16 @@ fun PassphraseScreen(session: Session, activity: FragmentActivity, creating: Boo
                     working = false
                 }
             },
-        ) { Text(if (creating) "Create vault" else "Unlock") }
+        ) { Text(stringResource(if (creating) R.string.passphrase_create_button else R.string.passphrase_unlock_button)) }
         if (!creating && session.settings.deviceKeyUnlock) {
             OutlinedButton(
                 enabled = !working,
                 onClick = {
                     scope.launch {
-                        if (activity.confirmUser("Unlock cityauth")) session.unlockWithDeviceKey()
+                        if (activity.confirmUser(activity.getString(R.string.unlock_prompt_title))) session.unlockWithDeviceKey()
                     }
                 },
-            ) { Text("Unlock with fingerprint or screen lock") }
+            ) { Text(stringResource(R.string.unlock_with_device)) }
         }
     }
 }

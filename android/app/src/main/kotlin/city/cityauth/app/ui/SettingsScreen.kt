@@ -27,11 +27,13 @@ import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.core.content.ContextCompat
 import androidx.fragment.app.FragmentActivity
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import city.cityauth.app.R
 import city.cityauth.app.Session
 import city.cityauth.app.platform.confirmUser
 import kotlinx.coroutines.launch
@@ -62,60 +64,61 @@ fun SettingsScreen(session: Session, activity: FragmentActivity) {
         Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
         verticalArrangement = Arrangement.spacedBy(12.dp),
     ) {
-        Section("App lock")
-        Toggle("Lock when leaving the app", appLock) {
+        Section(stringResource(R.string.settings_app_lock))
+        Toggle(stringResource(R.string.settings_lock_on_leave), appLock) {
             appLock = it
             session.settings.appLock = it
         }
-        Toggle("Unlock with fingerprint or screen lock", deviceKey) { on ->
+        Toggle(stringResource(R.string.unlock_with_device), deviceKey) { on ->
             scope.launch {
                 // The Keystore key works only right after the user confirmed.
-                if (activity.confirmUser(if (on) "Turn on biometric unlock" else "Turn off biometric unlock")) {
+                val title = activity.getString(if (on) R.string.settings_biometric_on else R.string.settings_biometric_off)
+                if (activity.confirmUser(title)) {
                     session.setDeviceKeyUnlock(on)
                 }
                 deviceKey = session.settings.deviceKeyUnlock
             }
         }
         HorizontalDivider()
-        Section("Backup")
-        Toggle("Include codes in Android backups", backup) { on ->
+        Section(stringResource(R.string.settings_backup))
+        Toggle(stringResource(R.string.settings_backup_include), backup) { on ->
             scope.launch {
                 session.setIncludeInBackup(on)
                 backup = session.settings.includeInBackup
             }
         }
         Text(
-            "Backups hold the encrypted vault: restoring it needs your passphrase. Changing this locks the vault.",
+            stringResource(R.string.settings_backup_note),
             style = MaterialTheme.typography.bodySmall,
         )
         HorizontalDivider()
-        Section("Passphrase")
+        Section(stringResource(R.string.settings_passphrase))
         OutlinedTextField(
-            passphrase, { passphrase = it }, label = { Text("New passphrase") },
+            passphrase, { passphrase = it }, label = { Text(stringResource(R.string.settings_new_passphrase)) },
             visualTransformation = PasswordVisualTransformation(), modifier = Modifier.fillMaxWidth(),
         )
         Button(enabled = passphrase.isNotEmpty(), onClick = {
             val entered = passphrase
             passphrase = ""
             scope.launch { session.changePassphrase(entered) }
-        }) { Text("Change passphrase") }
+        }) { Text(stringResource(R.string.settings_change_passphrase)) }
         HorizontalDivider()
-        Section("City account")
+        Section(stringResource(R.string.settings_city_account))
         val current = enrollment
         if (current != null) {
-            Text("${current.displayName} (${current.username})")
-            OutlinedButton(onClick = { session.wake() }) { Text("Check for requests") }
-            OutlinedButton(onClick = { scope.launch { session.unenroll() } }) { Text("Remove this phone") }
+            Text(stringResource(R.string.settings_enrolled_as, current.displayName, current.username))
+            OutlinedButton(onClick = { session.wake() }) { Text(stringResource(R.string.settings_check_requests)) }
+            OutlinedButton(onClick = { scope.launch { session.unenroll() } }) { Text(stringResource(R.string.settings_remove_phone)) }
         } else {
             Button(onClick = {
                 val granted = ContextCompat.checkSelfPermission(activity, Manifest.permission.CAMERA) ==
                     PackageManager.PERMISSION_GRANTED
                 if (granted) enrolling = true else cameraPermission.launch(Manifest.permission.CAMERA)
-            }) { Text("Register this phone (scan the portal's code)") }
+            }) { Text(stringResource(R.string.settings_register)) }
         }
         HorizontalDivider()
-        OutlinedButton(onClick = { session.lock() }) { Text("Lock now") }
-        Text("Core ${session.version}", style = MaterialTheme.typography.bodySmall)
+        OutlinedButton(onClick = { session.lock() }) { Text(stringResource(R.string.settings_lock_now)) }
+        Text(stringResource(R.string.settings_core_version, session.version), style = MaterialTheme.typography.bodySmall)
     }
 }
 

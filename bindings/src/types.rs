@@ -230,6 +230,8 @@ pub enum ChallengeKind {
     PasswordChange,
     /// Adding another phone to the account.
     AddDevice,
+    /// The help desk verifying that the caller is the employee.
+    CallerVerification,
 }
 
 /// A pending approval request, verified against the pinned server key.
@@ -264,6 +266,7 @@ impl From<WireChallenge> for Challenge {
                 WireKind::PasswordReset => ChallengeKind::PasswordReset,
                 WireKind::PasswordChange => ChallengeKind::PasswordChange,
                 WireKind::AddDevice => ChallengeKind::AddDevice,
+                WireKind::CallerVerification => ChallengeKind::CallerVerification,
             },
             account: c.account,
             application: c.application,

@@ -172,6 +172,7 @@ fn describe(challenge: &Challenge, now: u64) -> String {
         ChallengeKind::PasswordReset => "Password reset",
         ChallengeKind::PasswordChange => "Password change",
         ChallengeKind::AddDevice => "Add a phone",
+        ChallengeKind::CallerVerification => "The help desk is verifying you",
     };
     format!(
         "{} {what} for {} at {}\n  from {} ({})\n  expires in {} s{}\n",

@@ -78,6 +78,9 @@ pub enum ChallengeKind {
     /// Adding another phone to the account (the new phone's enrollment code is shown only
     /// after an existing phone approves).
     AddDevice,
+    /// The help desk checking that a caller is the employee: the operator reads the number
+    /// from the console and the caller types it on the phone.
+    CallerVerification,
 }
 
 impl ChallengeKind {
@@ -88,6 +91,7 @@ impl ChallengeKind {
             ChallengeKind::PasswordReset => "password_reset",
             ChallengeKind::PasswordChange => "password_change",
             ChallengeKind::AddDevice => "add_device",
+            ChallengeKind::CallerVerification => "caller_verification",
         }
     }
 }

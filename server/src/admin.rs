@@ -46,7 +46,7 @@ pub enum AdminError {
 /// The local row of the account named `username` in the directory (made on first sight,
 /// so that the help desk can issue an access code or an enrollment link to an employee who
 /// exists only in the directory).
-fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
+pub(crate) fn user(state: &AppState, username: &str) -> Result<User, AdminError> {
     let unknown = || AdminError::UnknownUser(username.to_owned());
     if state.directory().kind() == DirectoryKind::BuiltIn {
         return state.store().user_by_name(username)?.ok_or_else(unknown);
@@ -182,6 +182,7 @@ pub fn access_code(state: &AppState, username: &str) -> Result<String, AdminErro
         &sha256(code.as_bytes()),
         user.id,
         now() + ACCESS_CODE_LIFETIME,
+        false,
     )?;
     state.audit(
         Some(&user.username),

@@ -38,6 +38,29 @@ pub struct Config {
     pub mail: Option<crate::notify::MailConfig>,
     /// Where audit events are exported besides the store (default: nowhere).
     pub audit_export: crate::auditlog::AuditExportConfig,
+    /// The bounds within which a help-desk operator chooses an access code's lifetime.
+    pub helpdesk: HelpdeskLimits,
+}
+
+/// The bounds of what a help-desk operator chooses, minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelpdeskLimits {
+    /// The shortest lifetime of an access code.
+    pub code_minutes_min: u64,
+    /// The longest lifetime of an access code.
+    pub code_minutes_max: u64,
+    /// The lifetime the console offers first.
+    pub code_minutes_default: u64,
+}
+
+impl Default for HelpdeskLimits {
+    fn default() -> Self {
+        Self {
+            code_minutes_min: 10,
+            code_minutes_max: 8 * 60,
+            code_minutes_default: 60,
+        }
+    }
 }
 
 /// Where the City's accounts and passwords live.
@@ -89,6 +112,7 @@ impl Config {
             push: None,
             mail: None,
             audit_export: Default::default(),
+            helpdesk: HelpdeskLimits::default(),
             directory: DirectoryChoice::default(),
             metrics_allow: Vec::new(),
         }

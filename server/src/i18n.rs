@@ -376,12 +376,17 @@ mod tests {
         }
     }
 
-    /// Every `"prefix-…"` string literal of the files in `dir` with one of `prefixes`.
+    /// Every `"prefix-…"` string literal of the files under `dir` with one of `prefixes`.
     fn literals(dir: &str, prefixes: &[&str]) -> Vec<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         let mut found = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                found.extend(literals(path.to_str().unwrap(), prefixes));
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
             for literal in text.split('"').skip(1).step_by(2) {
                 let is_key = literal
                     .bytes()
@@ -416,6 +421,7 @@ mod tests {
             "access-code-",
             "site-",
             "lang-",
+            "helpdesk-",
         ];
         let mut used = literals("templates", &prefixes);
         used.extend(literals("src/portal", &prefixes));

@@ -25,6 +25,9 @@ pub mod notify;
 mod observe;
 pub mod password;
 mod portal;
+
+/// The help-desk console's roles, for the administrator's commands.
+pub use portal::helpdesk;
 pub mod push;
 pub mod qr;
 mod server;

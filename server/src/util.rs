@@ -25,6 +25,16 @@ pub fn random_token() -> Result<String, ApiError> {
     Ok(cityauth_protocol::encoding::encode(&random_bytes::<32>()?))
 }
 
+/// A typed help-desk access code as it is stored: its letters and digits, upper case (the
+/// caller may type the console's codes without their dashes, or in lower case).
+pub fn access_code_key(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 /// A uniformly random number of `digits` decimal digits (leading zeros kept).
 pub fn random_number(digits: u8) -> Result<String, ApiError> {
     let digits = u32::from(digits.clamp(1, 9));

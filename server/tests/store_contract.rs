@@ -353,7 +353,9 @@ fn single_use_things_are_used_once_across_replicas() {
         assert_eq!(enrolled, 1, "{}: one enrollment per code", kind.name);
         let device_id = kind.b.devices_of(id).unwrap()[0].device.id.clone();
 
-        store.access_code_create(b"access", id, 1_000).unwrap();
+        store
+            .access_code_create(b"access", id, 1_000, false)
+            .unwrap();
         let used = race(&kind, |s, _| s.access_code_use(b"access", id, 10).unwrap());
         assert_eq!(used, 1, "{}: one use per access code", kind.name);
 
@@ -436,7 +438,9 @@ fn a_fraud_report_blocks_and_ends_everything() {
         let id = user(store, "alice");
         device(store, id, "d1");
         store.session_create(b"tok", id, 10, 500).unwrap();
-        store.access_code_create(b"access", id, 1_000).unwrap();
+        store
+            .access_code_create(b"access", id, 1_000, false)
+            .unwrap();
         store
             .flow_insert_with(
                 &flow("f", id, FlowState::Pending),

@@ -39,9 +39,11 @@ fn a_refused_row_is_not_quoted_in_the_error() {
         .enrollment_code_create(b"secret-ish-value", 999, 10)
         .err();
     let id = user(store.as_ref(), "alice");
-    store.access_code_create(b"code-hash-1", id, 10).unwrap();
+    store
+        .access_code_create(b"code-hash-1", id, 10, false)
+        .unwrap();
     let error = store
-        .access_code_create(b"code-hash-1", id, 10)
+        .access_code_create(b"code-hash-1", id, 10, false)
         .unwrap_err();
     let text = format!("{error} {error:?}");
     // PostgreSQL's DETAIL would say `Key (code_hash)=(\x636f...) already exists`.

@@ -1,10 +1,12 @@
 //! The JSON API under `/api/v1/` (`docs/protocol.md`).
 
 mod add_device;
+mod caller;
 mod change;
 mod device;
 mod directory;
-pub(crate) use directory::row_of;
+pub(crate) use caller::{caller_check_status, caller_verified, start_caller_check};
+pub(crate) use directory::{look_up, row_of};
 mod enroll;
 mod notices;
 mod policy;

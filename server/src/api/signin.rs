@@ -294,9 +294,13 @@ pub(crate) async fn access_code_sign_in(
         .await?
         .map(|found| found.user);
     // Only the named user's own code is consumed: a code sent with another name stays usable.
+    // The administrator's codes are kept as typed; the console's by their letters alone.
     let code_hash = sha256(code.as_bytes());
+    let key_hash = sha256(crate::util::access_code_key(code).as_bytes());
+    let used = |hash: &[u8], user: &User| state.store().access_code_use(hash, user.id, now());
     let user = match user {
-        Some(user) if state.store().access_code_use(&code_hash, user.id, now())? => Some(user),
+        Some(user) if used(&code_hash, &user)? => Some(user),
+        Some(user) if key_hash != code_hash && used(&key_hash, &user)? => Some(user),
         _ => None,
     };
     match user {

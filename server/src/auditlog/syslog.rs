@@ -85,7 +85,7 @@ fn param_value(text: &str) -> String {
 }
 
 /// `unix` seconds as an RFC 3339 UTC time (`2026-12-02T18:04:05Z`).
-fn timestamp(unix: u64) -> String {
+pub fn timestamp(unix: u64) -> String {
     let (days, seconds) = (unix / 86_400, unix % 86_400);
     let (year, month, day) = civil_from_days(days);
     format!(

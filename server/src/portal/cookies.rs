@@ -11,6 +11,8 @@ use crate::state::AppState;
 const SESSION: (&str, &str) = ("__Host-cityauth_session", "cityauth_session");
 /// The browser cookie's name under https and over plain http.
 const BROWSER: (&str, &str) = ("__Host-cityauth_browser", "cityauth_browser");
+/// The help-desk console's session cookie's name under https and over plain http.
+const CONSOLE: (&str, &str) = ("__Host-cityauth_helpdesk", "cityauth_helpdesk");
 
 /// Whether the portal is reached over https (its public URL says so).
 pub fn https(state: &AppState) -> bool {
@@ -33,6 +35,16 @@ fn read(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The session token the browser sent, if any.
 pub fn session(state: &AppState, headers: &HeaderMap) -> Option<String> {
     read(headers, name(state, SESSION))
+}
+
+/// The console session token the browser sent, if any.
+pub fn console(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    read(headers, name(state, CONSOLE))
+}
+
+/// Sets the console's session cookie (`max_age` 0 deletes it).
+pub fn set_console(state: &AppState, response: &mut Response, token: &str, max_age: u64) {
+    set(state, response, name(state, CONSOLE), token, Some(max_age));
 }
 
 /// The browser cookie the browser sent, if any.

@@ -8,6 +8,7 @@ mod binding;
 mod cookies;
 mod forgot;
 mod guard;
+pub mod helpdesk;
 mod phones;
 mod view;
 
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/password", post(forgot::password))
         .route("/forgot/unlock", post(forgot::unlock))
+        .merge(helpdesk::router())
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::limits::fields::MAX_BODY_BYTES,
         ))

@@ -279,6 +279,10 @@ pub enum Awaited {
     Change,
     /// Adding a phone.
     AddPhone,
+    /// An operator's sign-in to the help-desk console.
+    ConsoleSignIn,
+    /// A caller's verification: the operator reads the number to the caller.
+    CallerCheck,
 }
 
 /// The waiting page of flow `id`, showing its stored `number`.
@@ -307,6 +311,18 @@ pub fn waiting(awaited: Awaited, id: &str, number: &str, message: Option<String>
             "waiting-prompt-add-phone",
             "/security/add-phone/continue",
             "/security/add-phone/",
+        ),
+        Awaited::ConsoleSignIn => (
+            "title-wait-sign-in",
+            "waiting-prompt-sign-in",
+            "/helpdesk/signin/continue",
+            "/api/v1/signin/",
+        ),
+        Awaited::CallerCheck => (
+            "title-helpdesk-verifying",
+            "helpdesk-verify-read-number",
+            "/helpdesk/verify/continue",
+            "/helpdesk/verify/",
         ),
     };
     Waiting {

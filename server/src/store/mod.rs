@@ -8,6 +8,7 @@ mod connection;
 mod contacts;
 mod ending;
 mod files;
+mod helpdesk;
 mod location;
 pub mod postgres;
 mod records;
@@ -19,6 +20,7 @@ mod sqlite;
 
 pub use accounts::CLAIM_SECONDS;
 pub use contacts::{Contact, Contacts};
+pub use helpdesk::Helpdesk;
 pub use location::StoreLocation;
 pub use postgres::PgStore;
 pub use records::*;
@@ -56,13 +58,16 @@ pub enum StoreError {
     /// says what to do instead.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// A stored row holds what this server cannot read (a newer server's value).
+    #[error("malformed row: {0}")]
+    Malformed(&'static str),
 }
 
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server keeps.
-pub trait Store: Contacts + Send + Sync {
+pub trait Store: Contacts + Helpdesk + Send + Sync {
     /// Whether the database answers now (one cheap query), for `/readyz`.
     fn ready(&self) -> StoreResult<()>;
     /// Writes a consistent copy of the whole database to the new file `to` (mode 0600),
@@ -262,15 +267,18 @@ pub trait Store: Contacts + Send + Sync {
     /// and its challenges, unused enrollment and access codes. False if it was not pending.
     fn challenge_report_fraud(&self, id: &str, user_id: i64) -> StoreResult<bool>;
 
-    /// Stores a help-desk one-time access code (by hash).
+    /// Stores a help-desk access code (by hash): used once, or any number of times until it
+    /// expires when `reusable`.
     fn access_code_create(
         &self,
         code_hash: &[u8],
         user_id: i64,
         expires_at: u64,
+        reusable: bool,
     ) -> StoreResult<()>;
-    /// Consumes an unused, unexpired access code of `user_id` in one step; false, consuming
-    /// nothing, if the code is unknown, used, expired or another user's.
+    /// Consumes an unused, unexpired access code of `user_id` in one step (a reusable one
+    /// stays usable); false, consuming nothing, if the code is unknown, used, expired or
+    /// another user's.
     fn access_code_use(&self, code_hash: &[u8], user_id: i64, now: u64) -> StoreResult<bool>;
 
     /// Appends an audit event. It may be queued and written with others shortly after

@@ -58,19 +58,29 @@ pub(super) fn challenge_from(row: &Row<'_>) -> rusqlite::Result<StoredChallenge>
     })
 }
 
-/// A flow's kind from its stored name (both stores write the same names); an older row
-/// without one is a reset.
-pub(super) fn flow_kind(name: &str) -> ChallengeKind {
-    match name {
+/// A flow's kind from its stored name (both stores write the same names; the column's
+/// default, for rows older than it, is a reset's). A name this server does not know is
+/// `None`, never taken for another kind: a flow of one kind must not complete another.
+pub(super) fn flow_kind(name: &str) -> Option<ChallengeKind> {
+    Some(match name {
+        "password_reset" => ChallengeKind::PasswordReset,
         "sign_in" => ChallengeKind::SignIn,
         "password_change" => ChallengeKind::PasswordChange,
         "add_device" => ChallengeKind::AddDevice,
-        _ => ChallengeKind::PasswordReset,
-    }
+        "caller_verification" => ChallengeKind::CallerVerification,
+        _ => return None,
+    })
 }
 
 pub(super) fn flow_from(row: &Row<'_>) -> rusqlite::Result<Flow> {
-    let kind = flow_kind(&row.get::<_, String>(9)?);
+    let name = row.get::<_, String>(9)?;
+    let kind = flow_kind(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            9,
+            rusqlite::types::Type::Text,
+            format!("unknown flow kind {name:?}").into(),
+        )
+    })?;
     Ok(Flow {
         kind,
         id: row.get(0)?,

@@ -143,6 +143,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
          user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
          mail TEXT,
          lang TEXT);",
+    // 10: the help-desk console (issue 13): roles granted in the built-in store, the
+    // sessions made by the console's own sign-in (a phone approval), each caller
+    // verification with the operator who started it, and access codes usable more than once
+    // within their lifetime when the operator chose so.
+    "CREATE TABLE helpdesk_roles (
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         role TEXT NOT NULL,
+         PRIMARY KEY (user_id, role));
+     CREATE TABLE console_sessions (
+         token_hash BLOB PRIMARY KEY REFERENCES sessions(token_hash) ON DELETE CASCADE);
+     CREATE TABLE caller_checks (
+         flow_id TEXT PRIMARY KEY REFERENCES flows(id) ON DELETE CASCADE,
+         operator_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);
+     ALTER TABLE access_codes ADD COLUMN reusable INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

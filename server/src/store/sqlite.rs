@@ -14,6 +14,7 @@ use super::sessions;
 use super::*;
 
 mod contacts;
+mod helpdesk;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -825,17 +826,19 @@ impl Store for SqliteStore {
         code_hash: &[u8],
         user_id: i64,
         expires_at: u64,
+        reusable: bool,
     ) -> StoreResult<()> {
         self.db().run(
-            "INSERT INTO access_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![code_hash, user_id, t(expires_at)],
+            "INSERT INTO access_codes (code_hash, user_id, expires_at, reusable)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash, user_id, t(expires_at), reusable],
         )?;
         Ok(())
     }
 
     fn access_code_use(&self, code_hash: &[u8], user_id: i64, now: u64) -> StoreResult<bool> {
         let used = self.db().run(
-            "UPDATE access_codes SET used = 1
+            "UPDATE access_codes SET used = 1 - reusable
              WHERE code_hash = ?1 AND user_id = ?2 AND used = 0 AND expires_at > ?3",
             params![code_hash, user_id, t(now)],
         )?;

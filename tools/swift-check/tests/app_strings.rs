@@ -231,7 +231,10 @@ fn placeholders(text: &str, swift: bool) -> Result<Vec<String>, String> {
         while chars.get(i).is_some_and(|c| flags.contains(*c)) {
             i += 1;
         }
-        while chars.get(i).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+        while chars
+            .get(i)
+            .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+        {
             i += 1;
         }
         if swift {
@@ -595,7 +598,8 @@ const SWIFTUI_KEYED: &[&str] = &[
 /// Where a Swift literal is looked up in the catalogue: SwiftUI's keyed arguments and
 /// `String(localized:)`.
 fn swift_key_position(before: &str) -> bool {
-    ends_with_label(before, "localized:") || callee(before).is_some_and(|c| SWIFTUI_KEYED.contains(&c))
+    ends_with_label(before, "localized:")
+        || callee(before).is_some_and(|c| SWIFTUI_KEYED.contains(&c))
 }
 
 /// Where Compose or Android shows a Kotlin literal as it is.
@@ -613,9 +617,14 @@ fn kotlin_visible_position(before: &str) -> bool {
         "makeText",
     ];
     callee(before).is_some_and(|c| SHOWN.contains(&c))
-        || ["contentDescription =", "contentDescription=", "label =", "text ="]
-            .iter()
-            .any(|label| ends_with_label(before, label))
+        || [
+            "contentDescription =",
+            "contentDescription=",
+            "label =",
+            "text =",
+        ]
+        .iter()
+        .any(|label| ends_with_label(before, label))
 }
 
 /// Literals that are details for logs, never shown: the key-wrapping failures' reasons (the
@@ -685,15 +694,22 @@ fn android_catalogues_have_the_same_names_values_and_placeholders() {
     let es = android_catalogue(ANDROID_ES);
     let mut problems = Vec::new();
     for name in en.keys().filter(|name| !es.contains_key(*name)) {
-        problems.push(format!("`{name}` is in {ANDROID_EN} but not in {ANDROID_ES}"));
+        problems.push(format!(
+            "`{name}` is in {ANDROID_EN} but not in {ANDROID_ES}"
+        ));
     }
     for name in es.keys().filter(|name| !en.contains_key(*name)) {
-        problems.push(format!("`{name}` is in {ANDROID_ES} but not in {ANDROID_EN}"));
+        problems.push(format!(
+            "`{name}` is in {ANDROID_ES} but not in {ANDROID_EN}"
+        ));
     }
     for (file, catalogue) in [(ANDROID_EN, &en), (ANDROID_ES, &es)] {
         for string in catalogue.values() {
             if string.value.trim().is_empty() {
-                problems.push(format!("{file}:{}: `{}` is empty", string.line, string.name));
+                problems.push(format!(
+                    "{file}:{}: `{}` is empty",
+                    string.line, string.name
+                ));
             }
             match placeholders(&string.value, false) {
                 Ok(found) if found.len() > 1 && !found.iter().all(|p| p.contains('$')) => {
@@ -708,7 +724,9 @@ fn android_catalogues_have_the_same_names_values_and_placeholders() {
         }
     }
     for (name, english) in &en {
-        let Some(spanish) = es.get(name) else { continue };
+        let Some(spanish) = es.get(name) else {
+            continue;
+        };
         if let (Ok(a), Ok(b)) = (
             placeholders(&english.value, false),
             placeholders(&spanish.value, false),
@@ -800,7 +818,10 @@ fn kotlin_sources_show_no_literal_and_use_every_string() {
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
             if !en.contains_key(&name) {
-                problems.push(format!("{}: R.string.{name} is not in {ANDROID_EN}", shown(&path)));
+                problems.push(format!(
+                    "{}: R.string.{name} is not in {ANDROID_EN}",
+                    shown(&path)
+                ));
             }
             used.insert(name);
         }
@@ -845,7 +866,8 @@ fn swift_sources_show_only_catalogue_keys_and_use_every_key() {
                 }
             } else if !is_key
                 && (looks_like_prose(&literal.text)
-                    || (is_screen(path) && capitalised(&literal.text)
+                    || (is_screen(path)
+                        && capitalised(&literal.text)
                         && !ends_with_label(&literal.before, "verbatim:")))
                 && !log_detail_position(&literal.before, Lang::Swift)
             {
@@ -857,7 +879,9 @@ fn swift_sources_show_only_catalogue_keys_and_use_every_key() {
         }
     }
     for key in catalogue.keys().filter(|key| !used.contains(*key)) {
-        problems.push(format!("`{key}` ({IOS_CATALOGUE}) is used in no Swift file"));
+        problems.push(format!(
+            "`{key}` ({IOS_CATALOGUE}) is used in no Swift file"
+        ));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -934,7 +958,10 @@ fn placeholders_are_read_as_each_platform_reads_them() {
     assert!(placeholders("all 100%", false).is_err());
     assert!(placeholders("100%!", true).is_err());
     let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert!(same_arguments(&list(&["%1$s", "%2$d"]), &list(&["%2$d", "%1$s"])));
+    assert!(same_arguments(
+        &list(&["%1$s", "%2$d"]),
+        &list(&["%2$d", "%1$s"])
+    ));
     assert!(!same_arguments(&list(&["%s", "%d"]), &list(&["%d", "%s"])));
     assert!(!same_arguments(&list(&["%1$s"]), &list(&["%1$d"])));
 }

@@ -53,6 +53,7 @@ struct ApprovalView: View {
         case .passwordReset: return String(localized: "kind.password_reset")
         case .passwordChange: return String(localized: "kind.password_change")
         case .addDevice: return String(localized: "kind.add_device")
+        case .callerVerification: return String(localized: "kind.caller_verification")
         }
     }
 

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use cityauth_server::settings::{FileSettings, redact_url, render};
 use cityauth_server::store::StoreLocation;
-use cityauth_server::{AppState, admin, auditlog};
+use cityauth_server::{AppState, admin, auditlog, helpdesk};
 
-use crate::args::{Cli, Command, Serve, UserCommand};
+use crate::args::{Cli, Command, HelpdeskCommand, Serve, UserCommand};
 
 /// `config check`: every setting parsed and checked as `serve` would (nothing is opened or
 /// created), then printed with the secrets redacted.
@@ -135,6 +135,22 @@ pub fn run(state: &AppState, command: Command) -> Result<(), String> {
         } => {
             admin::set_mail(state, &username, Some(&email)).map_err(fail)?;
             println!("set the email address of {username}");
+        }
+        Command::Helpdesk { command } => {
+            let (username, role, grant) = match command {
+                HelpdeskCommand::Grant { username, role } => (username, role, true),
+                HelpdeskCommand::Revoke { username, role } => (username, role, false),
+            };
+            let role = helpdesk::Role::parse(&role)
+                .ok_or_else(|| format!("{role:?} is not a role: operator or auditor"))?;
+            if grant {
+                helpdesk::grant(state, &username, role).map_err(fail)?;
+                println!("{username} is now a help-desk {}", role.as_str());
+            } else if helpdesk::revoke(state, &username, role).map_err(fail)? {
+                println!("{username} is no longer a help-desk {}", role.as_str());
+            } else {
+                println!("{username} was not a help-desk {}", role.as_str());
+            }
         }
         Command::EnrollLink { username } => {
             let link = admin::enrollment_link(state, &username).map_err(fail)?;

@@ -143,6 +143,12 @@ pub enum Command {
         /// The backup.
         path: PathBuf,
     },
+    /// Grant or revoke a help-desk console role (operator, auditor).
+    Helpdesk {
+        /// What to do.
+        #[command(subcommand)]
+        command: HelpdeskCommand,
+    },
     /// Manage users.
     User {
         /// What to do.
@@ -218,6 +224,25 @@ pub enum UserCommand {
         username: String,
         /// The address.
         email: String,
+    },
+}
+
+/// `helpdesk` subcommands.
+#[derive(Subcommand)]
+pub enum HelpdeskCommand {
+    /// Let USER sign in to the console with ROLE (`operator` or `auditor`).
+    Grant {
+        /// The username.
+        username: String,
+        /// `operator` or `auditor`.
+        role: String,
+    },
+    /// Take ROLE from USER; their console sessions stop working at once.
+    Revoke {
+        /// The username.
+        username: String,
+        /// `operator` or `auditor`.
+        role: String,
     },
 }
 

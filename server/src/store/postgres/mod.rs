@@ -24,6 +24,7 @@ mod devices;
 mod ending;
 mod error;
 mod flows;
+mod helpdesk;
 mod pool;
 mod rows;
 mod schema;
@@ -522,9 +523,10 @@ impl Store for PgStore {
         code_hash: &[u8],
         user_id: i64,
         expires_at: u64,
+        reusable: bool,
     ) -> StoreResult<()> {
         on_pool!(self, (hash = code_hash.to_vec()), |c| {
-            sessions::access_code_create(c, &hash, user_id, expires_at)
+            sessions::access_code_create(c, &hash, user_id, expires_at, reusable)
         })
     }
 

@@ -55,7 +55,10 @@ pub(super) fn challenge_from(row: &Row) -> StoreResult<StoredChallenge> {
 /// A flow from `id, username, user_id, number, state, code_tries, client_ip, created_at,
 /// expires_at, kind`.
 pub(super) fn flow_from(row: &Row) -> StoreResult<Flow> {
-    let kind = super::super::rows::flow_kind(row.try_get::<_, &str>(9)?);
+    let name: &str = row.try_get(9)?;
+    let kind = super::super::rows::flow_kind(name).ok_or(StoreError::Malformed(
+        "a flow of a kind this server does not know",
+    ))?;
     Ok(Flow {
         kind,
         id: row.try_get(0)?,

@@ -165,6 +165,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
          user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
          mail TEXT,
          lang TEXT);",
+    // 5: SQLite's migration 10: the help-desk console.
+    "CREATE TABLE helpdesk_roles (
+         user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         role TEXT NOT NULL,
+         PRIMARY KEY (user_id, role));
+     CREATE TABLE console_sessions (
+         token_hash BYTEA PRIMARY KEY REFERENCES sessions(token_hash) ON DELETE CASCADE);
+     CREATE TABLE caller_checks (
+         flow_id TEXT PRIMARY KEY REFERENCES flows(id) ON DELETE CASCADE,
+         operator_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+         user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE);
+     ALTER TABLE access_codes ADD COLUMN reusable BOOLEAN NOT NULL DEFAULT FALSE;",
 ];
 
 /// The advisory lock every migration step takes: replicas starting at once against an

@@ -117,10 +117,12 @@ pub(super) fn access_code_create(
     code_hash: &[u8],
     user_id: i64,
     expires_at: u64,
+    reusable: bool,
 ) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO access_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        &[&code_hash, &user_id, &t(expires_at)],
+        "INSERT INTO access_codes (code_hash, user_id, expires_at, reusable)
+         VALUES ($1, $2, $3, $4)",
+        &[&code_hash, &user_id, &t(expires_at), &reusable],
     )?;
     Ok(())
 }
@@ -133,7 +135,7 @@ pub(super) fn access_code_use(
     now: u64,
 ) -> StoreResult<bool> {
     Ok(c.execute(
-        "UPDATE access_codes SET used = TRUE
+        "UPDATE access_codes SET used = NOT reusable
          WHERE code_hash = $1 AND user_id = $2 AND NOT used AND expires_at > $3",
         &[&code_hash, &user_id, &t(now)],
     )? == 1)

@@ -123,4 +123,5 @@ private fun kindText(kind: ChallengeKind): Int = when (kind) {
     ChallengeKind.PASSWORD_RESET -> R.string.kind_password_reset
     ChallengeKind.PASSWORD_CHANGE -> R.string.kind_password_change
     ChallengeKind.ADD_DEVICE -> R.string.kind_add_device
+    ChallengeKind.CALLER_VERIFICATION -> R.string.kind_caller_verification
 }

@@ -2,6 +2,7 @@
 //! temporary database, phones with real vaults, and the browser side of the reset portal
 //! spoken over real HTTP.
 
+pub mod axe;
 pub mod bench;
 pub mod directory;
 pub mod hostile;

@@ -5,48 +5,11 @@
 //! script, a static file, still notices the approval by itself).
 
 use cityauth_core::device::Decision;
+use cityauth_e2e::axe::{assert_accessible, assert_no_csp_violation};
 use cityauth_e2e::webdriver::Browser;
 use cityauth_e2e::{City, Phone};
 
 const NEW_PASSWORD: &str = "amber-signal-orchard-47";
-
-/// Panics listing the page's CSP violations, if any (the browser must watch them).
-fn assert_no_csp_violation(browser: &Browser, page: &str) {
-    let violations = browser.csp_violations().expect("read the CSP violations");
-    assert!(violations.is_empty(), "{page}: {violations:#?}");
-}
-
-/// Runs axe-core in the page; panics listing every serious or critical violation. Checks
-/// first that the page broke none of its CSP (axe, injected by WebDriver, is exempt).
-fn assert_accessible(browser: &Browser, page: &str) {
-    assert_no_csp_violation(browser, page);
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/browser/node_modules/axe-core/axe.min.js"
-    );
-    let axe = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run `npm ci --prefix tests/browser`)"));
-    browser
-        .script(&format!("{axe}\nreturn typeof axe;"))
-        .expect("inject axe-core");
-    let violations = browser
-        .async_script(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {runOnly: {type: 'tag',
-                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-               .then(r => done(r.violations.map(v =>
-                   ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length}))))
-               .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));",
-        )
-        .expect("run axe-core");
-    let grave: Vec<_> = violations
-        .as_array()
-        .expect("a list of violations")
-        .iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
-    assert!(grave.is_empty(), "{page}: {grave:#?}");
-}
 
 #[test]
 fn forgot_my_password_in_a_browser_while_the_phone_approves() {

@@ -7,22 +7,8 @@ use cityauth_core::device::{
 };
 use cityauth_core::{IntegrityError, Vault, VaultError};
 
-use crate::error::{CliError, print, warn};
+use crate::error::{CliError, Code, print, warn};
 use crate::params;
-
-impl From<ClientError> for CliError {
-    fn from(error: ClientError) -> Self {
-        match error {
-            ClientError::Link(_)
-            | ClientError::AlreadyEnrolled(_)
-            | ClientError::NotEnrolled
-            | ClientError::UnknownChallenge(_)
-            | ClientError::NumberFormat(_) => CliError::usage(error),
-            ClientError::Vault(vault) => vault.into(),
-            _ => CliError::Failure(error.to_string()),
-        }
-    }
-}
 
 /// The City server's time as this machine reckons it (for approval countdowns): its clock
 /// corrected by the offset learned from the server; none when not enrolled or the
@@ -70,7 +56,7 @@ pub fn list(vault: &Vault, json: bool, wait: u64) -> Result<(), CliError> {
             })
             .collect();
         let text = serde_json::to_string_pretty(&rows)
-            .map_err(|e| CliError::Failure(format!("cannot write JSON: {e}")))?;
+            .map_err(|e| CliError::new(Code::Io, format!("cannot write JSON: {e}")))?;
         return print(&format!("{text}\n"));
     }
     if challenges.is_empty() {
@@ -114,7 +100,8 @@ fn answer(
 /// `watch [--once]`: long-polls and asks about each request on the terminal.
 pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() && !once {
-        return Err(CliError::usage(
+        return Err(CliError::new(
+            Code::NotATerminal,
             "watch asks on the terminal; use `approvals` and `approve` in scripts",
         ));
     }
@@ -131,7 +118,7 @@ pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
             let (decision, number) = ask(&challenge)?;
             match device.answer(&challenge, decision, number.as_deref()) {
                 Ok(outcome) => warn(&format!("{}: {outcome}", challenge.id)),
-                Err(error) => warn(&format!("error: {error}")),
+                Err(error) => CliError::from(error).report(),
             }
             if once {
                 return Ok(());
@@ -155,7 +142,7 @@ fn ask(challenge: &Challenge) -> Result<(Decision, Option<String>), CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| CliError::Failure(format!("cannot read the terminal: {e}")))?;
+        .map_err(|e| CliError::new(Code::Io, format!("cannot read the terminal: {e}")))?;
     let line = line.trim();
     Ok(match line {
         "d" | "D" => (Decision::Deny, None),
@@ -200,10 +187,12 @@ pub fn unenroll(vault: &Vault) -> Result<(), CliError> {
         Ok(()) => {}
         Err(error @ ClientError::NotEnrolled) => return Err(error.into()),
         Err(error) => {
-            return Err(CliError::Failure(format!(
-                "{error}; to forget the enrollment on this machine without the server: \
-                 `cityauth forget-enrollment`"
-            )));
+            return Err(CliError::from(error).map_message(|message| {
+                format!(
+                    "{message}; to forget the enrollment on this machine without the server: \
+                     `cityauth forget-enrollment`"
+                )
+            }));
         }
     }
     print("This device is no longer enrolled. The City account's codes stay in the vault.\n")
@@ -213,7 +202,7 @@ pub fn unenroll(vault: &Vault) -> Result<(), CliError> {
 /// (gone, unreachable or refusing); the portal can still remove the device.
 pub fn forget(vault: &Vault) -> Result<(), CliError> {
     match vault.enrollment() {
-        Ok(None) => return Err(CliError::usage(ClientError::NotEnrolled)),
+        Ok(None) => return Err(ClientError::NotEnrolled.into()),
         // A damaged enrollment is what most needs forgetting.
         Ok(Some(_)) | Err(VaultError::Integrity(IntegrityError::Enrollment)) => {}
         Err(error) => return Err(error.into()),

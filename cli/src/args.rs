@@ -5,13 +5,40 @@ use std::path::PathBuf;
 use cityauth_core::{Algorithm, OtpKind};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+use crate::error::ErrorFormat;
+
+/// What `--help` says after the options: where the error codes and exit statuses are.
+const ERRORS_HELP: &str = "\
+Errors go to stderr as `error[<code>]: <message>`, or, with --json or
+--error-format json, as one {\"error\":{\"code\":..,\"message\":..}} object per line.
+The code is stable; the exit status tells the class: 2 usage, 3 passphrase,
+4 not found, 5 network, 6 refused, 7 untrusted server, 8 busy, 9 damaged,
+1 anything else. docs/error-codes.md (\"The CLI\") lists every code.";
+
 /// cityauth: one-time codes (TOTP, HOTP, Steam) from an encrypted vault.
 #[derive(Debug, Parser)]
-#[command(name = "cityauth", version, about, propagate_version = true)]
+#[command(
+    name = "cityauth",
+    version,
+    about,
+    propagate_version = true,
+    after_help = ERRORS_HELP
+)]
 pub struct Cli {
     /// The vault file [default: the platform data directory's cityauth/vault.sqlite].
     #[arg(long, global = true, env = "CITYAUTH_VAULT", value_name = "PATH")]
     pub vault: Option<PathBuf>,
+
+    /// How errors are printed on stderr: text (`error[<code>]: <message>`) or json (one
+    /// object per line) [default: json with --json, else text].
+    #[arg(
+        long,
+        global = true,
+        env = "CITYAUTH_ERROR_FORMAT",
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub error_format: Option<ErrorFormat>,
 
     /// What to do.
     #[command(subcommand)]
@@ -168,6 +195,30 @@ pub enum Command {
     },
 }
 
+impl Cli {
+    /// How this run prints its errors: `--error-format` (or its variable) when given, else
+    /// JSON for a command asked for `--json`, else text.
+    pub fn errors(&self) -> ErrorFormat {
+        self.error_format.unwrap_or(if self.command.json() {
+            ErrorFormat::Json
+        } else {
+            ErrorFormat::Text
+        })
+    }
+}
+
+impl Command {
+    /// True for a command asked for JSON output (`list`, `codes` and `approvals` with --json).
+    pub fn json(&self) -> bool {
+        matches!(
+            self,
+            Command::List { json: true }
+                | Command::Codes { json: true }
+                | Command::Approvals { json: true, .. }
+        )
+    }
+}
+
 /// `add`: links, or the fields of one account as flags.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["links", "secret"])))]
@@ -280,5 +331,20 @@ mod tests {
         assert!(Cli::try_parse_from(["cityauth", "code", "--secret", "AAAA"]).is_ok());
         assert!(Cli::try_parse_from(["cityauth", "code", "git", "--secret", "AAAA"]).is_err());
         assert!(Cli::try_parse_from(["cityauth", "code"]).is_err());
+    }
+
+    #[test]
+    fn json_output_means_json_errors_unless_told_otherwise() {
+        let errors = |argv: &[&str]| Cli::try_parse_from(argv).unwrap().errors();
+        assert_eq!(errors(&["cityauth", "list"]), ErrorFormat::Text);
+        assert_eq!(errors(&["cityauth", "list", "--json"]), ErrorFormat::Json);
+        assert_eq!(
+            errors(&["cityauth", "code", "x", "--error-format", "json"]),
+            ErrorFormat::Json
+        );
+        assert_eq!(
+            errors(&["cityauth", "--error-format=text", "codes", "--json"]),
+            ErrorFormat::Text
+        );
     }
 }

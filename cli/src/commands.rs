@@ -1,5 +1,5 @@
 //! The vault commands: each opens the vault, does one thing, prints what it did, and then
-//! reports any damaged account (exit 1) after everything readable has been shown.
+//! reports any damaged account (`integrity`, exit 9) after everything readable has been shown.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use cityauth_core::{Account, IntegrityError, KdfParams, OtpKind, Vault, VaultError, otpauth};
 
 use crate::args::{AddArgs, Cli, CodeArgs, Command};
-use crate::error::{CliError, print, warn};
+use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
@@ -85,15 +85,18 @@ fn vault_path(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
 fn at_path(error: VaultError, path: &Path) -> CliError {
     let shown = path.display();
     match error {
-        VaultError::NotFound => CliError::Usage(format!(
-            "no vault at {shown}: create one with `cityauth init`, or give --vault PATH"
-        )),
-        VaultError::AlreadyExists => {
-            CliError::Usage(format!("{shown} already exists; it was left untouched"))
-        }
-        VaultError::NotAVault => CliError::Usage(format!(
-            "{shown} is not a cityauth vault; it was left untouched"
-        )),
+        VaultError::NotFound => CliError::new(
+            Code::NotFound,
+            format!("no vault at {shown}: create one with `cityauth init`, or give --vault PATH"),
+        ),
+        VaultError::AlreadyExists => CliError::new(
+            Code::AlreadyExists,
+            format!("{shown} already exists; it was left untouched"),
+        ),
+        VaultError::NotAVault => CliError::new(
+            Code::NotAVault,
+            format!("{shown} is not a cityauth vault; it was left untouched"),
+        ),
         other => other.into(),
     }
 }
@@ -106,16 +109,16 @@ pub fn unlock(path: &Path) -> Result<Vault, CliError> {
     Ok(vault)
 }
 
-/// Reports every damaged account (and a damaged index) on stderr, one line each.
+/// Reports every damaged account (and a damaged index) on stderr, one `integrity` error each.
 pub fn finish(vault: &Vault) -> Result<(), CliError> {
     let problems = vault.integrity_problems()?;
     if problems.is_empty() {
         return Ok(());
     }
     for problem in &problems {
-        warn(&format!("error: {problem}"));
+        report(Code::Integrity, &problem.to_string());
     }
-    Err(CliError::Reported)
+    Err(CliError::Reported(Code::Integrity))
 }
 
 fn init(path: &Path) -> Result<(), CliError> {
@@ -139,9 +142,12 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|error| CliError::Failure(format!("cannot create {}: {error}", dir.display())))
+    builder.create(dir).map_err(|error| {
+        CliError::new(
+            Code::Io,
+            format!("cannot create {}: {error}", dir.display()),
+        )
+    })
 }
 
 fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {
@@ -179,7 +185,10 @@ fn parse_links(links: &[String]) -> Result<Vec<Account>, CliError> {
                 } else {
                     String::new()
                 };
-                CliError::Usage(format!("invalid otpauth link{which}: {error}"))
+                CliError::new(
+                    Code::InvalidLink,
+                    format!("invalid otpauth link{which}: {error}"),
+                )
             })
         })
         .collect()
@@ -193,7 +202,7 @@ fn account_from_flags(args: &AddArgs, secret: &str) -> Result<Account, CliError>
     }
     let params = params::from_flags(&args.params)?;
     let secret = params::secret(secret)?;
-    Account::new(issuer, name, secret, params).map_err(CliError::usage)
+    Account::new(issuer, name, secret, params).map_err(CliError::from)
 }
 
 /// `flags` go with `--secret` only: an account or a link carries its own parameters.
@@ -300,7 +309,8 @@ fn remove(path: &Path, query: &str, yes: bool) -> Result<(), CliError> {
     let interactive = std::io::stdin().is_terminal();
     // Refused before unlocking: a script without --yes should not cost a passphrase.
     if !yes && !interactive {
-        return Err(CliError::usage(
+        return Err(CliError::new(
+            Code::NotATerminal,
             "not on a terminal: add --yes to remove an account without being asked",
         ));
     }
@@ -323,7 +333,7 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|error| CliError::Failure(format!("cannot read the answer: {error}")))?;
+        .map_err(|error| CliError::new(Code::Io, format!("cannot read the answer: {error}")))?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
@@ -353,7 +363,8 @@ fn move_to(path: &Path, query: &str, position: u64) -> Result<(), CliError> {
 fn repair(path: &Path, yes: bool) -> Result<(), CliError> {
     // Refused before unlocking, like `remove`: a script must say --yes.
     if !yes && !std::io::stdin().is_terminal() {
-        return Err(CliError::usage(
+        return Err(CliError::new(
+            Code::NotATerminal,
             "not on a terminal: add --yes to rebuild the index without being asked",
         ));
     }

@@ -3,7 +3,7 @@
 
 use cityauth_core::{AccountId, KdfParams, Vault, VaultError, otpauth};
 
-use crate::error::{CliError, print};
+use crate::error::{CliError, Code, print};
 use crate::{demo_city, output, params};
 
 /// The throwaway vault's passphrase (it protects nothing: the vault is deleted at the end).
@@ -27,7 +27,10 @@ const RFC4226: [&str; 3] = ["755224", "287082", "359152"];
 pub fn run() -> Result<(), CliError> {
     // Declared first so that it is dropped (and the files deleted) after the vaults.
     let dir = tempfile::TempDir::new().map_err(|error| {
-        CliError::Failure(format!("cannot create a temporary directory: {error}"))
+        CliError::new(
+            Code::Io,
+            format!("cannot create a temporary directory: {error}"),
+        )
     })?;
     let path = dir.path().join("demo-vault.sqlite");
     let kdf = KdfParams::default();
@@ -68,7 +71,7 @@ pub fn run() -> Result<(), CliError> {
     let hotp = ids
         .last()
         .copied()
-        .ok_or_else(|| CliError::Failure("the demo accounts were not added".to_owned()))?;
+        .ok_or_else(|| CliError::new(Code::DemoFailed, "the demo accounts were not added"))?;
     print("5. Two HOTP codes; each counter is saved to the file before its code is shown.\n")?;
     for (counter, expected) in RFC4226.iter().take(2).enumerate() {
         let code = next_hotp(&vault, hotp, expected)?;
@@ -99,8 +102,9 @@ pub fn run() -> Result<(), CliError> {
         }
         Err(other) => return Err(other.into()),
         Ok(()) => {
-            return Err(CliError::Failure(
-                "the demo vault opened with a wrong passphrase".to_owned(),
+            return Err(CliError::new(
+                Code::DemoFailed,
+                "the demo vault opened with a wrong passphrase",
             ));
         }
     }
@@ -125,9 +129,10 @@ fn check(got: &str, expected: &str, source: &str) -> Result<(), CliError> {
     if got == expected {
         Ok(())
     } else {
-        Err(CliError::Failure(format!(
-            "demo: got {got} where {source} gives {expected}"
-        )))
+        Err(CliError::new(
+            Code::DemoFailed,
+            format!("demo: got {got} where {source} gives {expected}"),
+        ))
     }
 }
 

@@ -13,7 +13,7 @@ use cityauth_server::{AppState, Config, admin};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{CliError, print};
+use crate::error::{CliError, Code, print};
 
 const USERNAME: &str = "alice";
 const DISPLAY_NAME: &str = "Alice Example";
@@ -176,10 +176,13 @@ impl Browser<'_> {
 
 fn decode<T: DeserializeOwned>(status: u16, bytes: &[u8]) -> Result<T, CliError> {
     if !(200..300).contains(&status) {
-        return Err(CliError::Failure(format!(
-            "demo: the server answered HTTP {status}: {}",
-            String::from_utf8_lossy(bytes)
-        )));
+        return Err(CliError::new(
+            Code::DemoFailed,
+            format!(
+                "demo: the server answered HTTP {status}: {}",
+                String::from_utf8_lossy(bytes)
+            ),
+        ));
     }
     serde_json::from_slice(bytes).map_err(failure)
 }
@@ -189,7 +192,12 @@ fn text(value: &serde_json::Value, field: &str) -> Result<String, CliError> {
         .get(field)
         .and_then(|v| v.as_str())
         .map(str::to_owned)
-        .ok_or_else(|| CliError::Failure(format!("demo: the server's answer has no {field}")))
+        .ok_or_else(|| {
+            CliError::new(
+                Code::DemoFailed,
+                format!("demo: the server's answer has no {field}"),
+            )
+        })
 }
 
 fn wait_for_challenge(device: &Device<'_>) -> Result<Challenge, CliError> {
@@ -198,7 +206,12 @@ fn wait_for_challenge(device: &Device<'_>) -> Result<Challenge, CliError> {
         .map_err(failure)?
         .into_iter()
         .next()
-        .ok_or_else(|| CliError::Failure("demo: no approval request reached the phone".into()))
+        .ok_or_else(|| {
+            CliError::new(
+                Code::DemoFailed,
+                "demo: no approval request reached the phone",
+            )
+        })
 }
 
 fn describe(challenge: &Challenge) -> String {
@@ -227,5 +240,5 @@ fn shorten(link: &str) -> String {
 }
 
 fn failure(error: impl std::fmt::Display) -> CliError {
-    CliError::Failure(format!("demo: {error}"))
+    CliError::new(Code::DemoFailed, format!("demo: {error}"))
 }

@@ -1,10 +1,13 @@
 //! `cityauth`, the desktop authenticator: argument parsing and exit statuses.
 //!
-//! Exit 0 on success, 2 for bad input or usage (one line on stderr), 1 for anything else,
-//! including integrity problems reported after the readable results.
+//! Exit 0 on success; otherwise every error is one line on stderr with its stable code, and
+//! the exit status tells its class (2 usage, 3 passphrase, 4 not found, 5 network, ...; see
+//! [`codes`] and docs/error-codes.md), integrity problems included, reported after the
+//! readable results.
 
 mod approvals;
 mod args;
+mod codes;
 mod commands;
 mod demo;
 mod demo_city;
@@ -21,7 +24,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::Cli;
-use crate::error::{EXIT_USAGE, print, warn};
+use crate::error::{CliError, Code, ErrorFormat, print, set_format};
+
+/// The variable that chooses the error format, as `--error-format` does.
+const ERROR_FORMAT_VAR: &str = "CITYAUTH_ERROR_FORMAT";
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return clap_error(&error, &argv),
     };
+    set_format(cli.errors());
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -38,7 +45,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--help` and `--version` print in full (exit 0); a usage error prints one line (exit 2).
+/// `--help` and `--version` print in full (exit 0); a usage error prints one line (exit 2),
+/// in the error format the command line asks for as far as it can be read.
 fn clap_error(error: &clap::Error, argv: &[OsString]) -> ExitCode {
     let rendered = error.render().to_string();
     if !error.use_stderr() {
@@ -47,15 +55,57 @@ fn clap_error(error: &clap::Error, argv: &[OsString]) -> ExitCode {
             Err(_) => ExitCode::FAILURE,
         };
     }
-    let line = match error.kind() {
+    let message = match error.kind() {
         // clap would print the whole help here; one line is what a usage error gets.
         clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "error: no command given; try 'cityauth --help'".to_owned()
+            "no command given; try 'cityauth --help'".to_owned()
         }
-        _ => redact(&first_line(&rendered), argv),
+        _ => {
+            let line = redact(&first_line(&rendered), argv);
+            line.strip_prefix("error: ").unwrap_or(&line).to_owned()
+        }
     };
-    warn(&line);
-    ExitCode::from(EXIT_USAGE)
+    set_format(format_from_argv(
+        argv,
+        std::env::var_os(ERROR_FORMAT_VAR).as_deref(),
+    ));
+    let error = CliError::new(Code::Usage, message);
+    error.report();
+    error.exit_code()
+}
+
+/// The error format of a command line clap could not parse, read as clap would have:
+/// `--error-format json|text` (last one wins), else `env` (CITYAUTH_ERROR_FORMAT), else JSON
+/// if `--json` is there. Nothing after `--` counts.
+fn format_from_argv(argv: &[OsString], env: Option<&std::ffi::OsStr>) -> ErrorFormat {
+    let named = |value: &str| match value {
+        "json" => Some(ErrorFormat::Json),
+        "text" => Some(ErrorFormat::Text),
+        _ => None,
+    };
+    let mut explicit = None;
+    let mut json = false;
+    let mut args = argv
+        .iter()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy())
+        .take_while(|arg| arg != "--");
+    while let Some(arg) = args.next() {
+        if arg == "--json" {
+            json = true;
+        } else if arg == "--error-format" {
+            explicit = args.next().and_then(|value| named(&value)).or(explicit);
+        } else if let Some(value) = arg.strip_prefix("--error-format=") {
+            explicit = named(value).or(explicit);
+        }
+    }
+    explicit
+        .or_else(|| env.and_then(|value| named(&value.to_string_lossy())))
+        .unwrap_or(if json {
+            ErrorFormat::Json
+        } else {
+            ErrorFormat::Text
+        })
 }
 
 /// The first line of clap's message, with the list that follows a trailing colon (as in
@@ -114,6 +164,36 @@ mod tests {
             first_line("error: unexpected argument '--foo' found\n\nUsage: x\n"),
             "error: unexpected argument '--foo' found"
         );
+    }
+
+    #[test]
+    fn a_command_line_clap_refuses_still_says_its_error_format() {
+        let format = |args: &[&str], env: Option<&str>| {
+            let argv: Vec<OsString> = std::iter::once("cityauth")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect();
+            format_from_argv(&argv, env.map(std::ffi::OsStr::new))
+        };
+        assert_eq!(format(&["list", "--foo"], None), ErrorFormat::Text);
+        assert_eq!(
+            format(&["list", "--json", "--foo"], None),
+            ErrorFormat::Json
+        );
+        assert_eq!(
+            format(&["--error-format", "json", "x"], None),
+            ErrorFormat::Json
+        );
+        assert_eq!(
+            format(&["x", "--error-format=json"], None),
+            ErrorFormat::Json
+        );
+        assert_eq!(format(&["x"], Some("json")), ErrorFormat::Json);
+        assert_eq!(
+            format(&["list", "--json", "--error-format", "text", "--foo"], None),
+            ErrorFormat::Text
+        );
+        assert_eq!(format(&["add", "--", "--json"], None), ErrorFormat::Text);
     }
 
     #[test]

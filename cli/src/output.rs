@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use cityauth_core::{AccountCode, AccountInfo, OtpKind};
 
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 
 /// One account in `list --json`. No secret, ever.
 #[derive(Debug, Serialize)]
@@ -147,7 +147,7 @@ fn json(value: &impl Serialize) -> Result<String, CliError> {
             text.push('\n');
             text
         })
-        .map_err(|error| CliError::Failure(format!("cannot write JSON: {error}")))
+        .map_err(|error| CliError::new(Code::Io, format!("cannot write JSON: {error}")))
 }
 
 fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {

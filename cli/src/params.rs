@@ -7,7 +7,7 @@ use cityauth_core::otp::{self, ParamSpec};
 use cityauth_core::{OtpKind, OtpParams, SecretBytes};
 
 use crate::args::{CodeArgs, ParamArgs};
-use crate::error::{CliError, print};
+use crate::error::{CliError, Code, print};
 use crate::passphrase::argument_or_stdin;
 
 /// The current Unix time in seconds.
@@ -15,7 +15,7 @@ pub fn now() -> Result<u64, CliError> {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
-        .map_err(|_| CliError::Failure("the system clock is set before 1970".to_owned()))
+        .map_err(|_| CliError::new(Code::Clock, "the system clock is set before 1970"))
 }
 
 /// Validated parameters from `--type`, `--algorithm`, `--digits`, `--period`, `--counter`, by
@@ -37,13 +37,13 @@ pub fn from_flags(flags: &ParamArgs) -> Result<OtpParams, CliError> {
         // A new HOTP account starts at counter 0 unless told otherwise.
         counter: (kind == OtpKind::Hotp).then(|| flags.counter.unwrap_or(0)),
     })
-    .map_err(|error| CliError::usage(format!("--{error}")))
+    .map_err(|error| CliError::invalid(format!("--{error}")))
 }
 
 /// Decodes `--secret` (or the line on stdin for `-`). The message never quotes the secret.
 pub fn secret(value: &str) -> Result<SecretBytes, CliError> {
     let text = argument_or_stdin(value)?;
-    SecretBytes::from_base32(&text).map_err(|error| CliError::usage(format!("--secret: {error}")))
+    SecretBytes::from_base32(&text).map_err(|error| CliError::invalid(format!("--secret: {error}")))
 }
 
 /// `code --secret …`: prints the code alone, like oathtool.
@@ -118,8 +118,9 @@ mod tests {
             },
         ];
         for case in cases {
+            let code = from_flags(&case).map_err(|error| error.code());
             assert!(
-                matches!(from_flags(&case), Err(CliError::Usage(_))),
+                matches!(code, Err(Code::Usage | Code::InvalidInput)),
                 "{case:?}"
             );
         }
@@ -127,8 +128,12 @@ mod tests {
 
     #[test]
     fn a_bad_secret_is_not_quoted() {
-        let Err(CliError::Usage(message)) = secret("NOTBASE32!!") else {
-            panic!("expected a usage error");
+        let Err(CliError::Message {
+            code: Code::InvalidInput,
+            message,
+        }) = secret("NOTBASE32!!")
+        else {
+            panic!("expected an invalid_input error");
         };
         assert!(!message.contains("NOTBASE32"), "{message}");
     }

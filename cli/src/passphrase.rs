@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use zeroize::Zeroizing;
 
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 
 /// The environment variable holding the vault's passphrase.
 pub const PASSPHRASE_VAR: &str = "CITYAUTH_PASSPHRASE";
@@ -16,7 +16,7 @@ pub const NEW_PASSPHRASE_VAR: &str = "CITYAUTH_NEW_PASSPHRASE";
 pub fn current() -> Result<Zeroizing<String>, CliError> {
     match from_env(PASSPHRASE_VAR)? {
         Some(passphrase) => Ok(passphrase),
-        None => prompt("Passphrase: ", PASSPHRASE_VAR),
+        None => prompt("Passphrase: ", PASSPHRASE_VAR, Code::PassphraseRequired),
     }
 }
 
@@ -25,13 +25,13 @@ pub fn new(var: &str) -> Result<Zeroizing<String>, CliError> {
     if let Some(passphrase) = from_env(var)? {
         return Ok(passphrase);
     }
-    let first = prompt("New passphrase: ", var)?;
+    let first = prompt("New passphrase: ", var, Code::PassphraseRequired)?;
     if first.is_empty() {
-        return Err(CliError::usage("the passphrase must not be empty"));
+        return Err(CliError::invalid("the passphrase must not be empty"));
     }
-    let second = prompt("Repeat the new passphrase: ", var)?;
+    let second = prompt("Repeat the new passphrase: ", var, Code::PassphraseRequired)?;
     if *first != *second {
-        return Err(CliError::usage("the two passphrases do not match"));
+        return Err(CliError::invalid("the two passphrases do not match"));
     }
     Ok(first)
 }
@@ -46,15 +46,16 @@ pub fn argument_or_stdin(value: &str) -> Result<Zeroizing<String>, CliError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|error| CliError::usage(format!("cannot read standard input: {error}")))?;
+        .map_err(|error| CliError::new(Code::Io, format!("cannot read standard input: {error}")))?;
     Ok(Zeroizing::new(line.trim().to_owned()))
 }
 
-/// A password from `var`, else asked once on the terminal with `text`.
+/// A file's password from `var`, else asked once on the terminal with `text`
+/// (`password_required` when there is no terminal).
 pub fn from_env_or_prompt(var: &str, text: &str) -> Result<Zeroizing<String>, CliError> {
     match from_env(var)? {
         Some(password) => Ok(password),
-        None => prompt(text, var),
+        None => prompt(text, var, Code::PasswordRequired),
     }
 }
 
@@ -64,17 +65,19 @@ fn from_env(var: &str) -> Result<Option<Zeroizing<String>>, CliError> {
         Some(value) => value
             .into_string()
             .map(|text| Some(Zeroizing::new(text)))
-            .map_err(|_| CliError::usage(format!("{var} is not valid UTF-8"))),
+            .map_err(|_| CliError::invalid(format!("{var} is not valid UTF-8"))),
     }
 }
 
-/// Asks on the controlling terminal, without echo; `var` is named if there is no terminal.
-fn prompt(text: &str, var: &str) -> Result<Zeroizing<String>, CliError> {
+/// Asks on the controlling terminal, without echo; if there is none, a `missing` error
+/// names `var`.
+fn prompt(text: &str, var: &str, missing: Code) -> Result<Zeroizing<String>, CliError> {
     rpassword::prompt_password(text)
         .map(Zeroizing::new)
         .map_err(|_| {
-            CliError::usage(format!(
-                "no passphrase: set {var} or run cityauth on a terminal"
-            ))
+            CliError::new(
+                missing,
+                format!("no passphrase: set {var} or run cityauth on a terminal"),
+            )
         })
 }

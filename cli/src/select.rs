@@ -5,7 +5,7 @@
 use cityauth_core::account::display_label;
 use cityauth_core::{AccountId, IntegrityError, OtpKind, Vault};
 
-use crate::error::CliError;
+use crate::error::{CliError, Code};
 
 /// How many candidates an error message lists before it stops.
 const MAX_LISTED: usize = 10;
@@ -99,21 +99,30 @@ pub fn select<'a>(all: &'a [Candidate], query: &str) -> Result<&'a Candidate, Cl
         .collect();
     match partial.as_slice() {
         [one] => Ok(one),
-        [] if all.is_empty() => Err(CliError::usage(format!("no account matches '{query}'"))),
-        [] => Err(CliError::usage(format!(
-            "no account matches '{query}'; the accounts are {}",
-            listing(&all.iter().collect::<Vec<_>>())
-        ))),
+        [] if all.is_empty() => Err(CliError::new(
+            Code::UnknownAccount,
+            format!("no account matches '{query}'"),
+        )),
+        [] => Err(CliError::new(
+            Code::UnknownAccount,
+            format!(
+                "no account matches '{query}'; the accounts are {}",
+                listing(&all.iter().collect::<Vec<_>>())
+            ),
+        )),
         many => Err(ambiguous(query, many)),
     }
 }
 
 fn ambiguous(query: &str, matches: &[&Candidate]) -> CliError {
-    CliError::usage(format!(
-        "'{query}' matches {} accounts: {}; name one by its id",
-        matches.len(),
-        listing(matches)
-    ))
+    CliError::new(
+        Code::AmbiguousAccount,
+        format!(
+            "'{query}' matches {} accounts: {}; name one by its id",
+            matches.len(),
+            listing(matches)
+        ),
+    )
 }
 
 /// "1 GitHub (alice), 3 GitLab (bob)", cut after [`MAX_LISTED`].
@@ -179,13 +188,21 @@ mod tests {
 
     #[test]
     fn ambiguity_and_no_match_list_the_candidates() {
-        let Err(CliError::Usage(message)) = pick("ali") else {
-            panic!("expected a usage error");
+        let Err(CliError::Message {
+            code: Code::AmbiguousAccount,
+            message,
+        }) = pick("ali")
+        else {
+            panic!("expected an ambiguous_account error");
         };
         assert!(message.contains("1 GitHub (alice)"), "{message}");
         assert!(message.contains("2 GitLab (alice)"), "{message}");
-        let Err(CliError::Usage(message)) = pick("nobody") else {
-            panic!("expected a usage error");
+        let Err(CliError::Message {
+            code: Code::UnknownAccount,
+            message,
+        }) = pick("nobody")
+        else {
+            panic!("expected an unknown_account error");
         };
         assert!(message.contains("no account matches 'nobody'"), "{message}");
         assert!(message.contains("4 Bank (7)"), "{message}");

@@ -12,7 +12,7 @@ use cityauth_transfer::{Format, ImportError, ImportPlan, Parsed, backup, commit,
 use zeroize::Zeroizing;
 
 use crate::commands::{confirm, finish, unlock};
-use crate::error::{CliError, print, warn};
+use crate::error::{CliError, Code, print, warn};
 use crate::passphrase;
 
 /// The environment variable holding an encrypted import file's password.
@@ -71,14 +71,18 @@ fn run_import(
 ) -> Result<(), CliError> {
     // Refused before anything is asked: a script without --yes should not cost a passphrase.
     if !yes && (!std::io::stdin().is_terminal() || password == PasswordSource::Stdin) {
-        return Err(CliError::usage(
+        return Err(CliError::new(
+            Code::NotATerminal,
             "not on a terminal: add --yes to import without being asked",
         ));
     }
-    let bytes =
-        Zeroizing::new(std::fs::read(file).map_err(|error| {
-            CliError::usage(format!("cannot read {}: {error}", file.display()))
-        })?);
+    let bytes = Zeroizing::new(std::fs::read(file).map_err(|error| {
+        let code = match error.kind() {
+            std::io::ErrorKind::NotFound => Code::FileNotFound,
+            _ => Code::Io,
+        };
+        CliError::new(code, format!("cannot read {}: {error}", file.display()))
+    })?);
     let parsed = read_file(&bytes, format, password)?;
     let vault = unlock(vault_path)?;
     let plan = plan(&vault, parsed)?;
@@ -95,11 +99,13 @@ fn run_import(
     }
     finish(&vault)?;
     if rejected > 0 {
-        warn(&format!(
-            "error: {rejected} entr{} of the file could not be imported (listed above)",
-            if rejected == 1 { "y" } else { "ies" }
+        return Err(CliError::new(
+            Code::ImportIncomplete,
+            format!(
+                "{rejected} entr{} of the file could not be imported (listed above)",
+                if rejected == 1 { "y" } else { "ies" }
+            ),
         ));
-        return Err(CliError::Reported);
     }
     Ok(())
 }
@@ -118,16 +124,9 @@ fn read_file(
                     passphrase::from_env_or_prompt(var, "The file is encrypted. Its password: ")?
                 }
             };
-            read(bytes, format, Some(&password)).map_err(import_error)
+            read(bytes, format, Some(&password)).map_err(CliError::from)
         }
-        other => other.map_err(import_error),
-    }
-}
-
-fn import_error(error: ImportError) -> CliError {
-    match error {
-        ImportError::WrongPassword | ImportError::UnknownFormat => CliError::usage(error),
-        _ => CliError::Failure(error.to_string()),
+        other => other.map_err(CliError::from),
     }
 }
 
@@ -177,8 +176,7 @@ pub fn backup(vault_path: &Path, file: &Path) -> Result<(), CliError> {
     let vault = unlock(vault_path)?;
     let accounts = all_accounts(&vault)?;
     let passphrase = passphrase::new(BACKUP_PASSPHRASE_VAR)?;
-    let bytes = backup::write(&accounts, &passphrase, &KdfParams::default())
-        .map_err(|error| CliError::Failure(error.to_string()))?;
+    let bytes = backup::write(&accounts, &passphrase, &KdfParams::default())?;
     write_private(file, &bytes)?;
     print(&format!(
         "Backed up {} account(s) to {} (push-approval keys and the City enrollment are never \
@@ -212,11 +210,17 @@ pub fn export(
                 None => true,
             });
         }
-        let links = export::google_migration_links(&accounts).map_err(|error| match error {
-            ExportError::NotExpressible { .. } => CliError::Failure(format!(
-                "{error}; nothing was exported (add --skip-unsupported to export the others)"
-            )),
-            other => CliError::Failure(other.to_string()),
+        let links = export::google_migration_links(&accounts).map_err(|error| {
+            let hint = matches!(error, ExportError::NotExpressible { .. });
+            CliError::from(error).map_message(|message| {
+                if hint {
+                    format!(
+                        "{message}; nothing was exported (add --skip-unsupported to export the others)"
+                    )
+                } else {
+                    message.to_owned()
+                }
+            })
         })?;
         let mut text = Zeroizing::new(String::new());
         for link in &links {
@@ -233,7 +237,7 @@ pub fn export(
         stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush())
-            .map_err(|_| CliError::Reported)?;
+            .map_err(|_| CliError::Reported(Code::Io))?;
     } else {
         write_private(file, text.as_bytes())?;
         print(&format!(
@@ -247,10 +251,10 @@ pub fn export(
 
 fn refuse_existing(file: &Path) -> Result<(), CliError> {
     if file.symlink_metadata().is_ok() {
-        return Err(CliError::usage(format!(
-            "{} already exists; it was left untouched",
-            file.display()
-        )));
+        return Err(CliError::new(
+            Code::AlreadyExists,
+            format!("{} already exists; it was left untouched", file.display()),
+        ));
     }
     Ok(())
 }
@@ -262,7 +266,10 @@ fn write_private(file: &Path, bytes: &[u8]) -> Result<(), CliError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let failed = |error: std::io::Error| {
-        CliError::Failure(format!("cannot write {}: {error}", file.display()))
+        CliError::new(
+            Code::Io,
+            format!("cannot write {}: {error}", file.display()),
+        )
     };
     let mut out = options.open(file).map_err(failed)?;
     out.write_all(bytes)

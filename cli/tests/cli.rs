@@ -120,12 +120,12 @@ fn accounts_are_added_listed_coded_renamed_moved_and_removed() {
     assert!(acceptable.contains(&totp.assert_ok().stdout.trim().to_owned()));
     assert_eq!(totp.stdout.lines().count(), 1);
     let ambiguous = run(&vault, &["code", "b"]);
-    ambiguous.assert_usage_error("'b' matches 2 accounts");
+    ambiguous.assert_error("ambiguous_account", 2, "'b' matches 2 accounts");
     assert!(ambiguous.stderr.contains("Bank (me)") && ambiguous.stderr.contains("Work (bob)"));
 
     run(&vault, &["rename", "bank", "--name", "you"]).assert_ok();
     run(&vault, &["move", "Work:bob", "1"]).assert_ok();
-    run(&vault, &["remove", "steam"]).assert_usage_error("--yes");
+    run(&vault, &["remove", "steam"]).assert_error("not_a_terminal", 2, "--yes");
     run(&vault, &["remove", "steam", "--yes"]).assert_ok();
     let listed = run(&vault, &["list", "--json"]).assert_ok().json();
     let labels: Vec<(&str, &str)> = listed
@@ -149,8 +149,8 @@ fn passwd_replaces_the_passphrase() {
         .env("CITYAUTH_PASSPHRASE", PASSPHRASE)
         .env("CITYAUTH_NEW_PASSPHRASE", "a brand new passphrase");
     output(passwd).assert_ok();
-    let refused = run(&vault, &["list", "--json"]);
-    refused.assert_usage_error("wrong passphrase");
+    let refused = run(&vault, &["list"]);
+    refused.assert_error("wrong_passphrase", 3, "wrong passphrase");
     assert!(refused.stdout.is_empty());
     let listed = with_vault(&vault, "a brand new passphrase", &["list", "--json"]);
     assert!(listed.assert_ok().json().is_empty());
@@ -158,35 +158,40 @@ fn passwd_replaces_the_passphrase() {
 
 #[test]
 fn bad_input_exits_2_with_one_clear_line() {
-    bare(&["frobnicate"]).assert_usage_error("unrecognized subcommand 'frobnicate'");
-    bare(&["list", "--foo"]).assert_usage_error("unexpected argument '--foo'");
-    bare(&[]).assert_usage_error("cityauth --help");
-    bare(&["code", "--secret", RFC_SECRET, "--digits", "9"]).assert_usage_error("digits");
-    bare(&["code", "--secret", RFC_SECRET, "--counter", "3"]).assert_usage_error("--counter");
-    bare(&["code", "--secret", RFC_SECRET, "--algorithm", "MD5"]).assert_usage_error("SHA256");
-    bare(&["move", "x", "0"]).assert_usage_error("0");
+    bare(&["frobnicate"]).assert_error("usage", 2, "unrecognized subcommand 'frobnicate'");
+    bare(&["list", "--foo"]).assert_error("usage", 2, "unexpected argument '--foo'");
+    bare(&[]).assert_error("usage", 2, "cityauth --help");
+    bare(&["code", "--secret", RFC_SECRET, "--digits", "9"]).assert_error(
+        "invalid_input",
+        2,
+        "digits",
+    );
+    bare(&["code", "--secret", RFC_SECRET, "--counter", "3"]).assert_error("usage", 2, "--counter");
+    bare(&["code", "--secret", RFC_SECRET, "--algorithm", "MD5"])
+        .assert_error("usage", 2, "SHA256");
+    bare(&["move", "x", "0"]).assert_error("usage", 2, "0");
 
     let (_dir, vault) = vault_dir();
-    run(&vault, &["list"]).assert_usage_error("no vault at");
+    run(&vault, &["list"]).assert_error("not_found", 4, "no vault at");
     // Invalid links are refused before the vault is even opened; the field is named and
     // the secret never shown.
     let bad_digits = "otpauth://totp/Acme:bob?secret=JBSWY3DPEHPK3PXP&digits=9";
     let refused = run(&vault, &["add", bad_digits]);
-    refused.assert_usage_error("digits");
+    refused.assert_error("invalid_link", 2, "digits");
     assert!(
         !refused.stderr.contains("JBSWY3DPEHPK3PXP"),
         "{}",
         refused.stderr
     );
     let refused = run(&vault, &["add", "otpauth://totp/a?secret=SECRETSECRET1"]);
-    refused.assert_usage_error("secret: not valid base32");
+    refused.assert_error("invalid_link", 2, "secret: not valid base32");
     assert!(
         !refused.stderr.contains("SECRETSECRET1"),
         "{}",
         refused.stderr
     );
     let refused = bare(&["code", "--secret", "SECRETSECRET1"]);
-    refused.assert_usage_error("--secret");
+    refused.assert_error("invalid_input", 2, "--secret");
     assert!(
         !refused.stderr.contains("SECRETSECRET1"),
         "{}",
@@ -194,7 +199,7 @@ fn bad_input_exits_2_with_one_clear_line() {
     );
     // A link given to the wrong command is quoted by clap; the CLI redacts it.
     let refused = bare(&["list", "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP"]);
-    refused.assert_usage_error("<redacted>");
+    refused.assert_error("usage", 2, "<redacted>");
     assert!(
         !refused.stderr.contains("JBSWY3DPEHPK3PXP"),
         "{}",
@@ -202,8 +207,12 @@ fn bad_input_exits_2_with_one_clear_line() {
     );
 
     run(&vault, &["init"]).assert_ok();
-    run(&vault, &["init"]).assert_usage_error("already exists");
-    run(&vault, &["code", "nobody"]).assert_usage_error("no account matches 'nobody'");
+    run(&vault, &["init"]).assert_error("already_exists", 2, "already exists");
+    run(&vault, &["code", "nobody"]).assert_error(
+        "unknown_account",
+        4,
+        "no account matches 'nobody'",
+    );
 
     let help = bare(&["--help"]);
     assert!(help.assert_ok().stdout.contains("Usage: cityauth"));
@@ -351,19 +360,18 @@ fn a_tampered_account_is_named_and_the_others_still_shown() {
         .unwrap();
     }
 
+    // With --json, the problem is a JSON error on stderr; exit 9, the damaged class.
     let codes = run(&vault, &["codes", "--json"]);
-    assert_eq!(codes.code, 1, "stderr: {}", codes.stderr);
+    let (code, message) = codes.json_error(9);
+    assert_eq!(code, "integrity");
+    assert!(message.contains("Beta (bob)"), "{message}");
+    assert!(message.contains("integrity"), "{message}");
     let items = codes.json();
     let shown: Vec<&str> = items.iter().filter_map(|c| c["issuer"].as_str()).collect();
     assert_eq!(shown, ["Alpha", "Gamma"]);
-    assert_eq!(codes.stderr.lines().count(), 1, "{}", codes.stderr);
-    assert!(codes.stderr.contains("Beta (bob)"), "{}", codes.stderr);
-    assert!(codes.stderr.contains("integrity"), "{}", codes.stderr);
 
-    // Naming the damaged account reports it too (exit 1), and it can still be removed.
-    let code = run(&vault, &["code", "beta"]);
-    assert_eq!(code.code, 1, "stderr: {}", code.stderr);
-    assert!(code.stderr.contains("Beta (bob)"), "{}", code.stderr);
+    // Naming the damaged account reports it too, and it can still be removed.
+    run(&vault, &["code", "beta"]).assert_error("integrity", 9, "Beta (bob)");
     run(&vault, &["remove", "beta", "--yes"]).assert_ok();
     assert_eq!(run(&vault, &["list", "--json"]).assert_ok().json().len(), 2);
 }
@@ -389,10 +397,8 @@ fn repair_rebuilds_a_rolled_back_index() {
         .unwrap();
     drop(conn);
 
-    let damaged = run(&vault, &["list", "--json"]);
-    assert!(damaged.stderr.contains("index"), "{}", damaged.stderr);
-    assert_eq!(damaged.code, 1);
-    run(&vault, &["repair"]).assert_usage_error("--yes");
+    run(&vault, &["list"]).assert_error("integrity", 9, "index");
+    run(&vault, &["repair"]).assert_error("not_a_terminal", 2, "--yes");
     assert!(
         run(&vault, &["repair", "--yes"])
             .assert_ok()

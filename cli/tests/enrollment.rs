@@ -29,6 +29,11 @@ fn the_offset_shifts_only_the_city_account_and_forget_enrollment_needs_no_server
     let rfc = format!("otpauth://totp/Rfc:me?secret={RFC_SECRET}&issuer=Rfc");
     run(&vault, &["add", &rfc]).assert_ok();
     run(&vault, &["enroll", &link, "--name", "laptop"]).assert_ok();
+    // The link's code is single-use: another device presenting it is refused by the server
+    // (`server_refused`, exit 6; the protocol's code is in the message).
+    let other = dir.path().join("other.sqlite");
+    run(&other, &["init"]).assert_ok();
+    run(&other, &["enroll", &link]).assert_error("server_refused", 6, "enrollment_code_invalid");
     // The server's signed time, as if it were 15 minutes ahead (within the bound).
     let shift = 900;
     {
@@ -66,13 +71,10 @@ fn the_offset_shifts_only_the_city_account_and_forget_enrollment_needs_no_server
     assert!([city_at(before), city_at(after)].contains(&city_code));
 
     server.stop().unwrap();
-    let refused = run(&vault, &["unenroll"]);
-    assert_eq!(refused.code, 1);
-    assert!(
-        refused.stderr.contains("forget-enrollment"),
-        "{}",
-        refused.stderr
-    );
+    // The server gone: `network`, exit 5, in both error formats.
+    run(&vault, &["unenroll"]).assert_error("network", 5, "forget-enrollment");
+    let (code, message) = run(&vault, &["approvals", "--json"]).json_error(5);
+    assert_eq!((code.as_str(), message.is_empty()), ("network", false));
     run(&vault, &["forget-enrollment"]).assert_ok();
     let core = Vault::open(&vault).unwrap();
     core.unlock_with_passphrase(PASSPHRASE).unwrap();
@@ -80,5 +82,5 @@ fn the_offset_shifts_only_the_city_account_and_forget_enrollment_needs_no_server
     drop(core);
     let shown = run(&vault, &["codes", "--json"]).assert_ok().json();
     assert_eq!(shown.len(), 2, "the City account's codes stay");
-    run(&vault, &["forget-enrollment"]).assert_usage_error("not enrolled");
+    run(&vault, &["forget-enrollment"]).assert_error("not_enrolled", 4, "not enrolled");
 }

@@ -8,8 +8,11 @@ use common::*;
 #[test]
 fn init_and_passwd_refuse_a_weak_passphrase_with_the_rule() {
     let (_dir, vault) = vault_dir();
-    with_vault(&vault, "short", &["init"])
-        .assert_usage_error("the passphrase must have at least 10 characters");
+    with_vault(&vault, "short", &["init"]).assert_error(
+        "invalid_input",
+        2,
+        "the passphrase must have at least 10 characters",
+    );
     assert!(!vault.exists(), "no vault was created");
     run(&vault, &["init"]).assert_ok();
     let mut passwd = command(&["passwd"]);
@@ -17,6 +20,10 @@ fn init_and_passwd_refuse_a_weak_passphrase_with_the_rule() {
         .env("CITYAUTH_VAULT", &vault)
         .env("CITYAUTH_PASSPHRASE", PASSPHRASE)
         .env("CITYAUTH_NEW_PASSPHRASE", "abcdefghijkl");
-    output(passwd).assert_usage_error("must not be a run of letters, digits or keys");
+    output(passwd).assert_error(
+        "invalid_input",
+        2,
+        "must not be a run of letters, digits or keys",
+    );
     run(&vault, &["list"]).assert_ok();
 }

@@ -55,7 +55,7 @@ fn an_encrypted_aegis_export_imports_once_and_again_only_finds_duplicates() {
         &["import", aegis, "--yes"],
         &[("CITYAUTH_IMPORT_PASSWORD", "not-it")],
     ));
-    wrong.assert_usage_error("wrong password");
+    wrong.assert_error("wrong_password", 3, "wrong password");
     assert!(listed(&vault).is_empty(), "nothing imported");
 
     let imported = output(vault_command(
@@ -98,14 +98,15 @@ fn a_bad_line_is_named_and_the_rest_imported_and_a_script_must_say_yes() {
     .unwrap();
     let file = file.to_str().unwrap();
 
-    run(&vault, &["import", file]).assert_usage_error("--yes");
+    run(&vault, &["import", file]).assert_error("not_a_terminal", 2, "--yes");
     assert!(listed(&vault).is_empty());
 
+    // A rejected entry is loud.
     let imported = run(&vault, &["import", file, "--yes"]);
-    assert_eq!(
-        imported.code, 1,
-        "a rejected entry is loud: {}",
-        imported.stderr
+    imported.assert_error(
+        "import_incomplete",
+        1,
+        "1 entry of the file could not be imported",
     );
     assert!(imported.stdout.contains("Imported 2 account(s)."));
     assert!(
@@ -114,11 +115,6 @@ fn a_bad_line_is_named_and_the_rest_imported_and_a_script_must_say_yes() {
             .contains("B:b (line 2): secret: not valid base32"),
         "{}",
         imported.stdout
-    );
-    assert!(
-        imported
-            .stderr
-            .contains("1 entry of the file could not be imported")
     );
     let accounts = listed(&vault);
     assert_eq!(accounts.len(), 2);
@@ -146,8 +142,11 @@ fn a_backup_restores_the_same_accounts_and_a_second_restore_adds_nothing() {
         !contents.contains("4SJHB4GSD43FZBAI7C2HLRJGPQ"),
         "the secrets are encrypted"
     );
-    output(vault_command(&vault, &["backup", backup], &passphrase))
-        .assert_usage_error("already exists");
+    output(vault_command(&vault, &["backup", backup], &passphrase)).assert_error(
+        "already_exists",
+        2,
+        "already exists",
+    );
 
     let fresh = new_vault(dir.path(), "new.sqlite");
     output(vault_command(
@@ -155,7 +154,7 @@ fn a_backup_restores_the_same_accounts_and_a_second_restore_adds_nothing() {
         &["restore", backup, "--yes"],
         &[("CITYAUTH_BACKUP_PASSPHRASE", "wrong")],
     ))
-    .assert_usage_error("wrong password");
+    .assert_error("wrong_password", 3, "wrong password");
     output(vault_command(
         &fresh,
         &["restore", backup, "--yes"],
@@ -186,15 +185,10 @@ fn exported_links_import_into_an_empty_vault_as_the_same_accounts() {
     std::fs::write(&file, &exported.stdout).unwrap();
 
     let google = run(&vault, &["export", "-", "--google"]);
-    assert_eq!(google.code, 1);
+    google.assert_error("invalid_input", 2, "Boeing (Sophia)");
     assert!(
         google.stdout.is_empty(),
         "nothing exported when an account cannot be"
-    );
-    assert!(
-        google.stderr.contains("Boeing (Sophia)"),
-        "{}",
-        google.stderr
     );
 
     let fresh = new_vault(dir.path(), "new.sqlite");

@@ -34,21 +34,63 @@ impl Run {
         self
     }
 
-    /// Exit 2 with exactly one line on stderr, which contains `needle`.
-    pub fn assert_usage_error(&self, needle: &str) -> &Self {
+    /// Exit `status` with exactly one line on stderr, `error[<code>]: <message>`, whose
+    /// message contains `needle`.
+    pub fn assert_error(&self, code: &str, status: i32, needle: &str) -> &Self {
         assert_eq!(
-            self.code, 2,
+            self.code, status,
             "stdout: {}\nstderr: {}",
             self.stdout, self.stderr
         );
         assert_eq!(self.stderr.lines().count(), 1, "stderr: {}", self.stderr);
-        assert!(self.stderr.starts_with("error: "), "{}", self.stderr);
+        let prefix = format!("error[{code}]: ");
+        assert!(
+            self.stderr.starts_with(&prefix),
+            "{prefix:?}: {}",
+            self.stderr
+        );
         assert!(
             self.stderr.contains(needle),
             "{needle:?} not in {}",
             self.stderr
         );
         self
+    }
+
+    /// Exit `status` and the errors on stderr, each line one
+    /// `{"error":{"code":..,"message":..}}` object and nothing else: their (code, message).
+    pub fn json_errors(&self, status: i32) -> Vec<(String, String)> {
+        assert_eq!(
+            self.code, status,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(!self.stderr.is_empty(), "no error on stderr");
+        self.stderr
+            .lines()
+            .map(|line| {
+                let value: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+                let object = value.as_object().expect("an object");
+                assert_eq!(object.len(), 1, "only \"error\": {line}");
+                let error = value["error"].as_object().expect("an \"error\" object");
+                assert_eq!(error.len(), 2, "only code and message: {line}");
+                let text = |key: &str| {
+                    error[key]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{key} is not a string: {line}"))
+                        .to_owned()
+                };
+                (text("code"), text("message"))
+            })
+            .collect()
+    }
+
+    /// Exit `status` and exactly one JSON error on stderr: its (code, message).
+    pub fn json_error(&self, status: i32) -> (String, String) {
+        let mut errors = self.json_errors(status);
+        assert_eq!(errors.len(), 1, "one error: {}", self.stderr);
+        errors.remove(0)
     }
 
     pub fn json(&self) -> Vec<Value> {
@@ -67,6 +109,7 @@ pub fn command(args: &[&str]) -> Command {
         .env_remove("CITYAUTH_VAULT")
         .env_remove("CITYAUTH_PASSPHRASE")
         .env_remove("CITYAUTH_NEW_PASSPHRASE")
+        .env_remove("CITYAUTH_ERROR_FORMAT")
         .stdin(Stdio::null());
     command
 }

@@ -400,3 +400,49 @@ fn an_operator_clears_a_fraud_block_and_pushes_reach_the_phone_again() {
 fn alice_id(h: &Harness) -> i64 {
     h.state().store().user_by_name("alice").unwrap().unwrap().id
 }
+
+#[test]
+fn a_code_from_the_help_desk_resets_the_password_on_the_portal_without_the_phone() {
+    let d = desk();
+    let b = operator_browser(&d);
+    let issued = b.post(
+        "/helpdesk/access-code",
+        &[
+            ("username", "alice"),
+            ("minutes", "30"),
+            ("one_use", "yes"),
+            (
+                "reason",
+                "phone lost on the train; verified by the manager's call",
+            ),
+        ],
+    );
+    let code = shown_code(&issued);
+    let employee = Browser::new(&d.h);
+    let form = employee.post(
+        "/forgot/access-code",
+        &[("username", "alice"), ("code", &code)],
+    );
+    assert_eq!(form.status, 200, "{}", form.html);
+    let new = "Brand-New-Harbour-Lantern-58";
+    let done = employee.post(
+        "/forgot/password",
+        &[("id", &field(&form.html, "id")), ("password", new)],
+    );
+    assert_eq!(done.status, 200, "{}", done.html);
+    let sign_in = |password: &str| {
+        d.h.post(
+            "/api/v1/signin",
+            &json!({ "username": "alice", "password": password }),
+        )
+        .status
+    };
+    assert_eq!(sign_in(new), 200, "the new password works");
+    assert_eq!(sign_in(PASSWORD), 401, "the old one does not");
+    let again = Browser::new(&d.h).post(
+        "/forgot/access-code",
+        &[("username", "alice"), ("code", &code)],
+    );
+    assert_eq!(again.status, 401, "the one-time code is spent");
+    assert_eq!(audit_details(&d.h, "reset_verified").len(), 1);
+}

@@ -42,6 +42,8 @@ link-portal-home = Go to the City account portal
 ## Pages
 home-intro = Manage your City account.
 forgot-intro = Enter your username. We will ask your phone to confirm it is you.
+forgot-access-code-heading = No phone? Use an access code
+forgot-access-code-intro = If you lost your phone, call the help desk: once they have verified you, they give you an access code to use here in place of the phone.
 access-code-intro = The help desk gives you a one-time access code when you have no phone to approve with (for example, to register a new phone after losing the old one). It works once, for an hour.
 enroll-scan = In the City authenticator app, choose “Add work account” and scan this code. It works once, for 10 minutes.
 enroll-qr-alt = QR code of the enrollment link below

@@ -42,6 +42,8 @@ link-portal-home = Ir al portal de la cuenta de la Ciudad
 ## Páginas
 home-intro = Administre su cuenta de la Ciudad.
 forgot-intro = Escriba su nombre de usuario. Le pediremos a su teléfono que confirme que es usted.
+forgot-access-code-heading = ¿No tiene su teléfono? Use un código de acceso
+forgot-access-code-intro = Si perdió su teléfono, llame a la mesa de ayuda: después de verificar su identidad, le darán un código de acceso para usar aquí en lugar del teléfono.
 access-code-intro = La mesa de ayuda le da un código de acceso de un solo uso cuando no tiene un teléfono con el que aprobar (por ejemplo, para registrar un teléfono nuevo después de perder el anterior). Funciona una vez, durante una hora.
 enroll-scan = En la aplicación de autenticación de la Ciudad, elija “Agregar cuenta de trabajo” y escanee este código. Funciona una vez, durante 10 minutos.
 enroll-qr-alt = Código QR del enlace de registro que aparece abajo

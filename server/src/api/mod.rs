@@ -19,7 +19,8 @@ pub(crate) use change::{ChangeStarted, change_password, change_status, finish_pa
 pub(crate) use policy::requirement;
 pub(crate) use reset::{check_code, reset_locked, reset_status, set_password, start_reset, unlock};
 pub(crate) use signin::{
-    access_code_sign_in, password_sign_in, session_user, sign_in_status, take_session,
+    access_code_reset, access_code_sign_in, password_sign_in, session_user, sign_in_status,
+    take_session,
 };
 
 use axum::Router;

@@ -294,13 +294,8 @@ pub(crate) async fn access_code_sign_in(
         .await?
         .map(|found| found.user);
     // Only the named user's own code is consumed: a code sent with another name stays usable.
-    // The administrator's codes are kept as typed; the console's by their letters alone.
-    let code_hash = sha256(code.as_bytes());
-    let key_hash = sha256(crate::util::access_code_key(code).as_bytes());
-    let used = |hash: &[u8], user: &User| state.store().access_code_use(hash, user.id, now());
     let user = match user {
-        Some(user) if used(&code_hash, &user)? => Some(user),
-        Some(user) if key_hash != code_hash && used(&key_hash, &user)? => Some(user),
+        Some(user) if use_access_code(&state, &user, code)? => Some(user),
         _ => None,
     };
     match user {
@@ -321,6 +316,63 @@ pub(crate) async fn access_code_sign_in(
             Err(ApiError::InvalidCredentials)
         }
     }
+}
+
+/// Consumes `typed` if it is one of `user`'s live access codes. The administrator's codes
+/// are kept as typed; the console's by their letters alone (read over the phone, typed in
+/// any case, with or without the dashes).
+fn use_access_code(state: &AppState, user: &User, typed: &str) -> Result<bool, ApiError> {
+    let as_typed = sha256(typed.as_bytes());
+    let by_letters = sha256(crate::util::access_code_key(typed).as_bytes());
+    let store = state.store();
+    Ok(store.access_code_use(&as_typed, user.id, now())?
+        || (by_letters != as_typed && store.access_code_use(&by_letters, user.id, now())?))
+}
+
+/// A password reset verified by a help-desk access code instead of a phone (the employee
+/// lost it): the code is consumed and the reset's flow, verified, is returned for the new
+/// password. Protected accounts are refused as an unknown name is.
+pub(crate) async fn access_code_reset(
+    state: &AppState,
+    peer: IpAddr,
+    request: AccessCodeRequest,
+) -> Result<crate::store::Flow, ApiError> {
+    let ip = peer.to_string();
+    let username = fields::username(&request.username)?;
+    let code = fields::code(&request.code)?;
+    limits(state, peer, username)?;
+    let found = super::directory::look_up(state, username)
+        .await?
+        .filter(|found| !found.account.protected);
+    let user = match found {
+        Some(found) if use_access_code(state, &found.user, code)? => found.user,
+        _ => {
+            state.audit(
+                Some(username),
+                "access_code_refused",
+                "for a reset: unknown, used, expired or not this user's",
+                Some(&ip),
+            );
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    let mut flow = super::new_flow(
+        state,
+        ChallengeKind::PasswordReset,
+        &user.username,
+        Some(user.id),
+        &ip,
+        super::reset::RESET_LIFETIME,
+    )?;
+    flow.state = FlowState::Verified;
+    state.store().flow_insert(&flow)?;
+    state.audit(
+        Some(&user.username),
+        "reset_verified",
+        &format!("reset {}: by a help-desk access code", redact(&flow.id)),
+        Some(&ip),
+    );
+    Ok(flow)
 }
 
 /// `GET /api/v1/session` with `Authorization: Bearer <session>`.

@@ -91,6 +91,34 @@ pub async fn start(
 }
 
 /// The reset this browser started, or the page to show instead.
+/// `POST /forgot/access-code`: a help-desk access code in place of the phone, then the new
+/// password (the reset bound to this browser).
+pub async fn access_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    let request = cityauth_protocol::wire::AccessCodeRequest {
+        username: form.username,
+        code: form.code,
+    };
+    let verified = api::access_code_reset(&state, peer.ip(), request)
+        .await
+        .and_then(|flow| {
+            let browser = Browser::of(&state, &headers)?;
+            browser.bind(&state, &flow.id)?;
+            Ok((flow, browser))
+        });
+    match verified {
+        Ok((flow, browser)) => {
+            let page = new_password_page(&state, StatusCode::OK, &flow.id, None).await;
+            browser.remember(&state, page)
+        }
+        Err(e) => start_page(e.status_and_code().0, Some(view::error_text(&e))),
+    }
+}
+
 fn own_reset(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Flow, Box<Response>> {
     match owned_flow(state, headers, id, ChallengeKind::PasswordReset) {
         Ok(Some(flow)) => Ok(flow),

@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/code", post(forgot::code))
         .route("/forgot/password", post(forgot::password))
         .route("/forgot/unlock", post(forgot::unlock))
+        .route("/forgot/access-code", post(forgot::access_code))
         .merge(helpdesk::router())
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::limits::fields::MAX_BODY_BYTES,

@@ -38,13 +38,19 @@ pub struct Config {
     pub mail: Option<crate::notify::MailConfig>,
     /// Where audit events are exported besides the store (default: nowhere).
     pub audit_export: crate::auditlog::AuditExportConfig,
-    /// The bounds within which a help-desk operator chooses an access code's lifetime.
-    pub helpdesk: HelpdeskLimits,
+    /// Who the help-desk console's operators and auditors are, and what they may choose.
+    pub helpdesk: HelpdeskConfig,
 }
 
-/// The bounds of what a help-desk operator chooses, minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HelpdeskLimits {
+/// The help-desk console: the directory groups whose members hold its roles (besides the
+/// roles granted in the built-in store), and the bounds of an access code's lifetime,
+/// minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpdeskConfig {
+    /// The directory group (a DN) whose members, directly or nested, are operators.
+    pub operator_group: Option<String>,
+    /// The directory group whose members are auditors.
+    pub auditor_group: Option<String>,
     /// The shortest lifetime of an access code.
     pub code_minutes_min: u64,
     /// The longest lifetime of an access code.
@@ -53,9 +59,11 @@ pub struct HelpdeskLimits {
     pub code_minutes_default: u64,
 }
 
-impl Default for HelpdeskLimits {
+impl Default for HelpdeskConfig {
     fn default() -> Self {
         Self {
+            operator_group: None,
+            auditor_group: None,
             code_minutes_min: 10,
             code_minutes_max: 8 * 60,
             code_minutes_default: 60,
@@ -112,7 +120,7 @@ impl Config {
             push: None,
             mail: None,
             audit_export: Default::default(),
-            helpdesk: HelpdeskLimits::default(),
+            helpdesk: HelpdeskConfig::default(),
             directory: DirectoryChoice::default(),
             metrics_allow: Vec::new(),
         }

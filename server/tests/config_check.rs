@@ -143,6 +143,11 @@ fn an_unknown_key_or_a_wrong_value_fails_with_a_sentence_naming_it() {
             "topic",
         ),
         (
+            "[helpdesk]\ncode_minutes_min = 60\ncode_minutes_max = 30\n",
+            &[],
+            "helpdesk.code_minutes",
+        ),
+        (
             "[mail]\nhost = \"relay.city.test\"\nfrom = \"not an address\"\n",
             &[],
             "mail.from",

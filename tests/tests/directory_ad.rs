@@ -629,3 +629,38 @@ fn a_directory_that_never_answers_is_unavailable_after_the_timeout() {
     );
     let _ = holder.join();
 }
+
+#[test]
+fn group_membership_for_the_helpdesk_roles_is_followed_through_nested_groups() {
+    let samba = shared();
+    let desk = format!("CN=Service Desk,{}", samba::STAFF_OU);
+    let tier2 = format!("CN=Service Desk Tier 2,{}", samba::STAFF_OU);
+    for (group, name) in [(&desk, "servicedesk"), (&tier2, "servicedesk2")] {
+        samba
+            .ldapmodify(&format!(
+                "dn: {group}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\n"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    samba
+        .add_member(&desk, &tier2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (direct, direct_dn) = employee(&samba, "olgad");
+    let (nested, nested_dn) = employee(&samba, "ottod");
+    let (outside, _) = employee(&samba, "danad");
+    samba
+        .add_member(&desk, &direct_dn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    samba
+        .add_member(&tier2, &nested_dn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ad = directory(&samba);
+    for (who, member) in [(&direct, true), (&nested, true), (&outside, false)] {
+        let account = found(&ad, who);
+        assert_eq!(
+            block(ad.in_group(&account, &desk)).unwrap(),
+            member,
+            "{who}"
+        );
+    }
+}

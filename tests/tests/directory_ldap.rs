@@ -164,6 +164,25 @@ async fn members_of_protected_groups_direct_or_nested_are_never_reset() {
 }
 
 #[tokio::test]
+async fn group_membership_is_followed_through_nested_groups_for_the_helpdesk_roles() {
+    let server = with_alice();
+    server.add_user("root2", "Nested Admin", &[SCOPE_GROUP, IT_GROUP]);
+    let dir = directory(&server);
+    let alice = found(&dir, "alice").await;
+    let nested = found(&dir, "root2").await;
+    assert!(dir.in_group(&alice, SCOPE_GROUP).await.unwrap());
+    assert!(!dir.in_group(&alice, ADMINS_GROUP).await.unwrap());
+    assert!(dir.in_group(&nested, IT_GROUP).await.unwrap());
+    assert!(
+        dir.in_group(&nested, ADMINS_GROUP).await.unwrap(),
+        "through it-staff"
+    );
+    // DNs compare as the directory does: case and spacing do not matter.
+    let spelled = ADMINS_GROUP.to_uppercase().replace(',', ", ");
+    assert!(dir.in_group(&nested, &spelled).await.unwrap(), "{spelled}");
+}
+
+#[tokio::test]
 async fn a_password_is_checked_by_binding_as_the_user() {
     let server = with_alice();
     let dir = directory(&server);

@@ -6,7 +6,7 @@
 mod on_slapd;
 
 use cityauth_e2e::portal::Browser;
-use cityauth_e2e::slapd::FIRST_PASSWORD;
+use cityauth_e2e::slapd::{ADMINS_GROUP, FIRST_PASSWORD};
 use on_slapd::{OnSlapd, twenty_characters};
 
 const NEW_PASSWORD: &str = "Velvet-Harbor-Quince-Drum-8";
@@ -167,4 +167,46 @@ fn an_empty_current_password_is_wrong_without_asking_the_directory() {
     let changed = browser.post("/password", &[("current", ""), ("new", NEW_PASSWORD)]);
     assert_eq!(changed.status, 401, "{}", changed.html);
     assert!(on.slapd.bind("dana", FIRST_PASSWORD), "nothing changed");
+}
+
+/// The help-desk group of these tests, made with its first member.
+const HELPDESK_GROUP: &str = "cn=helpdesk,ou=groups,dc=city,dc=test";
+
+#[test]
+fn a_member_of_the_directorys_helpdesk_group_is_an_operator_until_removed_from_it() {
+    let on = OnSlapd::start_with(
+        |_| {},
+        |_| {},
+        |c| c.helpdesk.operator_group = Some(HELPDESK_GROUP.into()),
+    );
+    let olga = on.employee_with_phone("olga");
+    let dana = on.employee_with_phone("dana");
+    let olga_dn = cityauth_e2e::slapd::Slapd::user_dn("olga");
+    on.slapd.modify(&format!(
+        "dn: {HELPDESK_GROUP}\nchangetype: add\nobjectClass: groupOfNames\ncn: helpdesk\nmember: {olga_dn}\n\
+         member: {ADMINS_GROUP}\n"
+    ));
+    let console = |who: &str, phone: &cityauth_e2e::Phone| {
+        let browser = Browser::new(&on.city.url());
+        let waiting = browser.post(
+            "/helpdesk/signin",
+            &[("username", who), ("password", FIRST_PASSWORD)],
+        );
+        assert_eq!(waiting.status, 200, "{}", waiting.html);
+        phone.approve(&waiting.number().expect("the number"));
+        let id = waiting.field("id").unwrap();
+        (
+            browser.post("/helpdesk/signin/continue", &[("id", &id)]),
+            browser,
+        )
+    };
+    let (signed, browser) = console("olga", &olga);
+    assert_eq!(signed.status, 303, "{}", signed.html);
+    assert_eq!(browser.get("/helpdesk/employee?username=dana").status, 200);
+    // Not in the group: approved on the phone, refused by the console.
+    let (refused, _) = console("dana", &dana);
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    // Out of the group: the next request is refused.
+    on.slapd.remove_member(HELPDESK_GROUP, &olga_dn);
+    assert_eq!(browser.get("/helpdesk/employee?username=dana").status, 401);
 }

@@ -6,7 +6,7 @@ mod change;
 mod device;
 mod directory;
 pub(crate) use caller::{caller_check_status, caller_verified, start_caller_check};
-pub(crate) use directory::{look_up, row_of};
+pub(crate) use directory::{account_of, api_error as directory_error, look_up, row_of};
 mod enroll;
 mod notices;
 mod policy;

@@ -456,6 +456,10 @@ impl Directory for OpenLdap {
         Box::pin(async move { Ok(self.rules().await?.policy.clone()) })
     }
 
+    fn in_group<'a>(&'a self, account: &'a Account, group: &'a str) -> DirFuture<'a, bool> {
+        Box::pin(self.member_of(&account.locator, group))
+    }
+
     fn health(&self) -> DirFuture<'_, ()> {
         Box::pin(async move {
             let timeout = self.pool.timeout();

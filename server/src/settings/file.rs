@@ -47,6 +47,26 @@ pub struct FileSettings {
     /// Where audit events are exported for the City's SIEM.
     #[serde(default)]
     pub audit: AuditSettings,
+    /// The help-desk console.
+    #[serde(default)]
+    pub helpdesk: HelpdeskSettings,
+}
+
+/// `[helpdesk]`: the groups whose members hold the console's roles, and the bounds of an
+/// access code's lifetime (minutes).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskSettings {
+    /// The directory group (DN) of the operators.
+    pub operator_group: Option<String>,
+    /// The directory group (DN) of the auditors.
+    pub auditor_group: Option<String>,
+    /// The shortest lifetime an operator may give an access code.
+    pub code_minutes_min: Option<u64>,
+    /// The longest.
+    pub code_minutes_max: Option<u64>,
+    /// The one the console offers first.
+    pub code_minutes_default: Option<u64>,
 }
 
 /// `[audit]`: the export of the audit trail (both keys may be given).

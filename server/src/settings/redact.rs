@@ -75,6 +75,14 @@ pub fn render(config: &Config, extra: &[(&str, String)]) -> String {
     let export = &config.audit_export;
     let _ = writeln!(out, "audit.file = {:?}", path(&export.file));
     let _ = writeln!(out, "audit.syslog = {:?}", path(&export.syslog));
+    let h = &config.helpdesk;
+    let _ = writeln!(out, "helpdesk.operator_group = {:?}", h.operator_group);
+    let _ = writeln!(out, "helpdesk.auditor_group = {:?}", h.auditor_group);
+    let _ = writeln!(
+        out,
+        "helpdesk.code_minutes = {} to {} (default {})",
+        h.code_minutes_min, h.code_minutes_max, h.code_minutes_default
+    );
     if let Some(mail) = &config.mail {
         let _ = writeln!(
             out,

@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 use cityauth_server::auditlog::AuditExportConfig;
-use cityauth_server::config::DirectoryChoice;
+use cityauth_server::config::{DirectoryChoice, HelpdeskConfig};
 use cityauth_server::directory::options::Opened;
 use cityauth_server::kek::KekConfig;
 use cityauth_server::notify::{MailConfig, MailTls};
 use cityauth_server::password::Blocklist;
 use cityauth_server::push::config::{APNS_BASE, FCM_BASE};
 use cityauth_server::push::{ApnsConfig, FcmConfig, PushConfig};
-use cityauth_server::settings::{FileSettings, MailSettings, apply_limits, limits_from_env};
+use cityauth_server::settings::{
+    FileSettings, HelpdeskSettings, MailSettings, apply_limits, limits_from_env,
+};
 use cityauth_server::{AppState, Config};
 
 use crate::args::{Cli, Command, Serve};
@@ -52,6 +54,7 @@ pub fn config(
     apply_limits(&mut config.limits, &limits).map_err(|e| e.to_string())?;
     config.push = push(file)?;
     config.mail = file.mail.as_ref().map(mail).transpose()?;
+    config.helpdesk = helpdesk(&file.helpdesk)?;
     config.audit_export = AuditExportConfig {
         file: file.audit.file.clone(),
         syslog: file.audit.syslog.clone(),
@@ -110,6 +113,30 @@ fn push(file: &FileSettings) -> Result<Option<PushConfig>, String> {
         config.max_attempts = attempts;
     }
     Ok(Some(config))
+}
+
+/// `[helpdesk]` as the console's settings: the bounds must hold the default.
+fn helpdesk(h: &HelpdeskSettings) -> Result<HelpdeskConfig, String> {
+    let defaults = HelpdeskConfig::default();
+    let config = HelpdeskConfig {
+        operator_group: h.operator_group.clone(),
+        auditor_group: h.auditor_group.clone(),
+        code_minutes_min: h.code_minutes_min.unwrap_or(defaults.code_minutes_min),
+        code_minutes_max: h.code_minutes_max.unwrap_or(defaults.code_minutes_max),
+        code_minutes_default: h
+            .code_minutes_default
+            .unwrap_or(defaults.code_minutes_default),
+    };
+    let ordered = 1 <= config.code_minutes_min
+        && config.code_minutes_min <= config.code_minutes_default
+        && config.code_minutes_default <= config.code_minutes_max;
+    if !ordered {
+        return Err(format!(
+            "helpdesk.code_minutes_*: need 1 <= min ({}) <= default ({}) <= max ({})",
+            config.code_minutes_min, config.code_minutes_default, config.code_minutes_max
+        ));
+    }
+    Ok(config)
 }
 
 /// `[mail]` as the mail queue's settings (the files it names are read when the server starts).

@@ -172,11 +172,16 @@ impl ActiveDirectory {
 
     /// Whether the account at `dn` is in a protected group, directly or through nested groups.
     async fn is_protected(&self, dn: &str) -> Result<bool, DirectoryError> {
-        if self.protected_groups.is_empty() {
+        self.in_any(dn, &self.protected_groups).await
+    }
+
+    /// Whether the account at `dn` is in one of `groups`, directly or through nested groups
+    /// (AD follows the nesting itself: `LDAP_MATCHING_RULE_IN_CHAIN`).
+    async fn in_any(&self, dn: &str, groups: &[String]) -> Result<bool, DirectoryError> {
+        if groups.is_empty() {
             return Ok(false);
         }
-        let any: String = self
-            .protected_groups
+        let any: String = groups
             .iter()
             .map(|g| format!("(memberOf:{IN_CHAIN}:={})", super::filter::escape(g)))
             .collect();
@@ -527,6 +532,10 @@ impl Directory for ActiveDirectory {
 
     fn policy(&self) -> DirFuture<'_, PasswordPolicy> {
         Box::pin(self.read_policy())
+    }
+
+    fn in_group<'a>(&'a self, account: &'a Account, group: &'a str) -> DirFuture<'a, bool> {
+        Box::pin(async move { self.in_any(&account.locator, &[group.to_owned()]).await })
     }
 
     fn health(&self) -> DirFuture<'_, ()> {

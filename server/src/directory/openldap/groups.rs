@@ -13,10 +13,23 @@ impl OpenLdap {
     /// The normalized DNs of every group holding `dn`, directly or through nested groups;
     /// empty when no group is configured.
     pub(super) async fn groups_of(&self, dn: &str) -> Result<HashSet<String>, DirectoryError> {
-        let mut groups = HashSet::new();
         if self.scope_group.is_none() && self.protected_groups.is_empty() {
-            return Ok(groups);
+            return Ok(HashSet::new());
         }
+        self.all_groups_of(dn).await
+    }
+
+    /// Whether `dn` is in `group`, directly or through nested groups.
+    pub(super) async fn member_of(&self, dn: &str, group: &str) -> Result<bool, DirectoryError> {
+        Ok(self
+            .all_groups_of(dn)
+            .await?
+            .contains(&entry::normalize_dn(group)))
+    }
+
+    /// The normalized DNs of every group holding `dn`, directly or through nested groups.
+    async fn all_groups_of(&self, dn: &str) -> Result<HashSet<String>, DirectoryError> {
+        let mut groups = HashSet::new();
         let context = self.naming_context().await?;
         let mut level = vec![dn.to_owned()];
         for _ in 0..NESTING {

@@ -283,7 +283,7 @@ pub async fn access_code(
         Ok(basis) => basis,
         Err(key) => return refuse(StatusCode::FORBIDDEN, key),
     };
-    let bounds = state.config().helpdesk;
+    let bounds = &state.config().helpdesk;
     let minutes = match form.minutes.trim().parse::<u64>() {
         Ok(m) if (bounds.code_minutes_min..=bounds.code_minutes_max).contains(&m) => m,
         _ => return refuse(StatusCode::BAD_REQUEST, "helpdesk-lifetime-out-of-bounds"),

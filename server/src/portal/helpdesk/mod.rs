@@ -65,7 +65,7 @@ async fn staff(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
     if !state.store().console_session_is(&session_hash).ok()? {
         return None;
     }
-    let roles = roles::of(state, &user).ok()?;
+    let roles = roles::of(state, &user).await.ok()?;
     (!roles.is_empty()).then_some(Staff {
         user,
         roles,

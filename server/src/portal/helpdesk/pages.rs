@@ -127,7 +127,7 @@ pub fn employee(
     verification: Option<&str>,
     message: Option<String>,
 ) -> Employee {
-    let bounds = state.config().helpdesk;
+    let bounds = &state.config().helpdesk;
     Employee {
         title: say("title-helpdesk-employee"),
         t: Tr::current(),

@@ -1,5 +1,7 @@
-//! Who may use the console: the roles granted in the built-in store (by the administrator,
-//! `cityauth-server helpdesk grant`), for built-in and directory accounts alike.
+//! Who may use the console: the members of the directory groups the configuration names
+//! (`[helpdesk] operator_group`, `auditor_group`), and the roles granted in the built-in
+//! store by the administrator (`cityauth-server helpdesk grant`), for built-in and
+//! directory accounts alike.
 
 use crate::admin::AdminError;
 use crate::error::ApiError;
@@ -34,14 +36,45 @@ impl Role {
     }
 }
 
-/// The roles `user` holds now.
-pub(super) fn of(state: &AppState, user: &User) -> Result<Vec<Role>, ApiError> {
-    Ok(state
+/// The roles `user` holds now: granted here, or by membership of the configured groups
+/// (the directory is asked each time: a member removed from the group loses the role at
+/// once).
+pub(super) async fn of(state: &AppState, user: &User) -> Result<Vec<Role>, ApiError> {
+    let mut roles: Vec<Role> = state
         .store()
         .roles_of(user.id)?
         .iter()
         .filter_map(|name| Role::parse(name))
-        .collect())
+        .collect();
+    let config = &state.config().helpdesk;
+    let groups = [
+        (Role::Operator, config.operator_group.as_deref()),
+        (Role::Auditor, config.auditor_group.as_deref()),
+    ];
+    if groups
+        .iter()
+        .all(|(role, group)| group.is_none() || roles.contains(role))
+    {
+        return Ok(roles);
+    }
+    let Some(found) = crate::api::account_of(state, user).await? else {
+        return Ok(roles);
+    };
+    for (role, group) in groups {
+        let Some(group) = group else { continue };
+        if roles.contains(&role) {
+            continue;
+        }
+        let member = state
+            .directory()
+            .in_group(&found.account, group)
+            .await
+            .map_err(|e| crate::api::directory_error(state, e))?;
+        if member {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
 }
 
 /// Grants `role` to `username` (audited).

@@ -123,7 +123,7 @@ pub async fn finish(
         Err(e) => return failed(&e),
     };
     let ip = peer.ip().to_string();
-    match roles::of(&state, &user) {
+    match roles::of(&state, &user).await {
         Ok(roles) if !roles.is_empty() => {}
         Ok(_) => {
             // The session stays a portal one only: the console never accepts it.

@@ -76,7 +76,9 @@ impl Apns {
         }
         let body = serde_json::json!({
             "aps": {
-                "alert": {"title": "CityAuth", "body": "An approval is waiting"},
+                // Keys of the app's String Catalog: the phone shows them in its own
+                // language (English and Spanish); the server never picks one.
+                "alert": {"title-loc-key": "push.title", "loc-key": "push.body"},
                 "sound": "default",
             },
             "challenge_id": challenge_id,

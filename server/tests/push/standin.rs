@@ -530,6 +530,11 @@ async fn apns_send(
                 "apns-expiration within the challenge's life",
             ),
             (payload["aps"]["alert"].is_object(), "aps.alert"),
+            (
+                payload["aps"]["alert"]["loc-key"] == "push.body"
+                    && payload["aps"]["alert"]["title-loc-key"] == "push.title",
+                "aps.alert's text from the app's catalogue, in the phone's language",
+            ),
             (payload["challenge_id"].is_string(), "challenge_id"),
             (body.len() <= 4096, "payload at most 4 KB"),
         ];

@@ -4,6 +4,7 @@
 //! steps in the store, so two requests racing cannot both succeed.
 
 mod accounts;
+mod campaign;
 mod connection;
 mod contacts;
 mod ending;
@@ -18,6 +19,7 @@ pub mod shared;
 mod sqlite;
 
 pub use accounts::CLAIM_SECONDS;
+pub use campaign::{Campaign, PhoneActivity};
 pub use contacts::{Contact, Contacts};
 pub use location::StoreLocation;
 pub use postgres::PgStore;
@@ -62,7 +64,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server keeps.
-pub trait Store: Contacts + Send + Sync {
+pub trait Store: Contacts + Campaign + Send + Sync {
     /// Whether the database answers now (one cheap query), for `/readyz`.
     fn ready(&self) -> StoreResult<()>;
     /// Writes a consistent copy of the whole database to the new file `to` (mode 0600),

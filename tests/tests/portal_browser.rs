@@ -207,7 +207,8 @@ fn every_portal_page_passes_axe(lang: &str, register_title: &str, security_title
     browser.goto(&format!("{}/password", city.url())).unwrap();
     assert_accessible(&browser, "change password");
     // With a phone: its dates and the "This is still my phone" button.
-    let _phone = city.enrolled_phone("alice");
+    let phone = Phone::new();
+    phone.enroll(&city.enrollment_link("alice"));
     browser.goto(&format!("{}/security", city.url())).unwrap();
     browser
         .find("form[action='/security/devices/confirm'] button")

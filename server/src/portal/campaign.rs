@@ -102,7 +102,13 @@ pub async fn later(
         Err(e) => return ApiError::from(e).into_response(),
     }
     let allowed = state.config().register_reminders;
+    // A second click of the same session counts nothing, and is not audited as if it did.
+    let already = match state.store().reminded(&session) {
+        Ok(already) => already,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     match state.store().reminder_take(user.id, &session, allowed) {
+        Ok(Some(_)) if already => Redirect::to("/security").into_response(),
         Ok(Some(used)) => {
             let detail = format!("registering a phone put off ({used} of {allowed} reminders)");
             state.audit(

@@ -258,6 +258,7 @@ pub fn answer(
                     .store()
                     .challenge_decide(id, ChallengeState::Failed, FlowState::Denied)?
                 {
+                    used(state, device_id);
                     wrong_number(state, account, &stored.flow_id)?;
                     state.audit(
                         Some(account),
@@ -288,6 +289,7 @@ pub fn answer(
     if !decided {
         return Err(ApiError::AlreadyAnswered);
     }
+    used(state, device_id);
     let metrics = state.metrics();
     match outcome {
         Outcome::Approved => metrics.approvals.inc(),
@@ -315,6 +317,14 @@ pub fn answer(
         Some(ip),
     );
     Ok(outcome)
+}
+
+/// Records that the phone answered now, for Security info's "last used". The answer is
+/// decided already: a failure to record it is logged, not turned into a failed answer.
+pub(crate) fn used(state: &AppState, device_id: &str) {
+    if let Err(error) = state.store().phone_used(device_id, now()) {
+        tracing::warn!(%error, device_id, "the phone's last use was not recorded");
+    }
 }
 
 /// A wrong number typed on the phone counts toward the account's lockout, as a failed

@@ -28,6 +28,10 @@ pub struct Config {
     pub kek: crate::kek::KekConfig,
     /// What lets an account with no phone register its first one on the portal.
     pub first_device: FirstDevice,
+    /// How many times a portal sign-in of an account with no phone may put off registering
+    /// one ("remind me later"), counted per account; 0: a phone must be registered before
+    /// Security info opens (the change of password and the sign-out stay open).
+    pub register_reminders: u32,
     /// Where the City's accounts and passwords live (default: the built-in store).
     pub directory: DirectoryChoice,
     /// Who may read `GET /metrics` besides the loopback (the monitoring network's blocks).
@@ -105,6 +109,10 @@ pub enum FirstDevice {
     Password,
 }
 
+/// The reminders an account gets unless the City sets `[portal] register_reminders`: a few
+/// sign-ins' grace (the phone may be at home), not an indefinite one.
+pub const DEFAULT_REGISTER_REMINDERS: u32 = 3;
+
 impl Config {
     /// The defaults for a server reached at `public_url`.
     pub fn new(public_url: &str) -> Self {
@@ -117,6 +125,7 @@ impl Config {
             password_blocklist: Blocklist::builtin(),
             kek: crate::kek::KekConfig::default(),
             first_device: FirstDevice::default(),
+            register_reminders: DEFAULT_REGISTER_REMINDERS,
             push: None,
             mail: None,
             audit_export: Default::default(),

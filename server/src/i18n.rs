@@ -93,6 +93,47 @@ impl Lang {
             .try_lookup_with_args(&self.identifier(), key, &args)
             .unwrap_or_else(|| key.to_owned())
     }
+
+    /// A time (Unix seconds) as a person of this language reads a date and a time of day:
+    /// "2 March 2026, 14:05 UTC", "2 de marzo de 2026, 14:05 UTC". In UTC: the server knows
+    /// no employee's time zone, and says so rather than guess.
+    pub fn date_time(self, unix: u64) -> String {
+        let (year, month, day) = civil_date(unix / 86_400);
+        let seconds = unix % 86_400;
+        let time = format!("{:02}:{:02}", seconds / 3600, seconds % 3600 / 60);
+        let month = self.text(&format!("date-month-{month}"));
+        self.text_with(
+            "date-time",
+            &[
+                ("day", &day.to_string()),
+                ("month", &month),
+                ("year", &year.to_string()),
+                ("time", &time),
+            ],
+        )
+    }
+}
+
+/// The (year, month 1–12, day 1–31) of the proleptic Gregorian calendar `days` days after
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`, for days on or after the epoch): a few
+/// lines here rather than a date crate for one formatter.
+fn civil_date(days: u64) -> (u64, u32, u32) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    // Months counted from March, so that February's leap day ends the year.
+    let march_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * march_month + 2) / 5 + 1) as u32;
+    let month = if march_month < 10 {
+        march_month + 3
+    } else {
+        march_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The language of a request: the switch's cookie if it names a language spoken here, else
@@ -422,6 +463,8 @@ mod tests {
             "site-",
             "lang-",
             "helpdesk-",
+            "register-",
+            "date-",
         ];
         let mut used = literals("templates", &prefixes);
         used.extend(literals("src/portal", &prefixes));
@@ -492,6 +535,18 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/a\r\nSet-Cookie: x")), "/");
         assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn dates_are_written_in_the_language_of_the_page() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(11_016), (2000, 2, 29), "a leap day");
+        assert_eq!(civil_date(20_514), (2026, 3, 2));
+        // 2026-03-02 14:05:09 UTC.
+        let at = 20_514 * 86_400 + 14 * 3600 + 5 * 60 + 9;
+        assert_eq!(Lang::En.date_time(at), "2 March 2026, 14:05 UTC");
+        assert_eq!(Lang::Es.date_time(at), "2 de marzo de 2026, 14:05 UTC");
+        assert_eq!(Lang::En.date_time(0), "1 January 1970, 00:00 UTC");
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn security_info_get_mints_no_code() {
     h.add_user("alice");
     let browser = Browser::new(&h);
     browser.sign_in_without_phone("alice", PASSWORD);
+    browser.remind_later();
     for _ in 0..3 {
         let page = browser.get("/security");
         assert_eq!(page.status, 200);

@@ -35,6 +35,8 @@ kek_env = "CITY_KEK"
 [serve]
 number_digits = 6
 challenge_lifetime = 90
+[portal]
+register_reminders = 1
 [edge]
 trusted_proxies = ["127.0.0.1"]
 max_connections = 100
@@ -78,6 +80,7 @@ fn the_file_is_under_the_environment_which_is_under_the_flags_and_secrets_are_re
         "the flag over both: {out}"
     );
     assert!(has("limits.code_tries = 4"), "{out}");
+    assert!(has("portal.register_reminders = 1"), "{out}");
     assert!(
         has("mail.host = relay.city.example:587 (StartTls)"),
         "{out}"
@@ -122,6 +125,12 @@ fn an_unknown_key_or_a_wrong_value_fails_with_a_sentence_naming_it() {
             "limits.code_per_ip",
         ),
         ("[serve]\nnumber_digits = 4\n", &[], "serve.number_digits"),
+        (
+            "[portal]\nregister_reminder = 1\n",
+            &[],
+            "register_reminder",
+        ),
+        ("[portal]\nregister_reminders = -1\n", &[], "line 2"),
         (
             "[edge]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
             &[],

@@ -79,6 +79,7 @@ fn sign_in_security_info_and_change_password() {
     // No device yet: the password alone signs in, but (by default) enrolls nothing.
     let first = Browser::new(&h);
     first.sign_in_without_phone("alice", PASSWORD);
+    first.remind_later();
     let security = first.get("/security");
     assert_eq!(security.status, 200);
     assert!(security.html.contains("No device is registered yet."));

@@ -127,6 +127,7 @@ fn under_https_cookies_are_host_prefixed_and_hsts_is_sent() {
     let browser = Browser::new(&h);
     let signed = browser.post("/signin", &[("username", "alice"), ("password", PASSWORD)]);
     assert_eq!(signed.status, 303, "{}", signed.html);
+    browser.remind_later();
     let cookie = signed.header("set-cookie").unwrap();
     assert!(cookie.starts_with("__Host-cityauth_session="), "{cookie}");
     assert!(cookie.contains("; Secure") && cookie.contains("Path=/"));

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use cityauth_protocol::wire::{Challenge, ChallengeKind, SignedChallenge};
 use cityauth_server::store::{
     CLAIM_SECONDS, ChallengeState, Contact, Durability, Factor, Flow, FlowState, NewDevice,
-    NewUser, Store, StoreError, StoreLocation, StoredChallenge,
+    NewUser, PhoneActivity, Store, StoreError, StoreLocation, StoredChallenge,
 };
 
 /// One kind of store: a first "replica" and a second over the same database.
@@ -192,6 +192,132 @@ fn an_address_and_a_language_are_kept_apart_and_cleared() {
             Some("en"),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn a_reminder_is_counted_once_per_session_up_to_the_limit() {
+    for kind in kinds() {
+        let (store, name) = (&kind.a, kind.name);
+        let alice = user(store.as_ref(), "alice");
+        for token in [b"s1", b"s2", b"s3"] {
+            store.session_create(token, alice, 10, 1_000).unwrap();
+        }
+        assert_eq!(store.reminders_used(alice).unwrap(), 0, "{name}");
+        assert!(!store.reminded(b"s1").unwrap(), "{name}");
+        assert_eq!(
+            store.reminder_take(alice, b"s1", 2).unwrap(),
+            Some(1),
+            "{name}"
+        );
+        assert_eq!(
+            kind.b.reminder_take(alice, b"s1", 2).unwrap(),
+            Some(1),
+            "{name}: the same session counts once"
+        );
+        assert!(kind.b.reminded(b"s1").unwrap(), "{name}");
+        assert_eq!(
+            kind.b.reminder_take(alice, b"s2", 2).unwrap(),
+            Some(2),
+            "{name}"
+        );
+        assert_eq!(
+            store.reminder_take(alice, b"s3", 2).unwrap(),
+            None,
+            "{name}"
+        );
+        assert!(
+            !store.reminded(b"s3").unwrap(),
+            "{name}: none left, not let through"
+        );
+        assert_eq!(
+            store.reminder_take(alice, b"s3", 0).unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(store.reminders_used(alice).unwrap(), 2, "{name}");
+        // Passed through (a password change's new session) without counting, twice alike.
+        store.reminder_pass(b"s3").unwrap();
+        kind.b.reminder_pass(b"s3").unwrap();
+        assert!(store.reminded(b"s3").unwrap(), "{name}");
+        assert_eq!(kind.b.reminders_used(alice).unwrap(), 2, "{name}");
+        // A session that ends takes its mark with it.
+        assert!(store.session_delete(b"s1").unwrap());
+        assert!(!kind.b.reminded(b"s1").unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn the_last_reminders_go_to_as_many_sessions_racing() {
+    for kind in kinds() {
+        let alice = user(kind.a.as_ref(), "alice");
+        for i in 0..8 {
+            let token = format!("s{i}");
+            kind.a
+                .session_create(token.as_bytes(), alice, 10, 1_000)
+                .unwrap();
+        }
+        let wins = race(&kind, |store, i| {
+            let token = format!("s{i}");
+            store
+                .reminder_take(alice, token.as_bytes(), 3)
+                .unwrap()
+                .is_some()
+        });
+        assert_eq!(wins, 3, "{}", kind.name);
+        assert_eq!(kind.b.reminders_used(alice).unwrap(), 3, "{}", kind.name);
+    }
+}
+
+#[test]
+fn a_phones_last_use_and_confirmation_are_kept_per_device() {
+    for kind in kinds() {
+        let (store, name) = (&kind.a, kind.name);
+        let alice = user(store.as_ref(), "alice");
+        let bob = user(store.as_ref(), "bob");
+        device(store.as_ref(), alice, "d1");
+        device(store.as_ref(), alice, "d2");
+        device(store.as_ref(), bob, "d3");
+        assert!(store.phone_activity(alice).unwrap().is_empty(), "{name}");
+        store.phone_used("d1", 500).unwrap();
+        kind.b.phone_used("d1", 400).unwrap();
+        store.phone_used("d2", 600).unwrap();
+        store.phone_used("gone", 1).unwrap();
+        assert!(store.phone_confirm("d1", alice, 700).unwrap(), "{name}");
+        assert!(
+            !store.phone_confirm("d3", alice, 700).unwrap(),
+            "{name}: another account's"
+        );
+        assert!(!kind.b.phone_confirm("gone", alice, 700).unwrap(), "{name}");
+        let activity = kind.b.phone_activity(alice).unwrap();
+        assert_eq!(activity.len(), 2, "{name}: {activity:?}");
+        assert_eq!(
+            activity["d1"],
+            PhoneActivity {
+                last_used: Some(500),
+                confirmed: Some(700),
+            },
+            "{name}: a last use never goes back"
+        );
+        assert_eq!(
+            activity["d2"],
+            PhoneActivity {
+                last_used: Some(600),
+                confirmed: None,
+            },
+            "{name}"
+        );
+        assert!(kind.b.phone_activity(bob).unwrap().is_empty(), "{name}");
+        kind.b.phone_confirm("d1", alice, 800).unwrap();
+        assert_eq!(
+            store.phone_activity(alice).unwrap()["d1"].confirmed,
+            Some(800),
+            "{name}"
+        );
+        assert!(store.device_delete("d1").unwrap());
+        let activity = store.phone_activity(alice).unwrap();
+        assert!(!activity.contains_key("d1"), "{name}: gone with the device");
+        assert!(activity.contains_key("d2"), "{name}");
     }
 }
 

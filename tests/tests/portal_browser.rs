@@ -93,16 +93,16 @@ fn a_refused_password_and_the_unlock_button_in_a_browser() {
 
 #[test]
 fn every_portal_page_passes_axe_in_english() {
-    every_portal_page_passes_axe("en", "Security info");
+    every_portal_page_passes_axe("en", "Register a phone", "Security info");
 }
 
 #[test]
 fn every_portal_page_passes_axe_in_spanish() {
-    every_portal_page_passes_axe("es", "Información de seguridad");
+    every_portal_page_passes_axe("es", "Registre un teléfono", "Información de seguridad");
 }
 
 /// Every portal page, in a browser whose language is `lang`, speaks it and passes axe-core.
-fn every_portal_page_passes_axe(lang: &str, security_title: &str) {
+fn every_portal_page_passes_axe(lang: &str, register_title: &str, security_title: &str) {
     // The pilot policy lets the password enroll a first phone, so that the enrollment page
     // can be reached here.
     let city = City::start_with(|c| c.first_device = cityauth_server::FirstDevice::Password);
@@ -123,8 +123,8 @@ fn every_portal_page_passes_axe(lang: &str, security_title: &str) {
         assert_eq!(browser.page_lang().unwrap(), lang, "{path}");
         assert_accessible(&browser, path);
     }
-    // Signed in (no phone yet, so no approval): Security info, a new enrollment code, the
-    // change-password form.
+    // Signed in (no phone yet, so no approval): the prompt to register one, Security info
+    // once it is put off, a new enrollment code, the change-password form.
     browser.goto(&format!("{}/signin", city.url())).unwrap();
     browser
         .find("#username")
@@ -138,6 +138,13 @@ fn every_portal_page_passes_axe(lang: &str, security_title: &str) {
         .unwrap();
     browser
         .find("button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser.wait_for_title(register_title).unwrap();
+    assert_accessible(&browser, "the prompt to register a phone");
+    browser
+        .find("form[action='/security/register/later'] button")
         .unwrap()
         .click()
         .unwrap();
@@ -162,6 +169,14 @@ fn every_portal_page_passes_axe(lang: &str, security_title: &str) {
     assert_accessible(&browser, "add a phone: the code");
     browser.goto(&format!("{}/password", city.url())).unwrap();
     assert_accessible(&browser, "change password");
+    // With a phone: its dates and the "This is still my phone" button.
+    let phone = Phone::new();
+    phone.enroll(&city.enrollment_link("alice"));
+    browser.goto(&format!("{}/security", city.url())).unwrap();
+    browser
+        .find("form[action='/security/devices/confirm'] button")
+        .unwrap();
+    assert_accessible(&browser, "security info with a phone");
 }
 
 #[test]

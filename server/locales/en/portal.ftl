@@ -90,6 +90,34 @@ msg-denied = The request was denied on the phone.
 msg-unknown-flow = This request has expired or was started elsewhere. Please start again.
 msg-first-phone-needs-code = A first phone needs an access code from the help desk or an enrollment link from your administrator.
 
+## The prompt to register a phone, and the phones' dates on Security info (issue 13)
+title-register = Register a phone
+register-intro = Your City account has no phone registered yet. With the City authenticator app on a phone, you approve your sign-ins, and you can reset your password yourself if you forget it.
+register-now-button = Register a phone now
+register-later-button = Remind me later ({ $left } left)
+register-required = The City asks you to register a phone before you continue to Security info.
+msg-no-reminder-left = You have no reminders left: register a phone to continue.
+security-col-added = Added
+security-col-last-used = Last used
+security-col-confirmed = Last confirmed
+security-never = Never
+security-activity-note = A phone’s last use is its last approval, denial or accepted code. Confirm each phone you still have, and remove any you do not.
+security-confirm = This is still my phone
+security-confirm-label = This is still my phone: { $name }
+date-time = { $day } { $month } { $year }, { $time } UTC
+date-month-1 = January
+date-month-2 = February
+date-month-3 = March
+date-month-4 = April
+date-month-5 = May
+date-month-6 = June
+date-month-7 = July
+date-month-8 = August
+date-month-9 = September
+date-month-10 = October
+date-month-11 = November
+date-month-12 = December
+
 ## Errors, by the API's error code (server/src/error.rs)
 error-bad-request = The request is not valid
 error-invalid-signature = The signature does not verify.

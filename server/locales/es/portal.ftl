@@ -90,6 +90,34 @@ msg-denied = La solicitud se rechazó en el teléfono.
 msg-unknown-flow = Esta solicitud venció o se inició en otro lugar. Vuelva a empezar.
 msg-first-phone-needs-code = Para un primer teléfono necesita un código de acceso de la mesa de ayuda o un enlace de registro de su administrador.
 
+## El aviso para registrar un teléfono, y las fechas de los teléfonos en Información de seguridad (issue 13)
+title-register = Registre un teléfono
+register-intro = Su cuenta de la Ciudad todavía no tiene ningún teléfono registrado. Con la aplicación de autenticación de la Ciudad en un teléfono, usted aprueba sus inicios de sesión y puede restablecer su contraseña por su cuenta si la olvida.
+register-now-button = Registrar un teléfono ahora
+register-later-button = Recordármelo más tarde (le quedan { $left })
+register-required = La Ciudad le pide que registre un teléfono antes de continuar a Información de seguridad.
+msg-no-reminder-left = No le quedan recordatorios: registre un teléfono para continuar.
+security-col-added = Agregado
+security-col-last-used = Último uso
+security-col-confirmed = Última confirmación
+security-never = Nunca
+security-activity-note = El último uso de un teléfono es su última aprobación, su último rechazo o su último código aceptado. Confirme cada teléfono que todavía tenga y quite los que ya no tenga.
+security-confirm = Este sigue siendo mi teléfono
+security-confirm-label = Este sigue siendo mi teléfono: { $name }
+date-time = { $day } de { $month } de { $year }, { $time } UTC
+date-month-1 = enero
+date-month-2 = febrero
+date-month-3 = marzo
+date-month-4 = abril
+date-month-5 = mayo
+date-month-6 = junio
+date-month-7 = julio
+date-month-8 = agosto
+date-month-9 = septiembre
+date-month-10 = octubre
+date-month-11 = noviembre
+date-month-12 = diciembre
+
 ## Errores, por el código de error de la API (server/src/error.rs)
 error-bad-request = La solicitud no es válida
 error-invalid-signature = La firma no es válida.

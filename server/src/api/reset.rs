@@ -220,6 +220,7 @@ fn device_code_matches(
         if let Some(step) = crate::totp::matching_step(&seed, code, now)
             && store.device_oath_use(&device.device.id, step)?
         {
+            crate::challenges::used(state, &device.device.id);
             return Ok(true);
         }
     }

@@ -189,12 +189,25 @@ pub async fn change_password(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let Some((user, _)) = signed_in(&state, &headers) else {
+    let Some((user, old_session)) = signed_in(&state, &headers) else {
         return Redirect::to("/signin").into_response();
     };
     let policy = api::requirement(&state).await;
+    // Read before the change ends the session (and its mark with it): an employee who put
+    // off registering a phone is not asked again, nor charged a reminder, for changing the
+    // password.
+    let reminded = state.store().reminded(&old_session).unwrap_or(false);
     match api::change_password(&state, peer.ip(), &user, form.current, form.new).await {
-        Ok(ChangeStarted::Changed(session)) => start_session(&state, &session),
+        Ok(ChangeStarted::Changed(session)) => {
+            if reminded
+                && let Err(e) = state
+                    .store()
+                    .reminder_pass(&crate::util::sha256(session.session.trim().as_bytes()))
+            {
+                tracing::warn!(error = %e, "the new session was not passed the reminder");
+            }
+            start_session(&state, &session)
+        }
         Ok(ChangeStarted::Pending { id, number }) => {
             let bound = Browser::of(&state, &headers).and_then(|browser| {
                 browser.bind(&state, &id)?;

@@ -5,6 +5,7 @@
 mod account;
 mod assets;
 mod binding;
+mod campaign;
 mod cookies;
 mod forgot;
 mod guard;
@@ -42,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route("/security/add-phone/continue", post(phones::add_continue))
         .route("/security/add-phone/{id}", get(phones::add_status))
         .route("/security/devices/remove", post(phones::remove))
+        .route("/security/devices/confirm", post(phones::confirm))
+        .route(campaign::PROMPT, get(campaign::prompt))
+        .route("/security/register/later", post(campaign::later))
         .route(
             "/password",
             get(account::password_form).post(account::change_password),

@@ -1,6 +1,7 @@
-//! "Security info": the devices, removing one, and adding a phone. Minting an enrollment
-//! code is a POST, and takes an approval on an existing phone; a first phone takes a
-//! help-desk access code (or the City's `first_device` policy allowing the password).
+//! "Security info": the devices with when each was added, last used and last confirmed,
+//! confirming or removing one, and adding a phone. Minting an enrollment code is a POST,
+//! and takes an approval on an existing phone; a first phone takes a help-desk access code
+//! (or the City's `first_device` policy allowing the password).
 
 use std::net::SocketAddr;
 
@@ -33,9 +34,12 @@ fn security_page(
 ) -> Response {
     let devices = state.store().devices_of(user.id);
     let grant = state.store().session_may_enroll(session, now());
-    let (devices, grant) = match (devices, grant) {
-        (Ok(devices), Ok(grant)) => (devices, grant),
-        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
+    let activity = state.store().phone_activity(user.id);
+    let (devices, grant, mut activity) = match (devices, grant, activity) {
+        (Ok(devices), Ok(grant), Ok(activity)) => (devices, grant, activity),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return ApiError::from(e).into_response();
+        }
     };
     let (can_add, add_note) = if grant {
         (true, "security-add-note-grant")
@@ -46,32 +50,51 @@ fn security_page(
     } else {
         (false, "")
     };
+    let t = crate::i18n::Tr::current();
+    let date = |at: Option<u64>| match at {
+        Some(at) => t.lang.date_time(at),
+        None => t.text("security-never"),
+    };
+    let devices = devices
+        .into_iter()
+        .map(|d| {
+            let seen = activity.remove(&d.device.id).unwrap_or_default();
+            DeviceRow {
+                added: date(Some(d.device.created_at)),
+                last_used: date(seen.last_used),
+                confirmed: date(seen.confirmed),
+                id: d.device.id,
+                name: d.device.name,
+                platform: d.device.platform,
+            }
+        })
+        .collect();
     let page = view::Security {
         title: view::say("title-security"),
-        t: crate::i18n::Tr::current(),
+        t: t.clone(),
         message,
         assets: assets::urls(),
         display_name: user.display_name.clone(),
         username: user.username.clone(),
-        devices: devices
-            .into_iter()
-            .map(|d| DeviceRow {
-                id: d.device.id,
-                name: d.device.name,
-                platform: d.device.platform,
-            })
-            .collect(),
+        devices,
         can_add,
         add_note,
     };
     render(status, &page)
 }
 
-/// `GET /security`: the devices and how to add a phone. Mints nothing.
+/// `GET /security`: the devices and how to add a phone. Mints nothing. An account with no
+/// phone is asked to register one first, until this session puts it off
+/// (`campaign::prompt_due`).
 pub async fn security(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some((user, session)) = signed_in(&state, &headers) else {
         return Redirect::to("/signin").into_response();
     };
+    match super::campaign::prompt_due(&state, &user, &session) {
+        Ok(true) => return Redirect::to(super::campaign::PROMPT).into_response(),
+        Ok(false) => {}
+        Err(e) => return e.into_response(),
+    }
     security_page(&state, &user, &session, StatusCode::OK, None)
 }
 
@@ -240,7 +263,34 @@ pub async fn add_status(
     }
 }
 
-/// The remove-device form's field.
+/// `POST /security/devices/confirm`: the signed-in user says one of their devices is still
+/// theirs ("This is still my phone"); audited. Another user's device changes nothing.
+pub async fn confirm(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<RemoveForm>,
+) -> Response {
+    let Some((user, _)) = signed_in(&state, &headers) else {
+        return Redirect::to("/signin").into_response();
+    };
+    match state.store().phone_confirm(&form.device, user.id, now()) {
+        Ok(true) => {
+            let detail = format!("device {} confirmed on Security info", form.device);
+            state.audit(
+                Some(&user.username),
+                "device_confirmed",
+                &detail,
+                Some(&peer.ip().to_string()),
+            );
+        }
+        Ok(false) => {}
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    Redirect::to("/security").into_response()
+}
+
+/// The remove-device and confirm-device forms' field.
 #[derive(Deserialize)]
 pub struct RemoveForm {
     #[serde(default)]
@@ -254,7 +304,7 @@ pub async fn remove(
     headers: HeaderMap,
     Form(form): Form<RemoveForm>,
 ) -> Response {
-    let Some((user, _)) = signed_in(&state, &headers) else {
+    let Some((user, session)) = signed_in(&state, &headers) else {
         return Redirect::to("/signin").into_response();
     };
     let owned = state
@@ -281,6 +331,16 @@ pub async fn remove(
             &detail,
             Some(&peer.ip().to_string()),
         );
+        // The prompt to register a phone is for a sign-in without one: removing the last
+        // phone (a lost one) keeps Security info open for this session, without a reminder.
+        if state
+            .store()
+            .devices_of(user.id)
+            .is_ok_and(|d| d.is_empty())
+            && let Err(e) = state.store().reminder_pass(&session)
+        {
+            tracing::warn!(error = %e, "the session was not passed the reminder");
+        }
     }
     Redirect::to("/security").into_response()
 }

@@ -73,11 +73,17 @@ pub struct Waiting {
     pub code_form: bool,
 }
 
-/// One row of the devices table.
+/// One row of the devices table; its dates written in the page's language.
 pub struct DeviceRow {
     pub id: String,
     pub name: String,
     pub platform: String,
+    /// When it was registered.
+    pub added: String,
+    /// Its last approval, denial or accepted code ("Never").
+    pub last_used: String,
+    /// When its owner last said it is still theirs ("Never").
+    pub confirmed: String,
 }
 
 /// Security info: the devices, and how to add a phone.
@@ -95,6 +101,21 @@ pub struct Security {
     pub can_add: bool,
     /// What adding a phone will take.
     pub add_note: &'static str,
+}
+
+/// The prompt to register a phone, after a sign-in of an account that has none.
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct Register {
+    pub title: String,
+    pub t: Tr,
+    pub message: Option<String>,
+    pub assets: &'static Assets,
+    /// What registering takes here (the catalogue key of Security info's note): a session's
+    /// help-desk grant or the `first_device = password` policy; `None`: the help desk.
+    pub register_note: Option<&'static str>,
+    /// The reminders left ("remind me later" is offered only while some are).
+    pub left: u32,
 }
 
 /// A fresh enrollment code: its QR code and link.

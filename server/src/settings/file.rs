@@ -30,6 +30,9 @@ pub struct FileSettings {
     /// `serve`'s settings.
     #[serde(default)]
     pub serve: ServeSettings,
+    /// The employee portal.
+    #[serde(default)]
+    pub portal: PortalSettings,
     /// The network edge (as the `serve` flags of the same names).
     #[serde(default)]
     pub edge: EdgeSettings,
@@ -133,6 +136,15 @@ pub struct ServeSettings {
     pub first_device: Option<String>,
     /// Blocks (besides the loopback) allowed to read `/metrics`.
     pub metrics_allow: Option<Vec<String>>,
+}
+
+/// `[portal]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    /// How many times an account with no phone may answer "remind me later" to the prompt
+    /// to register one (`Config::register_reminders`; 0: it must register first).
+    pub register_reminders: Option<u32>,
 }
 
 /// `[edge]`.

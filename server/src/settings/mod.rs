@@ -11,8 +11,8 @@ mod redact;
 
 pub use file::{
     ApnsSettings, AuditSettings, DatabaseSettings, DirectorySettings, EdgeSettings, FcmSettings,
-    FileSettings, HelpdeskSettings, LimitSetting, LimitSettings, MailSettings, PushSettings,
-    ServeSettings,
+    FileSettings, HelpdeskSettings, LimitSetting, LimitSettings, MailSettings, PortalSettings,
+    PushSettings, ServeSettings,
 };
 pub use limits::{apply_limits, limits_from_env};
 pub use redact::{redact_url, render};

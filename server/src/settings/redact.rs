@@ -60,6 +60,11 @@ pub fn render(config: &Config, extra: &[(&str, String)]) -> String {
     );
     let _ = writeln!(out, "serve.first_device = {:?}", config.first_device);
     let _ = writeln!(out, "serve.metrics_allow = {:?}", config.metrics_allow);
+    let _ = writeln!(
+        out,
+        "portal.register_reminders = {}",
+        config.register_reminders
+    );
     let edge = &config.edge;
     let _ = writeln!(out, "edge.trusted_proxies = {:?}", edge.trusted_proxies);
     let _ = writeln!(out, "edge.proxy_header = {:?}", edge.proxy_header);

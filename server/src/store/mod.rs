@@ -4,6 +4,7 @@
 //! steps in the store, so two requests racing cannot both succeed.
 
 mod accounts;
+mod campaign;
 mod connection;
 mod contacts;
 mod ending;
@@ -19,6 +20,7 @@ pub mod shared;
 mod sqlite;
 
 pub use accounts::CLAIM_SECONDS;
+pub use campaign::{Campaign, PhoneActivity};
 pub use contacts::{Contact, Contacts};
 pub use helpdesk::Helpdesk;
 pub use location::StoreLocation;
@@ -67,7 +69,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server keeps.
-pub trait Store: Contacts + Helpdesk + Send + Sync {
+pub trait Store: Contacts + Campaign + Helpdesk + Send + Sync {
     /// Whether the database answers now (one cheap query), for `/readyz`.
     fn ready(&self) -> StoreResult<()>;
     /// Writes a consistent copy of the whole database to the new file `to` (mode 0600),

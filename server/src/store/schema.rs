@@ -158,6 +158,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
          operator_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
          user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);
      ALTER TABLE access_codes ADD COLUMN reusable INTEGER NOT NULL DEFAULT 0;",
+    // 11: the registration campaign (issue 13). How many times an account without a phone
+    // put off registering one, and the sessions that did (they may use the portal); for
+    // each phone, when it was last used (an answer taken, a code accepted: never a poll)
+    // and when its owner last confirmed it on Security info. Tables of their own, so that
+    // the devices and sessions rows every request reads are unchanged.
+    "CREATE TABLE phone_reminders (
+         user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+         used INTEGER NOT NULL);
+     CREATE TABLE reminded_sessions (
+         token_hash BLOB PRIMARY KEY REFERENCES sessions(token_hash) ON DELETE CASCADE);
+     CREATE TABLE phone_activity (
+         device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+         last_used_at INTEGER,
+         confirmed_at INTEGER);",
 ];
 
 /// Brings the database to the newest schema, one transaction per migration.

@@ -13,6 +13,7 @@ use super::schema::migrate;
 use super::sessions;
 use super::*;
 
+mod campaign;
 mod contacts;
 mod helpdesk;
 

@@ -163,6 +163,14 @@ impl<'h> Browser<'h> {
         assert_eq!(signed.status, 303, "{}", signed.html);
         assert!(self.cookie("cityauth_session").is_some());
     }
+
+    /// Answers "Remind me later" to the prompt to register a phone (issue 13), so that
+    /// Security info opens for this session of an account without one.
+    pub fn remind_later(&self) {
+        let later = self.post("/security/register/later", &[]);
+        assert_eq!(later.status, 303, "{}", later.html);
+        assert_eq!(later.location.as_deref(), Some("/security"));
+    }
 }
 
 /// The value of hidden field `name`.

@@ -52,6 +52,9 @@ pub fn config(
     let limits =
         limits_from_env(std::env::vars(), file.limits.clone()).map_err(|e| e.to_string())?;
     apply_limits(&mut config.limits, &limits).map_err(|e| e.to_string())?;
+    if let Some(reminders) = file.portal.register_reminders {
+        config.register_reminders = reminders;
+    }
     config.push = push(file)?;
     config.mail = file.mail.as_ref().map(mail).transpose()?;
     config.helpdesk = helpdesk(&file.helpdesk)?;

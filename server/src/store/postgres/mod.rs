@@ -19,6 +19,7 @@
 
 mod accounts;
 mod audit;
+mod campaign;
 mod contacts;
 mod devices;
 mod ending;

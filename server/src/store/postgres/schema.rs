@@ -177,6 +177,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
          operator_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
          user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE);
      ALTER TABLE access_codes ADD COLUMN reusable BOOLEAN NOT NULL DEFAULT FALSE;",
+    // 6: SQLite's migration 11: the registration campaign's reminders and the phones' last
+    // use and confirmation.
+    "CREATE TABLE phone_reminders (
+         user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+         used BIGINT NOT NULL);
+     CREATE TABLE reminded_sessions (
+         token_hash BYTEA PRIMARY KEY REFERENCES sessions(token_hash) ON DELETE CASCADE);
+     CREATE TABLE phone_activity (
+         device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+         last_used_at BIGINT,
+         confirmed_at BIGINT);",
 ];
 
 /// The advisory lock every migration step takes: replicas starting at once against an

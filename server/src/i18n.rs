@@ -98,7 +98,7 @@ impl Lang {
     /// "2 March 2026, 14:05 UTC", "2 de marzo de 2026, 14:05 UTC". In UTC: the server knows
     /// no employee's time zone, and says so rather than guess.
     pub fn date_time(self, unix: u64) -> String {
-        let (year, month, day) = civil_date(unix / 86_400);
+        let (year, month, day) = crate::util::civil_date(unix / 86_400);
         let seconds = unix % 86_400;
         let time = format!("{:02}:{:02}", seconds / 3600, seconds % 3600 / 60);
         let month = self.text(&format!("date-month-{month}"));
@@ -112,28 +112,6 @@ impl Lang {
             ],
         )
     }
-}
-
-/// The (year, month 1–12, day 1–31) of the proleptic Gregorian calendar `days` days after
-/// 1970-01-01 (Howard Hinnant's `civil_from_days`, for days on or after the epoch): a few
-/// lines here rather than a date crate for one formatter.
-fn civil_date(days: u64) -> (u64, u32, u32) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months counted from March, so that February's leap day ends the year.
-    let march_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * march_month + 2) / 5 + 1) as u32;
-    let month = if march_month < 10 {
-        march_month + 3
-    } else {
-        march_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The language of a request: the switch's cookie if it names a language spoken here, else
@@ -539,6 +517,7 @@ mod tests {
 
     #[test]
     fn dates_are_written_in_the_language_of_the_page() {
+        use crate::util::civil_date;
         assert_eq!(civil_date(0), (1970, 1, 1));
         assert_eq!(civil_date(11_016), (2000, 2, 29), "a leap day");
         assert_eq!(civil_date(20_514), (2026, 3, 2));

@@ -7,7 +7,6 @@ mod export;
 mod syslog;
 
 pub use export::{AuditExport, AuditExportConfig, AuditExportError};
-pub use syslog::timestamp as rfc3339;
 
 use std::fmt::Write;
 use std::sync::Arc;

@@ -84,6 +84,51 @@ fn failed(staff: &Staff, error: &ApiError) -> Response {
     render(status, &pages::home(staff, Some(view::error_text(error))))
 }
 
+/// An operator acting for the employee a form names.
+struct Acting {
+    staff: Staff,
+    employee: User,
+}
+
+impl Acting {
+    /// The operator of this request and the form's employee, or the page that says why not.
+    async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        form: &EmployeeForm,
+    ) -> Result<Self, Response> {
+        let staff = require(state, headers, Role::Operator).await?;
+        match employee(state, &form.username).await {
+            Ok(employee) => Ok(Self { staff, employee }),
+            Err(e) => Err(failed(&staff, &e)),
+        }
+    }
+
+    /// The employee's page again, with the sentence `key`.
+    fn page(
+        &self,
+        state: &AppState,
+        form: &EmployeeForm,
+        status: StatusCode,
+        key: &str,
+    ) -> Response {
+        employee_page(
+            state,
+            &self.staff,
+            &self.employee,
+            &form.verification,
+            status,
+            Some(view::say(key)),
+        )
+    }
+
+    /// What vouches for the caller (the audit's words), or the refusal's page.
+    fn vouched(&self, state: &AppState, form: &EmployeeForm) -> Result<String, Box<Response>> {
+        vouched(state, &self.staff, &self.employee, form)
+            .map_err(|key| Box::new(self.page(state, form, StatusCode::FORBIDDEN, key)))
+    }
+}
+
 /// The lookup form's query.
 #[derive(Deserialize)]
 pub struct Lookup {
@@ -136,13 +181,9 @@ pub async fn verify(
     headers: HeaderMap,
     Form(form): Form<EmployeeForm>,
 ) -> Response {
-    let staff = match require(&state, &headers, Role::Operator).await {
-        Ok(staff) => staff,
+    let Acting { staff, employee } = match Acting::of(&state, &headers, &form).await {
+        Ok(acting) => acting,
         Err(page) => return page,
-    };
-    let employee = match employee(&state, &form.username).await {
-        Ok(employee) => employee,
-        Err(e) => return failed(&staff, &e),
     };
     match api::start_caller_check(&state, &staff.user, &employee, peer.ip()) {
         Ok(check) => {
@@ -261,37 +302,27 @@ pub async fn access_code(
     headers: HeaderMap,
     Form(form): Form<EmployeeForm>,
 ) -> Response {
-    let staff = match require(&state, &headers, Role::Operator).await {
-        Ok(staff) => staff,
+    let acting = match Acting::of(&state, &headers, &form).await {
+        Ok(acting) => acting,
         Err(page) => return page,
     };
-    let employee = match employee(&state, &form.username).await {
-        Ok(employee) => employee,
-        Err(e) => return failed(&staff, &e),
-    };
-    let refuse = |status, key: &str| {
-        employee_page(
-            &state,
-            &staff,
-            &employee,
-            &form.verification,
-            status,
-            Some(view::say(key)),
-        )
-    };
-    let basis = match vouched(&state, &staff, &employee, &form) {
+    let basis = match acting.vouched(&state, &form) {
         Ok(basis) => basis,
-        Err(key) => return refuse(StatusCode::FORBIDDEN, key),
+        Err(page) => return *page,
     };
+    let Acting { staff, employee } = &acting;
     let bounds = &state.config().helpdesk;
     let minutes = match form.minutes.trim().parse::<u64>() {
         Ok(m) if (bounds.code_minutes_min..=bounds.code_minutes_max).contains(&m) => m,
-        _ => return refuse(StatusCode::BAD_REQUEST, "helpdesk-lifetime-out-of-bounds"),
+        _ => {
+            let key = "helpdesk-lifetime-out-of-bounds";
+            return acting.page(&state, &form, StatusCode::BAD_REQUEST, key);
+        }
     };
     let one_use = form.one_use.is_some();
     let code = match new_access_code() {
         Ok(code) => code,
-        Err(e) => return failed(&staff, &e),
+        Err(e) => return failed(staff, &e),
     };
     let stored = state.store().access_code_create(
         &sha256(access_code_key(&code).as_bytes()),
@@ -300,7 +331,7 @@ pub async fn access_code(
         !one_use,
     );
     if let Err(e) = stored {
-        return failed(&staff, &e.into());
+        return failed(staff, &e.into());
     }
     let uses = if one_use { "single use" } else { "reusable" };
     state.audit(
@@ -314,7 +345,7 @@ pub async fn access_code(
     );
     render(
         StatusCode::OK,
-        &pages::code_issued(&employee, &code, minutes, one_use),
+        &pages::code_issued(employee, &code, minutes, one_use),
     )
 }
 
@@ -325,31 +356,19 @@ pub async fn remove_phone(
     headers: HeaderMap,
     Form(form): Form<EmployeeForm>,
 ) -> Response {
-    let staff = match require(&state, &headers, Role::Operator).await {
-        Ok(staff) => staff,
+    let acting = match Acting::of(&state, &headers, &form).await {
+        Ok(acting) => acting,
         Err(page) => return page,
     };
-    let employee = match employee(&state, &form.username).await {
-        Ok(employee) => employee,
-        Err(e) => return failed(&staff, &e),
-    };
-    let page = |status, key: &str| {
-        employee_page(
-            &state,
-            &staff,
-            &employee,
-            &form.verification,
-            status,
-            Some(view::say(key)),
-        )
-    };
-    let basis = match vouched(&state, &staff, &employee, &form) {
+    let basis = match acting.vouched(&state, &form) {
         Ok(basis) => basis,
-        Err(key) => return page(StatusCode::FORBIDDEN, key),
+        Err(page) => return *page,
     };
+    let Acting { staff, employee } = &acting;
+    let page = |status, key: &str| acting.page(&state, &form, status, key);
     let owned = match state.store().device(&form.device) {
         Ok(device) => device.filter(|d| d.user_id == employee.id),
-        Err(e) => return failed(&staff, &e.into()),
+        Err(e) => return failed(staff, &e.into()),
     };
     let Some(owned) = owned else {
         return page(StatusCode::NOT_FOUND, "helpdesk-no-such-phone");
@@ -357,11 +376,11 @@ pub async fn remove_phone(
     match state.store().device_delete(&form.device) {
         Ok(true) => {}
         Ok(false) => return page(StatusCode::NOT_FOUND, "helpdesk-no-such-phone"),
-        Err(e) => return failed(&staff, &e.into()),
+        Err(e) => return failed(staff, &e.into()),
     }
     state.0.waiters.remove(&form.device);
     state.notify(
-        &employee,
+        employee,
         Notice::PhoneRemoved {
             phone: owned.device.name.clone(),
             by_helpdesk: true,
@@ -386,13 +405,9 @@ pub async fn unblock(
     headers: HeaderMap,
     Form(form): Form<EmployeeForm>,
 ) -> Response {
-    let staff = match require(&state, &headers, Role::Operator).await {
-        Ok(staff) => staff,
+    let Acting { staff, employee } = match Acting::of(&state, &headers, &form).await {
+        Ok(acting) => acting,
         Err(page) => return page,
-    };
-    let employee = match employee(&state, &form.username).await {
-        Ok(employee) => employee,
-        Err(e) => return failed(&staff, &e),
     };
     if let Err(e) = state.store().user_set_blocked(employee.id, false) {
         return failed(&staff, &e.into());

@@ -142,7 +142,7 @@ pub fn employee(
                 id: d.device.id.clone(),
                 name: d.device.name.clone(),
                 platform: d.device.platform.clone(),
-                added: utc_date(d.device.created_at),
+                added: Tr::current().lang.date_time(d.device.created_at),
             })
             .collect(),
         verification: verification.unwrap_or_default().to_owned(),
@@ -178,7 +178,7 @@ pub fn audit(username: &str, events: &[AuditEvent]) -> Audit {
         rows: events
             .iter()
             .map(|e| AuditRow {
-                time: utc_time(e.time),
+                time: Tr::current().lang.date_time(e.time),
                 username: e.username.clone().unwrap_or_default(),
                 event: e.event.clone(),
                 client_ip: e.client_ip.clone().unwrap_or_default(),
@@ -186,15 +186,4 @@ pub fn audit(username: &str, events: &[AuditEvent]) -> Audit {
             })
             .collect(),
     }
-}
-
-/// `unix` as `YYYY-MM-DD HH:MM UTC`: the same in every language, and unambiguous.
-fn utc_time(unix: u64) -> String {
-    let time = crate::auditlog::rfc3339(unix);
-    format!("{} {} UTC", &time[..10], &time[11..16])
-}
-
-/// `unix` as `YYYY-MM-DD`.
-fn utc_date(unix: u64) -> String {
-    crate::auditlog::rfc3339(unix)[..10].to_owned()
 }

@@ -368,3 +368,46 @@ fn a_flood_of_prompts_is_told_once_to_the_employee_and_the_team_not_once_a_promp
         "{helpdesk}"
     );
 }
+
+#[test]
+fn an_admin_command_sends_its_notice_before_it_returns() {
+    if common::sqlite_only("the admin command opens the harness's SQLite file") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pki = pki(dir.path());
+    let port = free_port();
+    let relay = Relay::start(port, &pki, &dir.path().join("out"), 0);
+    let h = Harness::start();
+    h.add_user("alice");
+    admin::set_mail(h.state(), "alice", Some("alice@city.test")).unwrap();
+    let device = h.enroll("alice");
+    let db = h.db_path();
+    let _kept = h.stop();
+    let config = dir.path().join("cityauth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail]\nhost = \"localhost\"\nport = {port}\nfrom = \"accounts@city.test\"\nca_file = {:?}\n",
+            pki.ca.display().to_string()
+        ),
+    )
+    .unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_cityauth-server"));
+    let config = config.display().to_string();
+    let (ok, out, err) = common::run_binary(
+        bin,
+        &db,
+        &["--config", &config, "remove-device", "alice", &device.id],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    // Sent before the process ended: nothing is waiting for it now.
+    let messages = relay.messages();
+    let subjects: Vec<_> = messages.iter().map(subject).collect();
+    assert_eq!(
+        subjects,
+        [Lang::En.text("mail-phone-removed-subject")],
+        "{out}{err}"
+    );
+}

@@ -41,6 +41,15 @@ pub enum Notice {
 }
 
 impl AppState {
+    /// Waits until the notices queued so far are sent or given up, at most `patience`;
+    /// false if some are still waiting then (they are lost when the process stops).
+    pub fn finish_notices(&self, patience: std::time::Duration) -> bool {
+        self.0
+            .mailer
+            .as_ref()
+            .is_none_or(|mailer| mailer.drain(patience))
+    }
+
     /// Tells `user` (and the security team where the notice calls for it) about `notice`:
     /// in the language the browser that caused it asked for (which is then remembered), else
     /// in the one the employee last used on the portal. Never waits and never fails the

@@ -7,6 +7,8 @@
 //! audit trail has the event either way).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use lettre::message::Mailbox;
 use prometheus_client::metrics::counter::Counter;
@@ -42,6 +44,8 @@ pub struct Job {
 pub struct Mailer {
     queue: mpsc::Sender<Job>,
     failed: Counter,
+    /// Notices queued and not yet sent or given up.
+    pending: Arc<AtomicUsize>,
 }
 
 struct Worker {
@@ -54,6 +58,7 @@ struct Worker {
     sends: Semaphore,
     sent: Counter,
     failed: Counter,
+    pending: Arc<AtomicUsize>,
 }
 
 impl Mailer {
@@ -75,6 +80,7 @@ impl Mailer {
         let relay = Relay::new(&config, hello)?;
         let security_team = security_team(&config)?;
         let (queue, jobs) = mpsc::channel(config.queue_capacity.max(1));
+        let pending = Arc::new(AtomicUsize::new(0));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -92,6 +98,7 @@ impl Mailer {
             sends: Semaphore::new(CONCURRENT_SENDS),
             sent: metrics.mails_sent.clone(),
             failed: metrics.mails_failed.clone(),
+            pending: pending.clone(),
         });
         std::thread::Builder::new()
             .name("cityauth-mail".into())
@@ -103,12 +110,15 @@ impl Mailer {
         Ok(Self {
             queue,
             failed: metrics.mails_failed.clone(),
+            pending,
         })
     }
 
     /// Queues `job`; never waits. A full queue drops it (counted as failed, and logged).
     pub fn enqueue(&self, job: Job) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
         if let Err(error) = self.queue.try_send(job) {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
             self.failed.inc();
             let job = match error {
                 mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => {
@@ -117,6 +127,21 @@ impl Mailer {
             };
             tracing::warn!(username = %job.username, "mail queue full: notice dropped");
         }
+    }
+}
+
+impl Mailer {
+    /// Waits until every queued notice is sent or given up, or `patience` has passed; true
+    /// if none is left. For a process that stops right after queueing (an admin command).
+    pub fn drain(&self, patience: Duration) -> bool {
+        let deadline = Instant::now() + patience;
+        while self.pending.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
     }
 }
 
@@ -155,6 +180,11 @@ async fn run(worker: Arc<Worker>, mut jobs: mpsc::Receiver<Job>) {
 
 impl Worker {
     async fn deliver(&self, job: Job) {
+        self.deliver_once(job).await;
+        self.pending.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    async fn deliver_once(&self, job: Job) {
         if let Some(lang) = job.lang
             && let Err(error) = self.store.set_lang(job.user_id, lang.code())
         {

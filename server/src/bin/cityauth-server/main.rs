@@ -41,6 +41,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long an admin command waits for its email notices before it returns.
+const NOTICE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn run(cli: Cli, file: FileSettings) -> Result<(), String> {
     match &cli.command {
         // Neither opens the database: the check must not create one, and a restore's target
@@ -57,6 +60,13 @@ fn run(cli: Cli, file: FileSettings) -> Result<(), String> {
     match cli.command {
         Command::Serve(serve) => serve::serve(state, serve.listen, directory),
         Command::Backup { path } => admin::backup(&state, &path),
-        other => admin::run(&state, other),
+        other => {
+            let done = admin::run(&state, other);
+            // A removed phone's notice: sent before the command returns, not lost with it.
+            if !state.finish_notices(NOTICE_PATIENCE) {
+                eprintln!("cityauth-server: an email notice could not be sent yet and is dropped");
+            }
+            done
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! signs in with a phone approval, looks an employee up, verifies the caller on the
 //! employee's phone (the poll script notices the approval), issues an access code and reads
 //! the audit trail; every console page speaks the browser's language, runs under its CSP
-//! and passes axe-core.
+//! and passes axe-core. With `$CITYAUTH_SHOTS` set, the verified caller's page is saved there
+//! as `helpdesk-<lang>.png`.
 
 use cityauth_e2e::axe::assert_accessible;
 use cityauth_e2e::webdriver::Browser;
@@ -109,6 +110,11 @@ fn every_console_page_passes_axe(lang: &str, titles: &Titles) {
     browser.wait_for_title(titles.employee).unwrap();
     browser.find("[role=status]").unwrap();
     check(&browser, lang, "employee: caller verified");
+    if let Some(dir) = std::env::var_os("CITYAUTH_SHOTS") {
+        let png = browser.screenshot().unwrap();
+        let path = std::path::Path::new(&dir).join(format!("helpdesk-{lang}.png"));
+        std::fs::write(path, png).unwrap();
+    }
 
     browser
         .find("form[action='/helpdesk/access-code'] button")

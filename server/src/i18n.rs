@@ -221,11 +221,11 @@ tokio::task_local! {
 /// Middleware: answers the request with its negotiated language in scope, so the pages it
 /// renders ([`Tr::current`]) speak it without every handler passing it along.
 pub async fn scope(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    // The switch comes back to the page by GET: a page that answered a form comes back home.
-    let back = if request.method() == axum::http::Method::GET {
-        request.uri().path()
-    } else {
-        "/"
+    // The switch comes back to the page by GET, with its query (an employee looked up on the
+    // help-desk console stays looked up); a page that answered a form comes back home.
+    let back = match request.uri().path_and_query() {
+        Some(page) if request.method() == axum::http::Method::GET => page.as_str(),
+        _ => "/",
     };
     let chosen = remembered(request.headers()).or_else(|| accepted(request.headers()));
     let mut tr = Tr::new(chosen.unwrap_or_default(), back);
@@ -503,6 +503,21 @@ mod tests {
             HeaderValue::from_static("cityauth_lang=klingon"),
         );
         assert_eq!(negotiate(&headers), Lang::En);
+    }
+
+    #[test]
+    fn the_switch_comes_back_to_the_page_with_its_query() {
+        let tr = Tr::new(Lang::En, "/helpdesk/employee?username=alice&verification=x");
+        let (_, _, href, _) = tr.switch().into_iter().find(|s| s.0 == "es").unwrap();
+        let back = href.split_once("?back=").unwrap().1;
+        let decoded = percent_encoding::percent_decode_str(back)
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(decoded, "/helpdesk/employee?username=alice&verification=x");
+        assert!(
+            !back.contains('&') && !back.contains('?'),
+            "one query value: {back}"
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ esac
 # after it and is the one left in place.
 cargo build -p cityauth-ffi --features cli --bin uniffi-bindgen
 cargo build -p cityauth-ffi --lib
-if [[ "$profile" != debug ]]; then
+if [[ "$profile" == mobile ]]; then
+    # What the apps ship: no Rust transport, the platform's own (same interface, so the
+    # bindings generated below fit it).
+    cargo build --profile mobile -p cityauth-ffi --lib --no-default-features
+elif [[ "$profile" != debug ]]; then
     cargo build --profile "$profile" -p cityauth-ffi --lib
 fi
 

@@ -45,9 +45,11 @@ rustup target add "${targets[@]}"
 export IPHONEOS_DEPLOYMENT_TARGET=16.0
 export MACOSX_DEPLOYMENT_TARGET=13.0
 
-echo "== cargo build (${profile}) for ${targets[*]}"
+# Without the core's own HTTPS client: the app's URLSessionTransport carries every request
+# (the platform's trust store, MDM CAs and proxies).
+echo "== cargo build (${profile}, no Rust transport) for ${targets[*]}"
 for target in "${targets[@]}"; do
-    cargo build "${cargo_profile[@]}" -p cityauth-ffi --lib --target "$target"
+    cargo build "${cargo_profile[@]}" -p cityauth-ffi --lib --no-default-features --target "$target"
 done
 
 target_dir="$(cargo metadata --format-version 1 --no-deps \

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cityauth_core::Vault as CoreVault;
-use cityauth_core::device::{Device, Transport, UreqTransport};
+use cityauth_core::device::{Device, Transport};
 
 use crate::error::CityAuthError;
 use crate::http::{HostHttpTransport, HostTransport};
@@ -24,12 +24,14 @@ type Result<T> = std::result::Result<T, CityAuthError>;
 
 #[uniffi::export]
 impl Approvals {
-    /// Approvals for `vault` (which must be unlocked when the methods are called).
+    /// Approvals for `vault` (which must be unlocked when the methods are called) through the
+    /// built-in HTTPS client; a library built without it (the mobile build) refuses with
+    /// `InvalidInput` on `transport`: use `withTransport`.
     #[uniffi::constructor]
     pub fn new(vault: Arc<Vault>) -> Result<Arc<Self>> {
         Ok(Arc::new(Self {
             vault: Arc::clone(&vault.core),
-            transport: Box::new(UreqTransport::new()),
+            transport: built_in_transport()?,
         }))
     }
 
@@ -104,5 +106,42 @@ impl Approvals {
     /// The core's device over this vault; it parses the device key once per call.
     fn device(&self) -> Device<'_> {
         Device::new(&self.vault, self.transport.as_ref())
+    }
+}
+
+/// The built-in HTTPS client (ureq over rustls).
+#[cfg(feature = "rust-transport")]
+fn built_in_transport() -> Result<Box<dyn Transport>> {
+    Ok(Box::new(cityauth_core::device::UreqTransport::new()))
+}
+
+/// None in this build: the host's transport is required.
+#[cfg(not(feature = "rust-transport"))]
+fn built_in_transport() -> Result<Box<dyn Transport>> {
+    Err(CityAuthError::InvalidInput {
+        field: "transport".into(),
+        detail: "this library was built without its own HTTPS client: \
+                 pass the platform's transport (withTransport)"
+            .into(),
+    })
+}
+
+#[cfg(all(test, not(feature = "rust-transport")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_rust_transport_the_host_transport_is_required() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.sqlite").display().to_string();
+        let cheap = crate::types::KdfSettings {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let vault = Vault::create(path, "a passphrase".into(), Some(cheap)).unwrap();
+        let error = Approvals::new(vault).err().expect("no built-in transport");
+        assert_eq!(error.code(), "invalid_input");
+        assert!(error.to_string().contains("withTransport"), "{error}");
     }
 }

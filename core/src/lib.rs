@@ -14,7 +14,9 @@ pub mod vault;
 pub use cityauth_protocol::percent;
 
 pub use account::{Account, AccountError};
-pub use device::{ClientError, Device, Transport, UreqTransport};
+#[cfg(feature = "rust-transport")]
+pub use device::UreqTransport;
+pub use device::{ClientError, Device, Transport};
 pub use otp::{
     Algorithm, Code, OtpKind, OtpParams, ParamError, ParamSpec, PreparedKey, TimeStep, TimedCode,
 };

@@ -24,7 +24,9 @@ use crate::vault::{Enrollment, Vault};
 pub use cityauth_protocol::wire::{Challenge, ChallengeKind, Decision};
 pub use clock::{MAX_CLOCK_OFFSET, bounded, corrected, corrected_now, local_now, offset_between};
 pub use error::ClientError;
-pub use transport::{HttpRequest, HttpResponse, Transport, TransportError, UreqTransport};
+#[cfg(feature = "rust-transport")]
+pub use transport::UreqTransport;
+pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
 
 /// This device, as the server knows it: a vault and a way to reach the server.
 pub struct Device<'a> {

@@ -193,9 +193,12 @@ public final class Authenticator: Sendable {
         }
     }
 
-    /// Enrollment and approvals for this vault's City account.
+    /// Enrollment and approvals for this vault's City account, over `URLSession` (the
+    /// platform's trust store, MDM CAs and proxies; redirects refused).
     public func approvals() async throws -> CityApprovals {
-        let approvals = try await offMain { [vault] in try Approvals(vault: vault) }
+        let approvals = try await offMain { [vault] in
+            try Approvals.withTransport(vault: vault, transport: URLSessionTransport())
+        }
         return CityApprovals(approvals: approvals)
     }
 }

@@ -11,6 +11,7 @@ import java.net.URI
 /**
  * Sends the core's requests through [HttpURLConnection], the HTTP stack of both Android and
  * the JVM (so the platform's proxy settings, trust store and network security config apply).
+ * Redirects are not followed: a 3xx comes back to the core as the response.
  * Blocks until the whole response is read; no response is [HostHttpException.Failed].
  */
 class UrlConnectionTransport(
@@ -21,6 +22,8 @@ class UrlConnectionTransport(
         try {
             val connection = URI(request.url).toURL().openConnection() as HttpURLConnection
             try {
+                // A 3xx is the answer: a redirect could send the signed request elsewhere.
+                connection.instanceFollowRedirects = false
                 connection.connectTimeout = timeoutMillis
                 connection.readTimeout = timeoutMillis
                 connection.requestMethod = request.method

@@ -6,6 +6,7 @@ import android.util.Log
 import androidx.annotation.StringRes
 import city.cityauth.CityAuthApprovals
 import city.cityauth.CityAuthVault
+import city.cityauth.UrlConnectionTransport
 import city.cityauth.app.platform.KeystoreKeyWrapper
 import city.cityauth.app.platform.currentPushToken
 import city.cityauth.ffi.AccountInfo
@@ -251,7 +252,8 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
     }
 
     private suspend fun <T> approvals(block: suspend (CityAuthApprovals) -> T): T =
-        CityAuthApprovals(requireVault()).use { block(it) }
+        // The platform's HTTP stack: its trust store, network security config and proxies.
+        CityAuthApprovals(requireVault(), UrlConnectionTransport()).use { block(it) }
 
     private fun requireVault(): CityAuthVault =
         vault ?: throw AppException(R.string.error_no_vault)

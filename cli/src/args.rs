@@ -124,7 +124,8 @@ pub enum Command {
     },
     /// Approve a request with the number shown in the browser.
     Approve {
-        /// The request's id (from `approvals`).
+        /// The request's id (from `approvals`); base64url, so it may start with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// The number the browser shows.
         #[arg(long)]
@@ -132,7 +133,8 @@ pub enum Command {
     },
     /// Deny a request; with --fraud, also report it (pushes stop until the help desk clears it).
     Deny {
-        /// The request's id (from `approvals`).
+        /// The request's id (from `approvals`); base64url, so it may start with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// It was not me: report fraud.
         #[arg(long)]

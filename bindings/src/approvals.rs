@@ -5,19 +5,21 @@
 use std::sync::Arc;
 
 use cityauth_core::Vault as CoreVault;
-use cityauth_core::device::{Device, Transport};
+use cityauth_core::device::{Device, DeviceSigner, Transport};
 
 use crate::error::CityAuthError;
 use crate::http::{HostHttpTransport, HostTransport};
+use crate::signer::{HostDeviceSigner, HostSigner};
 use crate::types::{Answer, Challenge, Enrolled};
 use crate::vault::Vault;
 
 /// Approvals over an unlocked vault, talking HTTPS through the built-in client (rustls) or
-/// through the host's transport.
+/// through the host's transport, signing with the vault's key or the host's hardware key.
 #[derive(uniffi::Object)]
 pub struct Approvals {
     vault: Arc<CoreVault>,
     transport: Box<dyn Transport>,
+    signer: Option<Arc<dyn DeviceSigner>>,
 }
 
 type Result<T> = std::result::Result<T, CityAuthError>;
@@ -32,6 +34,7 @@ impl Approvals {
         Ok(Arc::new(Self {
             vault: Arc::clone(&vault.core),
             transport: built_in_transport()?,
+            signer: None,
         }))
     }
 
@@ -44,6 +47,29 @@ impl Approvals {
         Ok(Arc::new(Self {
             vault: Arc::clone(&vault.core),
             transport: Box::new(HostTransport(transport)),
+            signer: None,
+        }))
+    }
+
+    /// Approvals whose device key is the host's hardware key (`signer`), through the host's
+    /// HTTP stack (`transport`) or, when it is null, the built-in client. A new enrollment
+    /// registers the signer's key; the vault keeps only its name and public key. An enrollment
+    /// made earlier with the vault's own key keeps that key until the phone is registered
+    /// again. `KeyStore` when the signer fails, or is not the key this device enrolled with.
+    #[uniffi::constructor]
+    pub fn with_device_signer(
+        vault: Arc<Vault>,
+        transport: Option<Arc<dyn HostHttpTransport>>,
+        signer: Arc<dyn HostDeviceSigner>,
+    ) -> Result<Arc<Self>> {
+        let transport: Box<dyn Transport> = match transport {
+            Some(transport) => Box::new(HostTransport(transport)),
+            None => built_in_transport()?,
+        };
+        Ok(Arc::new(Self {
+            vault: Arc::clone(&vault.core),
+            transport,
+            signer: Some(Arc::new(HostSigner(signer))),
         }))
     }
 
@@ -103,9 +129,10 @@ impl Approvals {
 }
 
 impl Approvals {
-    /// The core's device over this vault; it parses the device key once per call.
+    /// The core's device over this vault; it parses the device key (or checks the host's)
+    /// once per call.
     fn device(&self) -> Device<'_> {
-        Device::new(&self.vault, self.transport.as_ref())
+        Device::with_signer(&self.vault, self.transport.as_ref(), self.signer.clone())
     }
 }
 

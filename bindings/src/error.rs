@@ -49,7 +49,8 @@ pub enum CityAuthError {
         /// The readable message; never a secret.
         detail: String,
     },
-    /// The host's key store (Keystore, Keychain) failed to wrap or unwrap.
+    /// The host's key store (Keystore, Keychain, Secure Enclave) failed to wrap, unwrap or
+    /// sign, or its device key is not the one this device enrolled with.
     #[error("{detail}")]
     KeyStore {
         /// The readable message; never a secret.
@@ -343,6 +344,9 @@ impl From<ClientError> for CityAuthError {
             ClientError::NumberFormat(digits) => Self::WrongNumberFormat { digits, detail },
             ClientError::Vault(vault) => vault.into(),
             ClientError::Key(_) => Self::Storage { detail },
+            ClientError::Signer(_) | ClientError::SignerNeeded | ClientError::SignerMismatch => {
+                Self::KeyStore { detail }
+            }
         }
     }
 }
@@ -403,8 +407,8 @@ fn account_field(error: AccountError) -> &'static str {
     LinkError::Account(error).field()
 }
 
-/// What a host key-wrapping implementation throws. Kotlin: `KeyWrapException.Failed`;
-/// Swift: `KeyWrapError.Failed`.
+/// What a host key implementation (a key wrapper or a device signer) throws. Kotlin:
+/// `KeyWrapException.Failed`; Swift: `KeyWrapError.Failed`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum KeyWrapError {
     /// The key store refused or failed; `reason` is for a log and holds no key material.

@@ -5,6 +5,8 @@
 //! - [`Approvals`]: enrollment with a City account server, pending requests, answers.
 //! - [`HostKeyWrapper`]: implemented by the host over Android Keystore or the iOS Keychain.
 //! - [`HostHttpTransport`]: optionally implemented by the host over its own HTTP stack.
+//! - [`HostDeviceSigner`]: optionally implemented by the host over a hardware key (Android
+//!   Keystore, the Secure Enclave), which then signs for this device instead of a vault key.
 //! - [`ImportPreview`]: an import read and set against the vault, shown, then committed; the
 //!   vault also writes backups and unencrypted exports (`cityauth-transfer`).
 //!
@@ -20,6 +22,7 @@ mod error;
 mod http;
 mod key_wrapper;
 mod secret;
+mod signer;
 mod transfer;
 mod types;
 mod vault;
@@ -31,6 +34,7 @@ pub use http::{
 };
 pub use key_wrapper::HostKeyWrapper;
 pub use secret::SecretString;
+pub use signer::HostDeviceSigner;
 pub use transfer::{
     ExportRefusal, GoogleExport, ImportAddition, ImportCancel, ImportDuplicate, ImportPreview,
     ImportRejection, ImportReport,

@@ -326,6 +326,9 @@ pub struct EnrollmentInfo {
     pub device_id: String,
     /// Server time minus this device's time, seconds, as last learned.
     pub clock_offset: i64,
+    /// True when the device key is in the platform's key store (a `HostDeviceSigner`), false
+    /// when it is the vault's own software key.
+    pub platform_key: bool,
 }
 
 #[cfg(test)]

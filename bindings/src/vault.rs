@@ -226,6 +226,7 @@ impl Vault {
             display_name: e.display_name.clone(),
             device_id: e.device_id.clone(),
             clock_offset: cityauth_core::device::bounded(e.clock_offset),
+            platform_key: matches!(e.device_key, cityauth_core::DeviceKey::Host { .. }),
         }))
     }
 

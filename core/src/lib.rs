@@ -24,6 +24,6 @@ pub use otpauth::LinkError;
 pub use secret::SecretBytes;
 pub use vault::{
     AccountCode, AccountId, AccountInfo, AesGcmKeyWrapper, CityClock, Damage, DamagedAccount,
-    Enrollment, IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault, VaultError,
-    WeakPassphrase,
+    DeviceKey, Enrollment, IntegrityError, KdfParams, KeyWrapError, KeyWrapper, SlotInfo, Vault,
+    VaultError, WeakPassphrase,
 };

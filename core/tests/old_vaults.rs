@@ -305,7 +305,7 @@ fn write_the_schema_3_fixture() {
         username: "alice".into(),
         display_name: "Alice Example".into(),
         server_public_key: vec![4; 65],
-        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
+        device_key: cityauth_core::DeviceKey::Vault(zeroize::Zeroizing::new(vec![9; 138])),
         clock_offset: -7,
         city_account: None,
     };

@@ -441,7 +441,7 @@ fn the_enrollment_is_sealed_with_the_city_account_and_survives_reopen() {
     let stored = vault.enrollment().unwrap().unwrap();
     assert_eq!(stored.clock_offset, 12);
     assert_eq!(stored.city_account, Some(id));
-    assert_eq!(stored.device_key_pkcs8, enrollment(-7).device_key_pkcs8);
+    assert_eq!(stored.device_key, enrollment(-7).device_key);
     assert_eq!(vault.account(id).unwrap(), city);
     assert!(
         !format!("{stored:?}").contains("9, 9"),

@@ -103,6 +103,16 @@ impl PublicKey {
         Self::from_bytes(&bytes).map_err(|_| DecodeError)
     }
 
+    /// Takes a key as a platform key store exports it: the raw uncompressed point (Apple's
+    /// `SecKeyCopyExternalRepresentation`) or a P-256 X.509 `SubjectPublicKeyInfo` (Java's
+    /// `PublicKey.getEncoded()`). Any other curve or encoding is `InvalidPublicKey`.
+    pub fn from_platform(bytes: &[u8]) -> Result<Self, KeyError> {
+        match crate::der::p256_point_from_spki(bytes) {
+            Some(point) => Self::from_bytes(&point),
+            None => Self::from_bytes(bytes),
+        }
+    }
+
     /// The 65 bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
@@ -185,6 +195,14 @@ impl Signature {
         Self::from_bytes(&encoding::decode(text)?)
     }
 
+    /// Takes an X9.62 DER signature (what JCA's `SHA256withECDSA`, Android Keystore and
+    /// Apple's `SecKeyCreateSignature` return) in its one strict DER form.
+    pub fn from_der(der: &[u8]) -> Result<Self, DecodeError> {
+        crate::der::fixed_from_der_signature(der)
+            .map(Self)
+            .ok_or(DecodeError)
+    }
+
     /// The 64 bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
@@ -230,6 +248,35 @@ mod tests {
         assert!(!fingerprint.matches(&other.public_key()));
         let parsed = Fingerprint::from_base64(&fingerprint.to_string()).unwrap();
         assert_eq!(parsed, fingerprint);
+    }
+
+    #[test]
+    fn a_der_signature_from_ring_verifies_in_its_fixed_form() {
+        // ring signs the same key both ways: the DER form, converted, must verify as the
+        // protocol's fixed form, and its public key must read from an X.509 wrapping.
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let asn1 = EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.as_ref(),
+            &rng,
+        )
+        .unwrap();
+        let public = PublicKey::from_platform(asn1.public_key().as_ref()).unwrap();
+        for _ in 0..64 {
+            let der = asn1.sign(&rng, b"message").unwrap();
+            let fixed = Signature::from_der(der.as_ref()).unwrap();
+            assert!(public.verify(b"message", &fixed));
+            assert!(!public.verify(b"messagf", &fixed));
+        }
+        let mut spki = vec![
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        spki.extend_from_slice(public.as_bytes());
+        assert_eq!(PublicKey::from_platform(&spki).unwrap(), public);
+        assert!(PublicKey::from_platform(&spki[1..]).is_err());
+        assert!(Signature::from_der(&[0x30, 0x00]).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod canonical;
 pub mod ct;
+mod der;
 pub mod encoding;
 pub mod keys;
 pub mod link;

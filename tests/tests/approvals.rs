@@ -202,7 +202,10 @@ fn replayed_requests_and_answers_are_refused() {
 
     // The same signed answer under a fresh, validly signed request: answered once only.
     let enrollment = phone.vault.enrollment().unwrap().unwrap();
-    let key = SigningKey::from_pkcs8(&enrollment.device_key_pkcs8).unwrap();
+    let cityauth_core::DeviceKey::Vault(pkcs8) = &enrollment.device_key else {
+        panic!("the CLI's phone keeps its key in the vault");
+    };
+    let key = SigningKey::from_pkcs8(pkcs8).unwrap();
     let path = answer.url.trim_start_matches(&city.url()).to_owned();
     let time = cityauth_core::device::corrected_now(enrollment.clock_offset);
     let nonce = encoding::encode(b"a fresh nonce, 18b");

@@ -2,6 +2,7 @@
 
 use cityauth_protocol::{EnrollmentLinkError, KeyError};
 
+use super::signer::SignerError;
 use super::transport::TransportError;
 use crate::vault::VaultError;
 
@@ -60,6 +61,16 @@ pub enum ClientError {
     /// The device key is unusable.
     #[error("device key: {0}")]
     Key(#[from] KeyError),
+    /// The platform key store could not sign (or gave a key or signature that is not P-256).
+    #[error("the platform key store failed: {0}")]
+    Signer(SignerError),
+    /// This device enrolled with a key in the platform key store, and no signer was given.
+    #[error("this device's key is in the platform key store: open approvals with its signer")]
+    SignerNeeded,
+    /// The signer given is not the key this device enrolled with (another name, another
+    /// public key, or signatures that do not verify with the enrolled key).
+    #[error("the platform key is not the one this device enrolled with; re-register the phone")]
+    SignerMismatch,
 }
 
 impl ClientError {

@@ -3,6 +3,7 @@
 
 mod clock;
 mod error;
+mod signer;
 mod transport;
 
 use cityauth_protocol::canonical::{
@@ -13,10 +14,12 @@ use cityauth_protocol::wire::{
     self, AnswerRequest, AnswerResponse, ChallengeList, EnrollRequest, EnrollResponse, ErrorBody,
     ServerKeyResponse,
 };
-use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey, encoding};
+use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, encoding};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zeroize::Zeroizing;
+use std::sync::Arc;
+
+use signer::ActiveKey;
 
 use crate::otpauth;
 use crate::vault::{Enrollment, Vault};
@@ -24,17 +27,22 @@ use crate::vault::{Enrollment, Vault};
 pub use cityauth_protocol::wire::{Challenge, ChallengeKind, Decision};
 pub use clock::{MAX_CLOCK_OFFSET, bounded, corrected, corrected_now, local_now, offset_between};
 pub use error::ClientError;
+pub use signer::{DeviceSigner, SignerError};
 #[cfg(feature = "rust-transport")]
 pub use transport::UreqTransport;
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
 
-/// This device, as the server knows it: a vault and a way to reach the server.
+/// This device, as the server knows it: a vault, a way to reach the server, and optionally
+/// the host's key store.
 pub struct Device<'a> {
     vault: &'a Vault,
     transport: &'a dyn Transport,
-    /// The device key, parsed once per enrollment: loading PKCS#8 costs a scalar
-    /// multiplication (ring checks the key pair), as much as a signature.
-    key: std::sync::Mutex<Option<(String, std::sync::Arc<SigningKey>)>>,
+    /// The host's key store, when the platform has one: new enrollments use its key.
+    signer: Option<Arc<dyn DeviceSigner>>,
+    /// The device key, parsed or checked once per enrollment: loading PKCS#8 costs a scalar
+    /// multiplication (ring checks the key pair), as much as a signature; a host key's public
+    /// half is asked for once.
+    key: std::sync::Mutex<Option<(String, Arc<ActiveKey>)>>,
     /// When this handle last learned the server's signed time: it asks for it again only
     /// after [`TIME_REFRESH`] (each signed time costs the server a signature).
     time_learned: std::sync::Mutex<Option<std::time::Instant>>,
@@ -60,11 +68,23 @@ pub struct Enrolled {
 }
 
 impl<'a> Device<'a> {
-    /// A device over an unlocked vault and a transport.
+    /// A device over an unlocked vault and a transport, whose key lives in the vault.
     pub fn new(vault: &'a Vault, transport: &'a dyn Transport) -> Self {
+        Self::with_signer(vault, transport, None)
+    }
+
+    /// A device whose new enrollment uses the host's key (`signer`) instead of a vault key.
+    /// An enrollment made with a vault key keeps using it (re-enroll to move the key into
+    /// hardware); one made with a host key needs that key's signer on every signed request.
+    pub fn with_signer(
+        vault: &'a Vault,
+        transport: &'a dyn Transport,
+        signer: Option<Arc<dyn DeviceSigner>>,
+    ) -> Self {
         Self {
             vault,
             transport,
+            signer,
             key: std::sync::Mutex::new(None),
             time_learned: std::sync::Mutex::new(None),
         }
@@ -72,9 +92,9 @@ impl<'a> Device<'a> {
 
     /// Enrolls from the portal's link. First fetches the server's key and checks it against
     /// the link's fingerprint: on a mismatch the enrollment code never leaves the device.
-    /// Then makes a device key, registers it with a proof of possession, checks that the
-    /// answer is signed by that key over this device's registration, and only then stores
-    /// the enrollment (and the City account's codes) in the vault.
+    /// Then makes a device key (or takes the host's), registers it with a proof of
+    /// possession, checks that the answer is signed by the server's key over this device's
+    /// registration, and only then stores the enrollment (and the City account's codes).
     pub fn enroll(
         &self,
         link: &str,
@@ -87,8 +107,7 @@ impl<'a> Device<'a> {
         }
         let link = EnrollmentLink::parse(link)?;
         let server_key = self.pinned_server_key(&link)?;
-        let (key, pkcs8) = SigningKey::generate()?;
-        let pkcs8 = Zeroizing::new(pkcs8);
+        let (key, device_key) = ActiveKey::for_enrollment(self.signer.as_ref())?;
         let public = key.public_key();
         let request = EnrollRequest {
             code: link.code.clone(),
@@ -125,7 +144,7 @@ impl<'a> Device<'a> {
             username: response.username.clone(),
             display_name: response.display_name.clone(),
             server_public_key: server_key.as_bytes().to_vec(),
-            device_key_pkcs8: pkcs8,
+            device_key,
             // Signed above: the one time this clock is learned without a challenge list. A
             // time beyond the bound is not learned.
             clock_offset: offset_between(response.server_time, local_now()).unwrap_or(0),
@@ -278,19 +297,19 @@ impl<'a> Device<'a> {
         Ok(())
     }
 
-    /// The device key of `enrollment`, parsed once.
-    fn signing_key(
-        &self,
-        enrollment: &Enrollment,
-    ) -> Result<std::sync::Arc<SigningKey>, ClientError> {
+    /// The device key of `enrollment`, parsed (or its host key checked) once.
+    fn signing_key(&self, enrollment: &Enrollment) -> Result<Arc<ActiveKey>, ClientError> {
         let mut cached = self.key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((device_id, key)) = cached.as_ref()
             && *device_id == enrollment.device_id
         {
-            return Ok(std::sync::Arc::clone(key));
+            return Ok(Arc::clone(key));
         }
-        let key = std::sync::Arc::new(SigningKey::from_pkcs8(&enrollment.device_key_pkcs8)?);
-        *cached = Some((enrollment.device_id.clone(), std::sync::Arc::clone(&key)));
+        let key = Arc::new(ActiveKey::for_enrolled(
+            &enrollment.device_key,
+            self.signer.as_ref(),
+        )?);
+        *cached = Some((enrollment.device_id.clone(), Arc::clone(&key)));
         Ok(key)
     }
 

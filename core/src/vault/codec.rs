@@ -11,7 +11,7 @@ use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::SecretBytes;
 
 use super::crypto::TAG_LEN;
-use super::enrollment::Enrollment;
+use super::enrollment::{DeviceKey, Enrollment};
 use super::error::AccountId;
 
 const RECORD_VERSION: u8 = 1;
@@ -20,7 +20,12 @@ const INDEX_VERSION: u8 = 2;
 /// The first release's index (no generation, no enrollment): read only, from vaults not yet
 /// upgraded.
 const LEGACY_INDEX_VERSION: u8 = 1;
+/// An enrollment whose key is in the vault: what every release writes for it, so that a vault
+/// moved back to an earlier release still opens with its enrollment.
 const ENROLLMENT_VERSION: u8 = 1;
+/// An enrollment whose key is in the platform's key store (this release on): the key's name
+/// and public key where v1 has the private key.
+const HOST_KEY_ENROLLMENT_VERSION: u8 = 2;
 
 /// A plaintext that does not parse: the blob decrypted but is not a record of ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,24 +199,35 @@ pub fn decode_index(bytes: &[u8]) -> Result<Index, Malformed> {
     })
 }
 
-/// Encodes an enrollment: version, then server URL, device id, username, display name,
-/// server public key and device private key (u16 lengths), the clock offset (i64) and the
-/// City account's id (i64, 0 for none). A field too long for its u16 length is refused (the
-/// error names it), never truncated.
+/// Encodes an enrollment: version, then server URL, device id, username, display name and
+/// server public key (u16 lengths); the device key (v1: the PKCS#8 private key; v2: the host
+/// key's name and its public key, u16 lengths); the clock offset (i64) and the City account's
+/// id (i64, 0 for none). A field too long for its u16 length is refused (the error names it),
+/// never truncated.
 pub fn encode_enrollment(enrollment: &Enrollment) -> Result<Zeroizing<Vec<u8>>, &'static str> {
-    let fields: [(&'static str, &[u8]); 6] = [
+    let (version, key_fields): (u8, Vec<(&'static str, &[u8])>) = match &enrollment.device_key {
+        DeviceKey::Vault(pkcs8) => (ENROLLMENT_VERSION, vec![("device_key", pkcs8)]),
+        DeviceKey::Host { key_id, public_key } => (
+            HOST_KEY_ENROLLMENT_VERSION,
+            vec![
+                ("device_key_id", key_id.as_bytes()),
+                ("device_public_key", public_key),
+            ],
+        ),
+    };
+    let fields: [(&'static str, &[u8]); 5] = [
         ("server_url", enrollment.server_url.as_bytes()),
         ("device_id", enrollment.device_id.as_bytes()),
         ("username", enrollment.username.as_bytes()),
         ("display_name", enrollment.display_name.as_bytes()),
         ("server_public_key", &enrollment.server_public_key),
-        ("device_key", &enrollment.device_key_pkcs8),
     ];
-    let size: usize = fields.iter().map(|(_, f)| 2 + f.len()).sum();
+    let all = fields.iter().chain(&key_fields);
+    let size: usize = all.clone().map(|(_, f)| 2 + f.len()).sum();
     let mut out = Zeroizing::new(Vec::with_capacity(1 + size + 16));
-    out.push(ENROLLMENT_VERSION);
-    for (name, field) in fields {
-        let len = u16::try_from(field.len()).map_err(|_| name)?;
+    out.push(version);
+    for (name, field) in all {
+        let len = u16::try_from(field.len()).map_err(|_| *name)?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(field);
     }
@@ -221,10 +237,11 @@ pub fn encode_enrollment(enrollment: &Enrollment) -> Result<Zeroizing<Vec<u8>>, 
     Ok(out)
 }
 
-/// Decodes what [`encode_enrollment`] wrote.
+/// Decodes what [`encode_enrollment`] wrote, in either version.
 pub fn decode_enrollment(bytes: &[u8]) -> Result<Enrollment, Malformed> {
     let mut reader = Reader(bytes);
-    if reader.u8()? != ENROLLMENT_VERSION {
+    let version = reader.u8()?;
+    if version != ENROLLMENT_VERSION && version != HOST_KEY_ENROLLMENT_VERSION {
         return Err(Malformed);
     }
     let server_url = reader.text()?.to_owned();
@@ -232,7 +249,14 @@ pub fn decode_enrollment(bytes: &[u8]) -> Result<Enrollment, Malformed> {
     let username = reader.text()?.to_owned();
     let display_name = reader.text()?.to_owned();
     let server_public_key = reader.bytes()?.to_vec();
-    let device_key_pkcs8 = Zeroizing::new(reader.bytes()?.to_vec());
+    let device_key = if version == ENROLLMENT_VERSION {
+        DeviceKey::Vault(Zeroizing::new(reader.bytes()?.to_vec()))
+    } else {
+        DeviceKey::Host {
+            key_id: reader.text()?.to_owned(),
+            public_key: reader.bytes()?.to_vec(),
+        }
+    };
     let clock_offset = i64::from_be_bytes(reader.array()?);
     let account = i64::from_be_bytes(reader.array()?);
     reader.end()?;
@@ -242,7 +266,7 @@ pub fn decode_enrollment(bytes: &[u8]) -> Result<Enrollment, Malformed> {
         username,
         display_name,
         server_public_key,
-        device_key_pkcs8,
+        device_key,
         clock_offset,
         city_account: (account != 0).then_some(AccountId(account)),
     })
@@ -365,7 +389,7 @@ mod tests {
             username: "alice".into(),
             display_name: "x".repeat(usize::from(u16::MAX)),
             server_public_key: vec![4; 65],
-            device_key_pkcs8: Zeroizing::new(vec![7; 138]),
+            device_key: DeviceKey::Vault(Zeroizing::new(vec![7; 138])),
             clock_offset: -3600,
             city_account: Some(AccountId(9)),
         };
@@ -374,7 +398,48 @@ mod tests {
         enrollment.display_name.push('x');
         assert_eq!(encode_enrollment(&enrollment), Err("display_name"));
         enrollment.display_name.clear();
-        enrollment.device_key_pkcs8 = Zeroizing::new(vec![7; 70_000]);
+        enrollment.device_key = DeviceKey::Vault(Zeroizing::new(vec![7; 70_000]));
         assert_eq!(encode_enrollment(&enrollment), Err("device_key"));
+        enrollment.device_key = DeviceKey::Host {
+            key_id: "k".repeat(70_000),
+            public_key: vec![4; 65],
+        };
+        assert_eq!(encode_enrollment(&enrollment), Err("device_key_id"));
+    }
+
+    #[test]
+    fn a_host_key_enrollment_round_trips_as_v2_and_a_vault_key_one_stays_v1() {
+        let mut enrollment = Enrollment {
+            server_url: "https://city.example".into(),
+            device_id: "dev".into(),
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            server_public_key: vec![4; 65],
+            device_key: DeviceKey::Host {
+                key_id: "cityauth-device".into(),
+                public_key: vec![4; 65],
+            },
+            clock_offset: 12,
+            city_account: None,
+        };
+        let bytes = encode_enrollment(&enrollment).unwrap();
+        assert_eq!(bytes[0], HOST_KEY_ENROLLMENT_VERSION);
+        assert_eq!(decode_enrollment(&bytes), Ok(enrollment.clone()));
+        for cut in 0..bytes.len() {
+            assert_eq!(decode_enrollment(&bytes[..cut]), Err(Malformed));
+        }
+        // The same bytes read as v1 would take the key's name for a private key: refused
+        // because the fields then do not add up.
+        let mut as_v1 = bytes.to_vec();
+        as_v1[0] = ENROLLMENT_VERSION;
+        assert_eq!(decode_enrollment(&as_v1), Err(Malformed));
+        enrollment.device_key = DeviceKey::Vault(Zeroizing::new(vec![7; 138]));
+        assert_eq!(
+            encode_enrollment(&enrollment).unwrap()[0],
+            ENROLLMENT_VERSION
+        );
+        let mut unknown = encode_enrollment(&enrollment).unwrap().to_vec();
+        unknown[0] = 3;
+        assert_eq!(decode_enrollment(&unknown), Err(Malformed));
     }
 }

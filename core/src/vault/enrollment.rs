@@ -22,6 +22,34 @@ pub const MAX_DEVICE_KEY: usize = 1024;
 /// The server key's length: an uncompressed P-256 point.
 pub const SERVER_KEY_LEN: usize = 65;
 
+/// Where this device's signing key lives. `Debug` never shows the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DeviceKey {
+    /// In the vault, sealed with the enrollment: the P-256 key as PKCS#8. The fallback where
+    /// the platform has no key store (and the desktop CLI's only kind).
+    Vault(Zeroizing<Vec<u8>>),
+    /// In the platform's key store (Android Keystore, the Secure Enclave): the vault keeps
+    /// only the key's name and its public key, and the host signs.
+    Host {
+        /// The host's name for the key (e.g. the Keystore alias).
+        key_id: String,
+        /// Its uncompressed P-256 public key (65 bytes).
+        public_key: Vec<u8>,
+    },
+}
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceKey::Vault(_) => f.write_str("DeviceKey::Vault(<redacted>)"),
+            DeviceKey::Host { key_id, .. } => f
+                .debug_struct("DeviceKey::Host")
+                .field("key_id", key_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
 /// An enrollment as the vault keeps it. `Debug` never shows the device key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Enrollment {
@@ -35,8 +63,8 @@ pub struct Enrollment {
     pub display_name: String,
     /// The server's signing key (65-byte uncompressed P-256), pinned at enrollment.
     pub server_public_key: Vec<u8>,
-    /// This device's P-256 signing key, PKCS#8.
-    pub device_key_pkcs8: Zeroizing<Vec<u8>>,
+    /// This device's P-256 signing key: in the vault, or in the platform's key store.
+    pub device_key: DeviceKey,
     /// Server time minus this device's time, in seconds, as last learned.
     pub clock_offset: i64,
     /// The vault account holding the City account's codes, if the server issued one.
@@ -49,6 +77,7 @@ impl fmt::Debug for Enrollment {
             .field("server_url", &self.server_url)
             .field("device_id", &self.device_id)
             .field("username", &self.username)
+            .field("device_key", &self.device_key)
             .field("clock_offset", &self.clock_offset)
             .field("city_account", &self.city_account)
             .finish_non_exhaustive()
@@ -82,10 +111,22 @@ impl Enrollment {
         if self.server_public_key.len() != SERVER_KEY_LEN {
             return Err("server_public_key");
         }
-        if self.device_key_pkcs8.is_empty() || self.device_key_pkcs8.len() > MAX_DEVICE_KEY {
-            return Err("device_key");
+        match &self.device_key {
+            DeviceKey::Vault(pkcs8) if pkcs8.is_empty() || pkcs8.len() > MAX_DEVICE_KEY => {
+                Err("device_key")
+            }
+            DeviceKey::Host { key_id, .. }
+                if key_id.is_empty()
+                    || key_id.len() > MAX_ENROLLMENT_TEXT
+                    || key_id.chars().any(char::is_control) =>
+            {
+                Err("device_key_id")
+            }
+            DeviceKey::Host { public_key, .. } if public_key.len() != SERVER_KEY_LEN => {
+                Err("device_public_key")
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -32,7 +32,7 @@ use crate::otp::{Code, DEFAULT_PERIOD, OtpKind, OtpParams, TimeStep};
 
 use codec::{Index, IndexEntry};
 use crypto::DataKey;
-pub use enrollment::{CityClock, Enrollment};
+pub use enrollment::{CityClock, DeviceKey, Enrollment};
 pub use error::{AccountId, Damage, DamagedAccount, IntegrityError, VaultError};
 pub use slots::{AesGcmKeyWrapper, KdfParams, KeyWrapError, KeyWrapper};
 use slots::{SlotFailure, SlotKind};

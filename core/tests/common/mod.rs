@@ -51,7 +51,7 @@ pub fn enrollment(clock_offset: i64) -> Enrollment {
         username: "alice".into(),
         display_name: "Alice Example".into(),
         server_public_key: vec![4; 65],
-        device_key_pkcs8: zeroize::Zeroizing::new(vec![9; 138]),
+        device_key: cityauth_core::DeviceKey::Vault(zeroize::Zeroizing::new(vec![9; 138])),
         clock_offset,
         city_account: None,
     }

@@ -181,6 +181,10 @@ impl From<ClientError> for CliError {
             ClientError::UnknownChallenge(_) => Code::Expired,
             ClientError::NumberFormat(_) => Code::WrongNumberFormat,
             ClientError::Key(_) => Code::Storage,
+            // The CLI has no hardware key store; these arise only for a vault enrolled by an app.
+            ClientError::Signer(_) | ClientError::SignerNeeded | ClientError::SignerMismatch => {
+                Code::KeyStore
+            }
         };
         Self::new(code, error)
     }

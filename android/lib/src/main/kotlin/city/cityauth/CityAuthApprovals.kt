@@ -4,6 +4,7 @@ import city.cityauth.ffi.Answer
 import city.cityauth.ffi.Approvals
 import city.cityauth.ffi.Challenge
 import city.cityauth.ffi.Enrolled
+import city.cityauth.ffi.HostDeviceSigner
 import city.cityauth.ffi.HostHttpTransport
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
@@ -13,16 +14,25 @@ import kotlinx.coroutines.withContext
  * The City account on this device with suspend functions: every call waits on the network
  * and runs on [dispatcher] ([Dispatchers.IO] unless given). Throws `CityAuthException`.
  * Requests go through [transport] (e.g. [UrlConnectionTransport]) when given, else through
- * the core's built-in HTTPS client.
+ * the core's built-in HTTPS client. With a [signer] (e.g. [JcaDeviceSigner] over an Android
+ * Keystore key), a new enrollment registers the signer's hardware key and every signed request
+ * and answer is signed by it; an enrollment made earlier with the vault's own key keeps that
+ * key until the phone is registered again. A missing or replaced signer is
+ * `CityAuthException.KeyStore`.
  */
 class CityAuthApprovals(
     vault: CityAuthVault,
     transport: HostHttpTransport? = null,
     private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
+    signer: HostDeviceSigner? = null,
 ) : AutoCloseable {
     /** The generated binding. */
     val approvals: Approvals =
-        if (transport == null) Approvals(vault.vault) else Approvals.withTransport(vault.vault, transport)
+        when {
+            signer != null -> Approvals.withDeviceSigner(vault.vault, transport, signer)
+            transport == null -> Approvals(vault.vault)
+            else -> Approvals.withTransport(vault.vault, transport)
+        }
 
     private suspend fun <T> io(block: () -> T): T = withContext(dispatcher) { block() }
 

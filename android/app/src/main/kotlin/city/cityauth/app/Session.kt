@@ -7,6 +7,7 @@ import androidx.annotation.StringRes
 import city.cityauth.CityAuthApprovals
 import city.cityauth.CityAuthVault
 import city.cityauth.UrlConnectionTransport
+import city.cityauth.app.platform.KeystoreDeviceSigner
 import city.cityauth.app.platform.KeystoreKeyWrapper
 import city.cityauth.app.platform.currentPushToken
 import city.cityauth.ffi.AccountInfo
@@ -41,6 +42,8 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
 
     val settings = Settings(app)
     val keyWrapper = KeystoreKeyWrapper()
+    /** The device key for City approvals, in the Keystore (StrongBox where there is one). */
+    private val deviceSigner = KeystoreDeviceSigner()
 
     private val _phase = MutableStateFlow(Phase.STARTING)
     val phase: StateFlow<Phase> = _phase.asStateFlow()
@@ -184,6 +187,8 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
 
     suspend fun unenroll() = attempt {
         approvals { it.unenroll() }
+        // The next registration makes a fresh device key.
+        withContext(Dispatchers.IO) { deviceSigner.deleteKey() }
         refreshEnrollment()
     }
 
@@ -252,8 +257,9 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
     }
 
     private suspend fun <T> approvals(block: suspend (CityAuthApprovals) -> T): T =
-        // The platform's HTTP stack: its trust store, network security config and proxies.
-        CityAuthApprovals(requireVault(), UrlConnectionTransport()).use { block(it) }
+        // The platform's HTTP stack (its trust store, network security config and proxies) and
+        // the Keystore's device key.
+        CityAuthApprovals(requireVault(), UrlConnectionTransport(), signer = deviceSigner).use { block(it) }
 
     private fun requireVault(): CityAuthVault =
         vault ?: throw AppException(R.string.error_no_vault)

@@ -31,6 +31,8 @@ final class AppModel: ObservableObject {
     /// A push arrived while the vault was locked: fetch once it is unlocked.
     private var wakePending = false
     private let keyWrapper = KeychainKeyWrapper()
+    /// The device key that signs for the City account, in the Secure Enclave.
+    private let deviceSigner = SecureEnclaveDeviceSigner()
     private static let log = Logger(subsystem: "city.cityauth.app", category: "errors")
 
     /// The vault's folder in Application Support (the file and SQLite's journal files).
@@ -148,14 +150,14 @@ final class AppModel: ObservableObject {
         }
         await perform {
             guard try await self.vault().enrollment() != nil else { return }
-            self.pending = try await self.vault().approvals().pending(waitSeconds: 0)
+            self.pending = try await self.vault().approvals(signer: self.deviceSigner).pending(waitSeconds: 0)
         }
     }
 
     func answer(_ challenge: Challenge, with answer: Answer, number: String?) async -> String? {
         var outcome: String?
         await perform {
-            outcome = try await self.vault().approvals().answer(challenge, with: answer, number: number)
+            outcome = try await self.vault().approvals(signer: self.deviceSigner).answer(challenge, with: answer, number: number)
             self.pending.removeAll { $0.id == challenge.id }
         }
         return outcome
@@ -163,7 +165,7 @@ final class AppModel: ObservableObject {
 
     func enroll(link: String) async -> Bool {
         await perform {
-            let approvals = try await self.vault().approvals()
+            let approvals = try await self.vault().approvals(signer: self.deviceSigner)
             let enrolled = try await approvals.enroll(
                 link: link, deviceName: UIDevice.current.name, pushToken: self.pushToken)
             self.message = formatted(
@@ -175,7 +177,8 @@ final class AppModel: ObservableObject {
 
     func unenroll() async {
         await perform {
-            try await self.vault().approvals().unenroll()
+            try await self.vault().approvals(signer: self.deviceSigner).unenroll()
+            self.deviceSigner.deleteKey()
             self.enrollment = nil
         }
     }

@@ -1,5 +1,4 @@
 import CityAuthFFI
-import CryptoKit
 import Foundation
 import Security
 
@@ -44,33 +43,11 @@ final class KeychainKeyWrapper: HostKeyWrapper, @unchecked Sendable {
 
     /// Deletes the device key (when the user turns the slot off); its slot can no longer open.
     func deleteKey() {
-        let query: [String: Any] = [
-            kSecClass as String: kSecClassKey,
-            kSecAttrApplicationTag as String: Data(tag.utf8),
-        ]
-        SecItemDelete(query as CFDictionary)
+        KeychainKeys.delete(tag: tag)
     }
 
     private func existingKey() throws -> SecKey? {
-        let query: [String: Any] = [
-            kSecClass as String: kSecClassKey,
-            kSecAttrApplicationTag as String: Data(tag.utf8),
-            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
-            kSecReturnRef as String: true,
-        ]
-        var item: CFTypeRef?
-        let status = SecItemCopyMatching(query as CFDictionary, &item)
-        switch status {
-        case errSecSuccess:
-            guard let item, CFGetTypeID(item) == SecKeyGetTypeID() else {
-                throw KeyWrapError.Failed(reason: "the Keychain item is not a key")
-            }
-            return (item as! SecKey)
-        case errSecItemNotFound:
-            return nil
-        default:
-            throw KeyWrapError.Failed(reason: "Keychain lookup failed with status \(status)")
-        }
+        try KeychainKeys.existing(tag: tag)
     }
 
     /// A new permanent key, in the Secure Enclave when the device has one; only this device,
@@ -79,36 +56,11 @@ final class KeychainKeyWrapper: HostKeyWrapper, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let key = try existingKey() { return key }
-        var error: Unmanaged<CFError>?
-        let inEnclave = SecureEnclave.isAvailable
-        // privateKeyUsage is the Secure Enclave's flag; a software key refuses it.
-        let flags: SecAccessControlCreateFlags = inEnclave ? [.privateKeyUsage, .userPresence] : [.userPresence]
-        guard let access = SecAccessControlCreateWithFlags(
-            nil, kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly, flags, &error)
-        else {
-            throw failure("access control", error)
-        }
-        var attributes: [String: Any] = [
-            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
-            kSecAttrKeySizeInBits as String: 256,
-            kSecPrivateKeyAttrs as String: [
-                kSecAttrIsPermanent as String: true,
-                kSecAttrApplicationTag as String: Data(tag.utf8),
-                kSecAttrAccessControl as String: access,
-            ] as [String: Any],
-        ]
-        if inEnclave {
-            attributes[kSecAttrTokenID as String] = kSecAttrTokenIDSecureEnclave
-        }
-        guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw failure("key creation", error)
-        }
-        return key
+        return try KeychainKeys.create(
+            tag: tag, accessible: kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly, flags: [.userPresence])
     }
 
-    /// A typed error naming the step; the system's reason text holds no key material.
     private func failure(_ step: String, _ error: Unmanaged<CFError>?) -> KeyWrapError {
-        let reason = error.map { $0.takeRetainedValue().localizedDescription } ?? "unknown error"
-        return KeyWrapError.Failed(reason: "\(step): \(reason)")
+        KeychainKeys.failure(step, error)
     }
 }

@@ -194,10 +194,17 @@ public final class Authenticator: Sendable {
     }
 
     /// Enrollment and approvals for this vault's City account, over `URLSession` (the
-    /// platform's trust store, MDM CAs and proxies; redirects refused).
-    public func approvals() async throws -> CityApprovals {
+    /// platform's trust store, MDM CAs and proxies; redirects refused). With `signer` (a key
+    /// in the Secure Enclave), a new enrollment uses that key and the vault keeps only its
+    /// public half; without it, the vault's own software key. A device enrolled with a
+    /// signer needs the same signer afterwards (`CityAuthError.KeyStore` otherwise).
+    public func approvals(signer: HostDeviceSigner? = nil) async throws -> CityApprovals {
         let approvals = try await offMain { [vault] in
-            try Approvals.withTransport(vault: vault, transport: URLSessionTransport())
+            if let signer {
+                return try Approvals.withDeviceSigner(vault: vault, transport: URLSessionTransport(), signer: signer)
+            } else {
+                return try Approvals.withTransport(vault: vault, transport: URLSessionTransport())
+            }
         }
         return CityApprovals(approvals: approvals)
     }

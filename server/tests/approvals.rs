@@ -166,12 +166,18 @@ fn fraud_blocks_pushes_until_unblocked() {
 
 #[test]
 fn expired_challenges_cannot_be_answered() {
-    let h = Harness::with_config(|c| c.challenge_lifetime = 1);
+    // Three seconds: long enough that a loaded machine still lists it once before it ends.
+    let h = Harness::with_config(|c| c.challenge_lifetime = 3);
     h.add_user("alice");
     let device = h.enroll("alice");
     let (_, number) = h.start_reset("alice");
     let challenge = device.poll(&h, 5).remove(0);
-    std::thread::sleep(Duration::from_millis(2100));
+    // Wait from the challenge's own expiry, not a fixed time from here: the server's clock
+    // counts whole seconds, so one more second past `expires_at` is past it for certain.
+    let expires_at = challenge.challenge.expires_at;
+    while now() <= expires_at + 1 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
         device.poll(&h, 0).is_empty(),
         "expired challenges are not listed"

@@ -195,6 +195,20 @@ pub enum Command {
         #[arg(long, requires = "google")]
         skip_unsupported: bool,
     },
+
+    // Shell integration (cli/src/docs.rs): neither touches a vault.
+    /// Print a shell completion script, e.g. `source <(cityauth completions bash)`, or save
+    /// it where the shell looks (bash: ~/.local/share/bash-completion/completions/cityauth).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page as roff: `cityauth man | man -l -`; with a command, its own page.
+    Man {
+        /// A command whose page to print instead of the main one.
+        command: Option<String>,
+    },
 }
 
 impl Cli {

@@ -11,7 +11,7 @@ use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, demo, output, params};
+use crate::{approvals, demo, docs, output, params};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -19,6 +19,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         // Neither touches the user's vault: no path, no passphrase.
         Command::Demo => demo::run(),
         Command::Code(args) if args.secret.is_some() => params::stateless_code(&args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { command } => docs::man(command.as_deref()),
         command => {
             let path = vault_path(cli.vault)?;
             match command {
@@ -37,6 +39,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Passwd => passwd(&path),
                 Command::Repair { yes } => repair(&path, yes),
                 Command::Demo => demo::run(),
+                Command::Completions { shell } => docs::completions(shell),
+                Command::Man { command } => docs::man(command.as_deref()),
                 Command::Enroll { link, name } => approvals::enroll(&unlock(&path)?, &link, name),
                 Command::Approvals { json, wait } => approvals::list(&unlock(&path)?, json, wait),
                 Command::Approve { id, number } => {

@@ -11,6 +11,7 @@ mod codes;
 mod commands;
 mod demo;
 mod demo_city;
+mod docs;
 mod error;
 mod output;
 mod params;
@@ -61,7 +62,7 @@ fn clap_error(error: &clap::Error, argv: &[OsString]) -> ExitCode {
             "no command given; try 'cityauth --help'".to_owned()
         }
         _ => {
-            let line = redact(&first_line(&rendered), argv);
+            let line = redact(&with_tip(first_line(&rendered), &rendered), argv);
             line.strip_prefix("error: ").unwrap_or(&line).to_owned()
         }
     };
@@ -126,6 +127,18 @@ fn first_line(rendered: &str) -> String {
         line.push_str(&items.join(", "));
     }
     line
+}
+
+/// `line` with clap's tip, if it gave one ("a similar subcommand exists: 'codes'"), kept on
+/// the same line: a usage error stays one line, and the tip is what makes it useful.
+fn with_tip(line: String, rendered: &str) -> String {
+    match rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+    {
+        Some(tip) => format!("{line}; tip: {tip}"),
+        None => line,
+    }
 }
 
 /// Replaces, in a message, every quoted argument that may hold a secret: an otpauth link,

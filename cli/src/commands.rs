@@ -8,7 +8,7 @@ use cityauth_core::{Account, IntegrityError, KdfParams, OtpKind, Vault, VaultErr
 
 use crate::args::{AddArgs, Cli, CodeArgs, Command};
 use crate::error::{CliError, Code, print, report, warn};
-use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
+use crate::passphrase::{self, NEW_PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
 use crate::{approvals, demo, docs, output, params};
@@ -130,7 +130,7 @@ fn init(path: &Path) -> Result<(), CliError> {
     if path.symlink_metadata().is_ok() {
         return Err(at_path(VaultError::AlreadyExists, path));
     }
-    let passphrase = passphrase::new(PASSPHRASE_VAR)?;
+    let passphrase = passphrase::initial()?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }

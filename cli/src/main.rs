@@ -16,6 +16,7 @@ mod error;
 mod output;
 mod params;
 mod passphrase;
+mod passphrase_source;
 mod select;
 mod transfer;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Err(error) => return clap_error(&error, &argv),
     };
     set_format(cli.errors());
+    passphrase_source::set(cli.passphrase_sources());
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -7,12 +7,14 @@
 
 mod approvals;
 mod args;
+mod backoff;
 mod codes;
 mod commands;
 mod demo;
 mod demo_city;
 mod docs;
 mod error;
+mod hostname;
 mod output;
 mod params;
 mod passphrase;

@@ -235,6 +235,15 @@ pub enum Command {
         /// A command whose page to print instead of the main one.
         command: Option<String>,
     },
+
+    // The OS-keychain unlock slot (cli/src/keychain.rs).
+    /// Let the OS keychain unlock this vault, so that commands do not ask for the
+    /// passphrase (Linux: the kernel keyring, which forgets at reboot).
+    Keychain {
+        /// enable, disable or status.
+        #[command(subcommand)]
+        action: KeychainAction,
+    },
 }
 
 impl Cli {
@@ -259,6 +268,18 @@ impl Command {
                 | Command::Approvals { json: true, .. }
         )
     }
+}
+
+/// `keychain`'s actions.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum KeychainAction {
+    /// Keep a random key for this vault in the OS keychain and add a vault slot for it
+    /// (the passphrase is needed once, and is not stored).
+    Enable,
+    /// Remove the vault's keychain slot and the keychain's key.
+    Disable,
+    /// Whether the keychain unlocks this vault (checked; asks nothing).
+    Status,
 }
 
 /// `add`: links, or the fields of one account as flags.

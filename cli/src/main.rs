@@ -15,6 +15,7 @@ mod demo_city;
 mod docs;
 mod error;
 mod hostname;
+mod keychain;
 mod output;
 mod params;
 mod passphrase;

@@ -12,16 +12,18 @@ pub const PASSPHRASE_VAR: &str = "CITYAUTH_PASSPHRASE";
 /// The environment variable holding the new passphrase for `passwd`.
 pub const NEW_PASSPHRASE_VAR: &str = "CITYAUTH_NEW_PASSPHRASE";
 
-/// The passphrase to unlock the vault: `--passphrase-fd`, else `--passphrase-file`, else
-/// `CITYAUTH_PASSPHRASE`, else asked on the terminal.
-pub fn current() -> Result<Zeroizing<String>, CliError> {
-    if let Some(passphrase) = crate::passphrase_source::given()? {
-        return Ok(passphrase);
+/// The passphrase to unlock the vault if one was given: `--passphrase-fd`, else
+/// `--passphrase-file`, else `CITYAUTH_PASSPHRASE`. (Then the OS keychain, then [`ask`].)
+pub fn given() -> Result<Option<Zeroizing<String>>, CliError> {
+    match crate::passphrase_source::given()? {
+        Some(passphrase) => Ok(Some(passphrase)),
+        None => from_env(PASSPHRASE_VAR),
     }
-    match from_env(PASSPHRASE_VAR)? {
-        Some(passphrase) => Ok(passphrase),
-        None => prompt("Passphrase: ", PASSPHRASE_VAR, Code::PassphraseRequired),
-    }
+}
+
+/// The passphrase to unlock the vault, asked on the terminal.
+pub fn ask() -> Result<Zeroizing<String>, CliError> {
+    prompt("Passphrase: ", PASSPHRASE_VAR, Code::PassphraseRequired)
 }
 
 /// A new vault's passphrase (`init`): from `--passphrase-fd` or `--passphrase-file`, else

@@ -7,8 +7,9 @@ use cityauth_core::device::{
 };
 use cityauth_core::{IntegrityError, Vault, VaultError};
 
+use crate::backoff::{self, Backoff};
 use crate::error::{CliError, Code, print, warn};
-use crate::params;
+use crate::{hostname, params};
 
 /// The City server's time as this machine reckons it (for approval countdowns): its clock
 /// corrected by the offset learned from the server; none when not enrolled or the
@@ -97,7 +98,9 @@ fn answer(
     print(&format!("{}: {outcome}\n", challenge.id))
 }
 
-/// `watch [--once]`: long-polls and asks about each request on the terminal.
+/// `watch [--once]`: long-polls and asks about each request on the terminal. It rides out
+/// network errors and server errors (a restart, a proxy without its backend) with capped
+/// backoff, saying so once per outage; any other error (not enrolled, refused) ends it.
 pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() && !once {
         return Err(CliError::new(
@@ -105,12 +108,41 @@ pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
             "watch asks on the terminal; use `approvals` and `approve` in scripts",
         ));
     }
+    // Said before the first line about waiting.
+    if vault.enrollment()?.is_none() {
+        return Err(ClientError::NotEnrolled.into());
+    }
     let transport = UreqTransport::new();
     let device = Device::new(vault, &transport);
     warn("Waiting for approval requests (Ctrl-C to stop)...");
     let mut answered = std::collections::HashSet::new();
+    let mut backoff = Backoff::default();
     loop {
-        for challenge in device.pending_challenges(25)? {
+        // After a failure, a quick poll first: a long one would hold back the news that the
+        // server is back for up to 25 s.
+        let wait = if backoff.failing() { 0 } else { 25 };
+        let challenges = match device.pending_challenges(wait) {
+            Ok(challenges) => {
+                if backoff.succeeded() {
+                    warn("The server answers again; waiting for approval requests...");
+                }
+                challenges
+            }
+            Err(error) if retryable(&error) => {
+                let retry = backoff.failed();
+                if retry.outage_began {
+                    warn(&format!(
+                        "The server does not answer ({error}); trying again, at most every {} s, \
+                         until it does (Ctrl-C to stop)...",
+                        backoff::CAP.as_secs()
+                    ));
+                }
+                std::thread::sleep(retry.wait);
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        for challenge in challenges {
             if !answered.insert(challenge.id.clone()) {
                 continue;
             }
@@ -118,12 +150,28 @@ pub fn watch(vault: &Vault, once: bool) -> Result<(), CliError> {
             let (decision, number) = ask(&challenge)?;
             match device.answer(&challenge, decision, number.as_deref()) {
                 Ok(outcome) => warn(&format!("{}: {outcome}", challenge.id)),
-                Err(error) => CliError::from(error).report(),
+                Err(error) => {
+                    // Not sent: ask again when the server lists it again.
+                    if retryable(&error) {
+                        answered.remove(&challenge.id);
+                    }
+                    CliError::from(error).report();
+                }
             }
             if once {
                 return Ok(());
             }
         }
+    }
+}
+
+/// True for a failure that may pass by itself: no answer, or a server error (5xx) or rate
+/// limit (429) rather than a refusal of this device or request.
+fn retryable(error: &ClientError) -> bool {
+    match error {
+        ClientError::Network(_) => true,
+        ClientError::Refused { status, .. } => *status >= 500 || *status == 429,
+        _ => false,
     }
 }
 
@@ -214,12 +262,10 @@ pub fn forget(vault: &Vault) -> Result<(), CliError> {
     )
 }
 
+/// "cityauth on <host name>", from the system (bash does not export `$HOSTNAME`).
 fn default_device_name() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|name| !name.is_empty())
-        .map_or_else(
-            || "cityauth desktop".to_owned(),
-            |host| format!("cityauth on {host}"),
-        )
+    hostname::get().map_or_else(
+        || "cityauth desktop".to_owned(),
+        |host| format!("cityauth on {host}"),
+    )
 }

@@ -40,15 +40,41 @@ pub struct Cli {
     )]
     pub error_format: Option<ErrorFormat>,
 
+    // Where the vault's passphrase comes from (cli/src/passphrase_source.rs); the first
+    // found of: --passphrase-fd, --passphrase-file, CITYAUTH_PASSPHRASE, the OS keychain,
+    // the terminal.
+    /// Read the vault's passphrase from this open file descriptor (its first line), e.g.
+    /// `--passphrase-fd 3 3<<<"$P"`; wins over everything else.
+    #[arg(long, global = true, value_name = "FD")]
+    pub passphrase_fd: Option<u32>,
+
+    /// Read the vault's passphrase from this file (its first line); the file must be
+    /// readable by its owner only (chmod 600). Used unless --passphrase-fd is given; wins over
+    /// CITYAUTH_PASSPHRASE, which the user's other processes can read
+    /// (/proc/PID/environ), over the OS keychain and over the terminal prompt.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub passphrase_file: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+impl Cli {
+    /// `--passphrase-fd` and `--passphrase-file`, for [`crate::passphrase_source::set`].
+    pub fn passphrase_sources(&self) -> crate::passphrase_source::Sources {
+        crate::passphrase_source::Sources {
+            fd: self.passphrase_fd,
+            file: self.passphrase_file.clone(),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a new vault (passphrase from CITYAUTH_PASSPHRASE, or asked twice).
+    /// Create a new vault (passphrase from --passphrase-fd, --passphrase-file or
+    /// CITYAUTH_PASSPHRASE, or asked twice).
     Init,
     /// Add accounts from otpauth links, or one account from flags.
     Add(AddArgs),
@@ -195,6 +221,29 @@ pub enum Command {
         #[arg(long, requires = "google")]
         skip_unsupported: bool,
     },
+
+    // Shell integration (cli/src/docs.rs): neither touches a vault.
+    /// Print a shell completion script, e.g. `source <(cityauth completions bash)`, or save
+    /// it where the shell looks (bash: ~/.local/share/bash-completion/completions/cityauth).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page as roff: `cityauth man | man -l -`; with a command, its own page.
+    Man {
+        /// A command whose page to print instead of the main one.
+        command: Option<String>,
+    },
+
+    // The OS-keychain unlock slot (cli/src/keychain.rs).
+    /// Let the OS keychain unlock this vault, so that commands do not ask for the
+    /// passphrase (Linux: the kernel keyring, which forgets at reboot).
+    Keychain {
+        /// enable, disable or status.
+        #[command(subcommand)]
+        action: KeychainAction,
+    },
 }
 
 impl Cli {
@@ -219,6 +268,18 @@ impl Command {
                 | Command::Approvals { json: true, .. }
         )
     }
+}
+
+/// `keychain`'s actions.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum KeychainAction {
+    /// Keep a random key for this vault in the OS keychain and add a vault slot for it
+    /// (the passphrase is needed once, and is not stored).
+    Enable,
+    /// Remove the vault's keychain slot and the keychain's key.
+    Disable,
+    /// Whether the keychain unlocks this vault (checked; asks nothing).
+    Status,
 }
 
 /// `add`: links, or the fields of one account as flags.

@@ -4,14 +4,16 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use cityauth_core::{Account, IntegrityError, KdfParams, OtpKind, Vault, VaultError, otpauth};
+use cityauth_core::{
+    Account, IntegrityError, KdfParams, KeyWrapper, OtpKind, Vault, VaultError, otpauth,
+};
 
-use crate::args::{AddArgs, Cli, CodeArgs, Command};
+use crate::args::{AddArgs, Cli, CodeArgs, Command, KeychainAction};
 use crate::error::{CliError, Code, print, report, warn};
-use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
+use crate::passphrase::{self, NEW_PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, demo, output, params};
+use crate::{approvals, demo, docs, keychain, output, params};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -19,6 +21,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         // Neither touches the user's vault: no path, no passphrase.
         Command::Demo => demo::run(),
         Command::Code(args) if args.secret.is_some() => params::stateless_code(&args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { command } => docs::man(command.as_deref()),
         command => {
             let path = vault_path(cli.vault)?;
             match command {
@@ -37,6 +41,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Passwd => passwd(&path),
                 Command::Repair { yes } => repair(&path, yes),
                 Command::Demo => demo::run(),
+                Command::Completions { shell } => docs::completions(shell),
+                Command::Man { command } => docs::man(command.as_deref()),
+                Command::Keychain { action } => match action {
+                    KeychainAction::Enable => keychain::enable(&path, unlock_with_passphrase),
+                    KeychainAction::Disable => {
+                        keychain::disable(&path, |vault| unlock_opened(vault, &path))
+                    }
+                    KeychainAction::Status => keychain::status(&path),
+                },
                 Command::Enroll { link, name } => approvals::enroll(&unlock(&path)?, &link, name),
                 Command::Approvals { json, wait } => approvals::list(&unlock(&path)?, json, wait),
                 Command::Approve { id, number } => {
@@ -103,10 +116,36 @@ fn at_path(error: VaultError, path: &Path) -> CliError {
 
 /// Opens the vault (so that a missing one is reported before asking anything), then unlocks.
 pub fn unlock(path: &Path) -> Result<Vault, CliError> {
-    let vault = Vault::open(path).map_err(|error| at_path(error, path))?;
-    let passphrase = passphrase::current()?;
-    vault.unlock_with_passphrase(&passphrase)?;
+    let vault = open(path)?;
+    unlock_opened(&vault, path)?;
     Ok(vault)
+}
+
+/// Opens the vault, locked; a missing or foreign file is named.
+pub fn open(path: &Path) -> Result<Vault, CliError> {
+    Vault::open(path).map_err(|error| at_path(error, path))
+}
+
+/// Unlocks with the first of: a passphrase given (--passphrase-fd, --passphrase-file,
+/// CITYAUTH_PASSPHRASE), the OS keychain's key, the passphrase asked on the terminal.
+fn unlock_opened(vault: &Vault, path: &Path) -> Result<(), CliError> {
+    if let Some(passphrase) = passphrase::given()? {
+        return Ok(vault.unlock_with_passphrase(&passphrase)?);
+    }
+    if keychain::try_unlock(vault, path)? {
+        return Ok(());
+    }
+    unlock_with_passphrase(vault)
+}
+
+/// Unlocks with a passphrase, given or asked; never the keychain (what `keychain enable`
+/// needs: the keychain cannot vouch for itself).
+fn unlock_with_passphrase(vault: &Vault) -> Result<(), CliError> {
+    let passphrase = match passphrase::given()? {
+        Some(passphrase) => passphrase,
+        None => passphrase::ask()?,
+    };
+    Ok(vault.unlock_with_passphrase(&passphrase)?)
 }
 
 /// Reports every damaged account (and a damaged index) on stderr, one `integrity` error each.
@@ -126,7 +165,7 @@ fn init(path: &Path) -> Result<(), CliError> {
     if path.symlink_metadata().is_ok() {
         return Err(at_path(VaultError::AlreadyExists, path));
     }
-    let passphrase = passphrase::new(PASSPHRASE_VAR)?;
+    let passphrase = passphrase::initial()?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
@@ -385,9 +424,19 @@ fn repair(path: &Path, yes: bool) -> Result<(), CliError> {
 }
 
 fn passwd(path: &Path) -> Result<(), CliError> {
-    let vault = unlock(path)?;
+    // The current passphrase, not the keychain: changing it is proving it.
+    let vault = open(path)?;
+    unlock_with_passphrase(&vault)?;
     let new = passphrase::new(NEW_PASSPHRASE_VAR)?;
-    vault.change_passphrase(&new, KdfParams::default())?;
+    // The data key rotates: the keychain's slot is re-wrapped if its key is at hand, else
+    // it goes with the old key.
+    let keep = keychain::wrapper_to_keep(&vault, path)?;
+    let lost = keep.is_none() && keychain::enabled(&vault)?;
+    let wrappers: Vec<&dyn KeyWrapper> = keep.iter().map(|w| w as &dyn KeyWrapper).collect();
+    vault.change_passphrase_keeping(&new, KdfParams::default(), &wrappers)?;
     print("Passphrase changed.\n")?;
+    if lost {
+        warn("The OS keychain no longer unlocks this vault: `cityauth keychain enable` renews it.");
+    }
     finish(&vault)
 }

@@ -7,14 +7,19 @@
 
 mod approvals;
 mod args;
+mod backoff;
 mod codes;
 mod commands;
 mod demo;
 mod demo_city;
+mod docs;
 mod error;
+mod hostname;
+mod keychain;
 mod output;
 mod params;
 mod passphrase;
+mod passphrase_source;
 mod select;
 mod transfer;
 
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
         Err(error) => return clap_error(&error, &argv),
     };
     set_format(cli.errors());
+    passphrase_source::set(cli.passphrase_sources());
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -61,7 +67,7 @@ fn clap_error(error: &clap::Error, argv: &[OsString]) -> ExitCode {
             "no command given; try 'cityauth --help'".to_owned()
         }
         _ => {
-            let line = redact(&first_line(&rendered), argv);
+            let line = redact(&with_tip(first_line(&rendered), &rendered), argv);
             line.strip_prefix("error: ").unwrap_or(&line).to_owned()
         }
     };
@@ -126,6 +132,18 @@ fn first_line(rendered: &str) -> String {
         line.push_str(&items.join(", "));
     }
     line
+}
+
+/// `line` with clap's tip, if it gave one ("a similar subcommand exists: 'codes'"), kept on
+/// the same line: a usage error stays one line, and the tip is what makes it useful.
+fn with_tip(line: String, rendered: &str) -> String {
+    match rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+    {
+        Some(tip) => format!("{line}; tip: {tip}"),
+        None => line,
+    }
 }
 
 /// Replaces, in a message, every quoted argument that may hold a secret: an otpauth link,

@@ -1,6 +1,7 @@
 //! What the commands print: aligned tables for people, JSON for scripts.
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use cityauth_core::{AccountCode, AccountInfo, OtpKind};
 
@@ -155,13 +156,15 @@ fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
 }
 
 /// Left-aligns every column to its widest cell, two spaces apart, no trailing spaces.
+/// Widths are terminal cells, not characters: a CJK character or an emoji takes two, a
+/// combining mark none, so names in any script line up.
 fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|column| {
             rows.iter()
                 .filter_map(|row| row.get(column))
-                .map(|cell| cell.chars().count())
+                .map(|cell| cell.width())
                 .max()
                 .unwrap_or(0)
         })
@@ -171,7 +174,7 @@ fn table(rows: &[Vec<String>]) -> String {
         let mut line = String::new();
         for (cell, width) in row.iter().zip(&widths) {
             line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 2));
+            line.extend(std::iter::repeat_n(' ', width - cell.width() + 2));
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -194,5 +197,7 @@ mod tests {
             table(&rows),
             "ID  ISSUER  NAME\n10  Über\n2   B       bob\n"
         );
+        let wide = vec![row(["東京", "x"]), row(["e\u{301}", "y"])];
+        assert_eq!(table(&wide), "東京  x\ne\u{301}     y\n");
     }
 }

@@ -12,11 +12,26 @@ pub const PASSPHRASE_VAR: &str = "CITYAUTH_PASSPHRASE";
 /// The environment variable holding the new passphrase for `passwd`.
 pub const NEW_PASSPHRASE_VAR: &str = "CITYAUTH_NEW_PASSPHRASE";
 
-/// The passphrase to unlock the vault: `CITYAUTH_PASSPHRASE`, else asked on the terminal.
-pub fn current() -> Result<Zeroizing<String>, CliError> {
-    match from_env(PASSPHRASE_VAR)? {
+/// The passphrase to unlock the vault if one was given: `--passphrase-fd`, else
+/// `--passphrase-file`, else `CITYAUTH_PASSPHRASE`. (Then the OS keychain, then [`ask`].)
+pub fn given() -> Result<Option<Zeroizing<String>>, CliError> {
+    match crate::passphrase_source::given()? {
+        Some(passphrase) => Ok(Some(passphrase)),
+        None => from_env(PASSPHRASE_VAR),
+    }
+}
+
+/// The passphrase to unlock the vault, asked on the terminal.
+pub fn ask() -> Result<Zeroizing<String>, CliError> {
+    prompt("Passphrase: ", PASSPHRASE_VAR, Code::PassphraseRequired)
+}
+
+/// A new vault's passphrase (`init`): from `--passphrase-fd` or `--passphrase-file`, else
+/// as [`new`] gets it.
+pub fn initial() -> Result<Zeroizing<String>, CliError> {
+    match crate::passphrase_source::given()? {
         Some(passphrase) => Ok(passphrase),
-        None => prompt("Passphrase: ", PASSPHRASE_VAR, Code::PassphraseRequired),
+        None => new(PASSPHRASE_VAR),
     }
 }
 
@@ -77,7 +92,10 @@ fn prompt(text: &str, var: &str, missing: Code) -> Result<Zeroizing<String>, Cli
         .map_err(|_| {
             CliError::new(
                 missing,
-                format!("no passphrase: set {var} or run cityauth on a terminal"),
+                format!(
+                    "no passphrase: give --passphrase-fd or --passphrase-file, set {var}, \
+                     or run cityauth on a terminal"
+                ),
             )
         })
 }

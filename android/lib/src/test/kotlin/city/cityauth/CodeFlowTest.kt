@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test
 class CodeFlowTest {
     @Test
     fun `codeUpdates emits every account's code once a second with the countdown`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val a = vault.addFromLink("otpauth://totp/A:a?secret=${Rfc6238.SHA1}")
             val b = vault.addFromLink("otpauth://totp/B:b?secret=JBSWY3DPEHPK3PXP&period=60")
             vault.addFromLink("otpauth://hotp/C:c?secret=JBSWY3DPEHPK3PXP&counter=0")

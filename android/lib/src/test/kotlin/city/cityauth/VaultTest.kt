@@ -15,7 +15,7 @@ import org.junit.jupiter.api.assertThrows
 class VaultTest {
     @Test
     fun `accounts added from links give the RFC 6238 codes`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "correct horse", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "correct horse".toCharArray(), CHEAP_KDF).use { vault ->
             val sha1 = vault.addFromLink("otpauth://totp/RFC:sha1?secret=${Rfc6238.SHA1}&digits=8")
             val sha256 = vault.addFromLink("otpauth://totp/RFC:sha256?secret=${Rfc6238.SHA256}&digits=8&algorithm=SHA256")
             val sha512 = vault.addFromLink("otpauth://totp/RFC:sha512?secret=${Rfc6238.SHA512}&digits=8&algorithm=SHA512")
@@ -36,7 +36,7 @@ class VaultTest {
     @Test
     fun `the HOTP counter persists across reopening the vault`() = runBlocking<Unit> {
         val path = newVaultPath()
-        val id = CityAuthVault.create(path, "pass phrase", CHEAP_KDF).use { vault ->
+        val id = CityAuthVault.create(path, "pass phrase".toCharArray(), CHEAP_KDF).use { vault ->
             val id = vault.addFromLink("otpauth://hotp/Bank:me?secret=${Rfc6238.SHA1}&counter=0")
             // RFC 4226 appendix D, counters 0 and 1.
             assertEquals("755224", vault.nextHotp(id))
@@ -45,7 +45,7 @@ class VaultTest {
         }
         CityAuthVault.open(path).use { vault ->
             assertFalse(vault.isUnlocked)
-            vault.unlock("pass phrase")
+            vault.unlock("pass phrase".toCharArray())
             assertEquals(2uL, vault.accounts().single().counter)
             assertEquals("359152", vault.nextHotp(id))
             // HOTP accounts have no time-based code.
@@ -56,22 +56,22 @@ class VaultTest {
     @Test
     fun `a wrong passphrase is a Kotlin exception with its message`() = runBlocking<Unit> {
         val path = newVaultPath()
-        CityAuthVault.create(path, "the right passphrase", CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
+        CityAuthVault.create(path, "the right passphrase".toCharArray(), CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
         CityAuthVault.open(path).use { vault ->
-            val error = assertThrows<CityAuthException.WrongPassphrase> { runBlocking { vault.unlock("wrong one") } }
+            val error = assertThrows<CityAuthException.WrongPassphrase> { runBlocking { vault.unlock("wrong one".toCharArray()) } }
             assertEquals("wrong passphrase", error.detail)
             assertEquals("wrong passphrase", error.toString())
             assertEquals("detail=wrong passphrase", error.message)  // uniffi's field dump
             assertFalse(vault.isUnlocked)
             assertThrows<CityAuthException.Locked> { runBlocking { vault.accounts() } }
-            vault.unlock("the right passphrase")
+            vault.unlock("the right passphrase".toCharArray())
             assertEquals(1, vault.accounts().size)
         }
     }
 
     @Test
     fun `an invalid link names the field at fault and never the secret`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val bad = assertThrows<CityAuthException.InvalidLink> {
                 runBlocking { vault.addFromLink("otpauth://totp/A:b?secret=NOT*BASE32SECRET") }
             }
@@ -87,7 +87,7 @@ class VaultTest {
 
     @Test
     fun `accounts typed in are renamed, reordered and removed`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val steam = vault.addAccount(
                 NewAccount("Steam", "gamer", "JBSWY3DPEHPK3PXP", OtpKind.STEAM, HashAlgorithm.SHA1, 5u, 30u, 0uL),
             )

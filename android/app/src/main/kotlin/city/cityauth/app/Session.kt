@@ -87,12 +87,14 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         _message.value = null
     }
 
-    suspend fun create(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun create(passphrase: CharArray) = attempt {
         vault = CityAuthVault.create(vaultFile().path, passphrase)
         didUnlock()
     }
 
-    suspend fun unlock(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun unlock(passphrase: CharArray) = attempt {
         requireVault().unlock(passphrase)
         didUnlock()
     }
@@ -228,13 +230,12 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         lock()
     }
 
-    suspend fun changePassphrase(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun changePassphrase(passphrase: CharArray) = attempt {
         // Keep device-key unlock working: its slot is re-wrapped for the new data key (the
         // change rotates the key, and a slot left with the old one would be removed).
         val keep = if (settings.deviceKeyUnlock) listOf(keyWrapper) else emptyList()
-        withContext(Dispatchers.IO) {
-            requireVault().vault.changePassphraseKeeping(passphrase, null, keep)
-        }
+        requireVault().changePassphrase(passphrase, null, keep)
         _message.value = app.getString(R.string.message_passphrase_changed)
     }
 

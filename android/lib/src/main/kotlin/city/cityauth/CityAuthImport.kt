@@ -24,7 +24,7 @@ class CityAuthImport internal constructor(
      * success; after a failure (e.g. [CityAuthException.Locked]) nothing was added and it
      * may be retried.
      */
-    suspend fun commit(): List<Long> = withContext(dispatcher) { preview.commit() }
+    suspend fun commit(): List<AccountId> = withContext(dispatcher) { preview.commit().map(::AccountId) }
 
     /** Releases the native preview and the accounts it holds. */
     override fun close() = preview.close()

@@ -124,22 +124,22 @@ class CityAuthVault private constructor(
     suspend fun slots(): List<SlotInfo> = io { vault.slots() }
 
     /** Adds the account of an otpauth link (a scanned QR code); returns its id. */
-    suspend fun addFromLink(link: String): Long = io { vault.addFromLink(link) }
+    suspend fun addFromLink(link: String): AccountId = io { AccountId(vault.addFromLink(link)) }
 
     /** Adds an account typed in by hand; returns its id. */
-    suspend fun addAccount(account: NewAccount): Long = io { vault.addAccount(account) }
+    suspend fun addAccount(account: NewAccount): AccountId = io { AccountId(vault.addAccount(account)) }
 
-    /** The accounts in the user's order. */
+    /** The accounts in the user's order (each one's [AccountInfo.accountId]). */
     suspend fun accounts(): List<AccountInfo> = io { vault.accounts() }
 
     /** Renames an account. */
-    suspend fun rename(id: Long, issuer: String, name: String) = io { vault.rename(id, issuer, name) }
+    suspend fun rename(id: AccountId, issuer: String, name: String) = io { vault.rename(id.value, issuer, name) }
 
     /** Moves an account to [position] (0 is the top). */
-    suspend fun move(id: Long, position: Int) = io { vault.moveAccount(id, position.coerceAtLeast(0).toUInt()) }
+    suspend fun move(id: AccountId, position: Int) = io { vault.moveAccount(id.value, position.coerceAtLeast(0).toUInt()) }
 
     /** Removes an account for good. */
-    suspend fun remove(id: Long) = io { vault.remove(id) }
+    suspend fun remove(id: AccountId) = io { vault.remove(id.value) }
 
     /**
      * Forgets this device's City enrollment here only, without the server (gone, unreachable
@@ -147,11 +147,11 @@ class CityAuthVault private constructor(
      */
     suspend fun forgetEnrollment() = io { vault.forgetEnrollment() }
 
-    /** Every time-based account's current code, in one native call. */
+    /** Every time-based account's current code (with its [AccountCode.accountId]), in one native call. */
     suspend fun codes(): List<AccountCode> = io { vault.codes() }
 
     /** The next code of an HOTP account (its counter is saved before the code is returned). */
-    suspend fun nextHotp(id: Long): String = io { vault.nextHotp(id) }
+    suspend fun nextHotp(id: AccountId): String = io { vault.nextHotp(id.value) }
 
     /**
      * Reads another authenticator's export (or a cityauth backup) and sets it against this

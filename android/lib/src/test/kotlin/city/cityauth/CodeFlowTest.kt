@@ -21,7 +21,7 @@ class CodeFlowTest {
             val lastSecond = vault.vault.serverNow()
             assertTrue(seconds in 1.0..5.0, "three updates took $seconds s")
             for (codes in updates) {
-                assertEquals(listOf(a, b), codes.map { it.id })
+                assertEquals(listOf(a, b), codes.map { it.accountId })
                 assertEquals(listOf(30u, 60u), codes.map { it.period })
                 assertTrue(codes.all { it.remaining in 1uL..it.period.toULong() })
             }

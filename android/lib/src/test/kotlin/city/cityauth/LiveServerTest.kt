@@ -37,7 +37,7 @@ class LiveServerTest {
                 assertEquals("Alice Example", enrolled.displayName)
                 assertEquals(city.url, vault.vault.enrollment()?.serverUrl)
                 // The City account's own codes arrived as an account when the server issues one.
-                enrolled.cityAccount?.let { id -> assertTrue(vault.accounts().any { it.id == id }) }
+                enrolled.cityAccountId?.let { id -> assertTrue(vault.accounts().any { it.accountId == id }) }
                 assertTrue(approvals.pending().isEmpty())
 
                 // 1. Denied on the phone: the browser's reset is denied.

@@ -39,7 +39,7 @@ class ReadmeExampleTest {
         vault.unlock(AesGcmKeyWrapper("device-key", deviceKey))
         // README-END
 
-        assertEquals(listOf(id), screen.map { it.id })
+        assertEquals(listOf(id), screen.map { it.accountId })
         assertEquals(6, screen.single().code.length)
         assertEquals(listOf("wrong passphrase"), messages)
         assertTrue(vault.isUnlocked)

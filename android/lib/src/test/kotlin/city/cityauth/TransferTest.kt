@@ -48,7 +48,7 @@ class TransferTest {
                     assertTrue(secrets.none { report.toString().contains(it) }, "the report shows no secret")
 
                     val ids = preview.commit()
-                    assertEquals(ids, vault.accounts().map { it.id })
+                    assertEquals(ids, vault.accounts().map { it.accountId })
                     assertEquals(seen(expected), seen(vault))
                     assertEquals(expected.exportLinks(), vault.exportLinks())
                 }
@@ -113,7 +113,7 @@ class TransferTest {
             vault.previewImport(fixture("plain.txt")).use { again ->
                 assertEquals("links", again.report.format)
                 assertTrue(again.report.toAdd.isEmpty())
-                assertEquals(ids, again.report.duplicates.map { it.existingId })
+                assertEquals(ids, again.report.duplicates.map { it.existingAccountId })
                 assertEquals(emptyList<Long>(), again.commit())
             }
             assertEquals(7, vault.accounts().size)
@@ -125,7 +125,7 @@ class TransferTest {
         CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { it.commit() }
             val hotp = vault.accounts().first { it.kind == OtpKind.HOTP }
-            vault.nextHotp(hotp.id)
+            vault.nextHotp(hotp.accountId)
             val backup = vault.backup("backup words".toCharArray())
             assertFalse(backup.decodeToString().contains(hotp.name), "labels are encrypted too")
 

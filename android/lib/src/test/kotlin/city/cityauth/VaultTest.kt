@@ -20,9 +20,9 @@ class VaultTest {
             val sha256 = vault.addFromLink("otpauth://totp/RFC:sha256?secret=${Rfc6238.SHA256}&digits=8&algorithm=SHA256")
             val sha512 = vault.addFromLink("otpauth://totp/RFC:sha512?secret=${Rfc6238.SHA512}&digits=8&algorithm=SHA512")
             // RFC 6238 appendix B: T = 59 and T = 1111111109.
-            val at59 = vault.vault.codesAt(59u).associate { it.id to it.code }
+            val at59 = vault.vault.codesAt(59u).associate { it.accountId to it.code }
             assertEquals(mapOf(sha1 to "94287082", sha256 to "46119246", sha512 to "90693936"), at59)
-            val later = vault.vault.codesAt(1111111109u).associate { it.id to it.code }
+            val later = vault.vault.codesAt(1111111109u).associate { it.accountId to it.code }
             assertEquals(mapOf(sha1 to "07081804", sha256 to "68084774", sha512 to "25091201"), later)
             assertEquals(1uL, vault.vault.codesAt(59u).first().remaining)
 
@@ -101,14 +101,14 @@ class VaultTest {
 
             vault.rename(mail, "Post", "me@city.example")
             vault.move(mail, 0)
-            assertEquals(listOf(mail, steam), vault.accounts().map { it.id })
+            assertEquals(listOf(mail, steam), vault.accounts().map { it.accountId })
             assertEquals("Post", vault.accounts().first().issuer)
             val codes = vault.vault.codesAt(59u)
-            assertEquals("94287082", codes.first { it.id == mail }.code)
-            assertEquals(5, codes.first { it.id == steam }.code.length)
+            assertEquals("94287082", codes.first { it.accountId == mail }.code)
+            assertEquals(5, codes.first { it.accountId == steam }.code.length)
 
             vault.remove(steam)
-            assertEquals(listOf(mail), vault.accounts().map { it.id })
+            assertEquals(listOf(mail), vault.accounts().map { it.accountId })
             assertThrows<CityAuthException.UnknownAccount> { runBlocking { vault.remove(steam) } }
         }
     }

@@ -156,8 +156,7 @@ class CityAuthVault private constructor(
     /**
      * Reads another authenticator's export (or a cityauth backup) and sets it against this
      * vault, writing nothing: show the returned [CityAuthImport.report], then commit it.
-     * [format] null detects it ("aegis", "2fas", "andotp", "bitwarden-json", "bitwarden-csv",
-     * "freeotp-plus", "proton", "links", "cityauth"). [password]: the file's, when it is
+     * [format] null detects it (every [ImportFormat] is detected). [password]: the file's, when it is
      * encrypted; wiped when the call ends, also when it throws. Throws
      * [CityAuthException.PasswordRequired] for an encrypted file without [password] (ask,
      * call again), [CityAuthException.WrongPassword], [CityAuthException.DamagedFile],
@@ -168,7 +167,7 @@ class CityAuthVault private constructor(
      * Cancelling the calling coroutine stops the native import at its next check (see
      * docs/import.md) instead of letting it run to its end on [dispatcher].
      */
-    suspend fun previewImport(bytes: ByteArray, format: String? = null, password: CharArray? = null): CityAuthImport =
+    suspend fun previewImport(bytes: ByteArray, format: ImportFormat? = null, password: CharArray? = null): CityAuthImport =
         if (password == null) {
             previewImportWith(bytes, format, null)
         } else {
@@ -176,10 +175,10 @@ class CityAuthVault private constructor(
         }
 
     /** [previewImport] with the file's password as UTF-8 bytes, wiped when the call ends. */
-    suspend fun previewImport(bytes: ByteArray, format: String?, passwordUtf8: ByteArray): CityAuthImport =
+    suspend fun previewImport(bytes: ByteArray, format: ImportFormat?, passwordUtf8: ByteArray): CityAuthImport =
         passwordUtf8.useAndWipe { previewImportWith(bytes, format, it) }
 
-    private suspend fun previewImportWith(bytes: ByteArray, format: String?, passwordUtf8: ByteArray?): CityAuthImport =
+    private suspend fun previewImportWith(bytes: ByteArray, format: ImportFormat?, passwordUtf8: ByteArray?): CityAuthImport =
         ImportCancel().use { cancel ->
             coroutineScope {
                 // Trips the native handle when this scope is cancelled; stopped once the import returns.
@@ -192,10 +191,11 @@ class CityAuthVault private constructor(
                 }
                 try {
                     io {
+                        val name = format?.coreName
                         val preview = if (passwordUtf8 == null) {
-                            vault.previewImportCancellable(bytes, format, null, cancel)
+                            vault.previewImportCancellable(bytes, name, null, cancel)
                         } else {
-                            vault.previewImportWithPasswordUtf8(bytes, format, passwordUtf8, cancel)
+                            vault.previewImportWithPasswordUtf8(bytes, name, passwordUtf8, cancel)
                         }
                         CityAuthImport(preview, preview.report(), dispatcher)
                     }
@@ -210,7 +210,7 @@ class CityAuthVault private constructor(
      * (wiped when the call ends).
      */
     suspend fun previewRestore(bytes: ByteArray, passphrase: CharArray): CityAuthImport =
-        previewImport(bytes, "cityauth", passphrase)
+        previewImport(bytes, ImportFormat.CITYAUTH_BACKUP, passphrase)
 
     /**
      * Every account as a cityauth backup encrypted under [passphrase] (Argon2id, about a

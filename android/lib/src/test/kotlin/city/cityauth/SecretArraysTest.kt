@@ -122,7 +122,7 @@ class SecretArraysTest {
                 fresh.previewRestore(backup, right).use { assertEquals(1, it.commit().size) }
                 assertWiped(right)
                 val rightBytes = "other words".encodeToByteArray()
-                fresh.previewImport(second, "cityauth", rightBytes).use { assertEquals(1, it.report.duplicates.size) }
+                fresh.previewImport(second, ImportFormat.CITYAUTH_BACKUP, rightBytes).use { assertEquals(1, it.report.duplicates.size) }
                 assertWiped(rightBytes)
             }
         }

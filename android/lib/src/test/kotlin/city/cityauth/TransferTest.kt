@@ -38,7 +38,7 @@ class TransferTest {
             CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
                 vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { preview ->
                     val report = preview.report
-                    assertEquals("aegis", report.format)
+                    assertEquals(ImportFormat.AEGIS, preview.format)
                     assertEquals(expected.accounts().map { it.issuer to it.name }, report.toAdd.map { it.issuer to it.name })
                     assertEquals(expected.accounts().map { it.kind }, report.toAdd.map { it.kind })
                     assertTrue(report.duplicates.isEmpty() && report.rejected.isEmpty())
@@ -87,11 +87,11 @@ class TransferTest {
             val file = fixture("aegis_encrypted.json")
             assertThrows<CityAuthException.PasswordRequired> { runBlocking { vault.previewImport(file) } }
             val wrong = assertThrows<CityAuthException.WrongPassword> {
-                runBlocking { vault.previewImport(file, "aegis", "not-it-4417".toCharArray()) }
+                runBlocking { vault.previewImport(file, ImportFormat.AEGIS, "not-it-4417".toCharArray()) }
             }
             assertTrue(wrong.detail.isNotEmpty())
             assertFalse(wrong.detail.contains("not-it-4417"))
-            vault.previewImport(file, "aegis", "test".toCharArray()).use { assertEquals(7, it.report.toAdd.size) }
+            vault.previewImport(file, ImportFormat.AEGIS, "test".toCharArray()).use { assertEquals(7, it.report.toAdd.size) }
         }
     }
 
@@ -111,7 +111,7 @@ class TransferTest {
         CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val ids = vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { it.commit() }
             vault.previewImport(fixture("plain.txt")).use { again ->
-                assertEquals("links", again.report.format)
+                assertEquals(ImportFormat.OTPAUTH_LINKS, again.format)
                 assertTrue(again.report.toAdd.isEmpty())
                 assertEquals(ids, again.report.duplicates.map { it.existingAccountId })
                 assertEquals(emptyList<Long>(), again.commit())
@@ -134,7 +134,7 @@ class TransferTest {
                     runBlocking { fresh.previewRestore(backup, "not the words".toCharArray()) }
                 }
                 fresh.previewRestore(backup, "backup words".toCharArray()).use { restore ->
-                    assertEquals("cityauth", restore.report.format)
+                    assertEquals(ImportFormat.CITYAUTH_BACKUP, restore.format)
                     restore.commit()
                 }
                 assertEquals(seen(vault), seen(fresh))

@@ -10,6 +10,7 @@ import city.cityauth.ffi.KdfSettings
 import city.cityauth.ffi.NewAccount
 import city.cityauth.ffi.SlotInfo
 import city.cityauth.ffi.Vault
+import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
@@ -36,6 +37,18 @@ import kotlinx.coroutines.withContext
  * storage and wipes when the call ends. No JVM `String` of the secret is made here. What this
  * cannot reach: copies made before the array was handed in (an `EditText`'s `Editable`, a
  * Compose `String` state), and the JVM's own memory that the GC moved an array out of.
+ *
+ * Cancellation: every function here except [lock], [isUnlocked] and [close] is a blocking
+ * native call (SQLite; the Argon2id KDF, about a second, in [create], [unlock] with a
+ * passphrase, [changePassphrase], [backup] and an encrypted import) run with
+ * `withContext(dispatcher)`. Cancelling the calling coroutine does not interrupt a native
+ * call in progress (`runInterruptible` would not help: a thread inside JNA ignores
+ * interrupts): the caller resumes with `CancellationException` once the call has returned,
+ * and what the call did stays done. A cancelled [create] may have made the vault file (it
+ * opens with the passphrase; the native object is closed), a cancelled [changePassphrase] may
+ * have changed the passphrase, a cancelled [nextHotp] may have used a counter value. The one
+ * exception is [previewImport], which trips the native import's cancel handle so it stops at
+ * its next check. Passphrase arrays are wiped in every case.
  */
 class CityAuthVault private constructor(
     /** The generated binding, for the calls that have no wrapper here. */
@@ -62,14 +75,30 @@ class CityAuthVault private constructor(
             kdf: KdfSettings? = null,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): CityAuthVault = passphraseUtf8.useAndWipe { utf8 ->
-            withContext(dispatcher) { CityAuthVault(Vault.createUtf8(path, utf8, kdf), dispatcher) }
+            native(dispatcher) { Vault.createUtf8(path, utf8, kdf) }
         }
 
         /** Opens the vault file at [path], locked. */
         suspend fun open(
             path: String,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
-        ): CityAuthVault = withContext(dispatcher) { CityAuthVault(Vault.open(path), dispatcher) }
+        ): CityAuthVault = native(dispatcher) { Vault.open(path) }
+
+        /**
+         * Runs [make] on [dispatcher]. A caller cancelled meanwhile still waits for it (a native
+         * call cannot be interrupted), then gets `CancellationException`; the native vault made
+         * for nobody is closed here rather than left to the garbage collector.
+         */
+        private suspend fun native(dispatcher: CoroutineDispatcher, make: () -> Vault): CityAuthVault {
+            var made: Vault? = null
+            try {
+                withContext(dispatcher) { made = make() }
+            } catch (e: CancellationException) {
+                made?.close()
+                throw e
+            }
+            return CityAuthVault(checkNotNull(made), dispatcher)
+        }
     }
 
     private suspend fun <T> io(block: () -> T): T = withContext(dispatcher) { block() }

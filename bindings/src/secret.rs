@@ -75,6 +75,12 @@ impl From<&str> for SecretUtf8 {
     }
 }
 
+impl From<Vec<u8>> for SecretUtf8 {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+}
+
 impl fmt::Debug for SecretUtf8 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretUtf8(<redacted>)")

@@ -33,7 +33,7 @@ pub use http::{
     HostHttpError, HostHttpHeader, HostHttpRequest, HostHttpResponse, HostHttpTransport,
 };
 pub use key_wrapper::HostKeyWrapper;
-pub use secret::SecretString;
+pub use secret::{SecretString, SecretUtf8};
 pub use signer::HostDeviceSigner;
 pub use transfer::{
     ExportRefusal, GoogleExport, ImportAddition, ImportCancel, ImportDuplicate, ImportPreview,

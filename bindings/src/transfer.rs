@@ -11,7 +11,7 @@ use cityauth_transfer::{Cancel, Format, ImportPlan, backup, commit, plan, read_c
 use zeroize::Zeroizing;
 
 use crate::error::CityAuthError;
-use crate::secret::SecretString;
+use crate::secret::{SecretString, SecretUtf8};
 use crate::types::OtpKind;
 use crate::vault::Vault;
 
@@ -203,6 +203,20 @@ impl Vault {
         }))
     }
 
+    /// `previewImportCancellable` of an encrypted file, with its password as UTF-8 bytes the
+    /// host wipes after the call (wiped here too). `InvalidInput` (field "password") when
+    /// they are not UTF-8.
+    pub fn preview_import_with_password_utf8(
+        &self,
+        bytes: Vec<u8>,
+        format: Option<String>,
+        password: SecretUtf8,
+        cancel: Arc<ImportCancel>,
+    ) -> Result<Arc<ImportPreview>> {
+        let password = SecretString::from(password.as_str("password")?);
+        self.preview_import_cancellable(bytes, format, Some(password), cancel)
+    }
+
     /// Every account, as a cityauth backup encrypted under `passphrase` (Argon2id at the
     /// default cost, AES-256-GCM). Holds accounts only: never the push-approval key nor the
     /// City enrollment. Restore with `previewImport(bytes, "cityauth", passphrase)`. Fails
@@ -212,6 +226,17 @@ impl Vault {
         Ok(backup::write(
             &accounts,
             &passphrase,
+            &KdfParams::default(),
+        )?)
+    }
+
+    /// `backup` with the passphrase as UTF-8 bytes the host wipes after the call (wiped here
+    /// too). `InvalidInput` (field "passphrase") when they are not UTF-8.
+    pub fn backup_utf8(&self, passphrase: SecretUtf8) -> Result<Vec<u8>> {
+        let accounts = self.all_accounts()?;
+        Ok(backup::write(
+            &accounts,
+            passphrase.as_str("passphrase")?,
             &KdfParams::default(),
         )?)
     }

@@ -11,7 +11,7 @@ use cityauth_core::{Account, AccountId, KeyWrapper, SecretBytes, Vault as CoreVa
 
 use crate::error::CityAuthError;
 use crate::key_wrapper::{HostAdapter, HostKeyWrapper};
-use crate::secret::SecretString;
+use crate::secret::{SecretString, SecretUtf8};
 use crate::types::{
     AccountCode, AccountInfo, EnrollmentInfo, KdfSettings, NewAccount, OtpKind, SlotInfo,
     kdf_params,
@@ -42,6 +42,22 @@ impl Vault {
         }))
     }
 
+    /// `create` with the passphrase as UTF-8 bytes (Kotlin `ByteArray`, Swift `Data`) that the
+    /// host wipes after the call; wiped here when the call ends. `InvalidInput` (field
+    /// "passphrase") when they are not UTF-8.
+    #[uniffi::constructor]
+    pub fn create_utf8(
+        path: String,
+        passphrase: SecretUtf8,
+        kdf: Option<KdfSettings>,
+    ) -> Result<Arc<Self>> {
+        let passphrase = passphrase.as_str("passphrase")?;
+        let core = CoreVault::create(Path::new(&path), passphrase, kdf_params(kdf)?)?;
+        Ok(Arc::new(Self {
+            core: Arc::new(core),
+        }))
+    }
+
     /// Opens an existing vault, locked. Never creates, repairs or deletes a file.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>> {
@@ -54,6 +70,14 @@ impl Vault {
     /// Unlocks with a passphrase; `WrongPassphrase` changes nothing. Blocking (the KDF).
     pub fn unlock_with_passphrase(&self, passphrase: SecretString) -> Result<()> {
         Ok(self.core.unlock_with_passphrase(&passphrase)?)
+    }
+
+    /// `unlockWithPassphrase` with the passphrase as UTF-8 bytes the host wipes (see
+    /// `createUtf8`).
+    pub fn unlock_with_passphrase_utf8(&self, passphrase: SecretUtf8) -> Result<()> {
+        Ok(self
+            .core
+            .unlock_with_passphrase(passphrase.as_str("passphrase")?)?)
     }
 
     /// Unlocks through the host's key (the slot made for its `keyId`). `NoMatchingSlot` when
@@ -106,6 +130,36 @@ impl Vault {
         Ok(self
             .core
             .change_passphrase_keeping(&new_passphrase, kdf_params(kdf)?, &wrappers)?)
+    }
+
+    /// `changePassphrase` with the new passphrase as UTF-8 bytes the host wipes (see
+    /// `createUtf8`).
+    pub fn change_passphrase_utf8(
+        &self,
+        new_passphrase: SecretUtf8,
+        kdf: Option<KdfSettings>,
+    ) -> Result<()> {
+        let new_passphrase = new_passphrase.as_str("passphrase")?;
+        Ok(self
+            .core
+            .change_passphrase(new_passphrase, kdf_params(kdf)?)?)
+    }
+
+    /// `changePassphraseKeeping` with the new passphrase as UTF-8 bytes the host wipes (see
+    /// `createUtf8`).
+    pub fn change_passphrase_keeping_utf8(
+        &self,
+        new_passphrase: SecretUtf8,
+        kdf: Option<KdfSettings>,
+        keep: Vec<Arc<dyn HostKeyWrapper>>,
+    ) -> Result<()> {
+        let new_passphrase = new_passphrase.as_str("passphrase")?;
+        let adapters: Vec<HostAdapter> = keep.into_iter().map(HostAdapter).collect();
+        let wrappers: Vec<&dyn KeyWrapper> =
+            adapters.iter().map(|a| a as &dyn KeyWrapper).collect();
+        Ok(self
+            .core
+            .change_passphrase_keeping(new_passphrase, kdf_params(kdf)?, &wrappers)?)
     }
 
     /// Removes a slot and rotates the data key, so that an old copy of the file opens nothing

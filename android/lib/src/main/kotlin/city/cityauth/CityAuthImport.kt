@@ -19,12 +19,18 @@ class CityAuthImport internal constructor(
     private val dispatcher: CoroutineDispatcher,
 ) : AutoCloseable {
     /**
+     * The format the file was read as (the one asked for, or the one detected). Null only if
+     * the native library reads a format newer than this Kotlin knows; `report.format` has its name.
+     */
+    val format: ImportFormat? get() = ImportFormat.fromCoreName(report.format)
+
+    /**
      * Adds [report]'s `toAdd` accounts in one transaction (all or none); returns their ids in
      * file order. Throws [CityAuthException.AlreadyCommitted] when called again after a
      * success; after a failure (e.g. [CityAuthException.Locked]) nothing was added and it
      * may be retried.
      */
-    suspend fun commit(): List<Long> = withContext(dispatcher) { preview.commit() }
+    suspend fun commit(): List<AccountId> = withContext(dispatcher) { preview.commit().map(::AccountId) }
 
     /** Releases the native preview and the accounts it holds. */
     override fun close() = preview.close()

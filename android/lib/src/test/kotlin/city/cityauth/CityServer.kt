@@ -28,14 +28,33 @@ class CityServer : AutoCloseable {
 
     /** The base URL devices and the browser use. */
     val url = "http://127.0.0.1:$port"
-    private val process: Process
+    private var process: Process
 
     init {
         require(binary.canExecute()) { "build the server first: cargo build -p cityauth-server ($binary)" }
-        process = ProcessBuilder(binary.path, "--db", db.path, "--public-url", url, "serve", "--listen", "127.0.0.1:$port")
+        process = launch()
+        waitUntilListening()
+    }
+
+    private fun launch(): Process =
+        ProcessBuilder(binary.path, "--db", db.path, "--public-url", url, "serve", "--listen", "127.0.0.1:$port")
             .redirectErrorStream(true)
-            .redirectOutput(File(dir, "server.log"))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(File(dir, "server.log")))
             .start()
+
+    /** Kills the server (SIGKILL, no goodbye to open connections) and waits until it is gone. */
+    fun kill() {
+        process.destroyForcibly()
+        check(process.waitFor(10, TimeUnit.SECONDS)) { "the server did not die" }
+    }
+
+    /** Whether the server process runs (false after [kill] until [restart]). */
+    val isAlive: Boolean get() = process.isAlive
+
+    /** Starts the server again on the same port and database, after [kill]. */
+    fun restart() {
+        check(!process.isAlive) { "kill it first" }
+        process = launch()
         waitUntilListening()
     }
 

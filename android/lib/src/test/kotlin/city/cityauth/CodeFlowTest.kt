@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test
 class CodeFlowTest {
     @Test
     fun `codeUpdates emits every account's code once a second with the countdown`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val a = vault.addFromLink("otpauth://totp/A:a?secret=${Rfc6238.SHA1}")
             val b = vault.addFromLink("otpauth://totp/B:b?secret=JBSWY3DPEHPK3PXP&period=60")
             vault.addFromLink("otpauth://hotp/C:c?secret=JBSWY3DPEHPK3PXP&counter=0")
@@ -21,7 +21,7 @@ class CodeFlowTest {
             val lastSecond = vault.vault.serverNow()
             assertTrue(seconds in 1.0..5.0, "three updates took $seconds s")
             for (codes in updates) {
-                assertEquals(listOf(a, b), codes.map { it.id })
+                assertEquals(listOf(a, b), codes.map { it.accountId })
                 assertEquals(listOf(30u, 60u), codes.map { it.period })
                 assertTrue(codes.all { it.remaining in 1uL..it.period.toULong() })
             }

@@ -44,7 +44,7 @@ class DeviceSignerTest {
         city.addEmployee("hana", "Hana Example")
         val link = city.enrollmentLink("hana")
         val signer = Counting(JcaDeviceSigner.generate("cityauth-device-key"))
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, signer = signer).use { approvals ->
                 assertEquals("hana", approvals.enroll(link, "JUnit phone").username)
                 assertTrue(vault.vault.enrollment()!!.platformKey, "the key is the host's")

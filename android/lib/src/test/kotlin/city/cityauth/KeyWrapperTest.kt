@@ -16,7 +16,7 @@ class KeyWrapperTest {
     fun `a Kotlin AES-GCM key-wrapping slot unlocks the vault without the passphrase`() = runBlocking<Unit> {
         val path = newVaultPath()
         val wrapper = AesGcmKeyWrapper("device-key", aesKey())
-        CityAuthVault.create(path, "passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(path, "passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             vault.addFromLink("otpauth://totp/RFC:sha1?secret=${Rfc6238.SHA1}&digits=8")
             vault.addKeyWrapperSlot(wrapper)
             val slots = vault.slots()
@@ -31,7 +31,7 @@ class KeyWrapperTest {
     @Test
     fun `another key under the same name fails in the key store, and an unknown key has no slot`() = runBlocking<Unit> {
         val path = newVaultPath()
-        CityAuthVault.create(path, "passphrase", CHEAP_KDF).use { it.addKeyWrapperSlot(AesGcmKeyWrapper("device-key", aesKey())) }
+        CityAuthVault.create(path, "passphrase".toCharArray(), CHEAP_KDF).use { it.addKeyWrapperSlot(AesGcmKeyWrapper("device-key", aesKey())) }
         CityAuthVault.open(path).use { vault ->
             val stranger = assertThrows<CityAuthException.KeyStore> {
                 runBlocking { vault.unlock(AesGcmKeyWrapper("device-key", aesKey())) }
@@ -41,7 +41,7 @@ class KeyWrapperTest {
                 runBlocking { vault.unlock(AesGcmKeyWrapper("other-key", aesKey())) }
             }
             // The passphrase still opens it.
-            vault.unlock("passphrase")
+            vault.unlock("passphrase".toCharArray())
             assertTrue(vault.isUnlocked)
         }
     }
@@ -50,7 +50,7 @@ class KeyWrapperTest {
     fun `an unexpected exception thrown by the host implementation surfaces as a key store error`() = runBlocking<Unit> {
         val path = newVaultPath()
         val good = AesGcmKeyWrapper("k", aesKey())
-        CityAuthVault.create(path, "test passphrase", CHEAP_KDF).use { it.addKeyWrapperSlot(good) }
+        CityAuthVault.create(path, "test passphrase".toCharArray(), CHEAP_KDF).use { it.addKeyWrapperSlot(good) }
         val broken = object : city.cityauth.ffi.HostKeyWrapper {
             override fun keyId() = "k"
             override fun wrap(key: ByteArray): ByteArray = throw IllegalStateException("keystore gone")

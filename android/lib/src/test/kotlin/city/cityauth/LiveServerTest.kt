@@ -30,14 +30,14 @@ class LiveServerTest {
     fun `enroll from the link, then deny, refuse a wrong number, and approve a password reset`() = runBlocking<Unit> {
         city.addEmployee("alice", "Alice Example")
         val link = city.enrollmentLink("alice")
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault).use { approvals ->
                 val enrolled = approvals.enroll(link, "JUnit phone")
                 assertEquals("alice", enrolled.username)
                 assertEquals("Alice Example", enrolled.displayName)
                 assertEquals(city.url, vault.vault.enrollment()?.serverUrl)
                 // The City account's own codes arrived as an account when the server issues one.
-                enrolled.cityAccount?.let { id -> assertTrue(vault.accounts().any { it.id == id }) }
+                enrolled.cityAccountId?.let { id -> assertTrue(vault.accounts().any { it.accountId == id }) }
                 assertTrue(approvals.pending().isEmpty())
 
                 // 1. Denied on the phone: the browser's reset is denied.
@@ -82,7 +82,7 @@ class LiveServerTest {
     fun `a malformed enrollment link names its field, and an unreachable server is a network error`() = runBlocking<Unit> {
         city.addEmployee("bob", "Bob Example")
         val link = city.enrollmentLink("bob")
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault).use { approvals ->
                 val bad = assertThrows<CityAuthException.InvalidLink> {
                     runBlocking { approvals.enroll(link.replace(Regex("fp=[^&]*"), "fp=short"), "phone") }
@@ -115,7 +115,7 @@ class LiveServerTest {
                 return inner.send(request)
             }
         }
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, transport = counting).use { approvals ->
                 assertEquals("carol", approvals.enroll(link, "JUnit phone").username)
                 val (reset, number) = city.startReset("carol")
@@ -131,7 +131,7 @@ class LiveServerTest {
             override fun send(request: city.cityauth.ffi.HostHttpRequest): city.cityauth.ffi.HostHttpResponse =
                 throw java.io.UncheckedIOException(java.io.IOException("airplane mode"))
         }
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, transport = dead).use { approvals ->
                 val error = assertThrows<CityAuthException.Network> {
                     runBlocking { approvals.enroll(city.enrollmentLink("carol"), "phone") }
@@ -153,7 +153,7 @@ class LiveServerTest {
                 return inner.send(request)
             }
         }
-        CityAuthVault.create(newVaultPath(), "phone passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "phone passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             CityAuthApprovals(vault, transport = switchable).use { approvals ->
                 approvals.enroll(link, "JUnit phone")
                 val before = vault.accounts()

@@ -22,7 +22,7 @@ class ReadmeExampleTest {
         var screen: List<AccountCode> = emptyList()
 
         // README-BEGIN
-        val vault = CityAuthVault.create(path, "correct horse battery")  // suspend: runs on Dispatchers.IO
+        val vault = CityAuthVault.create(path, "correct horse battery".toCharArray())  // suspend: runs on Dispatchers.IO
         val id = vault.addFromLink("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
         vault.codeUpdates().take(2).collect { codes -> screen = codes }  // a Flow: every account, once a second
 
@@ -32,14 +32,14 @@ class ReadmeExampleTest {
         vault.addKeyWrapperSlot(AesGcmKeyWrapper("device-key", deviceKey))
         vault.lock()
         try {
-            vault.unlock("not the passphrase")
+            vault.unlock("not the passphrase".toCharArray())
         } catch (e: CityAuthException.WrongPassphrase) {
             show(e.detail)  // "wrong passphrase"
         }
         vault.unlock(AesGcmKeyWrapper("device-key", deviceKey))
         // README-END
 
-        assertEquals(listOf(id), screen.map { it.id })
+        assertEquals(listOf(id), screen.map { it.accountId })
         assertEquals(6, screen.single().code.length)
         assertEquals(listOf("wrong passphrase"), messages)
         assertTrue(vault.isUnlocked)

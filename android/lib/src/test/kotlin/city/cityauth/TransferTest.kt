@@ -22,7 +22,7 @@ class TransferTest {
 
     /** A vault holding plain.txt's accounts added one link at a time: the expected result. */
     private suspend fun reference(): CityAuthVault {
-        val vault = CityAuthVault.create(newVaultPath(), "reference passphrase", CHEAP_KDF)
+        val vault = CityAuthVault.create(newVaultPath(), "reference passphrase".toCharArray(), CHEAP_KDF)
         fixture("plain.txt").decodeToString().lines().filter { it.isNotBlank() }.forEach { vault.addFromLink(it.trim()) }
         return vault
     }
@@ -35,10 +35,10 @@ class TransferTest {
     @Test
     fun `an encrypted Aegis file is previewed, then committed with all seven accounts`() = runBlocking<Unit> {
         reference().use { expected ->
-            CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
-                vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { preview ->
+            CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
+                vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { preview ->
                     val report = preview.report
-                    assertEquals("aegis", report.format)
+                    assertEquals(ImportFormat.AEGIS, preview.format)
                     assertEquals(expected.accounts().map { it.issuer to it.name }, report.toAdd.map { it.issuer to it.name })
                     assertEquals(expected.accounts().map { it.kind }, report.toAdd.map { it.kind })
                     assertTrue(report.duplicates.isEmpty() && report.rejected.isEmpty())
@@ -48,7 +48,7 @@ class TransferTest {
                     assertTrue(secrets.none { report.toString().contains(it) }, "the report shows no secret")
 
                     val ids = preview.commit()
-                    assertEquals(ids, vault.accounts().map { it.id })
+                    assertEquals(ids, vault.accounts().map { it.accountId })
                     assertEquals(seen(expected), seen(vault))
                     assertEquals(expected.exportLinks(), vault.exportLinks())
                 }
@@ -59,7 +59,7 @@ class TransferTest {
     /** Issue 10, item 5: the host trips the native handle from another thread; the import stops. */
     @Test
     fun `an import cancelled from another thread is Cancelled and adds nothing`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             ImportCancel().use { cancel ->
                 Thread { cancel.cancel() }.apply { start() }.join()
                 assertThrows<CityAuthException.Cancelled> {
@@ -67,14 +67,14 @@ class TransferTest {
                 }
             }
             assertTrue(vault.accounts().isEmpty())
-            vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { assertEquals(7, it.report.toAdd.size) }
+            vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { assertEquals(7, it.report.toAdd.size) }
         }
     }
 
     /** Issue 10, item 5: sixteen million CSV commas are a typed error, not an abort of the JVM. */
     @Test
     fun `a file past the import bounds is InvalidInput for the file`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val csv = "name,login_totp\n".encodeToByteArray() + ByteArray(16_000_000) { ','.code.toByte() }
             val error = assertThrows<CityAuthException.InvalidInput> { runBlocking { vault.previewImport(csv) } }
             assertEquals("file", error.field)
@@ -83,22 +83,22 @@ class TransferTest {
 
     @Test
     fun `the file's password is asked for, a wrong one is refused, the right one opens`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val file = fixture("aegis_encrypted.json")
             assertThrows<CityAuthException.PasswordRequired> { runBlocking { vault.previewImport(file) } }
             val wrong = assertThrows<CityAuthException.WrongPassword> {
-                runBlocking { vault.previewImport(file, "aegis", "not-it-4417") }
+                runBlocking { vault.previewImport(file, ImportFormat.AEGIS, "not-it-4417".toCharArray()) }
             }
             assertTrue(wrong.detail.isNotEmpty())
             assertFalse(wrong.detail.contains("not-it-4417"))
-            vault.previewImport(file, "aegis", "test").use { assertEquals(7, it.report.toAdd.size) }
+            vault.previewImport(file, ImportFormat.AEGIS, "test".toCharArray()).use { assertEquals(7, it.report.toAdd.size) }
         }
     }
 
     @Test
     fun `a second commit is refused and imports nothing more`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
-            vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { preview ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
+            vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { preview ->
                 assertEquals(7, preview.commit().size)
                 assertThrows<CityAuthException.AlreadyCommitted> { runBlocking { preview.commit() } }
             }
@@ -108,12 +108,12 @@ class TransferTest {
 
     @Test
     fun `importing the same accounts again finds them all already there`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
-            val ids = vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { it.commit() }
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
+            val ids = vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { it.commit() }
             vault.previewImport(fixture("plain.txt")).use { again ->
-                assertEquals("links", again.report.format)
+                assertEquals(ImportFormat.OTPAUTH_LINKS, again.format)
                 assertTrue(again.report.toAdd.isEmpty())
-                assertEquals(ids, again.report.duplicates.map { it.existingId })
+                assertEquals(ids, again.report.duplicates.map { it.existingAccountId })
                 assertEquals(emptyList<Long>(), again.commit())
             }
             assertEquals(7, vault.accounts().size)
@@ -122,38 +122,38 @@ class TransferTest {
 
     @Test
     fun `a backup restores the same accounts into a fresh vault`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
-            vault.previewImport(fixture("aegis_encrypted.json"), password = "test").use { it.commit() }
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
+            vault.previewImport(fixture("aegis_encrypted.json"), password = "test".toCharArray()).use { it.commit() }
             val hotp = vault.accounts().first { it.kind == OtpKind.HOTP }
-            vault.nextHotp(hotp.id)
-            val backup = vault.backup("backup words")
+            vault.nextHotp(hotp.accountId)
+            val backup = vault.backup("backup words".toCharArray())
             assertFalse(backup.decodeToString().contains(hotp.name), "labels are encrypted too")
 
-            CityAuthVault.create(newVaultPath(), "other passphrase", CHEAP_KDF).use { fresh ->
+            CityAuthVault.create(newVaultPath(), "other passphrase".toCharArray(), CHEAP_KDF).use { fresh ->
                 assertThrows<CityAuthException.WrongPassword> {
-                    runBlocking { fresh.previewRestore(backup, "not the words") }
+                    runBlocking { fresh.previewRestore(backup, "not the words".toCharArray()) }
                 }
-                fresh.previewRestore(backup, "backup words").use { restore ->
-                    assertEquals("cityauth", restore.report.format)
+                fresh.previewRestore(backup, "backup words".toCharArray()).use { restore ->
+                    assertEquals(ImportFormat.CITYAUTH_BACKUP, restore.format)
                     restore.commit()
                 }
                 assertEquals(seen(vault), seen(fresh))
                 assertEquals(vault.exportLinks(), fresh.exportLinks())
             }
-            assertThrows<CityAuthException.InvalidInput> { runBlocking { vault.backup("") } }
+            assertThrows<CityAuthException.InvalidInput> { runBlocking { vault.backup("".toCharArray()) } }
         }
     }
 
     @Test
     fun `a Google export leaves out what Google cannot hold, and imports back`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             vault.previewImport(fixture("plain.txt")).use { it.commit() }
             val export = vault.exportGoogleLinks()
             val steam = vault.accounts().single { it.kind == OtpKind.STEAM }
             assertTrue(export.refused.any { it.id == steam.id && it.reason.isNotEmpty() })
             assertTrue(export.links.isNotEmpty() && export.links.all { it.startsWith("otpauth-migration://") })
 
-            CityAuthVault.create(newVaultPath(), "other passphrase", CHEAP_KDF).use { fresh ->
+            CityAuthVault.create(newVaultPath(), "other passphrase".toCharArray(), CHEAP_KDF).use { fresh ->
                 fresh.previewImport(export.links.joinToString("\n").encodeToByteArray()).use { it.commit() }
                 val refusedIds = export.refused.map { it.id }.toSet()
                 val kept = vault.accounts().filter { it.id !in refusedIds }.map { it.issuer to it.name }

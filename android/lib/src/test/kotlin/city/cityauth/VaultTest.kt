@@ -15,14 +15,14 @@ import org.junit.jupiter.api.assertThrows
 class VaultTest {
     @Test
     fun `accounts added from links give the RFC 6238 codes`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "correct horse", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "correct horse".toCharArray(), CHEAP_KDF).use { vault ->
             val sha1 = vault.addFromLink("otpauth://totp/RFC:sha1?secret=${Rfc6238.SHA1}&digits=8")
             val sha256 = vault.addFromLink("otpauth://totp/RFC:sha256?secret=${Rfc6238.SHA256}&digits=8&algorithm=SHA256")
             val sha512 = vault.addFromLink("otpauth://totp/RFC:sha512?secret=${Rfc6238.SHA512}&digits=8&algorithm=SHA512")
             // RFC 6238 appendix B: T = 59 and T = 1111111109.
-            val at59 = vault.vault.codesAt(59u).associate { it.id to it.code }
+            val at59 = vault.vault.codesAt(59u).associate { it.accountId to it.code }
             assertEquals(mapOf(sha1 to "94287082", sha256 to "46119246", sha512 to "90693936"), at59)
-            val later = vault.vault.codesAt(1111111109u).associate { it.id to it.code }
+            val later = vault.vault.codesAt(1111111109u).associate { it.accountId to it.code }
             assertEquals(mapOf(sha1 to "07081804", sha256 to "68084774", sha512 to "25091201"), later)
             assertEquals(1uL, vault.vault.codesAt(59u).first().remaining)
 
@@ -36,7 +36,7 @@ class VaultTest {
     @Test
     fun `the HOTP counter persists across reopening the vault`() = runBlocking<Unit> {
         val path = newVaultPath()
-        val id = CityAuthVault.create(path, "pass phrase", CHEAP_KDF).use { vault ->
+        val id = CityAuthVault.create(path, "pass phrase".toCharArray(), CHEAP_KDF).use { vault ->
             val id = vault.addFromLink("otpauth://hotp/Bank:me?secret=${Rfc6238.SHA1}&counter=0")
             // RFC 4226 appendix D, counters 0 and 1.
             assertEquals("755224", vault.nextHotp(id))
@@ -45,7 +45,7 @@ class VaultTest {
         }
         CityAuthVault.open(path).use { vault ->
             assertFalse(vault.isUnlocked)
-            vault.unlock("pass phrase")
+            vault.unlock("pass phrase".toCharArray())
             assertEquals(2uL, vault.accounts().single().counter)
             assertEquals("359152", vault.nextHotp(id))
             // HOTP accounts have no time-based code.
@@ -56,22 +56,22 @@ class VaultTest {
     @Test
     fun `a wrong passphrase is a Kotlin exception with its message`() = runBlocking<Unit> {
         val path = newVaultPath()
-        CityAuthVault.create(path, "the right passphrase", CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
+        CityAuthVault.create(path, "the right passphrase".toCharArray(), CHEAP_KDF).use { it.addFromLink("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP") }
         CityAuthVault.open(path).use { vault ->
-            val error = assertThrows<CityAuthException.WrongPassphrase> { runBlocking { vault.unlock("wrong one") } }
+            val error = assertThrows<CityAuthException.WrongPassphrase> { runBlocking { vault.unlock("wrong one".toCharArray()) } }
             assertEquals("wrong passphrase", error.detail)
             assertEquals("wrong passphrase", error.toString())
             assertEquals("detail=wrong passphrase", error.message)  // uniffi's field dump
             assertFalse(vault.isUnlocked)
             assertThrows<CityAuthException.Locked> { runBlocking { vault.accounts() } }
-            vault.unlock("the right passphrase")
+            vault.unlock("the right passphrase".toCharArray())
             assertEquals(1, vault.accounts().size)
         }
     }
 
     @Test
     fun `an invalid link names the field at fault and never the secret`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val bad = assertThrows<CityAuthException.InvalidLink> {
                 runBlocking { vault.addFromLink("otpauth://totp/A:b?secret=NOT*BASE32SECRET") }
             }
@@ -87,7 +87,7 @@ class VaultTest {
 
     @Test
     fun `accounts typed in are renamed, reordered and removed`() = runBlocking<Unit> {
-        CityAuthVault.create(newVaultPath(), "test passphrase", CHEAP_KDF).use { vault ->
+        CityAuthVault.create(newVaultPath(), "test passphrase".toCharArray(), CHEAP_KDF).use { vault ->
             val steam = vault.addAccount(
                 NewAccount("Steam", "gamer", "JBSWY3DPEHPK3PXP", OtpKind.STEAM, HashAlgorithm.SHA1, 5u, 30u, 0uL),
             )
@@ -101,14 +101,14 @@ class VaultTest {
 
             vault.rename(mail, "Post", "me@city.example")
             vault.move(mail, 0)
-            assertEquals(listOf(mail, steam), vault.accounts().map { it.id })
+            assertEquals(listOf(mail, steam), vault.accounts().map { it.accountId })
             assertEquals("Post", vault.accounts().first().issuer)
             val codes = vault.vault.codesAt(59u)
-            assertEquals("94287082", codes.first { it.id == mail }.code)
-            assertEquals(5, codes.first { it.id == steam }.code.length)
+            assertEquals("94287082", codes.first { it.accountId == mail }.code)
+            assertEquals(5, codes.first { it.accountId == steam }.code.length)
 
             vault.remove(steam)
-            assertEquals(listOf(mail), vault.accounts().map { it.id })
+            assertEquals(listOf(mail), vault.accounts().map { it.accountId })
             assertThrows<CityAuthException.UnknownAccount> { runBlocking { vault.remove(steam) } }
         }
     }

@@ -4,6 +4,7 @@ import android.app.Application
 import android.os.Build
 import android.util.Log
 import androidx.annotation.StringRes
+import city.cityauth.AccountId
 import city.cityauth.CityAuthApprovals
 import city.cityauth.CityAuthVault
 import city.cityauth.UrlConnectionTransport
@@ -52,8 +53,8 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
     val pending: StateFlow<List<Challenge>> = _pending.asStateFlow()
     private val _enrollment = MutableStateFlow<EnrollmentInfo?>(null)
     val enrollment: StateFlow<EnrollmentInfo?> = _enrollment.asStateFlow()
-    private val _hotpCodes = MutableStateFlow<Map<Long, String>>(emptyMap())
-    val hotpCodes: StateFlow<Map<Long, String>> = _hotpCodes.asStateFlow()
+    private val _hotpCodes = MutableStateFlow<Map<AccountId, String>>(emptyMap())
+    val hotpCodes: StateFlow<Map<AccountId, String>> = _hotpCodes.asStateFlow()
     private val _message = MutableStateFlow<String?>(null)
     val message: StateFlow<String?> = _message.asStateFlow()
 
@@ -87,12 +88,14 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         _message.value = null
     }
 
-    suspend fun create(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun create(passphrase: CharArray) = attempt {
         vault = CityAuthVault.create(vaultFile().path, passphrase)
         didUnlock()
     }
 
-    suspend fun unlock(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun unlock(passphrase: CharArray) = attempt {
         requireVault().unlock(passphrase)
         didUnlock()
     }
@@ -133,17 +136,17 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         reloadAccounts()
     }
 
-    suspend fun remove(id: Long) = attempt {
+    suspend fun remove(id: AccountId) = attempt {
         requireVault().remove(id)
         reloadAccounts()
     }
 
-    suspend fun move(id: Long, position: Int) = attempt {
+    suspend fun move(id: AccountId, position: Int) = attempt {
         requireVault().move(id, position)
         reloadAccounts()
     }
 
-    suspend fun nextHotp(id: Long) = attempt {
+    suspend fun nextHotp(id: AccountId) = attempt {
         val code = requireVault().nextHotp(id)
         _hotpCodes.value = _hotpCodes.value + (id to code)
     }
@@ -228,13 +231,12 @@ class Session(private val app: Application, private val scope: CoroutineScope) {
         lock()
     }
 
-    suspend fun changePassphrase(passphrase: String) = attempt {
+    /** [passphrase] is wiped by the library when the call ends. */
+    suspend fun changePassphrase(passphrase: CharArray) = attempt {
         // Keep device-key unlock working: its slot is re-wrapped for the new data key (the
         // change rotates the key, and a slot left with the old one would be removed).
         val keep = if (settings.deviceKeyUnlock) listOf(keyWrapper) else emptyList()
-        withContext(Dispatchers.IO) {
-            requireVault().vault.changePassphraseKeeping(passphrase, null, keep)
-        }
+        requireVault().changePassphrase(passphrase, null, keep)
         _message.value = app.getString(R.string.message_passphrase_changed)
     }
 

@@ -42,6 +42,7 @@ import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import city.cityauth.accountId
 import city.cityauth.app.CodeRow
 import city.cityauth.app.R
 import city.cityauth.app.Session
@@ -73,10 +74,10 @@ fun AccountListScreen(session: Session, onAdd: () -> Unit) {
             items(rows, key = { it.account.id }) { row ->
                 CodeRowItem(
                     row = row,
-                    hotpCode = hotp[row.account.id],
-                    onNextHotp = { scope.launch { session.nextHotp(row.account.id) } },
-                    onMoveToTop = { scope.launch { session.move(row.account.id, 0) } },
-                    onDelete = { scope.launch { session.remove(row.account.id) } },
+                    hotpCode = hotp[row.account.accountId],
+                    onNextHotp = { scope.launch { session.nextHotp(row.account.accountId) } },
+                    onMoveToTop = { scope.launch { session.move(row.account.accountId, 0) } },
+                    onDelete = { scope.launch { session.remove(row.account.accountId) } },
                 )
                 HorizontalDivider()
             }

@@ -58,7 +58,8 @@ fun PassphraseScreen(session: Session, activity: FragmentActivity, creating: Boo
         Button(
             enabled = !working && passphrase.isNotEmpty() && (!creating || passphrase == again),
             onClick = {
-                val entered = passphrase
+                // Compose holds text as Strings; the array handed on is wiped by the library.
+                val entered = passphrase.toCharArray()
                 passphrase = ""
                 again = ""
                 working = true

@@ -98,7 +98,7 @@ fun SettingsScreen(session: Session, activity: FragmentActivity) {
             visualTransformation = PasswordVisualTransformation(), modifier = Modifier.fillMaxWidth(),
         )
         Button(enabled = passphrase.isNotEmpty(), onClick = {
-            val entered = passphrase
+            val entered = passphrase.toCharArray()  // wiped by the library after the call
             passphrase = ""
             scope.launch { session.changePassphrase(entered) }
         }) { Text(stringResource(R.string.settings_change_passphrase)) }

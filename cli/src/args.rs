@@ -66,6 +66,9 @@ pub enum Command {
     },
     /// Print one account's code (HOTP: the next one), or a code from --secret without a vault.
     Code(CodeArgs),
+    /// Check a code: exit 0 (printing its offset) when it matches within the window, 1 when
+    /// not. An HOTP counter is never changed by a check.
+    Validate(ValidateArgs),
     /// Change an account's issuer and/or name.
     #[command(group(ArgGroup::new("labels").required(true).multiple(true).args(["issuer", "name"])))]
     Rename {
@@ -215,7 +218,7 @@ impl Command {
         matches!(
             self,
             Command::List { json: true }
-                | Command::Codes { json: true }
+                | Command::Codes { json: true, .. }
                 | Command::Approvals { json: true, .. }
         )
     }
@@ -223,7 +226,7 @@ impl Command {
 
 /// `add`: links, or the fields of one account as flags.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["links", "secret"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["links", "secret", "hex"])))]
 pub struct AddArgs {
     /// otpauth:// links (`-` reads one from standard input, keeping it out of `ps`).
     #[arg(value_name = "OTPAUTH_LINK")]
@@ -240,21 +243,62 @@ pub struct AddArgs {
     /// The fields shared with the stateless `code --secret`.
     #[command(flatten)]
     pub params: ParamArgs,
+    // oathtool parity (oath.rs).
+    /// The secret in hex, as oathtool takes it (`-` reads it from standard input).
+    #[arg(long, conflicts_with_all = ["secret", "links"])]
+    pub hex: Option<String>,
 }
 
 /// `code`: an account of the vault, or a secret given directly.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["account", "secret"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["account", "secret", "hex"])))]
 pub struct CodeArgs {
     /// The account: id, exact Issuer:name, or part of its issuer or name.
     pub account: Option<String>,
     /// Compute a code from this base32 secret, without a vault (`-` reads it from standard input).
     #[arg(long)]
     pub secret: Option<String>,
-    /// The time for a TOTP or Steam code, in Unix seconds [default: now] (only with --secret).
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    /// The time for a TOTP or Steam code: Unix seconds or RFC 3339
+    /// (2009-02-13T23:31:30Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub time: Option<u64>,
-    /// The code's parameters (only with --secret).
+    /// The code's parameters (only with --secret or --hex).
+    #[command(flatten)]
+    pub params: ParamArgs,
+    // oathtool parity (oath.rs).
+    /// Compute a code from this hex secret, without a vault (`-` reads it from standard input).
+    #[arg(long, conflicts_with = "secret")]
+    pub hex: Option<String>,
+    /// Also print the N codes after this one (TOTP: the next N time steps; HOTP: the next N
+    /// counters, without advancing an account's counter), one a line, as oathtool -w does.
+    #[arg(long, value_name = "N")]
+    pub window: Option<u32>,
+}
+
+/// `validate`: an account and a code, or a code and --secret / --hex.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The account (id, exact Issuer:name, or part of its issuer or name); with --secret or
+    /// --hex, the code itself.
+    #[arg(value_name = "ACCOUNT")]
+    pub first: String,
+    /// The code to check (`-` reads it from standard input).
+    #[arg(value_name = "CODE")]
+    pub code: Option<String>,
+    /// Check against this base32 secret, without a vault (`-` reads it from standard input).
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// Check against this hex secret, without a vault (`-` reads it from standard input).
+    #[arg(long, conflicts_with = "secret")]
+    pub hex: Option<String>,
+    /// Accept a TOTP code up to N time steps before or after the time, or an HOTP code at
+    /// the next N+1 counters.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub window: u32,
+    /// The time to check a TOTP or Steam code at: Unix seconds or RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub time: Option<u64>,
+    /// The code's parameters (only with --secret or --hex).
     #[command(flatten)]
     pub params: ParamArgs,
 }

@@ -11,22 +11,31 @@ use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, demo, output, params};
+use crate::{approvals, demo, oath, output, params};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         // Neither touches the user's vault: no path, no passphrase.
         Command::Demo => demo::run(),
-        Command::Code(args) if args.secret.is_some() => params::stateless_code(&args),
+        Command::Code(args) if args.secret.is_some() || args.hex.is_some() => {
+            oath::stateless_code(&args)
+        }
+        Command::Validate(args) if args.secret.is_some() || args.hex.is_some() => {
+            oath::validate_stateless(&args)
+        }
         command => {
             let path = vault_path(cli.vault)?;
             match command {
                 Command::Init => init(&path),
                 Command::Add(args) => add(&path, &args),
                 Command::List { json } => list(&path, json),
-                Command::Codes { json } => codes(&path, json),
+                Command::Codes { json, .. } => codes(&path, json),
+                Command::Code(args) if oath::wants_oath_path(&args) => {
+                    oath::account_code(&path, &args)
+                }
                 Command::Code(args) => code(&path, &args),
+                Command::Validate(args) => oath::validate(&path, &args),
                 Command::Rename {
                     account,
                     issuer,
@@ -152,14 +161,14 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
 
 fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {
     // Everything is checked before the vault is unlocked: a typo costs no passphrase.
-    let accounts = match &args.secret {
-        Some(secret) => vec![account_from_flags(args, secret)?],
-        None if args.params.any() => {
+    let accounts = match (&args.secret, &args.hex) {
+        (Some(_), _) | (_, Some(_)) => vec![account_from_flags(args)?],
+        (None, None) if args.params.any() => {
             return Err(only_with_secret(
                 "--type, --algorithm, --digits, --period and --counter",
             ));
         }
-        None => parse_links(&args.links)?,
+        (None, None) => parse_links(&args.links)?,
     };
     let labels: Vec<String> = accounts.iter().map(Account::display_label).collect();
     let vault = unlock(path)?;
@@ -194,14 +203,15 @@ fn parse_links(links: &[String]) -> Result<Vec<Account>, CliError> {
         .collect()
 }
 
-fn account_from_flags(args: &AddArgs, secret: &str) -> Result<Account, CliError> {
+fn account_from_flags(args: &AddArgs) -> Result<Account, CliError> {
     let issuer = args.issuer.as_deref().unwrap_or_default();
     let name = args.name.as_deref().unwrap_or_default();
     if issuer.trim().is_empty() && name.trim().is_empty() {
         return Err(CliError::usage("give --issuer or --name (or both)"));
     }
     let params = params::from_flags(&args.params)?;
-    let secret = params::secret(secret)?;
+    let secret = oath::given_secret(args.secret.as_deref(), args.hex.as_deref())?
+        .ok_or_else(|| CliError::usage("give --secret or --hex"))?;
     Account::new(issuer, name, secret, params).map_err(CliError::from)
 }
 

@@ -12,11 +12,13 @@ mod commands;
 mod demo;
 mod demo_city;
 mod error;
+mod oath;
 mod output;
 mod params;
 mod passphrase;
 mod select;
 mod transfer;
+mod when;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -63,6 +63,10 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Keep the codes on screen with a countdown, redrawn each second, until Ctrl-C
+        /// (when stdout is not a terminal: print them once).
+        #[arg(long, conflicts_with = "json")]
+        watch: bool,
     },
     /// Print one account's code (HOTP: the next one), or a code from --secret without a vault.
     Code(CodeArgs),

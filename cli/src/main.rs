@@ -18,6 +18,7 @@ mod params;
 mod passphrase;
 mod select;
 mod transfer;
+mod watch;
 mod when;
 
 use std::ffi::OsString;

@@ -277,6 +277,14 @@ pub struct CodeArgs {
     /// counters, without advancing an account's counter), one a line, as oathtool -w does.
     #[arg(long, value_name = "N")]
     pub window: Option<u32>,
+    // The clipboard (clipboard.rs).
+    /// Copy the account's code to the clipboard instead of printing it, and clear it later.
+    #[arg(long, conflicts_with_all = ["secret", "hex", "window", "time"])]
+    pub copy: bool,
+    /// With --copy: clear the clipboard after this many seconds, if it still holds the code
+    /// (0: leave it).
+    #[arg(long, value_name = "SECS", default_value_t = 20, requires = "copy")]
+    pub clear_after: u64,
 }
 
 /// `validate`: an account and a code, or a code and --secret / --hex.

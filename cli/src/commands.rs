@@ -11,7 +11,7 @@ use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, demo, oath, output, params, watch};
+use crate::{approvals, clipboard, demo, oath, output, params, watch};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::List { json } => list(&path, json),
                 Command::Codes { watch: true, .. } => watch::watch(&path),
                 Command::Codes { json, .. } => codes(&path, json),
+                Command::Code(args) if args.copy => clipboard::copy_code(&path, &args),
                 Command::Code(args) if oath::wants_oath_path(&args) => {
                     oath::account_code(&path, &args)
                 }

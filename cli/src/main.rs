@@ -7,6 +7,7 @@
 
 mod approvals;
 mod args;
+mod clipboard;
 mod codes;
 mod commands;
 mod demo;

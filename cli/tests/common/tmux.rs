@@ -1,5 +1,7 @@
 //! A real tmux server on a private socket, for the commands that draw on a terminal.
 
+#![allow(dead_code)] // each test file uses some of these
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

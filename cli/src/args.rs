@@ -159,10 +159,15 @@ pub enum Command {
     /// refusing): the City account's codes stay; remove the device on the portal.
     ForgetEnrollment,
     /// Import accounts from another authenticator's export (shows what it will do, then asks).
+    #[command(group(ArgGroup::new("input").required(true).args(["file", "qr"])))]
     Import {
         /// The file: otpauth links, Google Authenticator migration links, Aegis, 2FAS, andOTP,
         /// Bitwarden (JSON or CSV), Ente Auth, FreeOTP+, Proton Authenticator, or a cityauth backup.
-        file: PathBuf,
+        file: Option<PathBuf>,
+        /// PNG images of QR codes instead of a file: otpauth links, or the parts of a Google
+        /// Authenticator export (all parts together).
+        #[arg(long, value_name = "IMAGE", num_args = 1.., conflicts_with_all = ["file", "format"])]
+        qr: Vec<PathBuf>,
         /// The format, when detecting it from the content is not wanted: links, aegis, 2fas,
         /// andotp, bitwarden-json, bitwarden-csv, freeotp-plus, proton, cityauth.
         #[arg(long)]
@@ -230,7 +235,7 @@ impl Command {
 
 /// `add`: links, or the fields of one account as flags.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["links", "secret", "hex"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["links", "secret", "hex", "qr"])))]
 pub struct AddArgs {
     /// otpauth:// links (`-` reads one from standard input, keeping it out of `ps`).
     #[arg(value_name = "OTPAUTH_LINK")]
@@ -251,6 +256,10 @@ pub struct AddArgs {
     /// The secret in hex, as oathtool takes it (`-` reads it from standard input).
     #[arg(long, conflicts_with_all = ["secret", "links"])]
     pub hex: Option<String>,
+    // QR images (qr.rs).
+    /// A PNG image (a screenshot) of the account's otpauth QR code.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["links", "secret", "hex", "issuer", "name"])]
+    pub qr: Option<PathBuf>,
 }
 
 /// `code`: an account of the vault, or a secret given directly.

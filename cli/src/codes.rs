@@ -136,6 +136,8 @@ codes! {
     DemoFailed = "demo_failed" => EXIT_FAILURE,
     /// `validate`: the code matches none of the window's codes.
     Mismatch = "code_mismatch" => EXIT_FAILURE,
+    /// `add --qr`, `import --qr`: the image holds no QR code that can be read.
+    NoQr = "no_qr_code" => EXIT_DAMAGED,
 }
 
 impl std::fmt::Display for Code {

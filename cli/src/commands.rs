@@ -11,7 +11,7 @@ use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, clipboard, demo, oath, output, params, watch};
+use crate::{approvals, clipboard, demo, oath, output, params, scan, watch};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -57,11 +57,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Watch { once } => approvals::watch(&unlock(&path)?, once),
                 Command::Unenroll => approvals::unenroll(&unlock(&path)?),
                 Command::ForgetEnrollment => approvals::forget(&unlock(&path)?),
+                Command::Import { qr, yes, .. } if !qr.is_empty() => scan::import(&path, &qr, yes),
+                Command::Import { file: None, .. } => {
+                    Err(CliError::usage("give the file to import, or --qr IMAGE..."))
+                }
                 Command::Import {
-                    file,
+                    file: Some(file),
                     format,
                     password_stdin,
                     yes,
+                    ..
                 } => {
                     let source = if password_stdin {
                         PasswordSource::Stdin
@@ -163,14 +168,20 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
 
 fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {
     // Everything is checked before the vault is unlocked: a typo costs no passphrase.
-    let accounts = match (&args.secret, &args.hex) {
-        (Some(_), _) | (_, Some(_)) => vec![account_from_flags(args)?],
-        (None, None) if args.params.any() => {
+    let accounts = match (&args.secret, &args.hex, &args.qr) {
+        (_, _, Some(_)) if args.params.any() => {
             return Err(only_with_secret(
                 "--type, --algorithm, --digits, --period and --counter",
             ));
         }
-        (None, None) => parse_links(&args.links)?,
+        (_, _, Some(image)) => scan::accounts_in_image(image)?,
+        (Some(_), _, _) | (_, Some(_), _) => vec![account_from_flags(args)?],
+        (None, None, None) if args.params.any() => {
+            return Err(only_with_secret(
+                "--type, --algorithm, --digits, --period and --counter",
+            ));
+        }
+        (None, None, None) => parse_links(&args.links)?,
     };
     let labels: Vec<String> = accounts.iter().map(Account::display_label).collect();
     let vault = unlock(path)?;

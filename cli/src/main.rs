@@ -17,6 +17,8 @@ mod oath;
 mod output;
 mod params;
 mod passphrase;
+mod qr;
+mod scan;
 mod select;
 mod transfer;
 mod watch;

@@ -84,6 +84,12 @@ fn run_import(
         CliError::new(code, format!("cannot read {}: {error}", file.display()))
     })?);
     let parsed = read_file(&bytes, format, password)?;
+    import_parsed(vault_path, parsed, yes)
+}
+
+/// Shows what `parsed` would add, skip and refuse, asks (unless `yes`), and commits it in
+/// one transaction (`import` of a file, and `import --qr` of images).
+pub fn import_parsed(vault_path: &Path, parsed: Parsed, yes: bool) -> Result<(), CliError> {
     let vault = unlock(vault_path)?;
     let plan = plan(&vault, parsed)?;
     print(&describe(&plan))?;

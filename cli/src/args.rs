@@ -206,6 +206,10 @@ pub enum Command {
         /// exporting nothing.
         #[arg(long, requires = "google")]
         skip_unsupported: bool,
+        /// With --google: also draw each link as a QR code on standard output (the default
+        /// when the links go to a terminal).
+        #[arg(long, requires = "google")]
+        qr: bool,
     },
 }
 

@@ -81,7 +81,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     file,
                     google,
                     skip_unsupported,
-                } => transfer::export(&path, &file, google, skip_unsupported),
+                    qr,
+                } => transfer::export(&path, &file, google, skip_unsupported, qr),
             }
         }
     }

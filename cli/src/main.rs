@@ -18,6 +18,7 @@ mod output;
 mod params;
 mod passphrase;
 mod qr;
+mod qrterm;
 mod scan;
 mod select;
 mod transfer;

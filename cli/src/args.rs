@@ -287,8 +287,9 @@ pub struct CodeArgs {
     #[arg(long, conflicts_with = "secret")]
     pub hex: Option<String>,
     /// Also print the N codes after this one (TOTP: the next N time steps; HOTP: the next N
-    /// counters, without advancing an account's counter), one a line, as oathtool -w does.
-    #[arg(long, value_name = "N")]
+    /// counters, without advancing an account's counter), one a line, as oathtool -w does
+    /// (at most 1000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(..=1000))]
     pub window: Option<u32>,
     // The clipboard (clipboard.rs).
     /// Copy the account's code to the clipboard instead of printing it, and clear it later.
@@ -317,8 +318,9 @@ pub struct ValidateArgs {
     #[arg(long, conflicts_with = "secret")]
     pub hex: Option<String>,
     /// Accept a TOTP code up to N time steps before or after the time, or an HOTP code at
-    /// the next N+1 counters.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// the next N+1 counters (at most 1000).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(..=1000))]
     pub window: u32,
     /// The time to check a TOTP or Steam code at: Unix seconds or RFC 3339 [default: now].
     #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]

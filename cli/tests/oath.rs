@@ -284,6 +284,11 @@ fn bad_hex_and_bad_times_are_clear_errors_that_quote_no_secret() {
         "--time is only for TOTP",
     );
     bare(&["code", "--hex", HEX_20, "--secret", RFC_SECRET]).assert_error("usage", 2, "--secret");
+    bare(&["code", "--hex", HEX_20, "--window", "1001"]).assert_error("usage", 2, "1001");
+    bare(&[
+        "validate", "123456", "--hex", HEX_20, "--window", "99999999",
+    ])
+    .assert_error("usage", 2, "99999999");
     bare(&["validate", "123456", "--hex", HEX_20, "extra"]).assert_error(
         "usage",
         2,

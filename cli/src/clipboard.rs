@@ -12,8 +12,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -159,16 +158,7 @@ pub fn copy_code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
 
 /// Sleeps `length`, or until Ctrl-C (or TERM, HUP).
 fn wait(length: Duration) -> Result<(), CliError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|error| {
-            CliError::new(Code::Io, format!("cannot watch for Ctrl-C: {error}"))
-        })?;
-    }
+    let stop = crate::watch::stop_flag()?;
     let end = Instant::now() + length;
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();

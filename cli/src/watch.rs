@@ -47,22 +47,13 @@ pub fn watch(path: &Path) -> Result<(), CliError> {
         print(&code_table(&accounts, &codes))?;
         return finish(&vault);
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|error| {
-            CliError::new(Code::Io, format!("cannot watch for Ctrl-C: {error}"))
-        })?;
-    }
+    let stop = stop_flag()?;
     let guard = CursorGuard;
     let mut drawn = 0;
     while !stop.load(Ordering::Relaxed) {
         let now = params::now()?;
         let codes = vault.codes_now(now)?;
-        let screen = render(&accounts, &codes);
+        let screen = fit(&render(&accounts, &codes), terminal_size());
         if draw(&screen, drawn).is_err() {
             break; // the terminal went away
         }
@@ -71,6 +62,69 @@ pub fn watch(path: &Path) -> Result<(), CliError> {
     }
     drop(guard);
     finish(&vault)
+}
+
+/// A flag raised by Ctrl-C (SIGINT), SIGTERM and, on Unix, SIGHUP, instead of the process
+/// ending there: the caller puts things back first (the cursor, the clipboard).
+pub fn stop_flag() -> Result<Arc<AtomicBool>, CliError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    let signals = [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ];
+    #[cfg(not(unix))]
+    let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    for signal in signals {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|error| {
+            CliError::new(Code::Io, format!("cannot watch for Ctrl-C: {error}"))
+        })?;
+    }
+    Ok(stop)
+}
+
+/// The terminal's columns and rows, when stdout is a terminal that tells.
+#[cfg(unix)]
+fn terminal_size() -> Option<(usize, usize)> {
+    let size = rustix::termios::tcgetwinsize(std::io::stdout()).ok()?;
+    (size.ws_col > 0 && size.ws_row > 0)
+        .then(|| (usize::from(size.ws_col), usize::from(size.ws_row)))
+}
+
+#[cfg(not(unix))]
+fn terminal_size() -> Option<(usize, usize)> {
+    None
+}
+
+/// The screen cut to the terminal: a line that wrapped, or more lines than fit, would make
+/// the next redraw's cursor-up land in the wrong place and the table creep down the screen.
+fn fit(screen: &str, size: Option<(usize, usize)>) -> Zeroizing<String> {
+    let Some((columns, rows)) = size else {
+        return Zeroizing::new(screen.to_owned());
+    };
+    let lines: Vec<&str> = screen.lines().collect();
+    // One column and one row spare: no pending wrap at the edge, no scroll at the bottom.
+    let (width, room) = (
+        columns.saturating_sub(1).max(1),
+        rows.saturating_sub(1).max(1),
+    );
+    let (shown, hidden) = if lines.len() > room {
+        (room.saturating_sub(1), lines.len() - room.saturating_sub(1))
+    } else {
+        (lines.len(), 0)
+    };
+    let mut out = Zeroizing::new(String::new());
+    for line in &lines[..shown] {
+        out.extend(line.chars().take(width));
+        out.push('\n');
+    }
+    if hidden > 0 {
+        let more = format!("({hidden} more lines: make the window taller)");
+        out.extend(more.chars().take(width));
+        out.push('\n');
+    }
+    out
 }
 
 /// The whole screen: a title, then one row per account with its code and countdown.
@@ -156,6 +210,22 @@ fn sleep_to_next_second(stop: &AtomicBool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_screen_is_cut_to_the_terminal() {
+        let screen = "title\nID  ISSUER  NAME\n1   GitHub  alice\n2   Bank    bob\n";
+        assert_eq!(*fit(screen, None), *screen);
+        assert_eq!(*fit(screen, Some((80, 24))), *screen);
+        assert_eq!(
+            *fit(screen, Some((9, 24))),
+            "title\nID  ISSU\n1   GitH\n2   Bank\n"
+        );
+        let cut = fit(screen, Some((80, 4)));
+        assert_eq!(
+            *cut,
+            "title\nID  ISSUER  NAME\n(2 more lines: make the window taller)\n"
+        );
+    }
 
     #[test]
     fn the_bar_empties_with_the_period() {

@@ -100,6 +100,31 @@ fn the_watch_redraws_in_place_counts_down_and_gives_the_cursor_back() {
 }
 
 #[test]
+fn a_small_terminal_gets_a_cut_screen_that_stays_in_place() {
+    let (_dir, vault) = vault_dir();
+    run(&vault, &["init"]).assert_ok();
+    let links: Vec<String> = (0..8)
+        .map(|n| format!("otpauth://totp/A%20long%20issuer%20name%20{n}:someone{n}%40city.example?secret={RFC_SECRET}&period=3600"))
+        .collect();
+    let mut add = vec!["add"];
+    add.extend(links.iter().map(String::as_str));
+    run(&vault, &add).assert_ok();
+    let line = cityauth_line(&vault, PASSPHRASE, "codes --watch");
+    let tmux = Tmux::start_sized("small", &line, 40, 6);
+    tmux.wait_for(15, |screen| screen.contains("someone"));
+    std::thread::sleep(Duration::from_millis(2200));
+    let screen = tmux.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() < 40), "{screen}");
+    assert_eq!(
+        lines[0], "cityauth codes (Ctrl-C to quit)",
+        "still at the top:\n{screen}"
+    );
+    assert_eq!(screen.matches("ID  ISSUER").count(), 1, "{screen}");
+    assert!(lines[4].starts_with("(6 more lines"), "{screen}");
+}
+
+#[test]
 fn without_a_terminal_the_watch_prints_the_codes_once() {
     let (_dir, vault) = vault_dir();
     run(&vault, &["init"]).assert_ok();

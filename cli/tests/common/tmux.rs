@@ -15,20 +15,16 @@ impl Tmux {
     /// Starts a detached 100x30 session running `command` (a shell command line), with the
     /// pane kept after the command exits so that its last screen can still be read.
     pub fn start(name: &str, command: &str) -> Self {
+        Self::start_sized(name, command, 100, 30)
+    }
+
+    /// As [`Tmux::start`], on a terminal of `columns` by `rows`.
+    pub fn start_sized(name: &str, command: &str, columns: u16, rows: u16) -> Self {
         let tmux = Self {
             socket: format!("cityauth-{name}-{}", std::process::id()),
         };
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            command,
-        ]);
+        let (x, y) = (columns.to_string(), rows.to_string());
+        tmux.run(&["new-session", "-d", "-s", "t", "-x", &x, "-y", &y, command]);
         tmux.run(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         tmux
     }

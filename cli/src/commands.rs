@@ -276,9 +276,10 @@ fn code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
     let Some(query) = &args.account else {
         return Err(CliError::usage("give an account, or --secret"));
     };
-    if args.params.any() || args.time.is_some() {
+    // `--time` and `--window` with an account go to oath::account_code.
+    if args.params.any() {
         return Err(only_with_secret(
-            "--type, --algorithm, --digits, --period, --counter and --time",
+            "--type, --algorithm, --digits, --period and --counter",
         ));
     }
     let vault = unlock(path)?;

@@ -50,18 +50,25 @@ pub fn watch(path: &Path) -> Result<(), CliError> {
     let stop = stop_flag()?;
     let guard = CursorGuard;
     let mut drawn = 0;
+    let mut closed = false;
     while !stop.load(Ordering::Relaxed) {
         let now = params::now()?;
         let codes = vault.codes_now(now)?;
         let screen = fit(&render(&accounts, &codes), terminal_size());
         if draw(&screen, drawn).is_err() {
-            break; // the terminal went away
+            // The terminal went away: status 1, as for any closed stdout (docs/error-codes.md).
+            closed = true;
+            break;
         }
         drawn = screen.lines().count();
         sleep_to_next_second(&stop);
     }
     drop(guard);
-    finish(&vault)
+    finish(&vault)?;
+    if closed {
+        return Err(CliError::Reported(Code::Io));
+    }
+    Ok(())
 }
 
 /// A flag raised by Ctrl-C (SIGINT), SIGTERM and, on Unix, SIGHUP, instead of the process

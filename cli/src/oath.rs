@@ -131,26 +131,16 @@ pub fn validate(path: &Path, args: &ValidateArgs) -> Result<(), CliError> {
     let vault = unlock(path)?;
     let all = candidates(&vault)?;
     let chosen = select(&all, query)?;
-    let (codes, kind, digits) = if chosen.kind == Some(OtpKind::Hotp) {
+    // A damaged account fails here, named in the error.
+    let params = *vault.account(chosen.id)?.params();
+    let codes = if params.kind() == OtpKind::Hotp {
         refuse_time_for_hotp(args.time)?;
-        let account = vault.account(chosen.id)?;
-        let params = *account.params();
-        (
-            hotp_window(&vault, chosen.id, window)?,
-            params.kind(),
-            params.digits(),
-        )
+        hotp_window(&vault, chosen.id, window)?
     } else {
         let time = time_or_now(args.time)?;
-        let account = vault.account(chosen.id)?;
-        let params = *account.params();
-        (
-            account_time_window(&vault, chosen.id, time, window, window)?,
-            params.kind(),
-            params.digits(),
-        )
+        account_time_window(&vault, chosen.id, time, window, window)?
     };
-    let outcome = judge(&codes, &typed, kind, digits, window);
+    let outcome = judge(&codes, &typed, params.kind(), params.digits(), window);
     finish(&vault)?;
     outcome
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 /// A tmux server of its own (`tmux -L <name> -f /dev/null`), killed when dropped.
 pub struct Tmux {
     socket: String,
+    /// The socket file, removed with the server (tmux leaves it behind).
+    socket_path: String,
 }
 
 impl Tmux {
@@ -20,11 +22,16 @@ impl Tmux {
 
     /// As [`Tmux::start`], on a terminal of `columns` by `rows`.
     pub fn start_sized(name: &str, command: &str, columns: u16, rows: u16) -> Self {
-        let tmux = Self {
+        let mut tmux = Self {
             socket: format!("cityauth-{name}-{}", std::process::id()),
+            socket_path: String::new(),
         };
         let (x, y) = (columns.to_string(), rows.to_string());
         tmux.run(&["new-session", "-d", "-s", "t", "-x", &x, "-y", &y, command]);
+        tmux.socket_path = tmux
+            .run(&["display-message", "-p", "#{socket_path}"])
+            .trim()
+            .to_owned();
         tmux.run(&["set-option", "-t", "t", "remain-on-exit", "on"]);
         tmux
     }
@@ -78,6 +85,9 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
+        if !self.socket_path.is_empty() {
+            let _ = std::fs::remove_file(&self.socket_path);
+        }
     }
 }
 

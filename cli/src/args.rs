@@ -89,9 +89,16 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Keep the codes on screen with a countdown, redrawn each second, until Ctrl-C
+        /// (when stdout is not a terminal: print them once).
+        #[arg(long, conflicts_with = "json")]
+        watch: bool,
     },
     /// Print one account's code (HOTP: the next one), or a code from --secret without a vault.
     Code(CodeArgs),
+    /// Check a code: exit 0 (printing its offset) when it matches within the window, 1 when
+    /// not. An HOTP counter is never changed by a check.
+    Validate(ValidateArgs),
     /// Change an account's issuer and/or name.
     #[command(group(ArgGroup::new("labels").required(true).multiple(true).args(["issuer", "name"])))]
     Rename {
@@ -178,10 +185,15 @@ pub enum Command {
     /// refusing): the City account's codes stay; remove the device on the portal.
     ForgetEnrollment,
     /// Import accounts from another authenticator's export (shows what it will do, then asks).
+    #[command(group(ArgGroup::new("input").required(true).args(["file", "qr"])))]
     Import {
         /// The file: otpauth links, Google Authenticator migration links, Aegis, 2FAS, andOTP,
         /// Bitwarden (JSON or CSV), Ente Auth, FreeOTP+, Proton Authenticator, or a cityauth backup.
-        file: PathBuf,
+        file: Option<PathBuf>,
+        /// PNG images of QR codes instead of a file: otpauth links, or the parts of a Google
+        /// Authenticator export (all parts together).
+        #[arg(long, value_name = "IMAGE", num_args = 1.., conflicts_with_all = ["file", "format"])]
+        qr: Vec<PathBuf>,
         /// The format, when detecting it from the content is not wanted: links, aegis, 2fas,
         /// andotp, bitwarden-json, bitwarden-csv, freeotp-plus, proton, cityauth.
         #[arg(long)]
@@ -220,6 +232,10 @@ pub enum Command {
         /// exporting nothing.
         #[arg(long, requires = "google")]
         skip_unsupported: bool,
+        /// With --google: also draw each link as a QR code on standard output (the default
+        /// when the links go to a terminal).
+        #[arg(long, requires = "google")]
+        qr: bool,
     },
 
     // Shell integration (cli/src/docs.rs): neither touches a vault.
@@ -264,7 +280,7 @@ impl Command {
         matches!(
             self,
             Command::List { json: true }
-                | Command::Codes { json: true }
+                | Command::Codes { json: true, .. }
                 | Command::Approvals { json: true, .. }
         )
     }
@@ -284,7 +300,7 @@ pub enum KeychainAction {
 
 /// `add`: links, or the fields of one account as flags.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["links", "secret"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["links", "secret", "hex", "qr"])))]
 pub struct AddArgs {
     /// otpauth:// links (`-` reads one from standard input, keeping it out of `ps`).
     #[arg(value_name = "OTPAUTH_LINK")]
@@ -301,21 +317,76 @@ pub struct AddArgs {
     /// The fields shared with the stateless `code --secret`.
     #[command(flatten)]
     pub params: ParamArgs,
+    // oathtool parity (oath.rs).
+    /// The secret in hex, as oathtool takes it (`-` reads it from standard input).
+    #[arg(long, conflicts_with_all = ["secret", "links"])]
+    pub hex: Option<String>,
+    // QR images (qr.rs).
+    /// A PNG image (a screenshot) of the account's otpauth QR code.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["links", "secret", "hex", "issuer", "name"])]
+    pub qr: Option<PathBuf>,
 }
 
 /// `code`: an account of the vault, or a secret given directly.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["account", "secret"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["account", "secret", "hex"])))]
 pub struct CodeArgs {
     /// The account: id, exact Issuer:name, or part of its issuer or name.
     pub account: Option<String>,
     /// Compute a code from this base32 secret, without a vault (`-` reads it from standard input).
     #[arg(long)]
     pub secret: Option<String>,
-    /// The time for a TOTP or Steam code, in Unix seconds [default: now] (only with --secret).
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    /// The time for a TOTP or Steam code: Unix seconds or RFC 3339
+    /// (2009-02-13T23:31:30Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
     pub time: Option<u64>,
-    /// The code's parameters (only with --secret).
+    /// The code's parameters (only with --secret or --hex).
+    #[command(flatten)]
+    pub params: ParamArgs,
+    // oathtool parity (oath.rs).
+    /// Compute a code from this hex secret, without a vault (`-` reads it from standard input).
+    #[arg(long, conflicts_with = "secret")]
+    pub hex: Option<String>,
+    /// Also print the N codes after this one (TOTP: the next N time steps; HOTP: the next N
+    /// counters, without advancing an account's counter), one a line, as oathtool -w does
+    /// (at most 1000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(..=1000))]
+    pub window: Option<u32>,
+    // The clipboard (clipboard.rs).
+    /// Copy the account's code to the clipboard instead of printing it, and clear it later.
+    #[arg(long, conflicts_with_all = ["secret", "hex", "window", "time"])]
+    pub copy: bool,
+    /// With --copy: clear the clipboard after this many seconds, if it still holds the code
+    /// (0: leave it).
+    #[arg(long, value_name = "SECS", default_value_t = 20, requires = "copy")]
+    pub clear_after: u64,
+}
+
+/// `validate`: an account and a code, or a code and --secret / --hex.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The account (id, exact Issuer:name, or part of its issuer or name); with --secret or
+    /// --hex, the code itself.
+    #[arg(value_name = "ACCOUNT")]
+    pub first: String,
+    /// The code to check (`-` reads it from standard input).
+    #[arg(value_name = "CODE")]
+    pub code: Option<String>,
+    /// Check against this base32 secret, without a vault (`-` reads it from standard input).
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// Check against this hex secret, without a vault (`-` reads it from standard input).
+    #[arg(long, conflicts_with = "secret")]
+    pub hex: Option<String>,
+    /// Accept a TOTP code up to N time steps before or after the time, or an HOTP code at
+    /// the next N+1 counters (at most 1000).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(..=1000))]
+    pub window: u32,
+    /// The time to check a TOTP or Steam code at: Unix seconds or RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME", value_parser = crate::when::parse_time)]
+    pub time: Option<u64>,
+    /// The code's parameters (only with --secret or --hex).
     #[command(flatten)]
     pub params: ParamArgs,
 }

@@ -134,6 +134,10 @@ codes! {
     ImportIncomplete = "import_incomplete" => EXIT_FAILURE,
     /// A step of `cityauth demo` did not behave as it should.
     DemoFailed = "demo_failed" => EXIT_FAILURE,
+    /// `validate`: the code matches none of the window's codes.
+    Mismatch = "code_mismatch" => EXIT_FAILURE,
+    /// `add --qr`, `import --qr`: the image holds no QR code that can be read.
+    NoQr = "no_qr_code" => EXIT_DAMAGED,
 }
 
 impl std::fmt::Display for Code {

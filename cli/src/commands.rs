@@ -13,14 +13,19 @@ use crate::error::{CliError, Code, print, report, warn};
 use crate::passphrase::{self, NEW_PASSPHRASE_VAR, argument_or_stdin};
 use crate::select::{Candidate, candidates, select};
 use crate::transfer::{self, PasswordSource};
-use crate::{approvals, demo, docs, keychain, output, params};
+use crate::{approvals, clipboard, demo, docs, keychain, oath, output, params, scan, watch};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         // Neither touches the user's vault: no path, no passphrase.
         Command::Demo => demo::run(),
-        Command::Code(args) if args.secret.is_some() => params::stateless_code(&args),
+        Command::Code(args) if args.secret.is_some() || args.hex.is_some() => {
+            oath::stateless_code(&args)
+        }
+        Command::Validate(args) if args.secret.is_some() || args.hex.is_some() => {
+            oath::validate_stateless(&args)
+        }
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { command } => docs::man(command.as_deref()),
         command => {
@@ -29,8 +34,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Init => init(&path),
                 Command::Add(args) => add(&path, &args),
                 Command::List { json } => list(&path, json),
-                Command::Codes { json } => codes(&path, json),
+                Command::Codes { watch: true, .. } => watch::watch(&path),
+                Command::Codes { json, .. } => codes(&path, json),
+                Command::Code(args) if args.copy => clipboard::copy_code(&path, &args),
+                Command::Code(args) if oath::wants_oath_path(&args) => {
+                    oath::account_code(&path, &args)
+                }
                 Command::Code(args) => code(&path, &args),
+                Command::Validate(args) => oath::validate(&path, &args),
                 Command::Rename {
                     account,
                     issuer,
@@ -59,11 +70,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Watch { once } => approvals::watch(&unlock(&path)?, once),
                 Command::Unenroll => approvals::unenroll(&unlock(&path)?),
                 Command::ForgetEnrollment => approvals::forget(&unlock(&path)?),
+                Command::Import { qr, yes, .. } if !qr.is_empty() => scan::import(&path, &qr, yes),
+                Command::Import { file: None, .. } => {
+                    Err(CliError::usage("give the file to import, or --qr IMAGE..."))
+                }
                 Command::Import {
-                    file,
+                    file: Some(file),
                     format,
                     password_stdin,
                     yes,
+                    ..
                 } => {
                     let source = if password_stdin {
                         PasswordSource::Stdin
@@ -78,7 +94,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     file,
                     google,
                     skip_unsupported,
-                } => transfer::export(&path, &file, google, skip_unsupported),
+                    qr,
+                } => transfer::export(&path, &file, google, skip_unsupported, qr),
             }
         }
     }
@@ -191,14 +208,20 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
 
 fn add(path: &Path, args: &AddArgs) -> Result<(), CliError> {
     // Everything is checked before the vault is unlocked: a typo costs no passphrase.
-    let accounts = match &args.secret {
-        Some(secret) => vec![account_from_flags(args, secret)?],
-        None if args.params.any() => {
+    let accounts = match (&args.secret, &args.hex, &args.qr) {
+        (_, _, Some(_)) if args.params.any() => {
             return Err(only_with_secret(
                 "--type, --algorithm, --digits, --period and --counter",
             ));
         }
-        None => parse_links(&args.links)?,
+        (_, _, Some(image)) => scan::accounts_in_image(image)?,
+        (Some(_), _, _) | (_, Some(_), _) => vec![account_from_flags(args)?],
+        (None, None, None) if args.params.any() => {
+            return Err(only_with_secret(
+                "--type, --algorithm, --digits, --period and --counter",
+            ));
+        }
+        (None, None, None) => parse_links(&args.links)?,
     };
     let labels: Vec<String> = accounts.iter().map(Account::display_label).collect();
     let vault = unlock(path)?;
@@ -233,14 +256,15 @@ fn parse_links(links: &[String]) -> Result<Vec<Account>, CliError> {
         .collect()
 }
 
-fn account_from_flags(args: &AddArgs, secret: &str) -> Result<Account, CliError> {
+fn account_from_flags(args: &AddArgs) -> Result<Account, CliError> {
     let issuer = args.issuer.as_deref().unwrap_or_default();
     let name = args.name.as_deref().unwrap_or_default();
     if issuer.trim().is_empty() && name.trim().is_empty() {
         return Err(CliError::usage("give --issuer or --name (or both)"));
     }
     let params = params::from_flags(&args.params)?;
-    let secret = params::secret(secret)?;
+    let secret = oath::given_secret(args.secret.as_deref(), args.hex.as_deref())?
+        .ok_or_else(|| CliError::usage("give --secret or --hex"))?;
     Account::new(issuer, name, secret, params).map_err(CliError::from)
 }
 
@@ -291,9 +315,10 @@ fn code(path: &Path, args: &CodeArgs) -> Result<(), CliError> {
     let Some(query) = &args.account else {
         return Err(CliError::usage("give an account, or --secret"));
     };
-    if args.params.any() || args.time.is_some() {
+    // `--time` and `--window` with an account go to oath::account_code.
+    if args.params.any() {
         return Err(only_with_secret(
-            "--type, --algorithm, --digits, --period, --counter and --time",
+            "--type, --algorithm, --digits, --period and --counter",
         ));
     }
     let vault = unlock(path)?;

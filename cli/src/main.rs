@@ -8,6 +8,7 @@
 mod approvals;
 mod args;
 mod backoff;
+mod clipboard;
 mod codes;
 mod commands;
 mod demo;
@@ -16,12 +17,18 @@ mod docs;
 mod error;
 mod hostname;
 mod keychain;
+mod oath;
 mod output;
 mod params;
 mod passphrase;
 mod passphrase_source;
+mod qr;
+mod qrterm;
+mod scan;
 mod select;
 mod transfer;
+mod watch;
+mod when;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -158,7 +158,7 @@ fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
 /// Left-aligns every column to its widest cell, two spaces apart, no trailing spaces.
 /// Widths are terminal cells, not characters: a CJK character or an emoji takes two, a
 /// combining mark none, so names in any script line up.
-fn table(rows: &[Vec<String>]) -> String {
+pub fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|column| {

@@ -3,11 +3,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cityauth_core::otp::{self, ParamSpec};
+use cityauth_core::otp::ParamSpec;
 use cityauth_core::{OtpKind, OtpParams, SecretBytes};
 
-use crate::args::{CodeArgs, ParamArgs};
-use crate::error::{CliError, Code, print};
+use crate::args::ParamArgs;
+use crate::error::{CliError, Code};
 use crate::passphrase::argument_or_stdin;
 
 /// The current Unix time in seconds.
@@ -44,28 +44,6 @@ pub fn from_flags(flags: &ParamArgs) -> Result<OtpParams, CliError> {
 pub fn secret(value: &str) -> Result<SecretBytes, CliError> {
     let text = argument_or_stdin(value)?;
     SecretBytes::from_base32(&text).map_err(|error| CliError::invalid(format!("--secret: {error}")))
-}
-
-/// `code --secret …`: prints the code alone, like oathtool.
-pub fn stateless_code(args: &CodeArgs) -> Result<(), CliError> {
-    let Some(secret_arg) = &args.secret else {
-        return Err(CliError::usage("give --secret"));
-    };
-    let params = from_flags(&args.params)?;
-    let secret = secret(secret_arg)?;
-    let code = if params.kind() == OtpKind::Hotp {
-        if args.time.is_some() {
-            return Err(CliError::usage("--time is only for --type totp or steam"));
-        }
-        otp::code_at_counter(&secret, &params, params.counter())
-    } else {
-        let time = match args.time {
-            Some(time) => time,
-            None => now()?,
-        };
-        otp::code_at_time(&secret, &params, time).code
-    };
-    print(&format!("{code}\n"))
 }
 
 #[cfg(test)]

@@ -84,6 +84,12 @@ fn run_import(
         CliError::new(code, format!("cannot read {}: {error}", file.display()))
     })?);
     let parsed = read_file(&bytes, format, password)?;
+    import_parsed(vault_path, parsed, yes)
+}
+
+/// Shows what `parsed` would add, skip and refuse, asks (unless `yes`), and commits it in
+/// one transaction (`import` of a file, and `import --qr` of images).
+pub fn import_parsed(vault_path: &Path, parsed: Parsed, yes: bool) -> Result<(), CliError> {
     let vault = unlock(vault_path)?;
     let plan = plan(&vault, parsed)?;
     print(&describe(&plan))?;
@@ -193,8 +199,12 @@ pub fn export(
     file: &Path,
     google: bool,
     skip_unsupported: bool,
+    qr: bool,
 ) -> Result<(), CliError> {
     let to_stdout = file == Path::new("-");
+    // QR codes for the links: asked for, or the links are going to a terminal anyway.
+    let qr = google && (qr || (to_stdout && std::io::stdout().is_terminal()));
+    let mut drawn = Zeroizing::new(String::new());
     if !to_stdout {
         refuse_existing(file)?;
     }
@@ -223,9 +233,15 @@ pub fn export(
             })
         })?;
         let mut text = Zeroizing::new(String::new());
-        for link in &links {
+        for (n, link) in links.iter().enumerate() {
             text.push_str(link);
             text.push('\n');
+            if qr {
+                drawn.push_str(&crate::qrterm::render(link)?);
+                drawn.push_str(&format!("Part {} of {}:\n", n + 1, links.len()));
+                drawn.push_str(link);
+                drawn.push_str("\n\n");
+            }
         }
         text
     } else {
@@ -233,13 +249,18 @@ pub fn export(
     };
     warn("warning: the export is NOT encrypted: anyone who reads it can make your codes");
     if to_stdout {
+        // With QR codes, each link is printed under its code.
+        let shown = if qr { &drawn } else { &text };
         let mut stdout = std::io::stdout().lock();
         stdout
-            .write_all(text.as_bytes())
+            .write_all(shown.as_bytes())
             .and_then(|()| stdout.flush())
             .map_err(|_| CliError::Reported(Code::Io))?;
     } else {
         write_private(file, text.as_bytes())?;
+        if qr {
+            print(&drawn)?;
+        }
         print(&format!(
             "Exported {} account(s) to {}.\n",
             accounts.len(),

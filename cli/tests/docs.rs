@@ -154,7 +154,7 @@ fn the_man_page_renders_with_its_sections_and_commands() {
 
 #[test]
 fn a_mistyped_command_or_flag_gets_a_suggestion_on_its_one_line() {
-    bare(&["lsit"]).assert_error("usage", 2, "tip: a similar subcommand exists: 'list'");
+    bare(&["backpu"]).assert_error("usage", 2, "tip: a similar subcommand exists: 'backup'");
     bare(&["cdoes"]).assert_error(
         "usage",
         2,

@@ -9,6 +9,7 @@ use cityauth_core::{IntegrityError, Vault, VaultError};
 
 use crate::backoff::{self, Backoff};
 use crate::error::{CliError, Code, print, warn};
+use crate::output::printable;
 use crate::{hostname, params};
 
 /// The City server's time as this machine reckons it (for approval countdowns): its clock
@@ -27,7 +28,9 @@ pub fn enroll(vault: &Vault, link: &str, name: Option<String>) -> Result<(), Cli
     let enrolled = device.enroll(link, &name, "desktop", None)?;
     let mut text = format!(
         "Enrolled \"{name}\" as {} ({}), device {}.\n",
-        enrolled.display_name, enrolled.username, enrolled.device_id
+        printable(&enrolled.display_name),
+        printable(&enrolled.username),
+        printable(&enrolled.device_id)
     );
     if let Some(id) = enrolled.city_account {
         text.push_str(&format!(
@@ -211,11 +214,11 @@ fn describe(challenge: &Challenge, now: u64) -> String {
     };
     format!(
         "{} {what} for {} at {}\n  from {} ({})\n  expires in {} s{}\n",
-        challenge.id,
-        challenge.account,
-        challenge.application,
-        challenge.client_ip,
-        challenge.location,
+        printable(&challenge.id),
+        printable(&challenge.account),
+        printable(&challenge.application),
+        printable(&challenge.client_ip),
+        printable(&challenge.location),
         challenge.expires_at.saturating_sub(now),
         if challenge.number_digits > 0 {
             format!(

@@ -155,10 +155,40 @@ fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
     cells.iter().map(|cell| (*cell).to_owned()).collect()
 }
 
+/// `text` safe to show on a terminal: control characters (escape sequences, newlines, tabs,
+/// C1 controls) and the bidirectional overrides written as `\u{..}`, everything else kept.
+///
+/// Names, issuers and the server's challenge fields come from links, import files and the
+/// network: raw, an `ESC [` sequence could recolour or rewrite the screen, a newline could
+/// forge a line of the report, and a right-to-left override could show another name.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Left-aligns every column to its widest cell, two spaces apart, no trailing spaces.
 /// Widths are terminal cells, not characters: a CJK character or an emoji takes two, a
-/// combining mark none, so names in any script line up.
+/// combining mark none, so names in any script line up. Cells are shown [`printable`].
 pub fn table(rows: &[Vec<String>]) -> String {
+    let printable_rows: Vec<Vec<std::borrow::Cow<'_, str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
+    let rows = &printable_rows;
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|column| {
@@ -185,6 +215,24 @@ pub fn table(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_cannot_drive_the_terminal() {
+        let hostile = "evil\x1b[2J\x1b]0;title\x07\nforged line\t\u{9b}\u{202e}gnp.exe";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(
+            shown,
+            "evil\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{a}forged line\\u{9}\\u{9b}\\u{202e}gnp.exe"
+        );
+        assert_eq!(printable("東京 e\u{301} ok"), "東京 e\u{301} ok");
+        let rows = vec![row(["1", hostile]), row(["2", "plain"])];
+        assert_eq!(
+            table(&rows).lines().count(),
+            2,
+            "a newline in a name adds no line"
+        );
+    }
 
     #[test]
     fn tables_are_aligned_without_trailing_spaces() {

@@ -6,6 +6,7 @@ use cityauth_core::account::display_label;
 use cityauth_core::{AccountId, IntegrityError, OtpKind, Vault};
 
 use crate::error::{CliError, Code};
+use crate::output::printable;
 
 /// How many candidates an error message lists before it stops.
 const MAX_LISTED: usize = 10;
@@ -31,7 +32,7 @@ pub fn candidates(vault: &Vault) -> Result<Vec<Candidate>, CliError> {
         .into_iter()
         .map(|info| Candidate {
             id: info.id,
-            label: display_label(&info.issuer, &info.name),
+            label: printable(&display_label(&info.issuer, &info.name)).into_owned(),
             kind: Some(info.params.kind()),
             labels: Some((info.issuer, info.name)),
         })

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::commands::{confirm, finish, unlock};
 use crate::error::{CliError, Code, print, warn};
+use crate::output::printable;
 use crate::passphrase;
 
 /// The environment variable holding an encrypted import file's password.
@@ -141,7 +142,11 @@ fn describe(plan: &ImportPlan) -> String {
     let mut text = format!("Read as: {}\n", plan.format.name());
     text += &format!("To add: {}\n", plan.to_add.len());
     for (location, account) in &plan.to_add {
-        text += &format!("  + {} ({location})\n", account.display_label());
+        text += &format!(
+            "  + {} ({})\n",
+            printable(&account.display_label()),
+            printable(&location.to_string())
+        );
     }
     if !plan.duplicates.is_empty() {
         text += &format!("Already there, skipped: {}\n", plan.duplicates.len());
@@ -150,7 +155,11 @@ fn describe(plan: &ImportPlan) -> String {
                 Some(id) => format!("same as account {id}"),
                 None => "repeats an earlier entry of the file".to_owned(),
             };
-            text += &format!("  = {} ({}): {twin}\n", duplicate.label, duplicate.location);
+            text += &format!(
+                "  = {} ({}): {twin}\n",
+                printable(&duplicate.label),
+                printable(&duplicate.location.to_string())
+            );
         }
     }
     if !plan.rejected.is_empty() {
@@ -161,7 +170,12 @@ fn describe(plan: &ImportPlan) -> String {
             } else {
                 &rejection.label
             };
-            text += &format!("  ! {label} ({location}): {}\n", rejection.reason);
+            text += &format!(
+                "  ! {} ({}): {}\n",
+                printable(label),
+                printable(&location.to_string()),
+                printable(&rejection.reason.to_string())
+            );
         }
     }
     text

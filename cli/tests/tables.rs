@@ -108,3 +108,35 @@ fn list_and_codes_columns_start_at_the_same_terminal_column() {
         assert!(!line.ends_with(' '), "no trailing spaces: {line:?}");
     }
 }
+
+/// A link's name may hold anything: terminal escapes, a newline, a right-to-left override.
+/// `list`, `codes` and the import report show them escaped, never raw, and no name adds a line.
+#[test]
+fn names_from_links_and_files_cannot_drive_the_terminal() {
+    let (dir, vault) = vault_dir();
+    run(&vault, &["init"]).assert_ok();
+    let issuer = "Evil\u{1b}[2J\u{1b}]0;pwned\u{7}";
+    let name = "bob\nID  ISSUER  forged\u{9b}\u{202e}gnp";
+    let link = format!(
+        "otpauth://totp/{}:{}?secret={RFC_SECRET}&issuer={}",
+        percent(issuer),
+        percent(name),
+        percent(issuer)
+    );
+    let file = dir.path().join("links.txt");
+    std::fs::write(&file, format!("{link}\n")).unwrap();
+    let import = run(&vault, &["import", file.to_str().unwrap(), "--yes"]);
+    let import = import.assert_ok();
+    for out in [
+        import.stdout.clone(),
+        run(&vault, &["list"]).assert_ok().stdout.clone(),
+        run(&vault, &["codes"]).assert_ok().stdout.clone(),
+    ] {
+        let shown: String = out.chars().filter(|c| *c != '\n').collect();
+        assert!(!shown.chars().any(char::is_control), "raw control in {out:?}");
+        assert!(!out.contains('\u{202e}'), "raw override in {out:?}");
+        assert!(out.contains("\\u{1b}[2J"), "the escape is shown escaped: {out}");
+    }
+    let list = run(&vault, &["list"]).assert_ok().stdout.clone();
+    assert_eq!(list.lines().count(), 2, "one header, one account: {list}");
+}

@@ -144,9 +144,20 @@ pub fn accounts_json(accounts: &[AccountInfo]) -> Result<String, CliError> {
 
 fn json(value: &impl Serialize) -> Result<String, CliError> {
     serde_json::to_string_pretty(value)
-        .map(|mut text| {
-            text.push('\n');
-            text
+        .map(|text| {
+            // serde_json escapes C0 controls only; DEL, C1 and the bidi overrides too, so the
+            // JSON is as safe on a terminal as the tables (same values, JSON escapes).
+            let mut out = String::with_capacity(text.len() + 1);
+            for c in text.chars() {
+                // Raw newlines are the pretty printer's own: inside strings they are escaped.
+                if c == '\n' || !drives_the_terminal(c) {
+                    out.push(c);
+                } else {
+                    out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                }
+            }
+            out.push('\n');
+            out
         })
         .map_err(|error| CliError::new(Code::Io, format!("cannot write JSON: {error}")))
 }
@@ -166,18 +177,24 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         c.is_control()
             || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     };
-    if !text.chars().any(unsafe_char) {
+    if !text.chars().any(drives_the_terminal) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if unsafe_char(c) {
+        if drives_the_terminal(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A control character, or a mark that reorders the text around it.
+fn drives_the_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Left-aligns every column to its widest cell, two spaces apart, no trailing spaces.
@@ -226,6 +243,11 @@ mod tests {
             "evil\\u{1b}[2J\\u{1b}]0;title\\u{7}\\u{a}forged line\\u{9}\\u{9b}\\u{202e}gnp.exe"
         );
         assert_eq!(printable("東京 e\u{301} ok"), "東京 e\u{301} ok");
+        let json = json(&serde_json::json!({ "name": hostile })).unwrap();
+        assert!(!json.chars().any(|c| c.is_control() && c != '\n'), "{json}");
+        assert!(!json.contains('\u{202e}'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["name"], hostile, "the JSON holds the same value");
         let rows = vec![row(["1", hostile]), row(["2", "plain"])];
         assert_eq!(
             table(&rows).lines().count(),

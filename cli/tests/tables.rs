@@ -133,9 +133,15 @@ fn names_from_links_and_files_cannot_drive_the_terminal() {
         run(&vault, &["codes"]).assert_ok().stdout.clone(),
     ] {
         let shown: String = out.chars().filter(|c| *c != '\n').collect();
-        assert!(!shown.chars().any(char::is_control), "raw control in {out:?}");
+        assert!(
+            !shown.chars().any(char::is_control),
+            "raw control in {out:?}"
+        );
         assert!(!out.contains('\u{202e}'), "raw override in {out:?}");
-        assert!(out.contains("\\u{1b}[2J"), "the escape is shown escaped: {out}");
+        assert!(
+            out.contains("\\u{1b}[2J"),
+            "the escape is shown escaped: {out}"
+        );
     }
     let list = run(&vault, &["list"]).assert_ok().stdout.clone();
     assert_eq!(list.lines().count(), 2, "one header, one account: {list}");

@@ -173,10 +173,6 @@ fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
 /// network: raw, an `ESC [` sequence could recolour or rewrite the screen, a newline could
 /// forge a line of the report, and a right-to-left override could show another name.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
     if !text.chars().any(drives_the_terminal) {
         return std::borrow::Cow::Borrowed(text);
     }

@@ -3,7 +3,11 @@
 # generates the Swift bindings into CityAuth/Sources/CityAuthFFI/. Runs on a Mac with Xcode
 # and rustup (see ios/README.md).
 #
-#   ios/build-xcframework.sh [--ios-only] [--debug]
+#   ios/build-xcframework.sh [--ios-only] [--debug] [--zip]
+#
+# --zip: also the release artefacts (ios/README.md, "Releases"): ios/build/release/
+# cityauthFFI.xcframework.zip, its SwiftPM checksum (checksum.txt) and the binaryTarget lines
+# a release's Package.swift carries.
 #
 # Slices: ios-arm64 (devices), ios-arm64_x86_64-simulator (lipo of the two simulator builds),
 # and, unless --ios-only, macos-arm64_x86_64 so that `swift test` runs the XCTests on the Mac.
@@ -15,13 +19,15 @@ root="$(cd "$here/.." && pwd)"
 cd "$root"
 
 with_macos=1
+zip_release=0
 profile=release
 cargo_profile=(--release)
 for arg in "$@"; do
     case "$arg" in
         --ios-only) with_macos=0 ;;
         --debug) profile=debug; cargo_profile=() ;;
-        *) echo "usage: $0 [--ios-only] [--debug]" >&2; exit 2 ;;
+        --zip) zip_release=1 ;;
+        *) echo "usage: $0 [--ios-only] [--debug] [--zip]" >&2; exit 2 ;;
     esac
 done
 
@@ -98,3 +104,26 @@ xcodebuild -create-xcframework "${xcframework_args[@]}" -output "$framework"
 
 ls -l "$(lib_of aarch64-apple-ios)"
 echo "built $framework and $swift_dir/$(ls "$work/swift" | grep '\.swift$')"
+
+if [[ $zip_release == 1 ]]; then
+    echo "== release: zipped XCFramework and its checksum"
+    release="$work/release"
+    mkdir -p "$release"
+    zip_file="$release/cityauthFFI.xcframework.zip"
+    rm -f "$zip_file"
+    # ditto keeps the framework's symlinks and permissions, and --keepParent puts
+    # cityauthFFI.xcframework/ at the top of the archive, where SwiftPM looks for it.
+    ditto -c -k --sequesterRsrc --keepParent "$framework" "$zip_file"
+    # SwiftPM's checksum is the SHA-256 of the archive; compute-checksum is its own word for it.
+    checksum="$(cd "$root/ios/CityAuth" && swift package compute-checksum "$zip_file")"
+    echo "$checksum" > "$release/checksum.txt"
+    cat > "$release/binaryTarget.txt" <<SNIPPET
+        .binaryTarget(
+            name: "cityauthFFI",
+            url: "https://RELEASES/cityauth/VERSION/cityauthFFI.xcframework.zip",
+            checksum: "$checksum"
+        ),
+SNIPPET
+    echo "release: $zip_file ($(wc -c < "$zip_file") bytes), checksum $checksum"
+    echo "binaryTarget for the release's Package.swift: $release/binaryTarget.txt"
+fi

@@ -1,7 +1,9 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
 // The cityauth core for Swift: the uniffi-generated bindings over the Rust XCFramework, and
 // `CityAuth`, async wrappers for apps. Run ../build-xcframework.sh first: it builds
 // Frameworks/cityauthFFI.xcframework and generates Sources/CityAuthFFI/CityAuthFFI.swift.
+// This is the development manifest (the XCFramework from a local build); a release's manifest
+// points at the zipped XCFramework by URL and checksum instead (ios/README.md, "Releases").
 import PackageDescription
 
 let package = Package(
@@ -23,16 +25,20 @@ let package = Package(
             path: "Sources/CityAuthFFI",
             exclude: ["cityauthFFI.h", "cityauthFFI.modulemap", ".gitkeep"]
         ),
-        // What apps import: async APIs over the blocking generated ones.
+        // What apps import: async APIs over the blocking generated ones. The privacy manifest
+        // covers this package's code and the Rust library linked into the app with it.
         .target(
             name: "CityAuth",
             dependencies: ["CityAuthFFI"],
-            path: "Sources/CityAuth"
+            path: "Sources/CityAuth",
+            resources: [.copy("PrivacyInfo.xcprivacy")]
         ),
         .testTarget(
             name: "CityAuthTests",
             dependencies: ["CityAuth"],
             path: "Tests/CityAuthTests"
         ),
-    ]
+    ],
+    // Swift 6 language mode: complete strict concurrency checking, data races are errors.
+    swiftLanguageModes: [.v6]
 )

@@ -53,11 +53,13 @@ android {
 
     sourceSets {
         getByName("main") {
-            // The library's wrappers and the generated bindings: the same Kotlin the JVM tests run.
+            // The library's wrappers and the Android generation of the bindings (uniffi's
+            // android settings: android.system cleaner APIs from minSdk 26); the JVM tests run
+            // the same wrappers over the JVM generation (bindings/out/kotlin).
             kotlin.srcDirs(
                 "src/main/kotlin",
                 "$workspace/android/lib/src/main/kotlin",
-                "$workspace/bindings/out/kotlin",
+                "$workspace/bindings/out/kotlin-android",
             )
             jniLibs.srcDirs(rustJniLibs)
         }
@@ -68,7 +70,7 @@ kotlin {
     jvmToolchain(17)
 }
 
-// Generates bindings/out/kotlin from the host build of cityauth-ffi (uniffi library mode).
+// Generates bindings/out/kotlin and bindings/out/kotlin-android from the host build of cityauth-ffi (uniffi library mode).
 val generateBindings by tasks.registering(Exec::class) {
     group = "rust"
     description = "Runs bindings/build-bindings.sh (host build + Kotlin and Swift generation)."
@@ -76,7 +78,7 @@ val generateBindings by tasks.registering(Exec::class) {
     commandLine("bash", "bindings/build-bindings.sh", "--release")
     inputs.dir("$workspace/bindings/src")
     inputs.dir("$workspace/core/src")
-    outputs.dir("$workspace/bindings/out/kotlin")
+    outputs.dir("$workspace/bindings/out/kotlin-android")
 }
 
 // Cross-compiles libcityauth_ffi.so for each ABI into build/rustJniLibs/<abi>/.

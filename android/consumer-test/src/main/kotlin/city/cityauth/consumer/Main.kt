@@ -2,6 +2,7 @@ package city.cityauth.consumer
 
 import city.cityauth.AesGcmKeyWrapper
 import city.cityauth.CityAuthVault
+import city.cityauth.accountId
 import city.cityauth.ffi.KdfSettings
 import kotlinx.coroutines.runBlocking
 import java.nio.file.Files
@@ -18,12 +19,12 @@ fun main() = runBlocking {
     val path = dir.resolve("vault.sqlite").toString()
     val key = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
     val secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // RFC 6238 appendix B, SHA-1
-    val codes = CityAuthVault.create(path, "shrunk passphrase", KdfSettings(256u, 1u, 1u)).use { vault ->
+    val codes = CityAuthVault.create(path, "shrunk passphrase".toCharArray(), KdfSettings(256u, 1u, 1u)).use { vault ->
         val id = vault.addFromLink("otpauth://totp/RFC:shrunk?secret=$secret&digits=8")
         vault.addKeyWrapperSlot(AesGcmKeyWrapper("consumer-key", key))
         vault.lock()
         vault.unlock(AesGcmKeyWrapper("consumer-key", key))
-        listOf(59uL, 1111111109uL).map { t -> vault.vault.codesAt(t).single { it.id == id }.code }
+        listOf(59uL, 1111111109uL).map { t -> vault.vault.codesAt(t).single { it.accountId == id }.code }
     }
     dir.toFile().deleteRecursively()
     println("codes: ${codes.joinToString(" ")}")

@@ -1,6 +1,7 @@
 package city.cityauth.consumer
 
 import city.cityauth.CityAuthVault
+import city.cityauth.accountId
 import city.cityauth.ffi.KdfSettings
 import com.sun.jna.NativeLibrary
 import com.sun.jna.Platform
@@ -26,15 +27,15 @@ class ConsumerTest {
 
         val dir = Files.createTempDirectory("cityauth-consumer")
         val path = dir.resolve("vault.sqlite").toString()
-        val id = CityAuthVault.create(path, "consumer passphrase", cheapKdf).use { vault ->
+        val id = CityAuthVault.create(path, "consumer passphrase".toCharArray(), cheapKdf).use { vault ->
             val id = vault.addFromLink("otpauth://totp/RFC:consumer?secret=$rfcSecret&digits=8")
-            assertEquals("94287082", vault.vault.codesAt(59u).single { it.id == id }.code)
+            assertEquals("94287082", vault.vault.codesAt(59u).single { it.accountId == id }.code)
             id
         }
         // Reopened from the file: the account was stored, the passphrase opens it.
         CityAuthVault.open(path).use { vault ->
-            vault.unlock("consumer passphrase")
-            assertEquals("07081804", vault.vault.codesAt(1111111109u).single { it.id == id }.code)
+            vault.unlock("consumer passphrase".toCharArray())
+            assertEquals("07081804", vault.vault.codesAt(1111111109u).single { it.accountId == id }.code)
             assertEquals(listOf("consumer"), vault.accounts().map { it.name })
         }
         dir.toFile().deleteRecursively()

@@ -61,6 +61,9 @@ pub struct HelpdeskConfig {
     pub code_minutes_max: u64,
     /// The lifetime the console offers first.
     pub code_minutes_default: u64,
+    /// How long a caller verification counts, seconds from its prompt (15 minutes: not a
+    /// file setting; tests shorten it to see a verification go stale).
+    pub verification_seconds: u64,
 }
 
 impl Default for HelpdeskConfig {
@@ -71,6 +74,7 @@ impl Default for HelpdeskConfig {
             code_minutes_min: 10,
             code_minutes_max: 8 * 60,
             code_minutes_default: 60,
+            verification_seconds: 15 * 60,
         }
     }
 }

@@ -287,3 +287,98 @@ fn stopping_does_not_wait_for_long_polls() {
     assert!(started.elapsed() < Duration::from_secs(5));
     poll.join().unwrap();
 }
+
+#[test]
+fn an_approval_sent_without_the_number_fails_like_a_wrong_one() {
+    // One failure locks the (username, client) pair: the missing number must count as one.
+    let h = Harness::with_config(|c| c.limits.lock_after = 1);
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let (reset, number) = h.start_reset("alice");
+    let challenge = &device.poll(&h, 5)[0];
+    assert_eq!(
+        challenge.challenge.number_digits, 2,
+        "the prompt asks for one"
+    );
+    let reply = device.answer(&h, challenge, Decision::Approve, None);
+    assert_eq!((reply.status, reply.error()), (422, "wrong_number"));
+    let retry = device.answer(&h, challenge, Decision::Approve, Some(&number));
+    assert_eq!((retry.status, retry.error()), (409, "already_answered"));
+    assert_eq!(h.reset_state(&reset), "denied");
+    let events: Vec<String> = cityauth_server::admin::audit(h.state(), Some("alice"), 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(
+        events.iter().any(|e| e == "challenge_wrong_number"),
+        "{events:?}"
+    );
+    // Counted toward the lockout of the browser that started the reset, as a wrong number is.
+    let sign_in = h.post(
+        "/api/v1/signin",
+        &serde_json::json!({"username": "alice", "password": PASSWORD}),
+    );
+    assert_eq!((sign_in.status, sign_in.error()), (423, "locked"));
+
+    // An empty number is no number either.
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let (reset, _) = h.start_reset("alice");
+    let challenge = &device.poll(&h, 5)[0];
+    let reply = device.answer(&h, challenge, Decision::Approve, Some(""));
+    assert_eq!((reply.status, reply.error()), (422, "wrong_number"));
+    assert_eq!(h.reset_state(&reset), "denied");
+}
+
+#[test]
+fn pushes_after_the_password_stop_at_ten_an_hour_per_account() {
+    // The default cap (`push_after_password`: 10 per hour); the sign-in limits (20 per
+    // username and client) let the eleventh sign-in through to the cap.
+    let h = Harness::start();
+    assert_eq!(h.state().config().limits.push_after_password.max, 10);
+    h.add_user("alice");
+    h.add_user("bob");
+    let alice = h.enroll("alice");
+    let bob = h.enroll("bob");
+    let sign_in = |username: &str| {
+        let reply = h.post(
+            "/api/v1/signin",
+            &serde_json::json!({"username": username, "password": PASSWORD}),
+        );
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(
+            reply.body["state"], "pending",
+            "the browser sees no difference"
+        );
+    };
+    for _ in 0..12 {
+        sign_in("alice");
+    }
+    let prompts = alice.poll(&h, 0);
+    assert_eq!(prompts.len(), 10, "ten prompts reach the phone");
+    assert!(
+        prompts
+            .iter()
+            .all(|p| p.challenge.kind == ChallengeKind::SignIn)
+    );
+    assert_eq!(h.state().sent_pushes().len(), 10);
+    let withheld: Vec<String> = cityauth_server::admin::audit(h.state(), Some("alice"), 200)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "push_flood")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(withheld.len(), 2, "{withheld:?}");
+    assert!(
+        withheld
+            .iter()
+            .all(|d| d.contains("after_password push withheld: more than 10 per 3600 s")),
+        "{withheld:?}"
+    );
+    // The cap is per account: another employee's sign-in still reaches their phone.
+    sign_in("bob");
+    assert_eq!(bob.poll(&h, 5).len(), 1);
+    assert_eq!(h.state().sent_pushes().len(), 11);
+}

@@ -20,7 +20,12 @@ struct Desk {
 }
 
 fn desk() -> Desk {
-    let h = Harness::start();
+    desk_with(|_| {})
+}
+
+/// [`desk`] on a server whose settings `adjust` changes.
+fn desk_with(adjust: impl FnOnce(&mut cityauth_server::Config)) -> Desk {
+    let h = Harness::with_config(adjust);
     for name in ["olga", "aaron", "alice"] {
         h.add_user(name);
     }
@@ -440,4 +445,159 @@ fn a_code_from_the_help_desk_resets_the_password_on_the_portal_without_the_phone
     );
     assert_eq!(again.status, 401, "the one-time code is spent");
     assert_eq!(audit_details(&d.h, "reset_verified").len(), 1);
+}
+
+/// Starts a verification of alice from `b`: (its id, the number the operator reads out).
+fn start_verifying_alice(b: &Browser) -> (String, String) {
+    let waiting = b.post("/helpdesk/verify", &[("username", "alice")]);
+    assert_eq!(waiting.status, 200, "{}", waiting.html);
+    (field(&waiting.html, "id"), shown_number(&waiting.html))
+}
+
+/// Asks for an access code for alice on the strength of `verification` alone (no override
+/// reason): the status and the page.
+fn code_on(b: &Browser, verification: &str) -> Page {
+    b.post(
+        "/helpdesk/access-code",
+        &[
+            ("username", "alice"),
+            ("verification", verification),
+            ("minutes", "30"),
+            ("one_use", "yes"),
+        ],
+    )
+}
+
+/// Asserts the console refused the code as unverified and none was issued.
+fn refused_as_unverified(d: &Desk, page: &Page, case: &str) {
+    assert_eq!(page.status, 403, "{case}: {}", page.html);
+    assert!(
+        page.html.contains("Verify the caller first"),
+        "{case}: {}",
+        page.html
+    );
+    assert!(
+        audit_details(&d.h, "access_code_issued").is_empty(),
+        "{case}: a code was issued"
+    );
+}
+
+/// The caller verification prompt on alice's phone.
+fn verification_prompt(d: &Desk) -> cityauth_protocol::wire::SignedChallenge {
+    d.alice
+        .poll(&d.h, 5)
+        .into_iter()
+        .find(|c| c.challenge.kind == ChallengeKind::CallerVerification)
+        .expect("a caller verification prompt")
+}
+
+#[test]
+fn a_verification_still_pending_denied_wrongly_answered_or_reported_gives_no_code() {
+    let d = desk();
+    let b = operator_browser(&d);
+
+    // Still pending: the caller has not answered yet. It lasts 15 minutes from its prompt.
+    let (pending, _) = start_verifying_alice(&b);
+    let flow = d.h.state().store().flow(&pending).unwrap().unwrap();
+    assert_eq!(flow.expires_at - flow.created_at, 15 * 60);
+    refused_as_unverified(&d, &code_on(&b, &pending), "pending");
+
+    // Denied on the phone.
+    let prompt = verification_prompt(&d);
+    let denied = d.alice.answer(&d.h, &prompt, Decision::Deny, None);
+    assert_eq!(denied.body["outcome"], "denied", "{denied:?}");
+    refused_as_unverified(&d, &code_on(&b, &pending), "denied");
+
+    // Answered with a wrong number, or with none.
+    for missing in [false, true] {
+        let (id, number) = start_verifying_alice(&b);
+        let wrong = if number == "00" { "01" } else { "00" };
+        let typed = (!missing).then_some(wrong);
+        let prompt = verification_prompt(&d);
+        let reply = d.alice.answer(&d.h, &prompt, Decision::Approve, typed);
+        assert_eq!((reply.status, reply.error()), (422, "wrong_number"));
+        refused_as_unverified(&d, &code_on(&b, &id), &format!("typed {typed:?}"));
+    }
+
+    // Reported as fraud ("It wasn't me"): last, since it blocks the pushes.
+    let (id, _) = start_verifying_alice(&b);
+    let prompt = verification_prompt(&d);
+    let fraud = d.alice.answer(&d.h, &prompt, Decision::Fraud, None);
+    assert_eq!(fraud.body["outcome"], "fraud_reported", "{fraud:?}");
+    refused_as_unverified(&d, &code_on(&b, &id), "fraud reported");
+    let status = b.get(&format!("/helpdesk/verify/{id}"));
+    assert!(status.html.contains("\"denied\""), "{}", status.html);
+}
+
+#[test]
+fn a_verification_past_its_lifetime_gives_no_code() {
+    // Six seconds instead of fifteen minutes: the clock is the system's.
+    let d = desk_with(|c| c.helpdesk.verification_seconds = 6);
+    let b = operator_browser(&d);
+    let verification = verify_alice(&d, &b);
+    let within = code_on(&b, &verification);
+    assert_eq!(within.status, 200, "within its lifetime: {}", within.html);
+    let expires_at =
+        d.h.state()
+            .store()
+            .flow(&verification)
+            .unwrap()
+            .unwrap()
+            .expires_at;
+    while common::now() <= expires_at {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let late = code_on(&b, &verification);
+    assert_eq!(late.status, 403, "{}", late.html);
+    assert!(
+        late.html.contains("Verify the caller first"),
+        "{}",
+        late.html
+    );
+    assert_eq!(audit_details(&d.h, "access_code_issued").len(), 1);
+}
+
+#[test]
+fn the_auditors_reading_of_the_trail_is_itself_audited() {
+    let d = desk();
+    let aaron = Browser::new(&d.h);
+    assert_eq!(
+        console_sign_in(&aaron, &d.h, "aaron", &d.auditor).status,
+        303
+    );
+    assert_eq!(aaron.get("/helpdesk/audit?username=alice").status, 200);
+    assert_eq!(aaron.get("/helpdesk/audit").status, 200);
+    let reads: Vec<_> = cityauth_server::admin::audit(d.h.state(), None, 500)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "helpdesk_audit_read")
+        .map(|e| (e.username, e.detail))
+        .collect();
+    let aaron_name = Some("aaron".to_owned());
+    assert_eq!(
+        reads,
+        vec![
+            (aaron_name.clone(), "filter: everyone".to_owned()),
+            (aaron_name, "filter: alice".to_owned()),
+        ],
+        "newest first"
+    );
+    // The next reader sees the earlier reads in the trail itself.
+    let trail = aaron.get("/helpdesk/audit?username=aaron");
+    assert!(
+        trail.html.contains("helpdesk_audit_read") && trail.html.contains("filter: alice"),
+        "{}",
+        trail.html
+    );
+    // An operator's refused read is no read.
+    let olga = operator_browser(&d);
+    assert_eq!(olga.get("/helpdesk/audit").status, 403);
+    assert_eq!(
+        cityauth_server::admin::audit(d.h.state(), Some("olga"), 500)
+            .unwrap()
+            .iter()
+            .filter(|e| e.event == "helpdesk_audit_read")
+            .count(),
+        0
+    );
 }

@@ -352,3 +352,31 @@ fn the_city_account_code_verifies_a_reset_instead_of_a_push() {
     assert_eq!(status, 200);
     assert_eq!(city.reset_state(&reset.reset_id), "verified");
 }
+
+#[test]
+fn six_digit_numbers_work_from_the_browser_to_the_phone() {
+    // `number_digits = 6`: what a City bound by NIST SP 800-63B sets (19.9 bits).
+    let city = City::start_with(|config| config.number_digits = 6);
+    let phone = city.enrolled_phone("alice");
+    let (status, reset) = city.start_reset("alice");
+    assert_eq!(status, 200);
+    let reset = reset.unwrap();
+    assert_eq!(reset.number.len(), 6, "{}", reset.number);
+    assert!(reset.number.bytes().all(|b| b.is_ascii_digit()));
+    let challenge = phone.device().pending_challenges(10).unwrap().remove(0);
+    assert_eq!(challenge.number_digits, 6);
+    // Two digits (the default's length) never leave the phone.
+    assert_eq!(
+        phone
+            .device()
+            .answer(&challenge, Decision::Approve, Some(&reset.number[..2])),
+        Err(ClientError::NumberFormat(6))
+    );
+    assert_eq!(city.reset_state(&reset.reset_id), "pending");
+    let outcome = phone
+        .device()
+        .answer(&challenge, Decision::Approve, Some(&reset.number))
+        .unwrap();
+    assert_eq!(outcome, "approved");
+    assert_eq!(city.reset_state(&reset.reset_id), "verified");
+}

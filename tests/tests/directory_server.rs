@@ -2,8 +2,9 @@
 //! CA, the least-privilege service account): the reset's claim against two submits and
 //! against a process that stopped mid-write, a real ppolicy expiry as the sign-in answers
 //! it, the directory's published policy checked before the write, the help desk's access
-//! codes, a connection an admin command opened, and a locked client and an empty password
-//! that never reach the directory. The employee's own journey (enroll, reset, history,
+//! codes, a connection an admin command opened, a locked client and an empty password
+//! that never reach the directory, and a hung (frozen) slapd answered within the timeout
+//! while the server's other requests are served. The employee's own journey (enroll, reset, history,
 //! disabled, protected, lockout and unlock, outage, rename, injection) is in
 //! `directory_e2e_ldap.rs`.
 
@@ -291,4 +292,71 @@ fn reset_start_timing_figures_on_slapd() {
         "reset start on slapd ({runs} runs each): median known with a phone {known:.3} ms, \
          protected with a phone {protected:.3} ms, unknown {unknown:.3} ms"
     );
+}
+
+/// A GET on a connection of its own: the status and how long the answer took.
+fn timed_get(url: &str) -> (u16, std::time::Duration) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let started = std::time::Instant::now();
+    let status = agent.get(url).call().expect("the server answers").status();
+    (status.as_u16(), started.elapsed())
+}
+
+#[test]
+fn a_hung_directory_is_unavailable_within_the_timeout_and_other_requests_are_still_served() {
+    let timeout = std::time::Duration::from_secs(2);
+    let on = OnSlapd::start_with(|_| {}, |s| s.timeout = timeout, |_| {});
+    on.employee("dana");
+    // The pool holds a live connection first: the hang is on a connection already open.
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
+    assert_eq!(status, 200, "{body}");
+    let url = on.city.url();
+    let frozen = Frozen::new(&on.slapd);
+    let (signed, took, others) = std::thread::scope(|scope| {
+        let sign_in = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let reply = directory::api(
+                &url,
+                "/api/v1/signin",
+                &json!({"username": "dana", "password": FIRST_PASSWORD}),
+            );
+            (reply, started.elapsed())
+        });
+        // While the sign-in waits on the directory, what does not need it is answered.
+        frozen.wait_for_requests(1, || sign_in.is_finished());
+        let others = [
+            timed_get(&format!("{url}/healthz")),
+            timed_get(&format!("{url}/api/v1/server-key")),
+        ];
+        let still_waiting = !sign_in.is_finished();
+        let (signed, took) = sign_in.join().unwrap();
+        assert!(still_waiting, "the sign-in was answered before the others");
+        (signed, took, others)
+    });
+    drop(frozen);
+    assert_eq!(
+        (signed.0, error(&signed.1)),
+        (503, "directory_unavailable"),
+        "{signed:?}"
+    );
+    eprintln!(
+        "sign-in on a frozen slapd, timeout {timeout:?}: answered after {took:?}; others: {others:?}"
+    );
+    // slapd stays frozen as long as the test wants: only the server's timeout ends the wait.
+    assert!(took >= timeout, "{took:?}");
+    assert!(
+        took < timeout + std::time::Duration::from_secs(2),
+        "{took:?}"
+    );
+    for (status, elapsed) in others {
+        assert_eq!(status, 200);
+        assert!(elapsed < std::time::Duration::from_secs(1), "{elapsed:?}");
+    }
+    // Thawed, the directory serves the next sign-in.
+    let (status, body) = on.city.sign_in("dana", FIRST_PASSWORD);
+    assert_eq!(status, 200, "{body}");
 }

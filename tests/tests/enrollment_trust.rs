@@ -1,7 +1,8 @@
 //! Issue 9, items 2 and 3: the device checks the server's key before its enrollment code
 //! leaves it, refuses an enrollment answer the pinned key did not sign, and refuses a link
-//! whose server URL hides another host behind userinfo. Core against a live server and a
-//! hostile one on loopback.
+//! whose server URL hides another host behind userinfo; its default transport refuses a TLS
+//! certificate from an unknown CA (issue 15). Core against a live server and a hostile one
+//! on loopback.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +10,7 @@ use cityauth_core::device::{
     ClientError, Device, HttpRequest, HttpResponse, Transport, TransportError, UreqTransport,
 };
 use cityauth_e2e::hostile::{HostileServer, Received};
+use cityauth_e2e::nginx::{self, Nginx, ProxyOptions, TestCa};
 use cityauth_e2e::{City, Phone};
 use cityauth_protocol::canonical::enrolled_message;
 use cityauth_protocol::wire::{EnrollRequest, EnrollResponse, ServerKeyResponse};
@@ -278,4 +280,76 @@ fn a_link_with_userinfo_is_refused_before_any_request() {
         assert_nothing_stored(&phone);
     }
     assert!(hostile.received().is_empty());
+}
+
+#[test]
+fn the_default_transport_refuses_a_certificate_from_an_unknown_ca_and_nothing_is_enrolled() {
+    let Some(binary) = nginx::binary() else {
+        eprintln!("SKIPPED: nginx is not installed (apt-get install nginx); .ci/run installs it");
+        return;
+    };
+    let city = City::start();
+    city.add_employee("alice");
+    // A real TLS server in front of the real one, its certificate (for 127.0.0.1) from a CA
+    // made here, which no phone trusts.
+    let ca = TestCa::new().unwrap();
+    let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let proxy = Nginx::start(
+        &binary,
+        &ProxyOptions {
+            upstreams: &[city.server.addr()],
+            ca: &ca,
+            bind: loopback,
+        },
+    )
+    .unwrap();
+    // A client that trusts the CA is served: the refusal below is the CA's alone.
+    let trusting = nginx::client(loopback, &ca);
+    let served = trusting
+        .get(format!("{}/api/v1/server-key", proxy.url()))
+        .call()
+        .unwrap();
+    assert_eq!(served.status(), 200, "{}", proxy.error_log());
+    // nginx logs a request once it has answered it: wait for that line.
+    let logged = std::time::Instant::now();
+    while proxy.access_log().lines().count() < 1 {
+        assert!(logged.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let requests_before = proxy.access_log().lines().count();
+
+    let genuine = city.enrollment_link("alice");
+    let mut link = EnrollmentLink::parse(&genuine).unwrap();
+    link.server = proxy.url();
+    let phone = Phone::new();
+    let error = phone
+        .device()
+        .enroll(&link.to_link(), "phone", "android", None)
+        .unwrap_err();
+    let ClientError::Network(reason) = &error else {
+        panic!("a network error, not {error:?}");
+    };
+    eprintln!("the default transport on a certificate from an unknown CA: {reason}");
+    assert!(
+        reason.reason.contains("UnknownIssuer"),
+        "the certificate's issuer is unknown: {reason}"
+    );
+    assert_nothing_stored(&phone);
+    // Time for a line of a request that did get through to be written.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        proxy.access_log().lines().count(),
+        requests_before,
+        "no request got past the handshake: {}",
+        proxy.access_log()
+    );
+    assert!(enroll_events(&city).is_empty());
+
+    // The code was never sent: the genuine link still enrolls.
+    let genuine_phone = Phone::new();
+    genuine_phone.enroll(&genuine);
+    assert_eq!(
+        genuine_phone.vault.enrollment().unwrap().unwrap().username,
+        "alice"
+    );
 }

@@ -12,10 +12,6 @@ use crate::state::AppState;
 use crate::store::{FlowState, User};
 use crate::util::{now, redact};
 
-/// How long a verification lasts from its prompt, seconds: the call's length, roughly (the
-/// prompt itself expires with the challenge lifetime).
-pub const VERIFICATION_LIFETIME: u64 = 15 * 60;
-
 /// A verification sent to the employee's phones: its id and the number the operator reads.
 pub struct CallerCheck {
     /// The verification (a flow) id.
@@ -42,7 +38,8 @@ pub(crate) fn start_caller_check(
         &employee.username,
         Some(employee.id),
         &ip,
-        VERIFICATION_LIFETIME,
+        // The call's length, roughly (the prompt itself expires with the challenge lifetime).
+        state.config().helpdesk.verification_seconds,
     )?;
     state.store().flow_insert(&flow)?;
     state
@@ -86,7 +83,7 @@ pub(crate) fn caller_check_status(
 }
 
 /// Whether `id` is a verification of `employee` that `operator` started and the caller
-/// approved on the phone, within [`VERIFICATION_LIFETIME`] of its prompt.
+/// approved on the phone, within `helpdesk.verification_seconds` (15 minutes) of its prompt.
 pub(crate) fn caller_verified(
     state: &AppState,
     operator: &User,

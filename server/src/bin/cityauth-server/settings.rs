@@ -129,6 +129,7 @@ fn helpdesk(h: &HelpdeskSettings) -> Result<HelpdeskConfig, String> {
         code_minutes_default: h
             .code_minutes_default
             .unwrap_or(defaults.code_minutes_default),
+        verification_seconds: defaults.verification_seconds,
     };
     let ordered = 1 <= config.code_minutes_min
         && config.code_minutes_min <= config.code_minutes_default

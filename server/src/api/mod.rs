@@ -37,6 +37,7 @@ use crate::state::AppState;
 /// The API's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/server-key", get(enroll::server_key))
         .route("/api/v1/enroll", post(enroll::enroll))
         .route("/api/v1/device", delete(device::unenroll))
@@ -60,6 +61,19 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(too_large_as_json))
+}
+
+/// The OpenAPI 3 description of these routes and `/healthz`, `/readyz`, `/metrics`
+/// (hand-written; `server/tests/openapi.rs` keeps it in step with this router).
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /api/v1/openapi.json`: [`OPENAPI`].
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 /// The body limit's refusal, in the protocol's JSON error form.

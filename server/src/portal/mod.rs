@@ -14,7 +14,7 @@ mod phones;
 mod view;
 
 pub use binding::guard_api as bind_api_flows;
-pub use guard::{headers as security_headers, refuse as refuse_cross_site};
+pub use guard::{headers as security_headers, refuse as refuse_cross_site, require_json};
 
 use axum::Router;
 use axum::http::HeaderMap;

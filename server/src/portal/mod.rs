@@ -8,6 +8,7 @@ mod binding;
 mod campaign;
 mod cookies;
 mod forgot;
+mod forms;
 mod guard;
 pub mod helpdesk;
 mod phones;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/unlock", post(forgot::unlock))
         .route("/forgot/access-code", post(forgot::access_code))
         .merge(helpdesk::router())
+        .layer(axum::middleware::from_fn(forms::require_utf8))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::limits::fields::MAX_BODY_BYTES,
         ))

@@ -37,29 +37,55 @@ use crate::state::AppState;
 /// The API's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/server-key", get(enroll::server_key))
-        .route("/api/v1/enroll", post(enroll::enroll))
+        .route("/api/v1/enroll", json_post(enroll::enroll))
         .route("/api/v1/device", delete(device::unenroll))
         .route("/api/v1/device/challenges", get(device::challenges))
         .route(
             "/api/v1/device/challenges/{id}/answer",
-            post(device::answer),
+            json_post(device::answer),
         )
-        .route("/api/v1/reset/start", post(reset::start))
+        .route("/api/v1/reset/start", json_post(reset::start))
         .route("/api/v1/reset/{id}", get(reset::status))
-        .route("/api/v1/reset/{id}/code", post(reset::code))
-        .route("/api/v1/reset/{id}/password", post(reset::password))
-        .route("/api/v1/reset/{id}/unlock", post(reset::unlock_handler))
-        .route("/api/v1/signin", post(signin::start))
-        .route("/api/v1/signin/access-code", post(signin::access_code))
+        .route("/api/v1/reset/{id}/code", json_post(reset::code))
+        .route("/api/v1/reset/{id}/password", json_post(reset::password))
+        .route(
+            "/api/v1/reset/{id}/unlock",
+            json_post(reset::unlock_handler),
+        )
+        .route("/api/v1/signin", json_post(signin::start))
+        .route("/api/v1/signin/access-code", json_post(signin::access_code))
         .route("/api/v1/signin/{id}", get(signin::status))
-        .route("/api/v1/signin/{id}/session", post(signin::session))
+        .route("/api/v1/signin/{id}/session", json_post(signin::session))
         .route("/api/v1/session", get(signin::whoami))
         .route("/api/v1/session/notices", get(notices::notices))
         .route("/api/v1/password-change/{id}", get(change::status))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(too_large_as_json))
+}
+
+/// A `POST` route whose body must be declared as JSON (`415` otherwise, before `handler`).
+fn json_post<H, T>(handler: H) -> axum::routing::MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    post(handler).route_layer(axum::middleware::from_fn(crate::portal::require_json))
+}
+
+/// The OpenAPI 3 description of these routes and `/healthz`, `/readyz`, `/metrics`
+/// (hand-written; `server/tests/openapi.rs` keeps it in step with this router).
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /api/v1/openapi.json`: [`OPENAPI`].
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }
 
 /// The body limit's refusal, in the protocol's JSON error form.

@@ -8,13 +8,14 @@ mod binding;
 mod campaign;
 mod cookies;
 mod forgot;
+mod forms;
 mod guard;
 pub mod helpdesk;
 mod phones;
 mod view;
 
 pub use binding::guard_api as bind_api_flows;
-pub use guard::{headers as security_headers, refuse as refuse_cross_site};
+pub use guard::{headers as security_headers, refuse as refuse_cross_site, require_json};
 
 use axum::Router;
 use axum::http::HeaderMap;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/forgot/unlock", post(forgot::unlock))
         .route("/forgot/access-code", post(forgot::access_code))
         .merge(helpdesk::router())
+        .layer(axum::middleware::from_fn(forms::require_utf8))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::limits::fields::MAX_BODY_BYTES,
         ))

@@ -6,6 +6,11 @@
 //! `vault_writer VAULT SEED HOTP_ID FIRST_N` with the passphrase in `CITYAUTH_WRITER_PASSPHRASE`.
 //! Accounts are numbered from FIRST_N (`cityauth_e2e::faults::numbered_account`); a rename
 //! gives account n the name `user{n}-r{SEED}-{k}`.
+//!
+//! `vault_writer --fill VAULT FIRST_N` adds accounts until a write fails (the disk-full tests
+//! run it under a file size limit), printing `@@ack add N ID` for each, then `@@error DEBUG`,
+//! `@@message TEXT` for the failure, whether the vault still reads (`@@reads COUNT`), and
+//! exits 0: the failure must be an error, never a panic.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,6 +30,13 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let ["--fill", path, first_n] = words.as_slice() {
+        let first_n = first_n
+            .parse::<u64>()
+            .map_err(|e| format!("{first_n}: {e}"))?;
+        return fill(Path::new(path), first_n);
+    }
     let [path, seed, hotp_id, first_n] = args.as_slice() else {
         return Err("usage: vault_writer VAULT SEED HOTP_ID FIRST_N".into());
     };
@@ -73,6 +85,36 @@ fn run() -> Result<(), String> {
                 println!("@@intent hotp");
                 let code = vault.next_hotp(hotp_id).map_err(|e| e.to_string())?;
                 println!("@@ack hotp {code}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unlocked(path: &Path) -> Result<Vault, String> {
+    let passphrase =
+        std::env::var(PASSPHRASE_ENV).map_err(|_| format!("{PASSPHRASE_ENV} unset"))?;
+    let vault = Vault::open(path).map_err(|e| e.to_string())?;
+    vault
+        .unlock_with_passphrase(&passphrase)
+        .map_err(|e| e.to_string())?;
+    Ok(vault)
+}
+
+/// Adds accounts until a write fails; reports the failure and whether the vault still reads.
+fn fill(path: &Path, first_n: u64) -> Result<(), String> {
+    let vault = unlocked(path)?;
+    for n in first_n.. {
+        match vault.add(numbered_account(n)) {
+            Ok(id) => println!("@@ack add {n} {}", id.0),
+            Err(error) => {
+                println!("@@error {error:?}");
+                println!("@@message {error}");
+                match vault.accounts() {
+                    Ok(accounts) => println!("@@reads {}", accounts.len()),
+                    Err(error) => println!("@@reads failed: {error}"),
+                }
+                return Ok(());
             }
         }
     }

@@ -353,3 +353,41 @@ fn after_a_jump_back_an_answered_challenge_and_a_replayed_request_are_refused() 
         }
     }
 }
+
+#[test]
+fn a_jump_forward_past_the_nonce_memory_and_back_lets_a_replay_through_to_the_state_check() {
+    let Some(server) = ShiftedServer::start("+0", 120) else {
+        return;
+    };
+    let phone = server.enrolled_phone("frank");
+    let recorder = Recorder::default();
+    let device = cityauth_core::Device::new(&phone.vault, &recorder);
+    let reset = server.start_reset("frank");
+    let challenges = device.pending_challenges(5).unwrap();
+    device
+        .answer(&challenges[0], Decision::Approve, Some(&reset.number))
+        .unwrap();
+    let answer = recorder
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|r| r.url.contains("/answer"))
+        .cloned()
+        .unwrap();
+    // An hour forward; a phone that learned the server's time makes a request there, and the
+    // server sweeps the nonces it no longer needs by its clock (older than 600 s).
+    server.set_clock("+1h");
+    phone.vault.set_clock_offset(3600).unwrap();
+    phone.device().pending_challenges(0).unwrap();
+    // The clock is put right; the recorded answer, replayed within its 300 s, is no longer
+    // known as a replay: only the challenge's state refuses it (a finding: the nonce memory
+    // follows the wall clock, docs/threat-model.md).
+    server.set_clock("+0");
+    let replayed = UreqTransport::new().send(&answer).unwrap();
+    let body = String::from_utf8_lossy(&replayed.body);
+    println!("replayed after +1 h and back: {} {body}", replayed.status);
+    assert_ne!(replayed.status, 200);
+    assert!(body.contains("already_answered"), "{body}");
+}

@@ -5,6 +5,7 @@
 pub mod axe;
 pub mod bench;
 pub mod directory;
+pub mod faults;
 pub mod hostile;
 pub mod nginx;
 pub mod portal;

@@ -420,14 +420,26 @@ pub fn delete_enrollment(conn: &Connection) -> Result<(), VaultError> {
         .map_err(storage)
 }
 
-/// Maps SQLite errors to the vault's; SQLite's messages never contain our data.
+/// Maps SQLite errors to the vault's; SQLite's messages never contain our data. The file
+/// system's failures get a message that says what happened and that the change was not made
+/// (SQLite's own, "disk I/O error" or "unable to open database file", does not say either).
 pub fn storage(error: rusqlite::Error) -> VaultError {
-    match error.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            VaultError::Busy
+    use rusqlite::ErrorCode;
+    let message = match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => return VaultError::Busy,
+        Some(ErrorCode::DiskFull) => "the disk is full; the change was not saved".into(),
+        Some(ErrorCode::ReadOnly) => {
+            "the vault file is read-only (its permissions or a read-only file system); the change was not saved".into()
         }
-        _ => VaultError::Storage(error.to_string()),
-    }
+        Some(ErrorCode::CannotOpen) => {
+            "the vault file or its journal (-wal, -shm beside it) cannot be opened for writing: is its folder missing or read-only?".into()
+        }
+        Some(ErrorCode::SystemIoFailure) => {
+            "the file system refused a read or write (a full disk, a file size limit or a failing device); the last change may not have been saved: reopen the vault to see".into()
+        }
+        _ => error.to_string(),
+    };
+    VaultError::Storage(message)
 }
 
 fn not_a_vault_or_storage(error: rusqlite::Error) -> VaultError {

@@ -1,0 +1,224 @@
+//! A password reset written to a real slapd while the real server binary is killed with
+//! SIGKILL at a seeded random moment of the write, round after round, and restarted: the
+//! directory holds either the old password or the new one, never both nor neither (an LDAP
+//! modify is atomic in slapd), and the reset is never `done` with the old password in
+//! effect. The same reset submitted again after the restart writes only if the first write
+//! was not made: no reset writes the directory twice. Without slapd the test is skipped.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cityauth_e2e::faults::Rng;
+use cityauth_e2e::process::{free_port, run, server_binary};
+use cityauth_e2e::slapd::{self, FIRST_PASSWORD, SCOPE_GROUP, Slapd};
+use cityauth_e2e::{Phone, replicas};
+use serde_json::json;
+
+const ROUNDS: usize = 12;
+
+struct Server {
+    dir: tempfile::TempDir,
+    port: u16,
+    ldap: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn new(directory: &Slapd) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kek"), "12".repeat(32)).unwrap();
+        std::fs::write(dir.path().join("service"), slapd::SERVICE_PASSWORD).unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        let ldap = vec![
+            "--directory".into(),
+            "ldap".into(),
+            "--directory-url".into(),
+            directory.ldaps_url(),
+            "--directory-base-dn".into(),
+            slapd::PEOPLE.into(),
+            "--directory-bind-dn".into(),
+            slapd::SERVICE_DN.into(),
+            "--directory-password-file".into(),
+            path("service"),
+            "--directory-ca-file".into(),
+            directory.ca_file().to_str().unwrap().to_owned(),
+            "--directory-scope-group".into(),
+            SCOPE_GROUP.into(),
+        ];
+        Self {
+            port: free_port(),
+            ldap,
+            child: None,
+            dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn global(&self) -> Vec<String> {
+        let path = |p: PathBuf| p.to_str().unwrap().to_owned();
+        let mut args = vec![
+            "--db".into(),
+            path(self.dir.path().join("city.db")),
+            "--kek-file".into(),
+            path(self.dir.path().join("kek")),
+            "--public-url".into(),
+            self.url(),
+        ];
+        args.extend(self.ldap.iter().cloned());
+        args
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("serve.log"))
+            .unwrap();
+        self.child = Some(
+            Command::new(server_binary())
+                .args(self.global())
+                .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        while replicas::reset_state(&agent(), &self.url(), "none").is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server did not start: {}",
+                std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+#[test]
+fn a_directory_password_write_cut_by_a_server_crash_is_all_or_nothing() {
+    if let Err(reason) = slapd::binaries() {
+        println!("skipped: {reason}");
+        return;
+    }
+    let directory = Slapd::start();
+    directory.add_user("pat", "Pat Example", &[SCOPE_GROUP]);
+    let mut server = Server::new(&directory);
+    server.start();
+    let global = server.global();
+    let mut args: Vec<&str> = global.iter().map(String::as_str).collect();
+    args.extend(["enroll-link", "pat"]);
+    let out = run(&args, &[], "");
+    assert!(out.success, "{}", out.stderr);
+    let phone = Phone::new();
+    phone.enroll(out.stdout.lines().last().unwrap());
+
+    let mut rng = Rng::new(0x15_D1);
+    let mut current = FIRST_PASSWORD.to_owned();
+    let (mut completed, mut cut, mut second_writes) = (0, 0, 0);
+    for round in 0..ROUNDS {
+        let (status, start) = replicas::reset_start(&agent(), &server.url(), "pat").unwrap();
+        assert_eq!(status, 200);
+        let start = start.unwrap();
+        phone.approve(&start.number);
+        let new = format!("Velvet-Quince-Drum-{round}{}", rng.below(1000));
+        let url = format!("{}/api/v1/reset/{}/password", server.url(), start.reset_id);
+        let body = json!({ "password": new }).to_string();
+        let delay = Duration::from_micros(rng.below(14_000));
+        let answered = std::thread::scope(|scope| {
+            let sending = scope.spawn(|| {
+                agent()
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .send(&body)
+                    .map(|r| r.status().as_u16())
+            });
+            std::thread::sleep(delay);
+            server.kill();
+            sending.join().unwrap()
+        });
+        server.start();
+        let old_works = directory.bind("pat", &current);
+        let new_works = directory.bind("pat", &new);
+        let state = replicas::reset_state(&agent(), &server.url(), &start.reset_id).unwrap();
+        println!(
+            "round {round}: killed after {delay:?}, answer {answered:?}, old {old_works}, new {new_works}, reset {state}"
+        );
+        assert!(
+            old_works != new_works,
+            "round {round}: old {old_works}, new {new_works}"
+        );
+        if answered.as_ref().is_ok_and(|s| *s == 200) {
+            assert!(new_works, "round {round}: acknowledged but not written");
+        }
+        if new_works {
+            current = new;
+            completed += 1;
+        } else {
+            cut += 1;
+        }
+        // The reset's state says the same as the directory, or the flow was lost with the
+        // process (never `done` with the old password in effect).
+        assert!(
+            state != "done" || new_works,
+            "round {round}: done, old password"
+        );
+        if state != "done" {
+            // The same reset submitted again after the restart (the browser's retry).
+            let again = format!("Velvet-Quince-Drum-again-{round}");
+            let status = agent()
+                .post(&url)
+                .header("content-type", "application/json")
+                .send(json!({ "password": again }).to_string())
+                .map(|r| r.status().as_u16())
+                .unwrap();
+            let took = directory.bind("pat", &again);
+            println!("round {round}: the reset submitted again: {status}, written {took}");
+            if took {
+                if new_works {
+                    second_writes += 1;
+                }
+                current = again;
+            }
+            assert!(
+                directory.bind("pat", &current),
+                "round {round}: the password in effect"
+            );
+        }
+    }
+    println!(
+        "{ROUNDS} kills: {completed} writes completed, {cut} not made; none half; \
+         {second_writes} resets whose write had completed wrote again when resubmitted"
+    );
+    assert_eq!(second_writes, 0, "a reset wrote the directory twice");
+    assert!(
+        completed > 0 && cut > 0,
+        "the kill points did not cover both outcomes"
+    );
+}

@@ -139,3 +139,67 @@ fn the_store_answers_inside_either_kind_of_tokio_runtime() {
     });
     assert_eq!(store.setting("k7").unwrap().unwrap(), b"v");
 }
+
+/// Audit events are queued and written by a background thread each tick; a read of the
+/// trail writes the queue first. It must also wait for a batch the thread has taken and not
+/// yet committed, or the read misses events recorded before it (seen as a flaky count in
+/// `access_codes.rs` on a loaded machine). Other users' events keep the batches large, so
+/// the writer's batches take long enough to be caught in flight.
+#[test]
+fn a_read_of_the_audit_trail_sees_every_event_recorded_before_it() {
+    use cityauth_server::store::AuditEvent;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let event = |name: &str, detail: String| AuditEvent {
+        time: 1_000,
+        username: Some(name.into()),
+        event: "probe".into(),
+        detail,
+        client_ip: None,
+    };
+    let store = pg();
+    let done = Arc::new(AtomicBool::new(false));
+    let noise: Vec<_> = (0..2)
+        .map(|n| {
+            let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    store.audit(&event_for_noise(n, i)).unwrap();
+                    i += 1;
+                    if i % 500 == 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut missed = Vec::new();
+    for round in 0..200u64 {
+        store
+            .audit(&event("alice", format!("round {round}")))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(round * 997 % 20_000));
+        let seen = store.audit_list(Some("alice"), 1).unwrap();
+        if seen.first().map(|e| e.detail.clone()) != Some(format!("round {round}")) {
+            missed.push(round);
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    for thread in noise {
+        thread.join().unwrap();
+    }
+    assert!(
+        missed.is_empty(),
+        "reads missed the event just recorded in rounds {missed:?}"
+    );
+}
+
+fn event_for_noise(thread: u64, i: u64) -> cityauth_server::store::AuditEvent {
+    cityauth_server::store::AuditEvent {
+        time: 1_000,
+        username: Some(format!("noise{thread}")),
+        event: "probe".into(),
+        detail: format!("noise {i}"),
+        client_ip: None,
+    }
+}

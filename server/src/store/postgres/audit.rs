@@ -21,6 +21,9 @@ const MAX_QUEUED: usize = 4096;
 #[derive(Default)]
 pub(super) struct AuditQueue {
     events: Mutex<Vec<AuditEvent>>,
+    /// Held for a whole flush, from taking the events to their commit: a read's flush must
+    /// wait for the background writer's batch in flight, or it reads the table without it.
+    writing: Mutex<()>,
 }
 
 fn lock(queue: &AuditQueue) -> MutexGuard<'_, Vec<AuditEvent>> {
@@ -44,6 +47,7 @@ impl AuditQueue {
 
     /// Writes every queued event in one statement; on failure they stay queued, in order.
     pub(super) fn flush(&self, pool: &Pool) -> StoreResult<()> {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let events = std::mem::take(&mut *lock(self));
         if events.is_empty() {
             return Ok(());

@@ -166,7 +166,7 @@ fn a_read_of_the_audit_trail_sees_every_event_recorded_before_it() {
                 while !done.load(Ordering::Relaxed) {
                     store.audit(&event_for_noise(n, i)).unwrap();
                     i += 1;
-                    if i % 500 == 0 {
+                    if i.is_multiple_of(500) {
                         std::thread::sleep(std::time::Duration::from_millis(1));
                     }
                 }

@@ -15,10 +15,10 @@
 //! - **Connections**: service-bound connections pooled per tokio runtime; a pooled
 //!   connection found dead is replaced once; a bind as a user always has its own connection.
 
-mod entry;
+pub(crate) mod entry;
 mod groups;
-mod policy;
-mod ppolicy;
+pub(crate) mod policy;
+pub(crate) mod ppolicy;
 
 use std::collections::HashSet;
 
@@ -60,7 +60,7 @@ impl std::fmt::Debug for OpenLdap {
 
 /// The default ppolicy entry, as read.
 #[derive(Debug, Clone)]
-struct Rules {
+pub(crate) struct Rules {
     policy: PasswordPolicy,
     /// `pwdLockoutDuration`, seconds (0: a lockout lasts until lifted).
     lockout_duration: u64,

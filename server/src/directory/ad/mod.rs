@@ -12,8 +12,8 @@
 //! ignores the control); a change is the user's own `delete old` + `add new` in one
 //! modify, to which every rule applies.
 
-mod errors;
-mod guid;
+pub(crate) mod errors;
+pub(crate) mod guid;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -145,29 +145,7 @@ impl ActiveDirectory {
 
     /// An [`Account`] from a search entry (not yet checked for protection).
     fn account(&self, entry: SearchEntry) -> Result<Account, DirectoryError> {
-        let bytes = binary(&entry, "objectGUID")
-            .ok_or_else(|| DirectoryError::Other(format!("{} has no objectGUID", entry.dn)))?;
-        let id = guid::to_text(&bytes).ok_or_else(|| {
-            DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn))
-        })?;
-        let username = text(&entry, &self.user_attribute).ok_or_else(|| {
-            DirectoryError::Other(format!("{} has no {}", entry.dn, self.user_attribute))
-        })?;
-        let display_name = text(&entry, "displayName")
-            .or_else(|| text(&entry, "cn"))
-            .unwrap_or_else(|| username.clone());
-        let computed = text(&entry, "msDS-User-Account-Control-Computed")
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
-        Ok(Account {
-            id: DirectoryId(id),
-            locator: entry.dn.clone(),
-            username,
-            display_name,
-            mail: text(&entry, "mail"),
-            protected: false,
-            locked: computed & UF_LOCKOUT != 0,
-        })
+        account_of(entry, &self.user_attribute)
     }
 
     /// Whether the account at `dn` is in a protected group, directly or through nested groups.
@@ -358,6 +336,35 @@ async fn domain_object(
         .await?
         .success()?;
     Ok(found.0.into_iter().next().map(SearchEntry::construct))
+}
+
+/// An [`Account`] from an AD search entry whose username is `user_attribute` (not yet
+/// checked for protection).
+pub(crate) fn account_of(
+    entry: SearchEntry,
+    user_attribute: &str,
+) -> Result<Account, DirectoryError> {
+    let bytes = binary(&entry, "objectGUID")
+        .ok_or_else(|| DirectoryError::Other(format!("{} has no objectGUID", entry.dn)))?;
+    let id = guid::to_text(&bytes)
+        .ok_or_else(|| DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn)))?;
+    let username = text(&entry, user_attribute)
+        .ok_or_else(|| DirectoryError::Other(format!("{} has no {}", entry.dn, user_attribute)))?;
+    let display_name = text(&entry, "displayName")
+        .or_else(|| text(&entry, "cn"))
+        .unwrap_or_else(|| username.clone());
+    let computed = text(&entry, "msDS-User-Account-Control-Computed")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    Ok(Account {
+        id: DirectoryId(id),
+        locator: entry.dn.clone(),
+        username,
+        display_name,
+        mail: text(&entry, "mail"),
+        protected: false,
+        locked: computed & UF_LOCKOUT != 0,
+    })
 }
 
 /// The first value of `name` (compared without case, as LDAP does), as text.

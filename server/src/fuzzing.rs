@@ -87,5 +87,5 @@ pub fn ldap_entry(bytes: &[u8]) -> Option<SearchEntry> {
     if tag.id != 4 {
         return None;
     }
-    Some(SearchEntry::construct(ldap3::ResultEntry::new(tag)))
+    crate::directory::ldap::entry::entry_of(ldap3::ResultEntry::new(tag))
 }

@@ -29,6 +29,7 @@ use tokio::sync::OnceCell;
 use self::entry::{ACCOUNT_ATTRIBUTES, Lock};
 use self::ppolicy::PolicyError;
 use super::ldap::LdapSettings;
+use super::ldap::entry::entry_of;
 use super::ldap::pool::{Pool, Pooled};
 use super::{
     Account, DirFuture, Directory, DirectoryError, DirectoryId, DirectoryKind, PasswordCheck,
@@ -309,7 +310,16 @@ async fn search_on(
         .search(base, scope, filter, attributes.to_vec())
         .await?;
     match result.1.rc {
-        0 | 4 => Ok(result.0.into_iter().map(SearchEntry::construct).collect()),
+        0 | 4 => result
+            .0
+            .into_iter()
+            .map(entry_of)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Failure::Answer(DirectoryError::Other(
+                    "a malformed entry in the directory's answer".into(),
+                ))
+            }),
         32 => Ok(Vec::new()),
         rc => Err(Failure::Answer(other(rc, &result.1.text))),
     }

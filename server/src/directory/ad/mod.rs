@@ -25,6 +25,7 @@ use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry};
 use zeroize::Zeroizing;
 
 use super::ldap::LdapSettings;
+use super::ldap::entry::entry_of;
 use super::ldap::pool::{Pool, diagnostic, unavailable};
 use super::{
     Account, DirFuture, Directory, DirectoryError, DirectoryId, DirectoryKind, PasswordCheck,
@@ -130,12 +131,16 @@ impl ActiveDirectory {
             32 => return Ok(None),
             _ => return Err(DirectoryError::Other(diagnostic(&outcome))),
         }
-        let mut entries = entries.into_iter().map(SearchEntry::construct);
+        let mut entries = entries.into_iter().map(|e| {
+            entry_of(e).ok_or_else(|| {
+                DirectoryError::Other("a malformed entry in the directory's answer".into())
+            })
+        });
         let (Some(entry), None) = (entries.next(), entries.next()) else {
             // None, or a name that more than one account answers to: neither is one account.
             return Ok(None);
         };
-        let account = self.account(entry)?;
+        let account = self.account(entry?)?;
         let protected = self.is_protected(&account.locator).await?;
         Ok(Some(Account {
             protected,
@@ -324,7 +329,8 @@ async fn domain_object(
         )
         .await?
         .success()?;
-    let Some(root) = root.0.into_iter().next().map(SearchEntry::construct) else {
+    // A malformed entry is read as none (ldap3's `construct` would panic on it).
+    let Some(root) = root.0.into_iter().next().and_then(entry_of) else {
         return Ok(None);
     };
     let Some(domain) = text(&root, "defaultNamingContext") else {
@@ -335,7 +341,7 @@ async fn domain_object(
         .search(&domain, Scope::Base, "(objectClass=*)", attrs)
         .await?
         .success()?;
-    Ok(found.0.into_iter().next().map(SearchEntry::construct))
+    Ok(found.0.into_iter().next().and_then(entry_of))
 }
 
 /// An [`Account`] from an AD search entry whose username is `user_attribute` (not yet

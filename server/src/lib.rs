@@ -14,6 +14,9 @@ pub mod config;
 pub mod directory;
 pub mod edge;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 pub mod i18n;
 pub mod kek;

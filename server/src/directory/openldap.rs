@@ -15,10 +15,10 @@
 //! - **Connections**: service-bound connections pooled per tokio runtime; a pooled
 //!   connection found dead is replaced once; a bind as a user always has its own connection.
 
-mod entry;
+pub(crate) mod entry;
 mod groups;
-mod policy;
-mod ppolicy;
+pub(crate) mod policy;
+pub(crate) mod ppolicy;
 
 use std::collections::HashSet;
 
@@ -29,6 +29,7 @@ use tokio::sync::OnceCell;
 use self::entry::{ACCOUNT_ATTRIBUTES, Lock};
 use self::ppolicy::PolicyError;
 use super::ldap::LdapSettings;
+use super::ldap::entry::entry_of;
 use super::ldap::pool::{Pool, Pooled};
 use super::{
     Account, DirFuture, Directory, DirectoryError, DirectoryId, DirectoryKind, PasswordCheck,
@@ -60,7 +61,7 @@ impl std::fmt::Debug for OpenLdap {
 
 /// The default ppolicy entry, as read.
 #[derive(Debug, Clone)]
-struct Rules {
+pub(crate) struct Rules {
     policy: PasswordPolicy,
     /// `pwdLockoutDuration`, seconds (0: a lockout lasts until lifted).
     lockout_duration: u64,
@@ -309,7 +310,16 @@ async fn search_on(
         .search(base, scope, filter, attributes.to_vec())
         .await?;
     match result.1.rc {
-        0 | 4 => Ok(result.0.into_iter().map(SearchEntry::construct).collect()),
+        0 | 4 => result
+            .0
+            .into_iter()
+            .map(entry_of)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Failure::Answer(DirectoryError::Other(
+                    "a malformed entry in the directory's answer".into(),
+                ))
+            }),
         32 => Ok(Vec::new()),
         rc => Err(Failure::Answer(other(rc, &result.1.text))),
     }

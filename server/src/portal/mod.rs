@@ -74,3 +74,23 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(User, Vec<u8>)> {
     let user = crate::api::session_user(state, &token).ok()?;
     Some((user, sha256(token.trim().as_bytes())))
 }
+
+/// Parses `bytes` as each of the portal's forms, the way their handlers' `Form` extractor
+/// does (serde_urlencoded); whether each parsed, in a fixed order (the fuzz targets, fuzz/).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_forms(bytes: &[u8]) -> Vec<bool> {
+    fn parses<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> bool {
+        serde_urlencoded::from_bytes::<T>(bytes).is_ok()
+    }
+    let mut parsed = vec![
+        parses::<phones::ContinueForm>(bytes),
+        parses::<phones::RemoveForm>(bytes),
+        parses::<phones::AccessCodeForm>(bytes),
+        parses::<forgot::ForgotForm>(bytes),
+        parses::<account::SignInForm>(bytes),
+        parses::<account::ContinueForm>(bytes),
+        parses::<account::PasswordForm>(bytes),
+    ];
+    parsed.extend(helpdesk::parse_forms(bytes));
+    parsed
+}

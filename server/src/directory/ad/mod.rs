@@ -12,8 +12,8 @@
 //! ignores the control); a change is the user's own `delete old` + `add new` in one
 //! modify, to which every rule applies.
 
-mod errors;
-mod guid;
+pub(crate) mod errors;
+pub(crate) mod guid;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -25,6 +25,7 @@ use ldap3::{Ldap, LdapError, Mod, Scope, SearchEntry};
 use zeroize::Zeroizing;
 
 use super::ldap::LdapSettings;
+use super::ldap::entry::entry_of;
 use super::ldap::pool::{Pool, diagnostic, unavailable};
 use super::{
     Account, DirFuture, Directory, DirectoryError, DirectoryId, DirectoryKind, PasswordCheck,
@@ -130,12 +131,16 @@ impl ActiveDirectory {
             32 => return Ok(None),
             _ => return Err(DirectoryError::Other(diagnostic(&outcome))),
         }
-        let mut entries = entries.into_iter().map(SearchEntry::construct);
+        let mut entries = entries.into_iter().map(|e| {
+            entry_of(e).ok_or_else(|| {
+                DirectoryError::Other("a malformed entry in the directory's answer".into())
+            })
+        });
         let (Some(entry), None) = (entries.next(), entries.next()) else {
             // None, or a name that more than one account answers to: neither is one account.
             return Ok(None);
         };
-        let account = self.account(entry)?;
+        let account = self.account(entry?)?;
         let protected = self.is_protected(&account.locator).await?;
         Ok(Some(Account {
             protected,
@@ -145,29 +150,7 @@ impl ActiveDirectory {
 
     /// An [`Account`] from a search entry (not yet checked for protection).
     fn account(&self, entry: SearchEntry) -> Result<Account, DirectoryError> {
-        let bytes = binary(&entry, "objectGUID")
-            .ok_or_else(|| DirectoryError::Other(format!("{} has no objectGUID", entry.dn)))?;
-        let id = guid::to_text(&bytes).ok_or_else(|| {
-            DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn))
-        })?;
-        let username = text(&entry, &self.user_attribute).ok_or_else(|| {
-            DirectoryError::Other(format!("{} has no {}", entry.dn, self.user_attribute))
-        })?;
-        let display_name = text(&entry, "displayName")
-            .or_else(|| text(&entry, "cn"))
-            .unwrap_or_else(|| username.clone());
-        let computed = text(&entry, "msDS-User-Account-Control-Computed")
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
-        Ok(Account {
-            id: DirectoryId(id),
-            locator: entry.dn.clone(),
-            username,
-            display_name,
-            mail: text(&entry, "mail"),
-            protected: false,
-            locked: computed & UF_LOCKOUT != 0,
-        })
+        account_of(entry, &self.user_attribute)
     }
 
     /// Whether the account at `dn` is in a protected group, directly or through nested groups.
@@ -346,7 +329,8 @@ async fn domain_object(
         )
         .await?
         .success()?;
-    let Some(root) = root.0.into_iter().next().map(SearchEntry::construct) else {
+    // A malformed entry is read as none (ldap3's `construct` would panic on it).
+    let Some(root) = root.0.into_iter().next().and_then(entry_of) else {
         return Ok(None);
     };
     let Some(domain) = text(&root, "defaultNamingContext") else {
@@ -357,7 +341,36 @@ async fn domain_object(
         .search(&domain, Scope::Base, "(objectClass=*)", attrs)
         .await?
         .success()?;
-    Ok(found.0.into_iter().next().map(SearchEntry::construct))
+    Ok(found.0.into_iter().next().and_then(entry_of))
+}
+
+/// An [`Account`] from an AD search entry whose username is `user_attribute` (not yet
+/// checked for protection).
+pub(crate) fn account_of(
+    entry: SearchEntry,
+    user_attribute: &str,
+) -> Result<Account, DirectoryError> {
+    let bytes = binary(&entry, "objectGUID")
+        .ok_or_else(|| DirectoryError::Other(format!("{} has no objectGUID", entry.dn)))?;
+    let id = guid::to_text(&bytes)
+        .ok_or_else(|| DirectoryError::Other(format!("{}: a malformed objectGUID", entry.dn)))?;
+    let username = text(&entry, user_attribute)
+        .ok_or_else(|| DirectoryError::Other(format!("{} has no {}", entry.dn, user_attribute)))?;
+    let display_name = text(&entry, "displayName")
+        .or_else(|| text(&entry, "cn"))
+        .unwrap_or_else(|| username.clone());
+    let computed = text(&entry, "msDS-User-Account-Control-Computed")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    Ok(Account {
+        id: DirectoryId(id),
+        locator: entry.dn.clone(),
+        username,
+        display_name,
+        mail: text(&entry, "mail"),
+        protected: false,
+        locked: computed & UF_LOCKOUT != 0,
+    })
 }
 
 /// The first value of `name` (compared without case, as LDAP does), as text.

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use super::DirectoryError;
 
+pub mod entry;
 pub mod pool;
 
 /// How to reach and search an LDAP directory (Active Directory or OpenLDAP).

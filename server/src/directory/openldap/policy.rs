@@ -58,7 +58,7 @@ impl OpenLdap {
 }
 
 /// The rules a `pwdPolicy` entry states.
-fn rules_of(policy: &SearchEntry) -> Rules {
+pub(crate) fn rules_of(policy: &SearchEntry) -> Rules {
     let number = |name: &str| -> u64 {
         entry::first(policy, name)
             .and_then(|v| v.parse().ok())

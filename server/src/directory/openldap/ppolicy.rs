@@ -97,7 +97,7 @@ pub fn error_in(controls: &[ldap3::controls::Control]) -> Option<PolicyError> {
 
 /// Reads `PasswordPolicyResponseValue ::= SEQUENCE { warning [0] … OPTIONAL, error [1]
 /// ENUMERATED OPTIONAL }` and returns the error, if any.
-fn parse_error(value: &[u8]) -> Option<PolicyError> {
+pub(crate) fn parse_error(value: &[u8]) -> Option<PolicyError> {
     let (rest, tag) = parse_tag(value).ok()?;
     if !rest.is_empty() {
         return None;

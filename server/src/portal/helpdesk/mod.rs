@@ -113,3 +113,19 @@ fn refused(why: Refusal) -> Response {
         ),
     }
 }
+
+/// Parses `bytes` as each of the help desk's forms and queries (serde_urlencoded, as the
+/// `Form` and `Query` extractors do); whether each parsed (the fuzz targets, fuzz/).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_forms(bytes: &[u8]) -> Vec<bool> {
+    fn parses<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> bool {
+        serde_urlencoded::from_bytes::<T>(bytes).is_ok()
+    }
+    vec![
+        parses::<audit::Filter>(bytes),
+        parses::<signin::SignInForm>(bytes),
+        parses::<signin::ContinueForm>(bytes),
+        parses::<employee::EmployeeForm>(bytes),
+        parses::<employee::Lookup>(bytes),
+    ]
+}

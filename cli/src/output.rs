@@ -93,17 +93,28 @@ pub fn account_table(accounts: &[AccountInfo]) -> String {
 
 /// `codes`' text form: one row per account; HOTP rows point to `cityauth code`.
 pub fn code_table(accounts: &[AccountInfo], codes: &[AccountCode]) -> String {
+    table(&code_rows(
+        accounts,
+        codes,
+        |code| format!("{}s", code.remaining),
+        |info| format!("HOTP: use `cityauth code {}`", info.id),
+    ))
+}
+
+/// The rows of a codes table, header first: one per account with a code, and one per HOTP
+/// account with `hotp` in place of the time left (no code is drawn). `remaining` shows the
+/// time left of a code.
+pub fn code_rows(
+    accounts: &[AccountInfo],
+    codes: &[AccountCode],
+    remaining: impl Fn(&AccountCode) -> String,
+    hotp: impl Fn(&AccountInfo) -> String,
+) -> Vec<Vec<String>> {
     let mut rows = vec![row(["ID", "ISSUER", "NAME", "CODE", "REMAINING"])];
     for info in accounts {
-        let (code, remaining) = match codes.iter().find(|c| c.id == info.id) {
-            Some(code) => (
-                code.code.as_str().to_owned(),
-                format!("{}s", code.remaining),
-            ),
-            None if info.params.kind() == OtpKind::Hotp => (
-                "-".to_owned(),
-                format!("HOTP: use `cityauth code {}`", info.id),
-            ),
+        let (code, left) = match codes.iter().find(|c| c.id == info.id) {
+            Some(code) => (code.code.as_str().to_owned(), remaining(code)),
+            None if info.params.kind() == OtpKind::Hotp => ("-".to_owned(), hotp(info)),
             None => continue,
         };
         rows.push(vec![
@@ -111,10 +122,10 @@ pub fn code_table(accounts: &[AccountInfo], codes: &[AccountCode]) -> String {
             info.issuer.clone(),
             info.name.clone(),
             code,
-            remaining,
+            left,
         ]);
     }
-    table(&rows)
+    rows
 }
 
 /// The `codes --json` array, in the vault's order.

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cityauth_core::{AccountCode, AccountInfo, OtpKind};
+use cityauth_core::{AccountCode, AccountInfo};
 use zeroize::Zeroizing;
 
 use crate::commands::{finish, unlock};
 use crate::error::{CliError, Code, print};
-use crate::output::{code_table, table};
+use crate::output::{code_rows, code_table, table};
 use crate::params;
 
 /// Hides the cursor while drawing.
@@ -136,31 +136,12 @@ fn fit(screen: &str, size: Option<(usize, usize)>) -> Zeroizing<String> {
 
 /// The whole screen: a title, then one row per account with its code and countdown.
 fn render(accounts: &[AccountInfo], codes: &[AccountCode]) -> Zeroizing<String> {
-    let mut rows = vec![
-        ["ID", "ISSUER", "NAME", "CODE", "REMAINING"]
-            .map(str::to_owned)
-            .to_vec(),
-    ];
-    for info in accounts {
-        let (code, remaining) = match codes.iter().find(|c| c.id == info.id) {
-            Some(code) => (
-                code.code.as_str().to_owned(),
-                countdown(code.remaining, code.period),
-            ),
-            None if info.params.kind() == OtpKind::Hotp => (
-                "-".to_owned(),
-                format!("HOTP: `cityauth code {}` draws one", info.id),
-            ),
-            None => continue,
-        };
-        rows.push(vec![
-            info.id.to_string(),
-            info.issuer.clone(),
-            info.name.clone(),
-            code,
-            remaining,
-        ]);
-    }
+    let mut rows = code_rows(
+        accounts,
+        codes,
+        |code| countdown(code.remaining, code.period),
+        |info| format!("HOTP: `cityauth code {}` draws one", info.id),
+    );
     let mut screen = Zeroizing::new("cityauth codes (Ctrl-C to quit)\n".to_owned());
     screen.push_str(&Zeroizing::new(table(&rows)));
     // The cells held codes too.

@@ -3,12 +3,9 @@ package city.cityauth
 import city.cityauth.ffi.CityAuthException
 import city.cityauth.ffi.HostDeviceSigner
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import java.util.concurrent.atomic.AtomicInteger
 
@@ -17,18 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger
  * `SHA256withECDSA` as the Android Keystore does) enrolls the phone and approves a password
  * reset against the real `cityauth-server` binary; the vault keeps only the key's name.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DeviceSignerTest {
-    private lateinit var city: CityServer
-
-    @BeforeAll
-    fun start() {
-        city = CityServer()
-    }
-
-    @AfterAll
-    fun stop() = city.close()
-
+class DeviceSignerTest : WithCityServer() {
     /** Counts the signatures the core asks for, so the test sees the key store was used. */
     private class Counting(private val inner: HostDeviceSigner) : HostDeviceSigner by inner {
         val signatures = AtomicInteger()

@@ -3,29 +3,15 @@ package city.cityauth
 import city.cityauth.ffi.ChallengeKind
 import city.cityauth.ffi.CityAuthException
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 
 /** Enrollment and approvals against the real `cityauth-server` binary on loopback. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LiveServerTest {
-    private lateinit var city: CityServer
-
-    @BeforeAll
-    fun start() {
-        city = CityServer()
-    }
-
-    @AfterAll
-    fun stop() = city.close()
-
+class LiveServerTest : WithCityServer() {
     @Test
     fun `enroll from the link, then deny, refuse a wrong number, and approve a password reset`() = runBlocking<Unit> {
         city.addEmployee("alice", "Alice Example")

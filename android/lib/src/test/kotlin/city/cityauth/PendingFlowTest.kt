@@ -17,14 +17,11 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.withTimeoutOrNull
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 
 /**
@@ -33,18 +30,7 @@ import org.junit.jupiter.api.assertThrows
  * killed and started again, cancellation ends the collector mid-poll, and a non-retryable
  * error ends the flow typed.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PendingFlowTest {
-    private lateinit var city: CityServer
-
-    @BeforeAll
-    fun start() {
-        city = CityServer()
-    }
-
-    @AfterAll
-    fun stop() = city.close()
-
+class PendingFlowTest : WithCityServer() {
     /** The host's HTTP stack, counting the requests in progress (a poll in flight is one). */
     private class Counting : HostHttpTransport {
         private val inner = UrlConnectionTransport()

@@ -84,14 +84,16 @@ val generateBindings by tasks.registering(Exec::class) {
 // Cross-compiles libcityauth_ffi.so for each ABI into build/rustJniLibs/<abi>/.
 val cargoNdk by tasks.registering(Exec::class) {
     group = "rust"
-    description = "cargo ndk build --release -p cityauth-ffi for ${abis.joinToString()}."
+    description = "cargo ndk build --profile mobile -p cityauth-ffi (no Rust transport) for ${abis.joinToString()}."
     workingDir = workspace
     val targets = abis.flatMap { listOf("-t", it) }
     commandLine(
         listOf("cargo", "ndk") + targets + listOf(
             "--platform", minSdkVersion.toString(),
             "-o", rustJniLibs.get().asFile.absolutePath,
-            "build", "--release", "-p", "cityauth-ffi", "--lib",
+            // The mobile profile (size-optimised release) without the core's own HTTPS
+            // client: the app sends every request through UrlConnectionTransport.
+            "build", "--profile", "mobile", "-p", "cityauth-ffi", "--lib", "--no-default-features",
         ),
     )
     inputs.dir("$workspace/bindings/src")

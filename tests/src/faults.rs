@@ -1,5 +1,8 @@
 //! What the fault tests share with their helper processes: a seeded random source (runs are
-//! reproducible from the printed seed) and the accounts the vault writer adds.
+//! reproducible from the printed seed), the accounts the vault writer adds, and the HTTP
+//! client the crash tests talk to a server with.
+
+use std::time::Duration;
 
 use cityauth_core::otp::{Algorithm, OtpParams};
 use cityauth_core::{Account, SecretBytes};
@@ -46,4 +49,14 @@ pub fn hotp_account() -> Account {
     let secret = SecretBytes::new(b"12345678901234567890".to_vec());
     let params = OtpParams::hotp(Algorithm::Sha1, 6, 0).expect("valid parameters");
     Account::new("Shared", "counter", secret, params).expect("valid account")
+}
+
+/// An HTTP client for a server that may be killed mid-request: statuses are answers, not
+/// errors, and a request gives up after 20 s rather than hang on a dead peer.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cityauth_e2e::faults::Rng;
+use cityauth_e2e::faults::{Rng, agent};
 use cityauth_e2e::process::{free_port, run, server_binary};
 use cityauth_e2e::slapd::{self, FIRST_PASSWORD, SCOPE_GROUP, Slapd};
 use cityauth_e2e::{Phone, replicas};
@@ -111,14 +111,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
 }
 
 #[test]

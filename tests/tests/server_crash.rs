@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use cityauth_core::ClientError;
 use cityauth_core::device::{Challenge, Decision};
-use cityauth_e2e::faults::Rng;
+use cityauth_e2e::faults::{Rng, agent};
 use cityauth_e2e::process::{free_port, run, server_binary};
 use cityauth_e2e::{GOOD_PASSWORD, Phone, replicas};
 use serde_json::{Value, json};
@@ -133,14 +133,6 @@ impl Drop for Site {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
 }
 
 /// POSTs JSON; the status and the answer, or an error if the server did not answer.

@@ -111,6 +111,26 @@ fn the_file_is_under_the_environment_which_is_under_the_flags_and_secrets_are_re
     );
 }
 
+#[test]
+fn the_durability_defaults_to_full_on_postgresql_and_normal_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("CITY_KEK", "ab".repeat(32))];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let postgres = "db = \"postgres://city@db.city.example/auth\"\nkek_env = \"CITY_KEK\"\n";
+    let sqlite = "db = \"city.db\"\nkek_env = \"CITY_KEK\"\n";
+    for (file, flags, expected) in [
+        (postgres, &[][..], "Full"),
+        (sqlite, &[][..], "Normal"),
+        (postgres, &["--durability", "normal"][..], "Normal"),
+        (sqlite, &["--durability", "full"][..], "Full"),
+    ] {
+        let (ok, out, err) = check(dir.path(), file, &env, flags);
+        assert!(ok, "{err}");
+        let line = format!("database.durability = {expected}");
+        assert!(out.lines().any(|l| l == line), "{file} {flags:?}: {out}");
+    }
+}
+
 /// A file, the variables, and the setting the error must name.
 type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 

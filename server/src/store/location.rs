@@ -34,6 +34,17 @@ impl StoreLocation {
         }
     }
 
+    /// The durability a store gets unless configured: `Normal` for SQLite, where a process
+    /// crash loses nothing acknowledged; `Full` for PostgreSQL, where `Normal`
+    /// (`synchronous_commit = off`) loses acknowledged commits when the database crashes
+    /// (`tests/tests/replicas_crash.rs`).
+    pub fn default_durability(&self) -> Durability {
+        match self {
+            Self::Sqlite(_) => Durability::Normal,
+            Self::Postgres(_) => Durability::Full,
+        }
+    }
+
     /// Opens (creating and migrating as needed) the store, with PostgreSQL's default pool.
     pub fn open(&self, durability: Durability) -> StoreResult<Arc<dyn Store>> {
         self.open_with(durability, DEFAULT_POOL_SIZE)

@@ -25,10 +25,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "CITYAUTH_DB", default_value = "cityauth-server.db",
           value_parser = parse_location, hide_env_values = true)]
     pub db: StoreLocation,
-    /// SQLite's durability: `normal` (a power loss may roll back the last commits) or `full`.
-    #[arg(long, global = true, env = "CITYAUTH_DURABILITY", default_value = "normal",
-          value_parser = parse_durability)]
-    pub durability: Durability,
+    /// How hard each commit presses to disk: `normal` or `full`. Unset: `normal` on SQLite
+    /// (a power loss may roll back the last commits), `full` on PostgreSQL (with `normal`, a
+    /// crash of the database may lose acknowledged answers).
+    #[arg(long, global = true, env = "CITYAUTH_DURABILITY", value_parser = parse_durability)]
+    pub durability: Option<Durability>,
     /// PostgreSQL connections this server keeps open (its store's worker threads).
     #[arg(long, global = true, env = "CITYAUTH_DB_POOL_SIZE", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -66,6 +67,14 @@ pub struct Cli {
     pub directory: DirectoryOptions,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The durability configured, else the store's own default.
+    pub fn durability(&self) -> Durability {
+        self.durability
+            .unwrap_or_else(|| self.db.default_durability())
+    }
 }
 
 /// `serve`'s own settings.

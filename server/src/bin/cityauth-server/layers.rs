@@ -55,7 +55,7 @@ pub fn apply(
     if unset(m, "durability")
         && let Some(v) = &file.database.durability
     {
-        cli.durability = parsed("database.durability", v, parse_durability)?;
+        cli.durability = Some(parsed("database.durability", v, parse_durability)?);
     }
     if unset(m, "db_pool_size")
         && let Some(v) = file.database.pool_size

@@ -185,7 +185,7 @@ fn mail(m: &MailSettings) -> Result<MailConfig, String> {
 pub fn state(cli: &Cli, file: &FileSettings) -> Result<(AppState, Option<Opened>), String> {
     let store = cli
         .db
-        .open_with(cli.durability, cli.db_pool_size as usize)
+        .open_with(cli.durability(), cli.db_pool_size as usize)
         .map_err(|e| e.to_string())?;
     let stored = store
         .setting(PUBLIC_URL_SETTING)

@@ -51,6 +51,8 @@ pub const ANSWER_LABEL: &str = "cityauth answer v1";
 pub const ENROLLED_LABEL: &str = "cityauth enrolled v1";
 /// Label of the server's signature over a challenge list's time (protocol version 2).
 pub const CHALLENGES_LABEL: &str = "cityauth challenges v1";
+/// Label of the server's signature over its clock in a `stale_time` refusal.
+pub const CLOCK_LABEL: &str = "cityauth clock v1";
 
 /// What the device signs to enroll: the enrollment code and its own public key.
 pub fn enroll_message(code: &str, device_key: &PublicKey) -> Vec<u8> {
@@ -134,6 +136,18 @@ pub fn enrolled_message(response: &EnrollResponse, device_key: &PublicKey, code:
 /// device's signed request (so an old list cannot be replayed as a fresh one) and its clock.
 pub fn challenges_message(device_id: &str, request_nonce: &str, server_time: u64) -> Vec<u8> {
     let mut message = Canonical::new(CHALLENGES_LABEL);
+    message
+        .field(device_id.as_bytes())
+        .field(request_nonce.as_bytes())
+        .number(server_time);
+    message.into_bytes()
+}
+
+/// What the server signs over its clock when it refuses a signed request as `stale_time`:
+/// the device, the refused request's nonce (so that an old refusal cannot be passed off as
+/// a fresh one) and its clock. Its own label: it must not pass for a challenge list's time.
+pub fn clock_message(device_id: &str, request_nonce: &str, server_time: u64) -> Vec<u8> {
+    let mut message = Canonical::new(CLOCK_LABEL);
     message
         .field(device_id.as_bytes())
         .field(request_nonce.as_bytes())

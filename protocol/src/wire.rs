@@ -200,6 +200,23 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// The body of a `stale_time` refusal from a server that signs its clock for the device:
+/// [`ErrorBody`]'s fields and the server's time, signed for the refused request. A device
+/// that verifies the signature with the pinned server key learns its clock offset from it
+/// and signs the request again; older devices read only `error` and `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleTimeBody {
+    /// `stale_time`.
+    pub error: String,
+    /// For people.
+    pub message: String,
+    /// The server's clock, Unix seconds.
+    pub server_time: u64,
+    /// The server's signature over `canonical::clock_message` (device id, the refused
+    /// request's nonce, `server_time`), base64url.
+    pub signature: String,
+}
+
 /// `POST /api/v1/reset/start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetStartRequest {

@@ -3,8 +3,8 @@
 //! implementations. The keys are test keys, published here on purpose: never use them.
 
 use cityauth_protocol::canonical::{
-    answer_message, challenge_message, challenges_message, enroll_message, enrolled_message,
-    request_message,
+    answer_message, challenge_message, challenges_message, clock_message, enroll_message,
+    enrolled_message, request_message,
 };
 use cityauth_protocol::wire::{AnswerRequest, Challenge, ChallengeKind, Decision, EnrollResponse};
 use cityauth_protocol::{PublicKey, Signature, SigningKey};
@@ -81,6 +81,13 @@ const CHALLENGES: &[&str] = &[
 ];
 const CHALLENGES_SIGNATURE: &str =
     "llCa4jGryL_HlD37WDiqsCkYBV7HYAofaEluN3yyDbEBzXkQUZCXhtEuoFieRGp_xxGv0dd7EYndEbKtaBnX0Q";
+// The server's clock in a `stale_time` refusal (version 2, `cityauth clock v1`).
+const CLOCK: &[&str] = &[
+    "00000011636974796175746820636c6f636b207631000000086465765f37516d32000000186e306e63652d41414141",
+    "41414141414141414141414141410000000a31383030303030303030",
+];
+const CLOCK_SIGNATURE: &str =
+    "IsKbPgFTR61VYSv1mnIXSWILzvmBZ8B4gWhFw2F5_WxCCpCN5waG1I151PIFy4_ZXG1q0C57IeUOXFs8x48raA";
 
 fn enrolled() -> EnrollResponse {
     EnrollResponse {
@@ -249,6 +256,23 @@ fn challenge_list_time_vector() {
         challenges_message("dev_7Qm2", "n0nce-AAAAAAAAAAAAAAAAAA", 1_800_000_000),
         CHALLENGES,
         CHALLENGES_SIGNATURE,
+    );
+}
+
+#[test]
+fn stale_time_clock_vector() {
+    let server = PublicKey::from_base64(SERVER_PUBLIC_KEY).unwrap();
+    check(
+        &server,
+        clock_message("dev_7Qm2", "n0nce-AAAAAAAAAAAAAAAAAA", 1_800_000_000),
+        CLOCK,
+        CLOCK_SIGNATURE,
+    );
+    // The same fields under the challenge list's label are other bytes: neither signature
+    // passes for the other.
+    assert_ne!(
+        clock_message("dev_7Qm2", "n0nce-AAAAAAAAAAAAAAAAAA", 1_800_000_000),
+        challenges_message("dev_7Qm2", "n0nce-AAAAAAAAAAAAAAAAAA", 1_800_000_000)
     );
 }
 

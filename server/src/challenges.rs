@@ -242,10 +242,13 @@ pub fn answer(
             "the nonce is not the challenge's".into(),
         ));
     }
-    if stored.state != ChallengeState::Pending {
-        return Err(ApiError::AlreadyAnswered);
+    match stored.state {
+        ChallengeState::Pending => {}
+        ChallengeState::Expired => return Err(ApiError::Expired),
+        _ => return Err(ApiError::AlreadyAnswered),
     }
     if now() >= challenge.expires_at {
+        expire(state, &stored, ip)?;
         return Err(ApiError::Expired);
     }
     let account = challenge.account.as_str();
@@ -317,6 +320,28 @@ pub fn answer(
         Some(ip),
     );
     Ok(outcome)
+}
+
+/// Records that a challenge was answered too late. The refusal is kept as the challenge's
+/// state: a server clock that jumped forward and is then put back must not make the same
+/// challenge answerable again.
+fn expire(state: &AppState, stored: &StoredChallenge, ip: &str) -> Result<(), ApiError> {
+    let challenge = &stored.signed.challenge;
+    if state
+        .store()
+        .challenge_resolve(&challenge.id, ChallengeState::Expired)?
+    {
+        state.audit(
+            Some(&challenge.account),
+            "challenge_expired",
+            &format!(
+                "challenge {} from device {}: answered after its lifetime",
+                challenge.id, challenge.device_id
+            ),
+            Some(ip),
+        );
+    }
+    Ok(())
 }
 
 /// Records that the phone answered now, for Security info's "last used". The answer is

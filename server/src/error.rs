@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cityauth_protocol::wire::ErrorBody;
+use cityauth_protocol::wire::{ErrorBody, StaleTimeBody};
 
 use crate::store::StoreError;
 
@@ -18,9 +18,10 @@ pub enum ApiError {
     /// No such device, or it was removed.
     #[error("no such device")]
     UnknownDevice,
-    /// A signed request's time is too far from the server's.
+    /// A signed request's time is too far from the server's; with the server's clock signed
+    /// for the device (its time, the signature), when the request's signature verified.
     #[error("the request's time is more than 300 s from the server's")]
-    StaleTime,
+    StaleTime(Option<(u64, String)>),
     /// A nonce was already used within the window.
     #[error("the request's nonce was already used")]
     ReplayedNonce,
@@ -89,7 +90,7 @@ impl ApiError {
             BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             InvalidSignature => (StatusCode::UNAUTHORIZED, "invalid_signature"),
             UnknownDevice => (StatusCode::UNAUTHORIZED, "unknown_device"),
-            StaleTime => (StatusCode::UNAUTHORIZED, "stale_time"),
+            StaleTime(_) => (StatusCode::UNAUTHORIZED, "stale_time"),
             ReplayedNonce => (StatusCode::UNAUTHORIZED, "replayed_nonce"),
             InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             InvalidSession => (StatusCode::UNAUTHORIZED, "invalid_session"),
@@ -129,11 +130,24 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let body = ErrorBody {
-            error: code.to_owned(),
-            message: self.to_string(),
+        let mut response = match &self {
+            ApiError::StaleTime(Some((server_time, signature))) => {
+                let body = StaleTimeBody {
+                    error: code.to_owned(),
+                    message: self.to_string(),
+                    server_time: *server_time,
+                    signature: signature.clone(),
+                };
+                (status, axum::Json(body)).into_response()
+            }
+            _ => {
+                let body = ErrorBody {
+                    error: code.to_owned(),
+                    message: self.to_string(),
+                };
+                (status, axum::Json(body)).into_response()
+            }
         };
-        let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::RateLimited(seconds) = self
             && let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string())
         {

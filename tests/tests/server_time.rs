@@ -9,7 +9,7 @@ use cityauth_core::device::{
 };
 use cityauth_e2e::City;
 use cityauth_protocol::SigningKey;
-use cityauth_protocol::canonical::challenges_message;
+use cityauth_protocol::canonical::{challenges_message, clock_message};
 use cityauth_protocol::wire::{self, ChallengeList, SignedChallenge};
 
 /// What the party in the middle does to a challenge list: the request's nonce, and the list.
@@ -150,4 +150,127 @@ fn a_challenge_expired_by_the_phone_clock_is_dropped() {
     assert!(expires_at <= cityauth_core::device::local_now());
     assert!(device.pending_challenges(0).unwrap().is_empty());
     assert_eq!(seen.lock().unwrap().len(), 1, "it was replayed");
+}
+
+/// What the party in the middle does to a `stale_time` refusal: the request's nonce, and
+/// the refusal.
+type RewriteStale = dyn Fn(&str, &mut wire::StaleTimeBody) + Send + Sync;
+
+/// A real transport behind a party in the middle that rewrites `stale_time` refusals (and
+/// drops the challenge list's signed time).
+struct StaleTamperer {
+    inner: UreqTransport,
+    rewrite: Box<RewriteStale>,
+    /// How many refusals it rewrote (the test checks that there was one to rewrite).
+    rewritten: Mutex<usize>,
+}
+
+impl StaleTamperer {
+    fn new(rewrite: impl Fn(&str, &mut wire::StaleTimeBody) + Send + Sync + 'static) -> Self {
+        Self {
+            inner: UreqTransport::new(),
+            rewrite: Box::new(rewrite),
+            rewritten: Mutex::new(0),
+        }
+    }
+}
+
+impl Transport for StaleTamperer {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut response = self.inner.send(request)?;
+        let nonce = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == wire::NONCE_HEADER)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        if response.status == 401
+            && let Ok(mut refusal) = serde_json::from_slice::<wire::StaleTimeBody>(&response.body)
+        {
+            (self.rewrite)(&nonce, &mut refusal);
+            response.body = serde_json::to_vec(&refusal).unwrap();
+            *self.rewritten.lock().unwrap() += 1;
+        }
+        // The list's own signed time would correct whatever the refusal taught: dropped, so
+        // that what the phone keeps is what it learned from the refusal.
+        if let Ok(mut list) = serde_json::from_slice::<ChallengeList>(&response.body) {
+            list.signature = None;
+            response.body = serde_json::to_vec(&list).unwrap();
+        }
+        Ok(response)
+    }
+}
+
+#[test]
+fn a_stale_time_refusal_teaches_the_clock_only_when_the_server_signed_it_for_the_request() {
+    let city = City::start();
+    let phone = city.enrolled_phone("carol");
+    let id = phone.vault.enrollment().unwrap().unwrap().device_id;
+    let (attacker, _) = SigningKey::generate().unwrap();
+    let attacker = Arc::new(attacker);
+    let server = city.state().clone();
+    // A learned offset far beyond the 300 s makes the phone's next request stale: the server
+    // refuses it and signs its clock for that request.
+    const WRONG: i64 = 1000;
+    let tamperers = [
+        // The time moved, its signature kept (it covers the real time)...
+        StaleTamperer::new(|_, refusal| refusal.server_time += SHIFT),
+        // ...or re-signed by the attacker...
+        StaleTamperer::new({
+            let (attacker, id) = (Arc::clone(&attacker), id.clone());
+            move |nonce, refusal| {
+                refusal.server_time += SHIFT;
+                let message = clock_message(&id, nonce, refusal.server_time);
+                refusal.signature = attacker.sign(&message).unwrap().to_string();
+            }
+        }),
+        // ...or signed by the server for another request (a replayed refusal)...
+        StaleTamperer::new({
+            let (server, id) = (server.clone(), id.clone());
+            move |_, refusal| {
+                refusal.server_time += SHIFT;
+                let message = clock_message(&id, "an-earlier-request-nonce", refusal.server_time);
+                refusal.signature = server.signing_key().sign(&message).unwrap().to_string();
+            }
+        }),
+        // ...or a challenge list's signed time passed off as a clock (another label).
+        StaleTamperer::new({
+            let (server, id) = (server.clone(), id.clone());
+            move |nonce, refusal| {
+                refusal.server_time += SHIFT;
+                let message = challenges_message(&id, nonce, refusal.server_time);
+                refusal.signature = server.signing_key().sign(&message).unwrap().to_string();
+            }
+        }),
+    ];
+    for (index, tamperer) in tamperers.iter().enumerate() {
+        phone.vault.set_clock_offset(WRONG).unwrap();
+        // Not learned: the phone falls back to its own clock, and gets in.
+        Device::new(&phone.vault, tamperer)
+            .pending_challenges(0)
+            .unwrap();
+        assert_eq!(*tamperer.rewritten.lock().unwrap(), 1, "tamperer {index}");
+        assert!(
+            phone.clock_offset().abs() <= 2,
+            "tamperer {index} set the clock to {}",
+            phone.clock_offset()
+        );
+    }
+    // Control: the same shift, signed by the server for this very request, is learned, and
+    // the request signed again at it passes.
+    let genuine = StaleTamperer::new(move |nonce, refusal| {
+        refusal.server_time += SHIFT;
+        let message = clock_message(&id, nonce, refusal.server_time);
+        refusal.signature = server.signing_key().sign(&message).unwrap().to_string();
+    });
+    phone.vault.set_clock_offset(WRONG).unwrap();
+    Device::new(&phone.vault, &genuine)
+        .pending_challenges(0)
+        .unwrap();
+    assert_eq!(*genuine.rewritten.lock().unwrap(), 1);
+    assert!(
+        (phone.clock_offset() - SHIFT as i64).abs() <= 2,
+        "{}",
+        phone.clock_offset()
+    );
 }

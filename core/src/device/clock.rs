@@ -1,7 +1,8 @@
 //! The offset between this device's clock and the City server's, and its bounds.
 //!
 //! The offset is learned only from a time the server signed (the enrollment answer, a
-//! challenge list signed for the request's nonce), applies only to the City account's own
+//! challenge list signed for the request's nonce, a `stale_time` refusal signed for the
+//! refused request's nonce), applies only to the City account's own
 //! codes and to signed requests, never to other accounts, and is bounded: a server can move
 //! the City account's clock by at most [`MAX_CLOCK_OFFSET`].
 

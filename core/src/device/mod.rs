@@ -7,12 +7,12 @@ mod signer;
 mod transport;
 
 use cityauth_protocol::canonical::{
-    answer_message, challenge_message, challenges_message, enroll_message, enrolled_message,
-    request_message,
+    answer_message, challenge_message, challenges_message, clock_message, enroll_message,
+    enrolled_message, request_message,
 };
 use cityauth_protocol::wire::{
     self, AnswerRequest, AnswerResponse, ChallengeList, EnrollRequest, EnrollResponse, ErrorBody,
-    ServerKeyResponse,
+    ServerKeyResponse, StaleTimeBody,
 };
 use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, encoding};
 use serde::Serialize;
@@ -355,17 +355,32 @@ impl<'a> Device<'a> {
             Some(body) => serde_json::to_vec(body).map_err(|_| ClientError::BadResponse)?,
             None => Vec::new(),
         };
-        match self.send_signed(enrollment, method, path, &body) {
-            // The learned offset made the request stale: forget it (the vault's and this
-            // handle's), so that the next signed time is learned afresh, and try once more
+        let first = self.send_signed(enrollment, method, path, &body)?;
+        let retry_offset = match &first {
+            Sent::Answer(..) => return first.into_answer(),
+            // The server refused this device's time and signed its own for this request:
+            // learn the offset (within MAX_CLOCK_OFFSET) and sign once more. This is how a
+            // phone whose clock is off, or that talks to a server whose clock is, gets back in.
+            Sent::Stale {
+                server_time: Some(server_time),
+                ..
+            } => offset_between(*server_time, local_now()),
+            // An older server signs no clock. The learned offset made the request stale:
+            // forget it, so that the next signed time is learned afresh, and try once more
             // at this device's own clock.
-            Err(error) if error.code() == Some(STALE_TIME) && enrollment.clock_offset != 0 => {
-                self.vault.set_clock_offset(0)?;
-                enrollment.clock_offset = 0;
+            Sent::Stale {
+                server_time: None, ..
+            } => Some(0),
+        };
+        match retry_offset {
+            Some(offset) if offset != enrollment.clock_offset => {
+                self.vault.set_clock_offset(offset)?;
+                enrollment.clock_offset = offset;
                 *self.time_learned.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                self.send_signed(enrollment, method, path, &body)
+                self.send_signed(enrollment, method, path, &body)?
+                    .into_answer()
             }
-            outcome => outcome,
+            _ => first.into_answer(),
         }
     }
 
@@ -376,7 +391,7 @@ impl<'a> Device<'a> {
         method: &str,
         path: &str,
         body: &[u8],
-    ) -> Result<(T, String), ClientError> {
+    ) -> Result<Sent<T>, ClientError> {
         let time = corrected_now(enrollment.clock_offset);
         let mut nonce = [0u8; 18];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
@@ -394,13 +409,22 @@ impl<'a> Device<'a> {
             ),
         ];
         let url = format!("{}{}", enrollment.server_url, path);
-        let answer = self.send(HttpRequest {
+        let response = self.transport.send(&HttpRequest {
             method: method.to_owned(),
             url,
             headers,
             body: body.to_vec(),
         })?;
-        Ok((answer, nonce))
+        if response.status == 401
+            && let Ok(refusal) = serde_json::from_slice::<ErrorBody>(&response.body)
+            && refusal.error == STALE_TIME
+        {
+            return Ok(Sent::Stale {
+                server_time: signed_clock(&response.body, enrollment, &nonce),
+                refusal: refused(response.status, refusal),
+            });
+        }
+        Ok(Sent::Answer(decode(response)?, nonce))
     }
 
     fn exchange<B: Serialize, T: DeserializeOwned>(
@@ -420,26 +444,70 @@ impl<'a> Device<'a> {
     }
 
     fn send<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T, ClientError> {
-        let response = self.transport.send(&request)?;
-        if (200..300).contains(&response.status) {
-            let body = if response.body.is_empty() {
-                b"null".as_slice()
-            } else {
-                &response.body
-            };
-            return serde_json::from_slice(body).map_err(|_| ClientError::BadResponse);
+        decode(self.transport.send(&request)?)
+    }
+}
+
+/// What one signed request came back with.
+enum Sent<T> {
+    /// The server's answer, and the request's nonce.
+    Answer(T, String),
+    /// Refused as `stale_time`, with the server's clock when it signed it for this request.
+    Stale {
+        server_time: Option<u64>,
+        refusal: ClientError,
+    },
+}
+
+impl<T> Sent<T> {
+    /// The answer, or the refusal as an error.
+    fn into_answer(self) -> Result<(T, String), ClientError> {
+        match self {
+            Sent::Answer(answer, nonce) => Ok((answer, nonce)),
+            Sent::Stale { refusal, .. } => Err(refusal),
         }
-        match serde_json::from_slice::<ErrorBody>(&response.body) {
-            Ok(error) => Err(ClientError::Refused {
-                status: response.status,
-                code: error.error,
-                message: error.message,
-            }),
-            Err(_) => Err(ClientError::Refused {
-                status: response.status,
-                code: "http_error".into(),
-                message: format!("HTTP status {}", response.status),
-            }),
-        }
+    }
+}
+
+/// The server's clock from a `stale_time` refusal, when the pinned server key signed it for
+/// this device and this request's nonce; `None` for an unsigned or forged one.
+fn signed_clock(body: &[u8], enrollment: &Enrollment, nonce: &str) -> Option<u64> {
+    let stale: StaleTimeBody = serde_json::from_slice(body).ok()?;
+    let server_key = PublicKey::from_bytes(&enrollment.server_public_key).ok()?;
+    let signature = Signature::from_base64(&stale.signature).ok()?;
+    server_key
+        .verify(
+            &clock_message(&enrollment.device_id, nonce, stale.server_time),
+            &signature,
+        )
+        .then_some(stale.server_time)
+}
+
+/// A server's answer as the protocol reads it: the JSON of a 2xx, else its error.
+fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ClientError> {
+    if (200..300).contains(&response.status) {
+        let body = if response.body.is_empty() {
+            b"null".as_slice()
+        } else {
+            &response.body
+        };
+        return serde_json::from_slice(body).map_err(|_| ClientError::BadResponse);
+    }
+    match serde_json::from_slice::<ErrorBody>(&response.body) {
+        Ok(error) => Err(refused(response.status, error)),
+        Err(_) => Err(ClientError::Refused {
+            status: response.status,
+            code: "http_error".into(),
+            message: format!("HTTP status {}", response.status),
+        }),
+    }
+}
+
+/// A protocol error as the client's.
+fn refused(status: u16, error: ErrorBody) -> ClientError {
+    ClientError::Refused {
+        status,
+        code: error.error,
+        message: error.message,
     }
 }

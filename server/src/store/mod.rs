@@ -18,6 +18,7 @@ mod schema;
 mod sessions;
 pub mod shared;
 mod sqlite;
+mod sweep;
 
 pub use accounts::CLAIM_SECONDS;
 pub use campaign::{Campaign, PhoneActivity};

@@ -122,6 +122,8 @@ pub enum ChallengeState {
     Failed,
     /// Another device answered the same flow.
     Cancelled,
+    /// An answer came after its lifetime (recorded, so that a clock put back cannot revive it).
+    Expired,
 }
 
 impl ChallengeState {
@@ -134,6 +136,7 @@ impl ChallengeState {
             Self::Fraud => "fraud",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
         }
     }
 
@@ -145,6 +148,7 @@ impl ChallengeState {
             "denied" => Self::Denied,
             "fraud" => Self::Fraud,
             "failed" => Self::Failed,
+            "expired" => Self::Expired,
             _ => Self::Cancelled,
         }
     }

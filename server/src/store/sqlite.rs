@@ -2,7 +2,6 @@
 //! time anyway; every call is short).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -11,6 +10,7 @@ use super::connection::{Background, Cached, begin};
 use super::rows::*;
 use super::schema::migrate;
 use super::sessions;
+use super::sweep::Sweeper;
 use super::*;
 
 mod campaign;
@@ -26,15 +26,12 @@ pub struct SqliteStore {
     audits: Arc<Mutex<Vec<AuditEvent>>>,
     /// Writes the queued audit events and checkpoints the WAL off the request path.
     _background: Background,
-    /// When [`sweep_expired`] last ran (Unix seconds).
-    expired_swept_at: AtomicU64,
+    /// When [`sweep_expired`] runs, and by which time.
+    sweeper: Sweeper,
 }
 
 /// The page size of a new database, bytes.
 const PAGE_SIZE: u32 = 1024;
-
-/// How often [`sweep_expired`] runs (on the first signed request after), seconds.
-const SWEEP_SECONDS: u64 = 60;
 
 /// How hard each commit presses to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,7 +88,7 @@ impl SqliteStore {
             connection,
             audits,
             _background: background,
-            expired_swept_at: AtomicU64::new(0),
+            sweeper: Sweeper::default(),
         })
     }
 
@@ -563,10 +560,8 @@ impl Store for SqliteStore {
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
         let db = self.db();
         // Sweeping once a minute, not on every request, keeps requests to one write.
-        let swept = self.expired_swept_at.load(Ordering::Relaxed);
-        if now >= swept.saturating_add(SWEEP_SECONDS) {
-            self.expired_swept_at.store(now, Ordering::Relaxed);
-            sweep_expired(&db, now, window)?;
+        if let Some(by) = self.sweeper.due(now) {
+            sweep_expired(&db, by, window)?;
         }
         let inserted = db.run(
             "INSERT OR IGNORE INTO nonces (device_id, nonce, seen_at) VALUES (?1, ?2, ?3)",

@@ -38,17 +38,15 @@ pub use error::PgError;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::shared::{SharedLimiter, WakeBus};
+use super::sweep::Sweeper;
 use super::*;
 use pool::Pool;
 
 /// Connections per replica unless configured.
 pub const DEFAULT_POOL_SIZE: usize = 8;
-
-/// How often expired rows are swept (on the first signed request after), seconds.
-const SWEEP_SECONDS: u64 = 60;
 
 /// The PostgreSQL implementation of [`Store`].
 pub struct PgStore {
@@ -57,8 +55,8 @@ pub struct PgStore {
     bus: Arc<wake::PgWakeBus>,
     /// Audit events not yet written (`audit.rs`).
     audits: Arc<audit::AuditQueue>,
-    /// When expired rows were last swept by this replica (Unix seconds).
-    swept_at: AtomicU64,
+    /// When this replica sweeps expired rows, and by which time.
+    sweeper: Sweeper,
 }
 
 impl PgStore {
@@ -79,7 +77,7 @@ impl PgStore {
                 stopped: Arc::new(AtomicBool::new(false)),
             }),
             pool,
-            swept_at: AtomicU64::new(0),
+            sweeper: Sweeper::default(),
         })
     }
 
@@ -276,17 +274,13 @@ impl Store for PgStore {
     fn nonce_use(&self, device_id: &str, nonce: &str, now: u64, window: u64) -> StoreResult<bool> {
         // Sweeping once a minute per replica, not on every request, keeps requests to one
         // write; replicas sweeping at once delete the same rows, harmlessly.
-        let swept = self.swept_at.load(Ordering::Relaxed);
-        let sweep = now >= swept.saturating_add(SWEEP_SECONDS);
-        if sweep {
-            self.swept_at.store(now, Ordering::Relaxed);
-        }
+        let sweep = self.sweeper.due(now);
         on_pool!(
             self,
             (id = device_id.to_owned(), nonce = nonce.to_owned()),
             |c| {
-                if sweep {
-                    devices::sweep_expired(c, now, window)?;
+                if let Some(by) = sweep {
+                    devices::sweep_expired(c, by, window)?;
                 }
                 devices::nonce_use(c, &id, &nonce, now)
             }

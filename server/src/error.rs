@@ -18,6 +18,9 @@ pub enum ApiError {
     /// No such device, or it was removed.
     #[error("no such device")]
     UnknownDevice,
+    /// The path is served, but not with this method.
+    #[error("this path does not take that method")]
+    MethodNotAllowed,
     /// A signed request's time is too far from the server's; with the server's clock signed
     /// for the device (its time, the signature), when the request's signature verified.
     #[error("the request's time is more than 300 s from the server's")]
@@ -91,6 +94,7 @@ impl ApiError {
             InvalidSignature => (StatusCode::UNAUTHORIZED, "invalid_signature"),
             UnknownDevice => (StatusCode::UNAUTHORIZED, "unknown_device"),
             StaleTime(_) => (StatusCode::UNAUTHORIZED, "stale_time"),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ReplayedNonce => (StatusCode::UNAUTHORIZED, "replayed_nonce"),
             InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             InvalidSession => (StatusCode::UNAUTHORIZED, "invalid_session"),

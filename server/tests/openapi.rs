@@ -247,3 +247,37 @@ fn a_method_the_api_does_not_serve_is_405_whatever_its_content_type() {
         assert_eq!(raw_status(&h, &post), 415, "{path}");
     }
 }
+
+/// docs/protocol.md promises every error as `{error, message}`; the router's own `405` had
+/// an empty body.
+#[test]
+fn a_405_is_the_protocols_json_error_and_keeps_its_allow_header() {
+    use std::io::{Read, Write};
+    let h = Harness::start();
+    let reply = h.send_from("127.0.0.1", "PUT", "/api/v1/server-key", &[], None);
+    assert_eq!(reply.status, 405, "{reply:?}");
+    assert_eq!(reply.error(), "method_not_allowed", "{reply:?}");
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    let mut stream = std::net::TcpStream::connect(h.server.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .write_all(
+            b"DELETE /api/v1/reset/start HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 405"), "{answer}");
+    assert!(answer.contains("\r\nallow: post"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/json"),
+        "{answer}"
+    );
+}

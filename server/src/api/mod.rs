@@ -26,6 +26,7 @@ pub(crate) use signin::{
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::de::DeserializeOwned;
@@ -88,12 +89,20 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// The body limit's refusal, in the protocol's JSON error form.
+/// The router's own refusals (the body limit's `413`, a method a path does not serve,
+/// `405`) in the protocol's JSON error form; a `405` keeps its `Allow` header.
 async fn too_large_as_json(response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::TooLarge.into_response();
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.into_response(),
+        StatusCode::METHOD_NOT_ALLOWED if response.headers().get(CONTENT_TYPE).is_none() => {
+            let mut answer = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = response.headers().get(ALLOW) {
+                answer.headers_mut().insert(ALLOW, allow.clone());
+            }
+            answer
+        }
+        _ => response,
     }
-    response
 }
 
 /// Unknown paths: the protocol's JSON error.

@@ -16,6 +16,13 @@ class MainActivity : FragmentActivity() {
         super.onCreate(savedInstanceState)
         // Codes are secrets: keep them out of screenshots and the recent-apps preview.
         window.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
+        // Tapjacking: a window drawn over ours (an overlay app) must not trick a tap onto
+        // "Approve". Touches that arrive while another window obscures ours are dropped, and
+        // from Android 12 other apps' overlays are hidden while ours is in front.
+        window.decorView.filterTouchesWhenObscured = true
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
+            window.setHideOverlayWindows(true)
+        }
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
             requestPermissions(arrayOf(Manifest.permission.POST_NOTIFICATIONS), 1)
         }

@@ -22,6 +22,7 @@ use cityauth_core::ClientError;
 use cityauth_core::device::{
     Decision, HttpRequest, HttpResponse, Transport, TransportError, UreqTransport, local_now,
 };
+use cityauth_e2e::faults::agent;
 use cityauth_e2e::process::{free_port, run, server_binary};
 use cityauth_e2e::{GOOD_PASSWORD, Phone, replicas};
 use serde_json::{Value, json};
@@ -138,13 +139,6 @@ impl Drop for ShiftedServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {

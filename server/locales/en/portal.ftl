@@ -137,6 +137,7 @@ error-wrong-code = The code is wrong.
 error-password-policy = The password does not meet the requirements
 error-locked = Too many failures; locked.
 error-password-expired = Your password has expired: choose a new one with “Forgot my password”.
+error-method-not-allowed = This page does not take that kind of request.
 error-too-large = The request is too large.
 error-rate-limited = Too many attempts; retry later
 error-directory-refused = The City directory refused the password

@@ -137,6 +137,7 @@ error-wrong-code = El código no es correcto.
 error-password-policy = La contraseña no cumple los requisitos
 error-locked = Demasiados intentos fallidos; bloqueado.
 error-password-expired = Su contraseña venció: elija una nueva con “Olvidé mi contraseña”.
+error-method-not-allowed = Esta página no admite ese tipo de solicitud.
 error-too-large = La solicitud es demasiado grande.
 error-rate-limited = Demasiados intentos; vuelva a intentarlo más tarde
 error-directory-refused = El directorio de la Ciudad rechazó la contraseña

@@ -410,9 +410,9 @@ async fn settle_claimed(
                 peer,
                 user,
                 &flow.id,
-                "completed after an interrupted write: the password written before the \
-                 interruption is in effect in the directory; nothing written again; all \
-                 sessions ended",
+                "completed after an interrupted write: the password the reset's claim \
+                 wrote (a request cut by a stopped server, or one still answering) is in \
+                 effect in the directory; nothing written again; all sessions ended",
             )?;
             return Ok(Claimed::Done);
         }

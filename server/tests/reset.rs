@@ -374,3 +374,25 @@ fn a_stale_claim_whose_password_did_not_take_is_taken_over_once() {
     assert_eq!(count("reset_claim_taken_over"), 1, "{events:?}");
     assert_eq!(count("password_reset"), 1, "{events:?}");
 }
+
+#[test]
+fn an_unlock_of_a_claimed_reset_whose_password_took_finishes_it() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let reset = h.verified_reset("alice", &device);
+    let first = "Velvet-Harbor-Quince-Drum-1";
+    cut_write(&h, &reset, first, now(), true);
+    let written = hash_of(&h);
+    let reply = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
+    assert_eq!((reply.status, &reply.body["state"]), (200, &json!("done")));
+    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert!(!recorded(&h, &reset), "the sealed password is erased");
+    let events = events(&h);
+    let count = |name: &str| events.iter().filter(|(e, _)| e == name).count();
+    assert_eq!(
+        (count("password_reset"), count("account_unlocked")),
+        (1, 0),
+        "{events:?}"
+    );
+}

@@ -46,6 +46,12 @@ pub enum ApiError {
     /// Already answered or failed.
     #[error("already answered")]
     AlreadyAnswered,
+    /// A reset whose new password another request is writing to the directory now (its
+    /// claim is young, and the password it writes is not in effect yet): the same code as
+    /// a flow already answered, so the protocol's codes stay as they are, with a sentence
+    /// that says to try again shortly.
+    #[error("a new password is being set for this reset; try again in a minute")]
+    PasswordBeingSet,
     /// A new password before verification.
     #[error("the reset is not verified")]
     NotVerified,
@@ -101,7 +107,7 @@ impl ApiError {
             EnrollmentCodeInvalid => (StatusCode::FORBIDDEN, "enrollment_code_invalid"),
             Blocked => (StatusCode::FORBIDDEN, "blocked"),
             NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            AlreadyAnswered => (StatusCode::CONFLICT, "already_answered"),
+            AlreadyAnswered | PasswordBeingSet => (StatusCode::CONFLICT, "already_answered"),
             NotVerified => (StatusCode::CONFLICT, "not_verified"),
             Expired => (StatusCode::GONE, "expired"),
             WrongNumber => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_number"),

@@ -232,6 +232,15 @@ pub fn oath_seed_aad(device_id: &str) -> Vec<u8> {
     aad
 }
 
+/// The associated data of the new password a claim on password reset `flow_id` writes,
+/// sealed while the directory writes it (so that a request finding the claim after a crash
+/// can ask the directory whether it took): it opens for that flow only.
+pub fn reset_password_aad(flow_id: &str) -> Vec<u8> {
+    let mut aad = b"cityauth sealed v1\0password reset\0".to_vec();
+    aad.extend_from_slice(flow_id.as_bytes());
+    aad
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,3 +207,192 @@ fn unknown_resets_and_bad_bodies() {
     let reply = h.post("/api/v1/reset/start", &json!({"username": ""}));
     assert_eq!((reply.status, reply.error()), (400, "bad_request"));
 }
+
+/// A claimed reset as a server killed mid-write leaves it: claimed at `claimed_at` by a
+/// request that recorded `written` (sealed for the reset, as the server seals it), and, if
+/// `took`, the directory (the built-in store) holding `written`. The account's row id.
+fn cut_write(h: &Harness, reset: &str, written: &str, claimed_at: u64, took: bool) -> i64 {
+    let state = h.state();
+    let user = state.store().user_by_name("alice").unwrap().unwrap();
+    let sealed = state
+        .kek()
+        .seal(
+            &cityauth_server::kek::reset_password_aad(reset),
+            written.as_bytes(),
+        )
+        .unwrap();
+    assert!(
+        state
+            .store()
+            .flow_claim(reset, user.id, claimed_at, Some(&sealed))
+            .unwrap()
+    );
+    if took {
+        let hash = cityauth_server::password::hash(written).unwrap();
+        state.store().user_set_password(user.id, &hash).unwrap();
+    }
+    user.id
+}
+
+/// Whether reset `id`'s row holds a sealed password (read from the database itself).
+fn recorded(h: &Harness, id: &str) -> bool {
+    let sql = format!("SELECT pending_passwords IS NOT NULL FROM flows WHERE id = '{id}'");
+    if let Some(out) = h.psql(&sql) {
+        return out.trim() == "t";
+    }
+    let db = rusqlite::Connection::open(h.db_path()).unwrap();
+    db.query_row(&sql, [], |r| r.get::<_, bool>(0)).unwrap()
+}
+
+/// Alice's stored hash, and whether `password` is hers now.
+fn hash_of(h: &Harness) -> String {
+    let user = h.state().store().user_by_name("alice").unwrap().unwrap();
+    user.password_hash
+}
+
+fn is_in_effect(h: &Harness, password: &str) -> bool {
+    cityauth_server::password::verify(password, &hash_of(h))
+}
+
+fn events(h: &Harness) -> Vec<(String, String)> {
+    cityauth_server::admin::audit(h.state(), Some("alice"), 200)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.detail))
+        .collect()
+}
+
+#[test]
+fn a_claimed_reset_whose_password_took_is_finished_when_submitted_again_without_a_second_write() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let reset = h.verified_reset("alice", &device);
+    let first = "Velvet-Harbor-Quince-Drum-1";
+    let user_id = cut_write(&h, &reset, first, now(), true);
+    let written = hash_of(&h);
+    let generation = h
+        .state()
+        .store()
+        .user_by_id(user_id)
+        .unwrap()
+        .unwrap()
+        .session_generation;
+    assert!(recorded(&h, &reset), "the claim recorded its password");
+    assert_eq!(h.reset_state(&reset), "verified", "no bind per status poll");
+
+    let again = "Amber-Lattice-Comet-Fig-2";
+    let path = format!("/api/v1/reset/{reset}/password");
+    let reply = h.post(&path, &json!({ "password": again }));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["state"], "done");
+    assert_eq!(h.reset_state(&reset), "done");
+    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert!(is_in_effect(&h, first) && !is_in_effect(&h, again));
+    assert!(!recorded(&h, &reset), "the sealed password is erased");
+    let user = h.state().store().user_by_id(user_id).unwrap().unwrap();
+    assert!(user.session_generation > generation, "every session ended");
+    let events = events(&h);
+    let completions: Vec<_> = events
+        .iter()
+        .filter(|(event, _)| event == "password_reset")
+        .collect();
+    assert_eq!(completions.len(), 1, "{events:?}");
+    assert!(
+        completions[0].1.contains("nothing written again"),
+        "{events:?}"
+    );
+    for (_, detail) in &events {
+        assert!(
+            !detail.contains(first) && !detail.contains(again),
+            "{detail}"
+        );
+    }
+    let late = h.post(&path, &json!({ "password": again }));
+    assert_eq!((late.status, late.error()), (409, "already_answered"));
+}
+
+#[test]
+fn a_young_claim_whose_password_did_not_take_answers_being_set_and_writes_nothing() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let reset = h.verified_reset("alice", &device);
+    cut_write(&h, &reset, "Velvet-Harbor-Quince-Drum-1", now(), false);
+    let before = hash_of(&h);
+    let path = format!("/api/v1/reset/{reset}/password");
+    let reply = h.post(&path, &json!({ "password": "Amber-Lattice-Comet-Fig-2" }));
+    assert_eq!((reply.status, reply.error()), (409, "already_answered"));
+    let message = reply.body["message"].as_str().unwrap();
+    assert!(
+        message.contains("being set") && message.contains("try again in a minute"),
+        "{message}"
+    );
+    assert_eq!(hash_of(&h), before, "nothing written");
+    assert!(recorded(&h, &reset), "the claim holds");
+    let unlock = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
+    assert_eq!((unlock.status, unlock.error()), (409, "already_answered"));
+    assert_eq!(h.reset_state(&reset), "verified");
+}
+
+#[test]
+fn a_stale_claim_whose_password_did_not_take_is_taken_over_once() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let reset = h.verified_reset("alice", &device);
+    let first = "Velvet-Harbor-Quince-Drum-1";
+    let stale = now() - cityauth_server::store::CLAIM_SECONDS - 5;
+    cut_write(&h, &reset, first, stale, false);
+    let path = format!("/api/v1/reset/{reset}/password");
+    let passwords = ["Amber-Lattice-Comet-Fig-2", "Copper-Meadow-Lantern-Kite-3"];
+    // Two resubmissions at once: one takes the claim over and writes; the other finds it
+    // young (409) or its password in effect (done, nothing written).
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let sending: Vec<_> = passwords
+            .iter()
+            .map(|p| {
+                let (h, path) = (&h, &path);
+                scope.spawn(move || h.post(path, &json!({ "password": p })).status)
+            })
+            .collect();
+        sending.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    println!("two resubmissions of a stale claim: {statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 409].contains(s)),
+        "{statuses:?}"
+    );
+    let in_effect: Vec<_> = passwords.iter().filter(|p| is_in_effect(&h, p)).collect();
+    assert_eq!(in_effect.len(), 1, "one write");
+    assert!(!is_in_effect(&h, first));
+    assert_eq!(h.reset_state(&reset), "done");
+    assert!(!recorded(&h, &reset), "the sealed password is erased");
+    let events = events(&h);
+    let count = |name: &str| events.iter().filter(|(e, _)| e == name).count();
+    assert_eq!(count("reset_claim_taken_over"), 1, "{events:?}");
+    assert_eq!(count("password_reset"), 1, "{events:?}");
+}
+
+#[test]
+fn an_unlock_of_a_claimed_reset_whose_password_took_finishes_it() {
+    let h = Harness::start();
+    h.add_user("alice");
+    let device = h.enroll("alice");
+    let reset = h.verified_reset("alice", &device);
+    let first = "Velvet-Harbor-Quince-Drum-1";
+    cut_write(&h, &reset, first, now(), true);
+    let written = hash_of(&h);
+    let reply = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
+    assert_eq!((reply.status, &reply.body["state"]), (200, &json!("done")));
+    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert!(!recorded(&h, &reset), "the sealed password is erased");
+    let events = events(&h);
+    let count = |name: &str| events.iter().filter(|(e, _)| e == name).count();
+    assert_eq!(
+        (count("password_reset"), count("account_unlocked")),
+        (1, 0),
+        "{events:?}"
+    );
+}

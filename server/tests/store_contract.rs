@@ -396,25 +396,98 @@ fn a_claimed_flow_cannot_be_claimed_again_until_given_back() {
         store
             .flow_insert(&flow("f", id, FlowState::Verified))
             .unwrap();
+        // Each racer records its own sealed password: the one claim that wins holds its own.
+        let sealed = |i: usize| format!("sealed-{i}").into_bytes();
+        let winner = std::sync::Mutex::new(None);
         assert_eq!(
-            race(&kind, |s, _| s.flow_claim("f", id, 10).unwrap()),
+            race(&kind, |s, i| {
+                let won = s.flow_claim("f", id, 10, Some(&sealed(i))).unwrap();
+                if won {
+                    *winner.lock().unwrap() = Some(i);
+                }
+                won
+            }),
             1,
             "{}",
             kind.name
         );
+        let winner = winner.into_inner().unwrap().unwrap();
+        let held = kind.b.reset_claim("f", id).unwrap().unwrap();
+        assert_eq!(
+            (held.claimed_at, held.sealed),
+            (10, Some(sealed(winner))),
+            "{}: the winner's password, recorded with its claim",
+            kind.name
+        );
+        assert_eq!(store.reset_claim("f", id + 1).unwrap(), None, "its user's");
         assert!(store.flow_unclaim("f").unwrap());
+        assert_eq!(store.reset_claim("f", id).unwrap(), None, "given back");
         assert!(
-            !store.flow_claim("f", id, 1000).unwrap(),
+            !store.flow_claim("f", id, 1000, None).unwrap(),
             "not once expired"
         );
-        assert!(store.flow_claim("f", id, 10).unwrap());
+        assert!(store.flow_claim("f", id, 10, None).unwrap());
+        assert_eq!(
+            store.reset_claim("f", id).unwrap().unwrap().sealed,
+            None,
+            "{}: the given-back claim's password was erased; an unlock records none",
+            kind.name
+        );
         assert!(
-            kind.b.flow_claim("f", id, 10 + CLAIM_SECONDS).unwrap(),
+            !kind.b.flow_claim("f", id, 11, Some(b"young")).unwrap(),
+            "a young claim holds"
+        );
+        assert!(
+            kind.b
+                .flow_claim("f", id, 10 + CLAIM_SECONDS, Some(b"taker"))
+                .unwrap(),
             "a claim left by a stopped process is taken again"
+        );
+        assert_eq!(
+            store.reset_claim("f", id).unwrap().unwrap(),
+            cityauth_server::store::ResetClaim {
+                claimed_at: 10 + CLAIM_SECONDS,
+                sealed: Some(b"taker".to_vec()),
+            },
+            "{}: the taker's password replaces the stale claim's",
+            kind.name
         );
         assert!(store.flow_finish("f", id).unwrap());
         assert!(!store.flow_unclaim("f").unwrap(), "done stays done");
         assert_eq!(store.flow("f").unwrap().unwrap().state, FlowState::Done);
+        assert_eq!(store.reset_claim("f", id).unwrap(), None);
+    }
+}
+
+#[test]
+fn a_password_changes_claim_keeps_its_sealed_pair() {
+    for kind in kinds() {
+        let store = kind.a.as_ref();
+        let id = user(store, "erin");
+        let mut change = flow("c", id, FlowState::Pending);
+        change.kind = ChallengeKind::PasswordChange;
+        store.password_change_insert(&change, b"pair").unwrap();
+        assert!(
+            store
+                .flow_transition("c", FlowState::Pending, FlowState::Verified)
+                .unwrap()
+        );
+        assert!(store.flow_claim("c", id, 10, Some(b"ignored")).unwrap());
+        assert_eq!(
+            store.password_change_pending("c", id).unwrap().as_deref(),
+            Some(&b"pair"[..]),
+            "{}",
+            kind.name
+        );
+        assert_eq!(store.reset_claim("c", id).unwrap(), None, "not a reset");
+        assert!(store.flow_unclaim("c").unwrap());
+        assert!(store.flow_claim("c", id, 10, None).unwrap());
+        assert_eq!(
+            store.password_change_pending("c", id).unwrap().as_deref(),
+            Some(&b"pair"[..]),
+            "{}: kept through a retry",
+            kind.name
+        );
     }
 }
 

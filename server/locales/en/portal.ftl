@@ -130,6 +130,7 @@ error-enrollment-code-invalid = The enrollment code is unknown, used or expired.
 error-blocked = The account reported fraud; the help desk must clear it.
 error-not-found = Not found.
 error-already-answered = Already answered.
+error-password-being-set = A new password is being set for this reset; try again in a minute.
 error-not-verified = The reset is not verified.
 error-expired = This request has expired.
 error-wrong-number = The number does not match; the request is now failed.

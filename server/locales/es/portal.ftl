@@ -130,6 +130,7 @@ error-enrollment-code-invalid = El código de registro no existe, ya se usó o v
 error-blocked = Se denunció un fraude en la cuenta; la mesa de ayuda debe desbloquearla.
 error-not-found = No se encontró.
 error-already-answered = Ya se respondió.
+error-password-being-set = Se está estableciendo una nueva contraseña para este restablecimiento; inténtelo de nuevo en un minuto.
 error-not-verified = El restablecimiento no está verificado.
 error-expired = Esta solicitud venció.
 error-wrong-number = El número no coincide; la solicitud quedó anulada.

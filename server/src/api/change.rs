@@ -188,7 +188,11 @@ pub(crate) async fn finish_password_change(
     let found = directory::account_of(state, user)
         .await?
         .ok_or(ApiError::InvalidSession)?;
-    if !state.store().flow_claim(id, user.id, crate::util::now())? {
+    // A change's claim records nothing: its sealed pair is on the flow since it started.
+    if !state
+        .store()
+        .flow_claim(id, user.id, crate::util::now(), None)?
+    {
         return Err(ApiError::AlreadyAnswered);
     }
     let opened = match state.store().password_change_pending(id, user.id)? {
@@ -208,7 +212,11 @@ pub(crate) async fn finish_password_change(
         .await;
     drop((old, new));
     let user = &found.user;
-    if let Some(error) = directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)? {
+    // Only a reset's resubmission finishes a flow another request claimed, so a change's
+    // write is always finished here.
+    if let directory::Settled::Failed(error) =
+        directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)?
+    {
         return Err(error);
     }
     state.notify(user, Notice::PasswordChanged);

@@ -94,11 +94,27 @@ pub(crate) enum OnRefusal {
     End,
 }
 
-/// Settles a claimed flow after the directory's write: `Ok(None)` when it was written (the
-/// flow is done and every session of the user ended, in one transaction); otherwise the
+/// What the directory's write left of a claimed flow.
+#[derive(Debug)]
+pub(crate) enum Settled {
+    /// Written, and the flow finished here: done, every session of the user ended.
+    Finished,
+    /// Written, and the flow finished meanwhile by another request for it (a resubmission
+    /// that found this write's password in effect, and sent the notice and wrote the audit
+    /// row): this request only answers done.
+    FinishedMeanwhile,
+    /// Not written: the error to answer with (the flow verified again or ended).
+    Failed(ApiError),
+}
+
+/// Settles a claimed flow after the directory's write: [`Settled::Finished`] when it was
+/// written (the flow is done and every session of the user ended, in one transaction), or
+/// [`Settled::FinishedMeanwhile`] if another request finished it first; otherwise the
 /// error to answer with, the flow verified again (a refusal, per `on_refusal`, or an
-/// unreachable directory: nothing was changed, retry works) or ended (the account is
-/// gone or protected). The audit row says what happened.
+/// unreachable directory: nothing was changed, retry works) or ended (the account is gone
+/// or protected). The audit row says what happened. An internal error if the write was
+/// made but the flow was neither still claimed nor done (a claim taken over from a write
+/// that outlived [`crate::store::CLAIM_SECONDS`]).
 pub(crate) fn after_write(
     state: &AppState,
     flow: &crate::store::Flow,
@@ -106,16 +122,23 @@ pub(crate) fn after_write(
     written: Result<(), DirectoryError>,
     ip: &str,
     on_refusal: OnRefusal,
-) -> Result<Option<ApiError>, ApiError> {
+) -> Result<Settled, ApiError> {
     let what = format!("{} {}", kind_word(flow), crate::util::redact(&flow.id));
     let (event, detail, retry) = match &written {
         Ok(()) => {
-            if !state.store().flow_finish(&flow.id, user.id)? {
-                return Err(ApiError::Internal(
-                    "a claimed flow was taken meanwhile".into(),
-                ));
+            if state.store().flow_finish(&flow.id, user.id)? {
+                return Ok(Settled::Finished);
             }
-            return Ok(None);
+            let now_done = state
+                .store()
+                .flow(&flow.id)?
+                .is_some_and(|f| f.state == crate::store::FlowState::Done);
+            if now_done {
+                return Ok(Settled::FinishedMeanwhile);
+            }
+            return Err(ApiError::Internal(
+                "a claimed flow was taken meanwhile".into(),
+            ));
         }
         Err(DirectoryError::Refused(refusal)) => (
             "directory_refused",
@@ -146,7 +169,10 @@ pub(crate) fn after_write(
         &format!("{detail} ({state_word})"),
         Some(ip),
     );
-    Ok(written.err().map(|e| api_error(state, e)))
+    match written {
+        Ok(()) => Ok(Settled::Finished),
+        Err(error) => Ok(Settled::Failed(api_error(state, error))),
+    }
 }
 
 fn kind_word(flow: &crate::store::Flow) -> &'static str {

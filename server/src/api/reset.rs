@@ -10,12 +10,14 @@ use cityauth_protocol::wire::{
     ResetStatus,
 };
 
+use super::directory::Settled;
 use crate::challenges::{self, Origin};
+use crate::directory::PasswordCheck;
 use crate::error::ApiError;
 use crate::limits::{self, Action, Attempt, ClientKey, fields};
 use crate::notify::Notice;
 use crate::state::AppState;
-use crate::store::{Factor, Flow, FlowState};
+use crate::store::{CLAIM_SECONDS, Factor, Flow, FlowState};
 use crate::util::{now, redact};
 use zeroize::Zeroizing;
 
@@ -244,9 +246,16 @@ pub async fn password(
 
 /// The new password of a verified reset, for the API and the portal. Checked against our
 /// rules and the directory's policy; then the flow is claimed (so two submits cannot both
-/// write), the directory writes the password, and the flow is done with every session
-/// ended. If the directory refuses or cannot be reached, the flow is verified again: the
+/// write), recording the new password sealed in the same update, the directory writes the
+/// password, and the flow is done with every session ended. If the directory refuses or
+/// cannot be reached, the flow is verified again (its sealed password erased): the
 /// employee reads the sentence and retries until the reset expires.
+///
+/// A reset found claimed (another request is writing, or a server stopped mid-write) is
+/// settled first (`settle_claimed`): done, with nothing written, if the password its
+/// claim recorded is in effect in the directory; `409` [`ApiError::PasswordBeingSet`]
+/// while the claim is younger than [`CLAIM_SECONDS`]; taken over and this password
+/// written once it is older. No reset writes the directory twice.
 pub(crate) async fn set_password(
     state: &AppState,
     peer: IpAddr,
@@ -259,13 +268,28 @@ pub(crate) async fn set_password(
     let (flow, found) = verified_account(state, id)
         .await
         .inspect_err(|e| audit_unreachable(state, id, e, &ip))?;
-    super::policy::check_new_password(state, &found.account, &new).await?;
     let user = &found.user;
-    if !state.store().flow_claim(&flow.id, user.id, now())? {
-        return Err(ApiError::AlreadyAnswered);
+    let settled = match flow.state {
+        FlowState::Claimed => settle_claimed(state, peer, &flow, &found).await?,
+        _ => Claimed::Released,
+    };
+    if settled == Claimed::Done {
+        return Ok(done());
+    }
+    super::policy::check_new_password(state, &found.account, &new).await?;
+    let sealed = super::sealed::seal_reset(state.kek(), &flow.id, &new)?;
+    if !state
+        .store()
+        .flow_claim(&flow.id, user.id, now(), Some(&sealed))?
+    {
+        return Err(claim_refused(state, &flow.id));
+    }
+    if settled == Claimed::Stale {
+        audit_takeover(state, user, &flow.id, &ip, "write this request's password");
     }
     let written = state.directory().set_password(&found.account, &new).await;
-    let outcome = super::directory::after_write(
+    drop(new);
+    let settled = super::directory::after_write(
         state,
         &flow,
         user,
@@ -273,25 +297,162 @@ pub(crate) async fn set_password(
         &ip,
         super::directory::OnRefusal::Retry,
     )?;
-    if let Some(error) = outcome {
-        return Err(error);
+    match settled {
+        Settled::Finished => {
+            completed(
+                state,
+                peer,
+                user,
+                id,
+                "new password set in the directory, all sessions ended",
+            )?;
+            Ok(done())
+        }
+        // The resubmission that found this password in effect sent the notice.
+        Settled::FinishedMeanwhile => Ok(done()),
+        Settled::Failed(error) => Err(error),
     }
-    // The owner proved it is them (the phone or a code): both failure counts start afresh.
+}
+
+fn done() -> ResetStatus {
+    ResetStatus {
+        state: "done".into(),
+    }
+}
+
+/// What follows a reset's new password in effect and its flow finished: the owner proven
+/// (both failure counts start afresh), the notice mailed, the audit row (`detail` says
+/// how; never the password).
+fn completed(
+    state: &AppState,
+    peer: IpAddr,
+    user: &crate::store::User,
+    id: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
     limits::owner_proven(state, user, peer)?;
     state.metrics().resets_completed.inc();
     state.notify(user, Notice::PasswordReset);
     state.audit(
         Some(&user.username),
         "password_reset",
+        &format!("reset {}: {detail}", redact(id)),
+        Some(&peer.to_string()),
+    );
+    Ok(())
+}
+
+/// Why reset `id` could not be claimed (it was found verified, or its claim stale): taken
+/// by another request meanwhile ([`ApiError::PasswordBeingSet`]), done, or expired.
+fn claim_refused(state: &AppState, id: &str) -> ApiError {
+    match find(state, id) {
+        Ok(flow) if flow.state == FlowState::Claimed && now() < flow.expires_at => {
+            ApiError::PasswordBeingSet
+        }
+        Ok(flow) => super::require_verified(&flow)
+            .err()
+            .unwrap_or(ApiError::AlreadyAnswered),
+        Err(error) => error,
+    }
+}
+
+/// Settles reset `flow`, found claimed by another request, before this request sets a
+/// password or unlocks. The claim recorded the new password it writes, sealed: if the
+/// directory says that password is in effect now, the earlier write took (its request
+/// stopped before finishing the flow, or has not finished it yet): the flow is finished
+/// as a written one is (done, every session ended, the notice mailed, audited as completed
+/// after an interrupted write) and the answer is [`Claimed::Done`], nothing written again.
+/// If it is not in effect: [`ApiError::PasswordBeingSet`] while the claim is younger than
+/// [`CLAIM_SECONDS`] (its write may still land), [`Claimed::Stale`] once older (its
+/// process stopped: the caller may take the claim over, conditionally, and write as
+/// usual). A claim that recorded no password (an unlock's, or an older server's) is judged
+/// by its age alone. A directory that cannot be asked is its error, nothing changed; a
+/// recorded password that does not open is an internal error (never shown), nothing
+/// changed.
+///
+/// The check binds as the account with the recorded password, so a wrong one counts as a
+/// failed sign-in in the directory (Active Directory's `badPwdCount`, ppolicy's failure
+/// count): it is made only here, when a claimed reset is found, never on the normal path
+/// nor on a status poll.
+async fn settle_claimed(
+    state: &AppState,
+    peer: IpAddr,
+    flow: &Flow,
+    found: &super::directory::Found,
+) -> Result<Claimed, ApiError> {
+    let user = &found.user;
+    let Some(claim) = state.store().reset_claim(&flow.id, user.id)? else {
+        // Finished or given back meanwhile: the caller's claim decides.
+        return Ok(Claimed::Released);
+    };
+    if let Some(sealed) = &claim.sealed {
+        let recorded = super::sealed::open_reset(state.kek(), &flow.id, sealed)?;
+        let check = state
+            .directory()
+            .check_password(&found.account, &recorded)
+            .await
+            .map_err(|e| super::directory::api_error(state, e));
+        drop(recorded);
+        // `MustChange`: the password is right (a directory may ask for a change after an
+        // administrator's reset). `Locked` says nothing of the password; a write that took
+        // lifted the lockout, so it is taken as not in effect.
+        if matches!(check?, PasswordCheck::Correct | PasswordCheck::MustChange) {
+            if !state.store().flow_finish(&flow.id, user.id)? {
+                // The writing request finished it meanwhile (then it is done), or gave it
+                // back (refused: then the password would not have been in effect).
+                return match claim_refused(state, &flow.id) {
+                    ApiError::AlreadyAnswered if is_done(state, &flow.id) => Ok(Claimed::Done),
+                    error => Err(error),
+                };
+            }
+            completed(
+                state,
+                peer,
+                user,
+                &flow.id,
+                "completed after an interrupted write: the password the reset's claim \
+                 wrote (a request cut by a stopped server, or one still answering) is in \
+                 effect in the directory; nothing written again; all sessions ended",
+            )?;
+            return Ok(Claimed::Done);
+        }
+    }
+    if claim.claimed_at > now().saturating_sub(CLAIM_SECONDS) {
+        return Err(ApiError::PasswordBeingSet);
+    }
+    Ok(Claimed::Stale)
+}
+
+/// What [`settle_claimed`] found of a reset's claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claimed {
+    /// The password it recorded is in effect: the reset is done now (or was finished by
+    /// the request that wrote it); answer done.
+    Done,
+    /// Older than [`CLAIM_SECONDS`], its password not in effect: its process stopped
+    /// before writing; the caller may take it over.
+    Stale,
+    /// No longer claimed (finished or given back meanwhile): the caller's claim decides.
+    Released,
+}
+
+/// Audits the takeover of a stale claim on reset `id` (once this request holds it).
+fn audit_takeover(state: &AppState, user: &crate::store::User, id: &str, ip: &str, what: &str) {
+    state.audit(
+        Some(&user.username),
+        "reset_claim_taken_over",
         &format!(
-            "reset {}: new password set in the directory, all sessions ended",
+            "reset {}: a claim older than {CLAIM_SECONDS} s whose password is not in effect \
+             (its server stopped before the write) taken over to {what}",
             redact(id)
         ),
-        Some(&ip),
+        Some(ip),
     );
-    Ok(ResetStatus {
-        state: "done".into(),
-    })
+}
+
+/// Whether reset `id` is done.
+fn is_done(state: &AppState, id: &str) -> bool {
+    find(state, id).is_ok_and(|flow| flow.state == FlowState::Done)
 }
 
 /// A verified reset's flow and its account as the directory has it now; a reset whose
@@ -364,8 +525,21 @@ pub(crate) async fn unlock(
         .await
         .inspect_err(|e| audit_unreachable(state, id, e, &ip))?;
     let user = &found.user;
-    if !state.store().flow_claim(&flow.id, user.id, now())? {
-        return Err(ApiError::AlreadyAnswered);
+    // A reset claimed by a password write: that write, if it took, completed the reset
+    // (and lifted the lockout); if its claim is stale, the unlock takes it over.
+    let settled = match flow.state {
+        FlowState::Claimed => settle_claimed(state, peer, &flow, &found).await?,
+        _ => Claimed::Released,
+    };
+    if settled == Claimed::Done {
+        return Ok(done());
+    }
+    // An unlock records no password: nothing to check if it is cut.
+    if !state.store().flow_claim(&flow.id, user.id, now(), None)? {
+        return Err(claim_refused(state, &flow.id));
+    }
+    if settled == Claimed::Stale {
+        audit_takeover(state, user, &flow.id, &ip, "unlock the account");
     }
     match state.directory().unlock(&found.account).await {
         Ok(()) => {

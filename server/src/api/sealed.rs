@@ -1,5 +1,6 @@
-//! A password change's old and new passwords while they wait for the phone: sealed under
-//! the key-encryption key, bound to their flow (a sealed value copied to another flow does
+//! A password change's old and new passwords while they wait for the phone, and a reset's
+//! new password while the directory writes it: sealed under the key-encryption key, bound
+//! to their flow (a sealed value copied to another flow, or from a change to a reset, does
 //! not open), never stored in clear.
 
 use zeroize::Zeroizing;
@@ -56,6 +57,32 @@ pub(crate) fn open(
     Ok((text(old)?, text(new)?))
 }
 
+/// Seals the new password a claim on reset `flow_id` writes (the password's bytes, bound
+/// by [`crate::kek::reset_password_aad`]).
+pub(crate) fn seal_reset(
+    kek: &dyn KeyEncryptionKey,
+    flow_id: &str,
+    new: &str,
+) -> Result<Vec<u8>, ApiError> {
+    kek.seal(&crate::kek::reset_password_aad(flow_id), new.as_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Opens what [`seal_reset`] sealed for `flow_id`; an internal error (nothing said of the
+/// value) if it does not open or is not text.
+pub(crate) fn open_reset(
+    kek: &dyn KeyEncryptionKey,
+    flow_id: &str,
+    sealed: &[u8],
+) -> Result<Zeroizing<String>, ApiError> {
+    let clear = kek
+        .open(&crate::kek::reset_password_aad(flow_id), sealed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    std::str::from_utf8(&clear)
+        .map(|t| Zeroizing::new(t.to_owned()))
+        .map_err(|_| ApiError::Internal("a sealed reset password that is not text".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +101,25 @@ mod tests {
             ("Old-Password-Ümlaut-1", "New-Password-2")
         );
         assert!(open(&kek, "flow-2", &sealed).is_err(), "bound to its flow");
+    }
+
+    #[test]
+    fn a_sealed_reset_password_opens_only_for_its_own_reset() {
+        let kek = AesGcmKek::new(&[7u8; crate::kek::KEK_LEN]).unwrap();
+        let sealed = seal_reset(&kek, "flow-1", "New-Password-Ümlaut-2").unwrap();
+        assert!(!sealed.windows(12).any(|w| w == b"New-Password"));
+        assert_eq!(
+            open_reset(&kek, "flow-1", &sealed).unwrap().as_str(),
+            "New-Password-Ümlaut-2"
+        );
+        assert!(
+            open_reset(&kek, "flow-2", &sealed).is_err(),
+            "bound to its flow"
+        );
+        let change = seal(&kek, "flow-1", "a", "b").unwrap();
+        assert!(
+            open_reset(&kek, "flow-1", &change).is_err(),
+            "not a change's pair"
+        );
     }
 }

@@ -205,7 +205,8 @@ pub async fn password(
         Err(
             e @ (ApiError::PasswordPolicy(_)
             | ApiError::DirectoryRefused(_)
-            | ApiError::DirectoryUnavailable(_)),
+            | ApiError::DirectoryUnavailable(_)
+            | ApiError::PasswordBeingSet),
         ) => {
             let status = e.status_and_code().0;
             new_password_page(&state, status, &flow.id, Some(view::error_text(&e))).await
@@ -234,7 +235,7 @@ pub async fn unlock(
                 ("/signin", "link-sign-in"),
             ),
         ),
-        Err(e @ ApiError::DirectoryUnavailable(_)) => {
+        Err(e @ (ApiError::DirectoryUnavailable(_) | ApiError::PasswordBeingSet)) => {
             let status = e.status_and_code().0;
             new_password_page(&state, status, &flow.id, Some(view::error_text(&e))).await
         }

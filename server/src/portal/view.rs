@@ -199,7 +199,11 @@ pub fn say(key: &str) -> String {
 pub fn error_text(error: &ApiError) -> String {
     let tr = Tr::current();
     let code = error.status_and_code().1;
-    let key = format!("error-{}", code.replace('_', "-"));
+    // One error shares its code with another and has its own sentence.
+    let key = match error {
+        ApiError::PasswordBeingSet => "error-password-being-set".to_owned(),
+        _ => format!("error-{}", code.replace('_', "-")),
+    };
     let sentence = tr.text(&key);
     let has_detail = matches!(
         error,

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::connection::{Cached, begin};
 use super::rows::{USER_COLUMNS, t, user_from};
-use super::{StoreResult, User};
+use super::{ResetClaim, StoreResult, User};
 
 /// The row of the account with stable id `directory_id`, made if there is none, with
 /// `username` and `display_name` as the directory has them now. Another row holding that
@@ -74,26 +74,64 @@ pub const CLAIM_SECONDS: u64 = 120;
 
 /// Takes a verified, unexpired flow of `user_id` for the one request that writes its
 /// password (or one whose claim was left by a stopped process): false (nothing changed)
-/// if it was not verified, or expired.
-pub(super) fn claim(db: &Connection, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
+/// if it was not verified, or expired. A reset's claim records `sealed` (the sealed new
+/// password it writes, or none for an unlock) in the same update, replacing what a claim
+/// taken over had recorded; a change keeps the sealed pair it started with.
+pub(super) fn claim(
+    db: &Connection,
+    flow_id: &str,
+    user_id: i64,
+    now: u64,
+    sealed: Option<&[u8]>,
+) -> StoreResult<bool> {
     let changed = db.run(
-        "UPDATE flows SET state = 'claimed', claimed_at = ?3
+        "UPDATE flows SET state = 'claimed', claimed_at = ?3,
+             pending_passwords = CASE WHEN kind = 'password_change' THEN pending_passwords
+                                      ELSE ?5 END
          WHERE id = ?1 AND user_id = ?2 AND expires_at > ?3
            AND (state = 'verified' OR (state = 'claimed' AND claimed_at <= ?4))",
         params![
             flow_id,
             user_id,
             t(now),
-            t(now.saturating_sub(CLAIM_SECONDS))
+            t(now.saturating_sub(CLAIM_SECONDS)),
+            sealed
         ],
     )?;
     Ok(changed == 1)
 }
 
-/// The directory did not write the password: a claimed flow is verified again, to retry.
+/// The claim on password reset `flow_id` of `user_id`, if it is claimed.
+pub(super) fn reset_claim(
+    db: &Connection,
+    flow_id: &str,
+    user_id: i64,
+) -> StoreResult<Option<ResetClaim>> {
+    Ok(db
+        .row(
+            "SELECT claimed_at, pending_passwords FROM flows
+             WHERE id = ?1 AND user_id = ?2 AND state = 'claimed' AND kind = 'password_reset'",
+            params![flow_id, user_id],
+            |r| {
+                Ok(ResetClaim {
+                    claimed_at: r
+                        .get::<_, Option<i64>>(0)?
+                        .map_or(0, |at| u64::try_from(at).unwrap_or(0)),
+                    sealed: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The directory did not write the password: a claimed flow is verified again, to retry;
+/// a reset's recorded password is erased with its claim (a change keeps its sealed pair).
 pub(super) fn unclaim(db: &Connection, flow_id: &str) -> StoreResult<bool> {
     let changed = db.run(
-        "UPDATE flows SET state = 'verified' WHERE id = ?1 AND state = 'claimed'",
+        "UPDATE flows SET state = 'verified',
+             pending_passwords = CASE WHEN kind = 'password_change' THEN pending_passwords
+                                      ELSE NULL END
+         WHERE id = ?1 AND state = 'claimed'",
         [flow_id],
     )?;
     Ok(changed == 1)
@@ -228,19 +266,51 @@ mod tests {
             [user.id],
         )
         .unwrap();
-        assert!(claim(&db, "f", user.id, 10).unwrap());
+        assert!(claim(&db, "f", user.id, 10, Some(&b"sealed-1"[..])).unwrap());
         assert!(
-            !claim(&db, "f", user.id, 10).unwrap(),
+            !claim(&db, "f", user.id, 10, Some(&b"sealed-2"[..])).unwrap(),
             "one writer at a time"
         );
+        let held = reset_claim(&db, "f", user.id).unwrap().unwrap();
+        assert_eq!(
+            (held.claimed_at, held.sealed.as_deref()),
+            (10, Some(&b"sealed-1"[..])),
+            "the refused claim recorded nothing"
+        );
         assert!(unclaim(&db, "f").unwrap());
-        assert!(!claim(&db, "f", user.id, 1000).unwrap(), "not once expired");
-        assert!(claim(&db, "f", user.id, 10).unwrap());
+        assert_eq!(reset_claim(&db, "f", user.id).unwrap(), None);
+        let recorded = |db: &Connection| {
+            db.query_row(
+                "SELECT pending_passwords FROM flows WHERE id = 'f'",
+                [],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(recorded(&db), None, "given back, its password erased");
         assert!(
-            claim(&db, "f", user.id, 10 + CLAIM_SECONDS).unwrap(),
+            !claim(&db, "f", user.id, 1000, None).unwrap(),
+            "not once expired"
+        );
+        assert!(claim(&db, "f", user.id, 10, Some(&b"sealed-3"[..])).unwrap());
+        assert!(
+            claim(
+                &db,
+                "f",
+                user.id,
+                10 + CLAIM_SECONDS,
+                Some(&b"sealed-4"[..])
+            )
+            .unwrap(),
             "a claim left by a stopped process is taken again"
         );
+        assert_eq!(
+            recorded(&db).as_deref(),
+            Some(&b"sealed-4"[..]),
+            "the taker's"
+        );
         assert!(finish(&mut db, "f", user.id).unwrap());
+        assert_eq!(recorded(&db), None, "erased once done");
         assert!(!unclaim(&db, "f").unwrap(), "done stays done");
     }
 }

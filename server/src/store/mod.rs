@@ -189,9 +189,22 @@ pub trait Store: Contacts + Campaign + Helpdesk + Send + Sync {
     /// Takes a verified, unexpired flow of `user_id` for the one request that writes its
     /// password to the directory (two submits cannot both write), or one whose claim is
     /// older than [`CLAIM_SECONDS`] (its process stopped mid-write); false, nothing
-    /// changed, if it was not verified or expired.
-    fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool>;
-    /// The directory did not write the password: the claimed flow is verified again.
+    /// changed, if it was not verified or expired. A password reset's claim records, in the
+    /// same conditional update, `sealed`: the new password it writes, sealed for the flow
+    /// (`None` for an unlock), replacing what an earlier claim recorded, so that a request
+    /// that later finds the flow claimed can ask the directory whether that write took. A
+    /// password change keeps the sealed pair it was started with (`sealed` is ignored).
+    fn flow_claim(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+        now: u64,
+        sealed: Option<&[u8]>,
+    ) -> StoreResult<bool>;
+    /// The claim on password reset `flow_id` of `user_id`, if it is claimed now.
+    fn reset_claim(&self, flow_id: &str, user_id: i64) -> StoreResult<Option<ResetClaim>>;
+    /// The directory did not write the password: the claimed flow is verified again; a
+    /// reset's recorded password is erased (a change keeps its sealed pair, to retry).
     fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool>;
     /// The directory wrote the password of the claimed flow: it is done, its sealed
     /// passwords erased, every session and open flow of the user ended, in one

@@ -232,6 +232,18 @@ pub struct Flow {
     pub expires_at: u64,
 }
 
+/// The claim held on a password reset by the request writing its new password (or by one
+/// whose process stopped mid-write): when it was taken, and the new password being written,
+/// sealed under the key-encryption key for its flow (`None` for an unlock, which writes no
+/// password, or a claim an older server took).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetClaim {
+    /// When the claim was taken (unix time; 0 if an older server left none).
+    pub claimed_at: u64,
+    /// The sealed password the claim writes.
+    pub sealed: Option<Vec<u8>>,
+}
+
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {

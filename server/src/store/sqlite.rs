@@ -678,8 +678,18 @@ impl Store for SqliteStore {
         )?)
     }
 
-    fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
-        super::accounts::claim(&self.db(), flow_id, user_id, now)
+    fn flow_claim(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+        now: u64,
+        sealed: Option<&[u8]>,
+    ) -> StoreResult<bool> {
+        super::accounts::claim(&self.db(), flow_id, user_id, now, sealed)
+    }
+
+    fn reset_claim(&self, flow_id: &str, user_id: i64) -> StoreResult<Option<ResetClaim>> {
+        super::accounts::reset_claim(&self.db(), flow_id, user_id)
     }
 
     fn flow_unclaim(&self, flow_id: &str) -> StoreResult<bool> {

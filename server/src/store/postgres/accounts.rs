@@ -3,7 +3,7 @@
 
 use ::postgres::error::SqlState;
 
-use super::super::{CLAIM_SECONDS, Factor, NewUser, StoreError, StoreResult, User};
+use super::super::{CLAIM_SECONDS, Factor, NewUser, ResetClaim, StoreError, StoreResult, User};
 use super::ending;
 use super::pool::Conn;
 use super::rows::{t, user_from};
@@ -236,10 +236,19 @@ pub(super) fn end_sessions(c: &mut Conn, user_id: i64) -> StoreResult<()> {
 }
 
 /// Takes a verified flow (or one whose claim was left by a stopped process) for the one
-/// request that writes its password; a conditional update, so two replicas cannot both.
-pub(super) fn claim(c: &mut Conn, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
+/// request that writes its password; a conditional update, so two replicas cannot both. A
+/// reset's claim records `sealed` in the same update; a change keeps its sealed pair.
+pub(super) fn claim(
+    c: &mut Conn,
+    flow_id: &str,
+    user_id: i64,
+    now: u64,
+    sealed: Option<&[u8]>,
+) -> StoreResult<bool> {
     Ok(c.execute(
-        "UPDATE flows SET state = 'claimed', claimed_at = $3
+        "UPDATE flows SET state = 'claimed', claimed_at = $3,
+             pending_passwords = CASE WHEN kind = 'password_change' THEN pending_passwords
+                                      ELSE $5::BYTEA END
          WHERE id = $1 AND user_id = $2 AND expires_at > $3
            AND (state = 'verified' OR (state = 'claimed' AND claimed_at <= $4))",
         &[
@@ -247,14 +256,40 @@ pub(super) fn claim(c: &mut Conn, flow_id: &str, user_id: i64, now: u64) -> Stor
             &user_id,
             &t(now),
             &t(now.saturating_sub(CLAIM_SECONDS)),
+            &sealed,
         ],
     )? == 1)
 }
 
-/// A claimed flow is verified again.
+/// The claim on password reset `flow_id` of `user_id`, if it is claimed.
+pub(super) fn reset_claim(
+    c: &mut Conn,
+    flow_id: &str,
+    user_id: i64,
+) -> StoreResult<Option<ResetClaim>> {
+    c.query_opt(
+        "SELECT claimed_at, pending_passwords FROM flows
+         WHERE id = $1 AND user_id = $2 AND state = 'claimed' AND kind = 'password_reset'",
+        &[&flow_id, &user_id],
+    )?
+    .map(|row| {
+        Ok(ResetClaim {
+            claimed_at: row
+                .try_get::<_, Option<i64>>(0)?
+                .map_or(0, |at| u64::try_from(at).unwrap_or(0)),
+            sealed: row.try_get(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// A claimed flow is verified again; a reset's recorded password is erased with its claim.
 pub(super) fn unclaim(c: &mut Conn, flow_id: &str) -> StoreResult<bool> {
     Ok(c.execute(
-        "UPDATE flows SET state = 'verified' WHERE id = $1 AND state = 'claimed'",
+        "UPDATE flows SET state = 'verified',
+             pending_passwords = CASE WHEN kind = 'password_change' THEN pending_passwords
+                                      ELSE NULL END
+         WHERE id = $1 AND state = 'claimed'",
         &[&flow_id],
     )? == 1)
 }

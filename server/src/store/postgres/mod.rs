@@ -352,9 +352,23 @@ impl Store for PgStore {
         on_pool!(self, (id = id.to_owned()), |c| flows::code_try(c, &id))
     }
 
-    fn flow_claim(&self, flow_id: &str, user_id: i64, now: u64) -> StoreResult<bool> {
-        on_pool!(self, (id = flow_id.to_owned()), |c| accounts::claim(
-            c, &id, user_id, now
+    fn flow_claim(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+        now: u64,
+        sealed: Option<&[u8]>,
+    ) -> StoreResult<bool> {
+        on_pool!(
+            self,
+            (id = flow_id.to_owned(), sealed = sealed.map(<[u8]>::to_vec)),
+            |c| accounts::claim(c, &id, user_id, now, sealed.as_deref())
+        )
+    }
+
+    fn reset_claim(&self, flow_id: &str, user_id: i64) -> StoreResult<Option<ResetClaim>> {
+        on_pool!(self, (id = flow_id.to_owned()), |c| accounts::reset_claim(
+            c, &id, user_id
         ))
     }
 

@@ -239,7 +239,9 @@ impl AppState {
         }
         self.0.behind.fetch_add(1, Ordering::SeqCst);
         let running = Running(self.clone());
-        tokio::task::spawn_blocking(move || work(&running.0));
+        // In the request's span: its log and audit lines carry the request's id.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&running.0)));
     }
 
     /// Waits (blocking the calling thread) until no work runs behind an answer, at most

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use cityauth_protocol::SigningKey;
 use zeroize::Zeroizing;
@@ -78,6 +80,8 @@ pub(crate) struct Inner {
     pub metrics: crate::metrics::Metrics,
     pub mailer: Option<crate::notify::Mailer>,
     pub audit: Arc<AuditTrail>,
+    /// How many pieces of work run behind an answer ([`AppState::behind_answer`]).
+    pub behind: AtomicUsize,
 }
 
 impl AppState {
@@ -177,6 +181,7 @@ impl AppState {
             metrics,
             mailer,
             audit,
+            behind: AtomicUsize::new(0),
         })))
     }
 
@@ -217,6 +222,40 @@ impl AppState {
             .as_ref()
             .map(|l| l.sent())
             .unwrap_or_default()
+    }
+
+    /// Runs `work` on a blocking thread once the caller has gone on (to answer): work whose
+    /// cost must not show in the answer's time, such as a reset's pushes, which only a real
+    /// account with a phone has. `work` reports its own failures (log and audit); a panic
+    /// ends only that work.
+    pub(crate) fn behind_answer(&self, work: impl FnOnce(&AppState) + Send + 'static) {
+        /// Counts the work done however it ends: run, panicked, or dropped unrun by a
+        /// runtime shutting down.
+        struct Running(AppState);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                self.0.0.behind.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.0.behind.fetch_add(1, Ordering::SeqCst);
+        let running = Running(self.clone());
+        // In the request's span: its log and audit lines carry the request's id.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&running.0)));
+    }
+
+    /// Waits (blocking the calling thread) until no work runs behind an answer, at most
+    /// `timeout`; false if some still runs then. For tests and tools that read what that
+    /// work stores (a reset's challenges, its audit row) right after the answer.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.0.behind.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
     }
 
     /// The limiter's keys held (rate-limit buckets, failure runs), each table capped at

@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cityauth_protocol::wire::Decision;
+use cityauth_protocol::wire::{ChallengeKind, Decision};
 use cityauth_server::admin;
+use cityauth_server::helpdesk::{self, Role};
 use cityauth_server::i18n::Lang;
 use cityauth_server::notify::MailConfig;
-use common::Harness;
+use common::browser::{Browser, field, shown_number};
+use common::{Harness, PASSWORD, TestDevice};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "Quiet-Harbour-Lantern-93";
@@ -410,4 +412,130 @@ fn an_admin_command_sends_its_notice_before_it_returns() {
         [Lang::En.text("mail-phone-removed-subject")],
         "{out}{err}"
     );
+}
+
+/// Answers the newest prompt of `kind` on `phone` with `number`.
+fn approve(h: &Harness, phone: &TestDevice, kind: ChallengeKind, number: &str) {
+    let challenge = phone
+        .poll(h, 5)
+        .into_iter()
+        .rev()
+        .find(|c| c.challenge.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} prompt"));
+    let reply = phone.answer(h, &challenge, Decision::Approve, Some(number));
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+#[test]
+fn an_access_code_from_the_help_desk_is_told_to_the_employee_never_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = pki(dir.path());
+    let port = free_port();
+    let relay = Relay::start(port, &pki, &dir.path().join("out"), 0);
+    let h = server_mailing(port, &pki);
+    let alice = h.enroll("alice");
+    assert_eq!(relay.wait_for(1).len(), 1, "the phone added");
+    // The operator (no mail address of her own) at a console that speaks Spanish.
+    h.add_user("olga");
+    let olga = h.enroll("olga");
+    helpdesk::grant(h.state(), "olga", Role::Operator).unwrap();
+    let b = Browser::new(&h);
+    b.always("accept-language", "es");
+    let waiting = b.post(
+        "/helpdesk/signin",
+        &[("username", "olga"), ("password", PASSWORD)],
+    );
+    assert_eq!(waiting.status, 200, "{}", waiting.html);
+    approve(
+        &h,
+        &olga,
+        ChallengeKind::SignIn,
+        &shown_number(&waiting.html),
+    );
+    let signed = b.post(
+        "/helpdesk/signin/continue",
+        &[("id", &field(&waiting.html, "id"))],
+    );
+    assert_eq!(signed.status, 303, "{}", signed.html);
+
+    // An override: no verification, a reason instead.
+    let overridden = b.post(
+        "/helpdesk/access-code",
+        &[
+            ("username", "alice"),
+            ("reason", "caller left her phone at the depot"),
+            ("minutes", "60"),
+            ("one_use", "yes"),
+        ],
+    );
+    assert_eq!(overridden.status, 200, "{}", overridden.html);
+    let first_code = shown_number(&overridden.html);
+
+    // Then one for a caller verified on alice's phone.
+    let verify = b.post("/helpdesk/verify", &[("username", "alice")]);
+    assert_eq!(verify.status, 200, "{}", verify.html);
+    let verification = field(&verify.html, "id");
+    approve(
+        &h,
+        &alice,
+        ChallengeKind::CallerVerification,
+        &shown_number(&verify.html),
+    );
+    let back = b.post("/helpdesk/verify/continue", &[("id", &verification)]);
+    assert_eq!(back.status, 303, "{}", back.html);
+    let verified = b.post(
+        "/helpdesk/access-code",
+        &[
+            ("username", "alice"),
+            ("verification", &verification),
+            ("minutes", "30"),
+            ("one_use", "yes"),
+        ],
+    );
+    assert_eq!(verified.status, 200, "{}", verified.html);
+    let second_code = shown_number(&verified.html);
+
+    let all = relay.wait_for(3);
+    assert_eq!(all.len(), 3, "{all:?}");
+    let subject_en = Lang::En.text("mail-access-code-subject");
+    // The two may arrive in either order (sent concurrently).
+    let notices: Vec<&Value> = all.iter().filter(|m| subject(m) == subject_en).collect();
+    assert_eq!(notices.len(), 2, "{all:?}");
+    for message in &notices {
+        // To the employee, in her language (English: she never chose one), not the
+        // operator's.
+        assert_eq!(message["rcpt_tos"][0], "alice@city.test", "{message}");
+        let body = message["body"].as_str().unwrap();
+        let raw = message["raw"].as_str().unwrap();
+        assert!(body.contains("UTC"), "when: {body}");
+        assert!(body.contains("security team"), "whom to call: {body}");
+        for code in [&first_code, &second_code] {
+            let typed = code.replace('-', "");
+            for secret in [code.as_str(), typed.as_str(), &typed.to_lowercase()] {
+                assert!(!body.contains(secret), "the code in {body}");
+                assert!(!raw.contains(secret), "the code in the raw message");
+            }
+        }
+        assert!(!body.contains(&verification), "{body}");
+    }
+    let body_with = |minutes: &str| {
+        let found: Vec<&str> = notices
+            .iter()
+            .map(|m| m["body"].as_str().unwrap())
+            .filter(|b| b.contains(&format!("valid for {minutes} minutes")))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "one notice for the {minutes}-minute code: {found:?}"
+        );
+        found[0].to_owned()
+    };
+    let overridden = body_with("60");
+    assert!(
+        overridden.contains("without confirming the caller on your phone"),
+        "the override is said: {overridden}"
+    );
+    let verified = body_with("30");
+    assert!(!verified.contains("without confirming"), "{verified}");
 }

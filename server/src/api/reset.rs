@@ -38,7 +38,10 @@ pub async fn start(
 /// The reset start, for the API and the portal. A name the directory does not know, a
 /// disabled account, one outside the self-service scope and a protected one get the same
 /// answer after the same work (a flow with no account, which no phone is asked about and
-/// nothing verifies); the audit row says which.
+/// nothing verifies); the audit row says which. The answer goes once the flow is stored:
+/// the pushes (the cap, the signed challenges, their rows, the delivery) and the audit row
+/// follow behind it ([`push_behind`]), so that its time does not tell a real account, or
+/// one with phones, from an unknown name.
 pub(crate) async fn start_reset(
     state: &AppState,
     peer: IpAddr,
@@ -63,37 +66,59 @@ pub(crate) async fn start_reset(
         &ip,
         RESET_LIFETIME,
     )?;
+    // Stored before the answer: the browser asks about it (status, the code) at once.
+    state.store().flow_insert(&flow)?;
+    let answer = ResetStartResponse {
+        reset_id: flow.id.clone(),
+        number: flow.number.clone(),
+        expires_at: super::challenge_deadline(state, flow.created_at),
+    };
+    state.metrics().resets_started.inc();
     let origin = Origin {
         kind: ChallengeKind::PasswordReset,
         application: "City password reset".into(),
         client_ip: peer,
     };
-    // The flow and its challenges in one commit: a real account then costs one commit, as
-    // an unknown name does (a commit per challenge was most of the timing difference).
-    let prepared = challenges::prepare(state, user.as_ref(), &flow, &origin)?;
+    let username = username.to_owned();
     state
-        .store()
-        .flow_insert_with(&flow, &prepared.challenges())?;
-    let sent = prepared.len();
-    challenges::deliver(state, &flow, prepared);
-    let detail = match &user {
-        Some(_) => format!("reset {}: {sent} push(es)", redact(&flow.id)),
-        None if protected => format!(
-            "reset {}: a protected account, never reset through self-service; no push",
-            redact(&flow.id)
-        ),
-        None => format!(
-            "reset {}: unknown username (or disabled, or outside the scope)",
-            redact(&flow.id)
-        ),
+        .behind_answer(move |state| push_behind(state, &username, user, protected, &flow, &origin));
+    Ok(answer)
+}
+
+/// A started reset's pushes, behind its answer: the challenges prepared (an unknown name's
+/// throwaway one included, so that its task costs about what a real one does), stored,
+/// then pushed, so that a phone woken by the push finds its challenge; then the reset's
+/// audit row, which says how many went. A store failure is logged and audited, never
+/// raised: the employee still has the code alternative.
+fn push_behind(
+    state: &AppState,
+    username: &str,
+    user: Option<crate::store::User>,
+    protected: bool,
+    flow: &Flow,
+    origin: &Origin,
+) {
+    let id = redact(&flow.id);
+    let detail = match challenges::send_for_flow(state, user.as_ref(), flow, origin) {
+        Err(error) => {
+            tracing::error!(%error, reset = %id, "a reset's pushes could not be sent");
+            format!(
+                "reset {id}: the pushes could not be stored or sent (see the server log); \
+                 the code alternative still works"
+            )
+        }
+        Ok(sent) if user.is_some() => format!("reset {id}: {sent} push(es)"),
+        Ok(_) if protected => {
+            format!("reset {id}: a protected account, never reset through self-service; no push")
+        }
+        Ok(_) => format!("reset {id}: unknown username (or disabled, or outside the scope)"),
     };
-    state.metrics().resets_started.inc();
-    state.audit(Some(username), "reset_start", &detail, Some(&ip));
-    Ok(ResetStartResponse {
-        reset_id: flow.id,
-        number: flow.number,
-        expires_at: super::challenge_deadline(state, flow.created_at),
-    })
+    state.audit(
+        Some(username),
+        "reset_start",
+        &detail,
+        Some(&flow.client_ip),
+    );
 }
 
 fn find(state: &AppState, id: &str) -> Result<Flow, ApiError> {

@@ -49,6 +49,26 @@ pub fn to_employee(notice: &Notice, lang: Lang, username: &str, portal: &str) ->
             lang.text("mail-push-flood-subject"),
             lang.text("mail-push-flood-body"),
         ),
+        Notice::AccessCodeIssued {
+            at,
+            minutes,
+            overridden,
+        } => {
+            let key = if *overridden {
+                "mail-access-code-override-body"
+            } else {
+                "mail-access-code-body"
+            };
+            let args = [
+                ("when", lang.date_time(*at)),
+                ("minutes", minutes.to_string()),
+            ];
+            let args: Vec<_> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            (
+                lang.text("mail-access-code-subject"),
+                lang.text_with(key, &args),
+            )
+        }
     };
     let greeting = lang.text_with("mail-greeting", &[("username", username)]);
     let footer = lang.text_with("mail-footer", &[("portal", portal)]);
@@ -96,7 +116,44 @@ mod tests {
             },
             Notice::FraudReported,
             Notice::PushFlood,
+            Notice::AccessCodeIssued {
+                at: 1_772_460_300,
+                minutes: 60,
+                overridden: false,
+            },
+            Notice::AccessCodeIssued {
+                at: 1_772_460_300,
+                minutes: 60,
+                overridden: true,
+            },
         ]
+    }
+
+    #[test]
+    fn the_access_code_notice_says_when_for_how_long_and_whether_overridden() {
+        let notice = |overridden| Notice::AccessCodeIssued {
+            at: 1_772_460_300,
+            minutes: 45,
+            overridden,
+        };
+        let verified = to_employee(&notice(false), Lang::En, "alice", PORTAL);
+        assert!(
+            verified.body.contains("2 March 2026, 14:05 UTC"),
+            "{}",
+            verified.body
+        );
+        assert!(verified.body.contains("45 minutes"), "{}", verified.body);
+        assert!(
+            !verified.body.contains("without confirming"),
+            "{}",
+            verified.body
+        );
+        let overridden = to_employee(&notice(true), Lang::En, "alice", PORTAL);
+        assert!(
+            overridden.body.contains("without confirming"),
+            "{}",
+            overridden.body
+        );
     }
 
     #[test]

@@ -38,6 +38,32 @@ pub enum Notice {
     FraudReported,
     /// The push cap stopped a flood of prompts.
     PushFlood,
+    /// The help desk issued an access code, which signs in without the phone (never the
+    /// code itself: the mail says what was done and when, and whom to call).
+    AccessCodeIssued {
+        /// When (Unix seconds).
+        at: u64,
+        /// How long the code is valid, minutes.
+        minutes: u64,
+        /// Whether the operator issued it without the caller verified on the employee's
+        /// phone (an override, with a reason recorded).
+        overridden: bool,
+    },
+}
+
+impl Notice {
+    /// Whether the help desk caused it: the browser was then the operator's, whose language
+    /// says nothing about the employee's.
+    fn by_helpdesk(&self) -> bool {
+        matches!(
+            self,
+            Notice::AccessCodeIssued { .. }
+                | Notice::PhoneRemoved {
+                    by_helpdesk: true,
+                    ..
+                }
+        )
+    }
 }
 
 impl AppState {
@@ -52,18 +78,20 @@ impl AppState {
 
     /// Tells `user` (and the security team where the notice calls for it) about `notice`:
     /// in the language the browser that caused it asked for (which is then remembered), else
-    /// in the one the employee last used on the portal. Never waits and never fails the
+    /// in the one the employee last used on the portal; a help-desk operator's browser is
+    /// not the employee's, so its language is not used. Never waits and never fails the
     /// request: the message is queued.
     pub fn notify(&self, user: &User, notice: Notice) {
         let Some(mailer) = &self.0.mailer else {
             return;
         };
+        let lang = crate::i18n::chosen().filter(|_| !notice.by_helpdesk());
         mailer.enqueue(Job {
             user_id: user.id,
             username: user.username.clone(),
             directory_id: user.directory_id.clone(),
             notice,
-            lang: crate::i18n::chosen(),
+            lang,
         });
     }
 }

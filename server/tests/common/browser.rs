@@ -117,12 +117,14 @@ impl<'h> Browser<'h> {
             .iter()
             .find(|(n, _)| n == "location")
             .map(|(_, v)| v.clone());
-        Page {
+        let page = Page {
             status: response.status().as_u16(),
             html: response.body_mut().read_to_string().unwrap_or_default(),
             location,
             headers,
-        }
+        };
+        self.h.settle();
+        page
     }
 
     /// `GET path`.

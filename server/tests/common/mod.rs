@@ -132,9 +132,34 @@ impl Harness {
         self.db.clone()
     }
 
+    /// Waits until the work the server does behind its answers (a reset's pushes and audit
+    /// row) is done, so that a test reads what it stored; every request helper does.
+    pub fn settle(&self) {
+        assert!(
+            self.state().settle(Duration::from_secs(30)),
+            "the work behind an answer did not end"
+        );
+    }
+
     /// Sends a request from the client address `from` (another loopback address such as
-    /// 127.0.0.2, so that the server sees a second client), over a socket bound to it.
+    /// 127.0.0.2, so that the server sees a second client), over a socket bound to it; then
+    /// [`Harness::settle`].
     pub fn send_from(
+        &self,
+        from: &str,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let reply = self.send_from_unsettled(from, method, path, headers, body);
+        self.settle();
+        reply
+    }
+
+    /// [`Harness::send_from`] without waiting for the work behind the answer: to time the
+    /// answer alone.
+    pub fn send_from_unsettled(
         &self,
         from: &str,
         method: &str,
@@ -257,6 +282,7 @@ impl Harness {
             .map(str::to_owned);
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        self.settle();
         Reply {
             status,
             body,

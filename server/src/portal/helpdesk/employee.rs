@@ -122,8 +122,8 @@ impl Acting {
         )
     }
 
-    /// What vouches for the caller (the audit's words), or the refusal's page.
-    fn vouched(&self, state: &AppState, form: &EmployeeForm) -> Result<String, Box<Response>> {
+    /// What vouches for the caller, or the refusal's page.
+    fn vouched(&self, state: &AppState, form: &EmployeeForm) -> Result<Vouched, Box<Response>> {
         vouched(state, &self.staff, &self.employee, form)
             .map_err(|key| Box::new(self.page(state, form, StatusCode::FORBIDDEN, key)))
     }
@@ -275,6 +275,14 @@ pub async fn verify_continue(
     )
 }
 
+/// What let the operator act for the caller.
+struct Vouched {
+    /// The audit detail's words: "caller verified", or the override and its reason.
+    basis: String,
+    /// True for an override: the caller was not verified on the employee's phone.
+    overridden: bool,
+}
+
 /// What lets the operator act for the caller: a verification of this employee the caller
 /// approved, or a reason recorded in its place. The audit detail says which.
 fn vouched(
@@ -282,20 +290,27 @@ fn vouched(
     staff: &Staff,
     employee: &User,
     form: &EmployeeForm,
-) -> Result<String, &'static str> {
+) -> Result<Vouched, &'static str> {
     if api::caller_verified(state, &staff.user, employee, &form.verification).unwrap_or(false) {
-        return Ok(format!("caller verified ({})", redact(&form.verification)));
+        return Ok(Vouched {
+            basis: format!("caller verified ({})", redact(&form.verification)),
+            overridden: false,
+        });
     }
     let reason = form.reason.trim();
     if reason.chars().count() < MIN_REASON {
         return Err("helpdesk-verify-or-reason");
     }
     let reason: String = reason.chars().take(MAX_REASON).collect();
-    Ok(format!("caller NOT verified; override reason: {reason}"))
+    Ok(Vouched {
+        basis: format!("caller NOT verified; override reason: {reason}"),
+        overridden: true,
+    })
 }
 
 /// `POST /helpdesk/access-code`: a one-time (or, if chosen, reusable) access code of the
-/// chosen lifetime, shown once.
+/// chosen lifetime, shown once; the employee is mailed that one was issued, when, and
+/// whether the caller was verified (never the code).
 pub async fn access_code(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -306,10 +321,11 @@ pub async fn access_code(
         Ok(acting) => acting,
         Err(page) => return page,
     };
-    let basis = match acting.vouched(&state, &form) {
-        Ok(basis) => basis,
+    let vouched = match acting.vouched(&state, &form) {
+        Ok(vouched) => vouched,
         Err(page) => return *page,
     };
+    let basis = &vouched.basis;
     let Acting { staff, employee } = &acting;
     let bounds = &state.config().helpdesk;
     let minutes = match form.minutes.trim().parse::<u64>() {
@@ -324,10 +340,11 @@ pub async fn access_code(
         Ok(code) => code,
         Err(e) => return failed(staff, &e),
     };
+    let issued_at = now();
     let stored = state.store().access_code_create(
         &sha256(access_code_key(&code).as_bytes()),
         employee.id,
-        now() + minutes * 60,
+        issued_at + minutes * 60,
         !one_use,
     );
     if let Err(e) = stored {
@@ -342,6 +359,16 @@ pub async fn access_code(
             staff.user.username
         ),
         Some(&peer.ip().to_string()),
+    );
+    // The employee hears of it, so that a code talked out of the help desk by someone else
+    // does not go unnoticed.
+    state.notify(
+        employee,
+        Notice::AccessCodeIssued {
+            at: issued_at,
+            minutes,
+            overridden: vouched.overridden,
+        },
     );
     render(
         StatusCode::OK,
@@ -361,7 +388,7 @@ pub async fn remove_phone(
         Err(page) => return page,
     };
     let basis = match acting.vouched(&state, &form) {
-        Ok(basis) => basis,
+        Ok(vouched) => vouched.basis,
         Err(page) => return *page,
     };
     let Acting { staff, employee } = &acting;

@@ -128,9 +128,16 @@ impl City {
         phone
     }
 
-    /// Starts a password reset the way the portal does; returns the status and the answer.
+    /// Starts a password reset the way the portal does; returns the status and the answer,
+    /// once the pushes that follow the answer are stored (`AppState::settle`), so that a
+    /// test's next poll, or its check that none went, sees them.
     pub fn start_reset(&self, username: &str) -> (u16, Option<ResetStartResponse>) {
-        self.start_reset_from(&self.browser, username)
+        let started = self.start_reset_from(&self.browser, username);
+        assert!(
+            self.state().settle(std::time::Duration::from_secs(30)),
+            "the reset start's pushes did not settle"
+        );
+        started
     }
 
     /// [`City::start_reset`] from another browser (its own HTTP connections): the load

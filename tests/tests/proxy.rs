@@ -35,6 +35,8 @@ fn reset_start(agent: &ureq::Agent, base: &str, username: &str, forged: Option<&
 
 /// The client addresses the audit log recorded for `username`'s reset starts.
 fn audited_ips(city: &City, username: &str) -> Vec<String> {
+    // The reset start's audit row is written behind its answer.
+    assert!(city.state().settle(std::time::Duration::from_secs(30)));
     cityauth_server::admin::audit(city.state(), Some(username), 50)
         .unwrap()
         .into_iter()

@@ -84,6 +84,9 @@ pub(crate) struct Inner {
     pub behind: AtomicUsize,
 }
 
+/// The most pieces of work queued behind answers at once ([`AppState::behind_answer`]).
+const MAX_BEHIND: usize = 1024;
+
 impl AppState {
     /// Opens (creating on first start) the SQLite database at `path`, with the log sender.
     /// The key-encryption key is the one `config.kek` names; by default a `<path>.kek` file,
@@ -227,8 +230,14 @@ impl AppState {
     /// Runs `work` on a blocking thread once the caller has gone on (to answer): work whose
     /// cost must not show in the answer's time, such as a reset's pushes, which only a real
     /// account with a phone has. `work` reports its own failures (log and audit); a panic
-    /// ends only that work.
+    /// ends only that work. With [`MAX_BEHIND`] pieces already waiting or running, `work`
+    /// runs here, before the answer: a flood of starts then slows its own answers instead
+    /// of queueing work without bound.
     pub(crate) fn behind_answer(&self, work: impl FnOnce(&AppState) + Send + 'static) {
+        if self.0.behind.load(Ordering::SeqCst) >= MAX_BEHIND {
+            work(self);
+            return;
+        }
         /// Counts the work done however it ends: run, panicked, or dropped unrun by a
         /// runtime shutting down.
         struct Running(AppState);
@@ -324,4 +333,44 @@ fn seal_legacy_seeds(store: &dyn Store, kek: &dyn KeyEncryptionKey) -> Result<bo
         store.legacy_oath_move(seed, &sealed)?;
     }
     Ok(!seeds.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn state(dir: &tempfile::TempDir) -> AppState {
+        AppState::open(&dir.path().join("db"), Config::new("http://127.0.0.1:1")).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn work_goes_behind_the_answer_until_the_queue_is_full_then_runs_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&dir);
+        let here = std::thread::current().id();
+        let ran_on = Arc::new(Mutex::new(Vec::new()));
+        let record = |ran_on: &Arc<Mutex<Vec<_>>>| {
+            let ran_on = Arc::clone(ran_on);
+            move |_: &AppState| ran_on.lock().unwrap().push(std::thread::current().id())
+        };
+        state.behind_answer(record(&ran_on));
+        assert!(state.settle(Duration::from_secs(10)));
+        assert_ne!(
+            ran_on.lock().unwrap()[0],
+            here,
+            "behind the answer: another thread"
+        );
+
+        // A full queue (as under a flood of starts): the work runs here, before returning.
+        state.0.behind.fetch_add(MAX_BEHIND, Ordering::SeqCst);
+        state.behind_answer(record(&ran_on));
+        assert_eq!(
+            ran_on.lock().unwrap().get(1),
+            Some(&here),
+            "run before the answer"
+        );
+        state.0.behind.fetch_sub(MAX_BEHIND, Ordering::SeqCst);
+        assert!(state.settle(Duration::from_secs(1)));
+    }
 }

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::limits::{Attempt, ClientKey, fields};
 use crate::notify::Notice;
 use crate::state::AppState;
-use crate::store::{Factor, Flow, User};
+use crate::store::{Factor, Flow, FlowState, User};
 use crate::util::redact;
 
 /// How long a password change may wait for the phone, seconds.
@@ -188,12 +188,24 @@ pub(crate) async fn finish_password_change(
     let found = directory::account_of(state, user)
         .await?
         .ok_or(ApiError::InvalidSession)?;
-    // A change's claim records nothing: its sealed pair is on the flow since it started.
+    // Found claimed: another request is writing it, or a server stopped mid-write. If the
+    // new password is in effect already, that write took: finished here, nothing written
+    // again (a retry would change "from" an old password that no longer works).
+    if flow.state == FlowState::Claimed
+        && let Some(session) = finish_if_written(state, peer, &flow, &found).await?
+    {
+        return Ok(session);
+    }
+    // A change's claim records nothing: its sealed pair is on the flow since it started. A
+    // claim younger than CLAIM_SECONDS is not taken over: its write may still land.
     if !state
         .store()
         .flow_claim(id, user.id, crate::util::now(), None)?
     {
-        return Err(ApiError::AlreadyAnswered);
+        return Err(match flow.state {
+            FlowState::Claimed => ApiError::PasswordBeingSet,
+            _ => ApiError::AlreadyAnswered,
+        });
     }
     let opened = match state.store().password_change_pending(id, user.id)? {
         Some(sealed) => sealed::open(state.kek(), id, &sealed),
@@ -212,12 +224,14 @@ pub(crate) async fn finish_password_change(
         .await;
     drop((old, new));
     let user = &found.user;
-    // Only a reset's resubmission finishes a flow another request claimed, so a change's
-    // write is always finished here.
-    if let directory::Settled::Failed(error) =
-        directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)?
-    {
-        return Err(error);
+    match directory::after_write(state, &flow, user, written, &ip, OnRefusal::End)? {
+        directory::Settled::Failed(error) => return Err(error),
+        // Another request for this change found the password in effect and finished it,
+        // with the notice and the audit row: this browser gets its session only.
+        directory::Settled::FinishedMeanwhile => {
+            return issue(state, user, "after a password change", &ip);
+        }
+        directory::Settled::Finished => {}
     }
     state.notify(user, Notice::PasswordChanged);
     state.audit(
@@ -230,4 +244,51 @@ pub(crate) async fn finish_password_change(
         Some(&ip),
     );
     issue(state, user, "after a password change", &ip)
+}
+
+/// Finishes claimed change `flow` if its new password is in effect in the directory (the
+/// claim's write took, and its request stopped or has not finished yet): done, every
+/// session ended, the notice mailed, audited as completed after an interrupted write, and
+/// a fresh session for this browser. `None` when the password is not in effect (nothing
+/// changed: the caller's claim decides), or the flow holds no sealed pair any more. The
+/// check binds as the account with the new password, so a wrong one counts as a failed
+/// sign-in in the directory: it is made only for a flow found claimed.
+async fn finish_if_written(
+    state: &AppState,
+    peer: IpAddr,
+    flow: &Flow,
+    found: &directory::Found,
+) -> Result<Option<SessionResponse>, ApiError> {
+    let user = &found.user;
+    let Some(pair) = state.store().password_change_pending(&flow.id, user.id)? else {
+        return Ok(None);
+    };
+    let (old, new) = sealed::open(state.kek(), &flow.id, &pair)?;
+    drop(old);
+    let check = state
+        .directory()
+        .check_password(&found.account, &new)
+        .await
+        .map_err(|e| directory::api_error(state, e));
+    drop(new);
+    if !matches!(check?, PasswordCheck::Correct | PasswordCheck::MustChange) {
+        return Ok(None);
+    }
+    if !state.store().flow_finish(&flow.id, user.id)? {
+        // The writing request finished it meanwhile; its browser got the session.
+        return Err(ApiError::AlreadyAnswered);
+    }
+    let ip = peer.to_string();
+    state.notify(user, Notice::PasswordChanged);
+    state.audit(
+        Some(&user.username),
+        "password_changed",
+        &format!(
+            "change {}: completed after an interrupted write: the new password is in effect \
+             in the directory; nothing written again; all sessions ended",
+            redact(&flow.id)
+        ),
+        Some(&ip),
+    );
+    issue(state, user, "after a password change", &ip).map(Some)
 }

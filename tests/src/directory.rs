@@ -85,6 +85,8 @@ impl City {
 
     /// The audit rows about `username` an admin reads: (event, detail), newest first.
     pub fn audit(&self, username: &str) -> Vec<(String, String)> {
+        // A reset start's audit row is written behind its answer.
+        self.settle();
         admin::audit(self.state(), Some(username), 100)
             .expect("the audit")
             .into_iter()

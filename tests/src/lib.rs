@@ -129,15 +129,21 @@ impl City {
     }
 
     /// Starts a password reset the way the portal does; returns the status and the answer,
-    /// once the pushes that follow the answer are stored (`AppState::settle`), so that a
-    /// test's next poll, or its check that none went, sees them.
+    /// once the pushes that follow the answer are stored ([`City::settle`]).
     pub fn start_reset(&self, username: &str) -> (u16, Option<ResetStartResponse>) {
         let started = self.start_reset_from(&self.browser, username);
+        self.settle();
+        started
+    }
+
+    /// Returns once the work the server does behind its answers (a reset's pushes and its
+    /// audit row) is done, so that a test's next poll, or its check that none went, sees
+    /// it: after reset starts made through the portal's pages.
+    pub fn settle(&self) {
         assert!(
             self.state().settle(std::time::Duration::from_secs(30)),
-            "the reset start's pushes did not settle"
+            "the work behind the server's answers did not settle"
         );
-        started
     }
 
     /// [`City::start_reset`] from another browser (its own HTTP connections): the load

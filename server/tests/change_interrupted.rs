@@ -53,25 +53,12 @@ fn cut_write(h: &Harness, change: &str, took: bool) -> i64 {
     user.id
 }
 
-fn hash_of(h: &Harness) -> String {
-    let user = h.state().store().user_by_name("alice").unwrap().unwrap();
-    user.password_hash
-}
-
-fn events(h: &Harness) -> Vec<(String, String)> {
-    cityauth_server::admin::audit(h.state(), Some("alice"), 200)
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.event, e.detail))
-        .collect()
-}
-
 #[test]
 fn a_claimed_change_whose_password_took_is_finished_when_continued_without_a_second_write() {
     let h = Harness::start();
     let (browser, change) = approved_change(&h);
     let user_id = cut_write(&h, &change, true);
-    let written = hash_of(&h);
+    let written = h.password_hash_of("alice");
     let generation = h
         .state()
         .store()
@@ -82,14 +69,18 @@ fn a_claimed_change_whose_password_took_is_finished_when_continued_without_a_sec
 
     let continued = browser.post("/password/continue", &[("id", &change)]);
     assert_eq!(continued.status, 303, "{}", continued.html);
-    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert_eq!(
+        h.password_hash_of("alice"),
+        written,
+        "nothing written again"
+    );
     let user = h.state().store().user_by_id(user_id).unwrap().unwrap();
     assert!(
         user.session_generation > generation,
         "every session ended: {} then {}; {:?}",
         generation,
         user.session_generation,
-        events(&h)
+        h.audit_events("alice")
     );
     assert_eq!(
         h.state()
@@ -99,7 +90,7 @@ fn a_claimed_change_whose_password_took_is_finished_when_continued_without_a_sec
         None,
         "the sealed pair is erased"
     );
-    let events = events(&h);
+    let events = h.audit_events("alice");
     let completions: Vec<_> = events
         .iter()
         .filter(|(event, detail)| event == "password_changed" && detail.contains("interrupted"))
@@ -122,10 +113,10 @@ fn a_young_claim_whose_change_did_not_take_answers_being_set_and_writes_nothing(
     let h = Harness::start();
     let (browser, change) = approved_change(&h);
     cut_write(&h, &change, false);
-    let before = hash_of(&h);
+    let before = h.password_hash_of("alice");
     let continued = browser.post("/password/continue", &[("id", &change)]);
     assert_eq!(continued.status, 409, "{}", continued.html);
-    assert_eq!(hash_of(&h), before, "nothing written");
+    assert_eq!(h.password_hash_of("alice"), before, "nothing written");
     assert!(
         h.state()
             .store()

@@ -244,22 +244,9 @@ fn recorded(h: &Harness, id: &str) -> bool {
     db.query_row(&sql, [], |r| r.get::<_, bool>(0)).unwrap()
 }
 
-/// Alice's stored hash, and whether `password` is hers now.
-fn hash_of(h: &Harness) -> String {
-    let user = h.state().store().user_by_name("alice").unwrap().unwrap();
-    user.password_hash
-}
-
+/// Whether `password` is Alice's now.
 fn is_in_effect(h: &Harness, password: &str) -> bool {
-    cityauth_server::password::verify(password, &hash_of(h))
-}
-
-fn events(h: &Harness) -> Vec<(String, String)> {
-    cityauth_server::admin::audit(h.state(), Some("alice"), 200)
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.event, e.detail))
-        .collect()
+    cityauth_server::password::verify(password, &h.password_hash_of("alice"))
 }
 
 #[test]
@@ -270,7 +257,7 @@ fn a_claimed_reset_whose_password_took_is_finished_when_submitted_again_without_
     let reset = h.verified_reset("alice", &device);
     let first = "Velvet-Harbor-Quince-Drum-1";
     let user_id = cut_write(&h, &reset, first, now(), true);
-    let written = hash_of(&h);
+    let written = h.password_hash_of("alice");
     let generation = h
         .state()
         .store()
@@ -287,12 +274,16 @@ fn a_claimed_reset_whose_password_took_is_finished_when_submitted_again_without_
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["state"], "done");
     assert_eq!(h.reset_state(&reset), "done");
-    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert_eq!(
+        h.password_hash_of("alice"),
+        written,
+        "nothing written again"
+    );
     assert!(is_in_effect(&h, first) && !is_in_effect(&h, again));
     assert!(!recorded(&h, &reset), "the sealed password is erased");
     let user = h.state().store().user_by_id(user_id).unwrap().unwrap();
     assert!(user.session_generation > generation, "every session ended");
-    let events = events(&h);
+    let events = h.audit_events("alice");
     let completions: Vec<_> = events
         .iter()
         .filter(|(event, _)| event == "password_reset")
@@ -319,7 +310,7 @@ fn a_young_claim_whose_password_did_not_take_answers_being_set_and_writes_nothin
     let device = h.enroll("alice");
     let reset = h.verified_reset("alice", &device);
     cut_write(&h, &reset, "Velvet-Harbor-Quince-Drum-1", now(), false);
-    let before = hash_of(&h);
+    let before = h.password_hash_of("alice");
     let path = format!("/api/v1/reset/{reset}/password");
     let reply = h.post(&path, &json!({ "password": "Amber-Lattice-Comet-Fig-2" }));
     assert_eq!((reply.status, reply.error()), (409, "already_answered"));
@@ -328,7 +319,7 @@ fn a_young_claim_whose_password_did_not_take_answers_being_set_and_writes_nothin
         message.contains("being set") && message.contains("try again in a minute"),
         "{message}"
     );
-    assert_eq!(hash_of(&h), before, "nothing written");
+    assert_eq!(h.password_hash_of("alice"), before, "nothing written");
     assert!(recorded(&h, &reset), "the claim holds");
     let unlock = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
     assert_eq!((unlock.status, unlock.error()), (409, "already_answered"));
@@ -369,7 +360,7 @@ fn a_stale_claim_whose_password_did_not_take_is_taken_over_once() {
     assert!(!is_in_effect(&h, first));
     assert_eq!(h.reset_state(&reset), "done");
     assert!(!recorded(&h, &reset), "the sealed password is erased");
-    let events = events(&h);
+    let events = h.audit_events("alice");
     let count = |name: &str| events.iter().filter(|(e, _)| e == name).count();
     assert_eq!(count("reset_claim_taken_over"), 1, "{events:?}");
     assert_eq!(count("password_reset"), 1, "{events:?}");
@@ -383,12 +374,16 @@ fn an_unlock_of_a_claimed_reset_whose_password_took_finishes_it() {
     let reset = h.verified_reset("alice", &device);
     let first = "Velvet-Harbor-Quince-Drum-1";
     cut_write(&h, &reset, first, now(), true);
-    let written = hash_of(&h);
+    let written = h.password_hash_of("alice");
     let reply = h.post(&format!("/api/v1/reset/{reset}/unlock"), &json!({}));
     assert_eq!((reply.status, &reply.body["state"]), (200, &json!("done")));
-    assert_eq!(hash_of(&h), written, "nothing written again");
+    assert_eq!(
+        h.password_hash_of("alice"),
+        written,
+        "nothing written again"
+    );
     assert!(!recorded(&h, &reset), "the sealed password is erased");
-    let events = events(&h);
+    let events = h.audit_events("alice");
     let count = |name: &str| events.iter().filter(|(e, _)| e == name).count();
     assert_eq!(
         (count("password_reset"), count("account_unlocked")),

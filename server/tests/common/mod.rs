@@ -69,6 +69,26 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// `username`'s audit rows as an admin reads them: (event, detail), newest first.
+    pub fn audit_events(&self, username: &str) -> Vec<(String, String)> {
+        cityauth_server::admin::audit(self.state(), Some(username), 200)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.detail))
+            .collect()
+    }
+
+    /// `username`'s stored password hash (the built-in directory's password).
+    pub fn password_hash_of(&self, username: &str) -> String {
+        let user = self
+            .state()
+            .store()
+            .user_by_name(username)
+            .unwrap()
+            .unwrap();
+        user.password_hash
+    }
+
     pub fn start() -> Self {
         Self::with_config(|_| {})
     }

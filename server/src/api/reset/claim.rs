@@ -48,9 +48,10 @@ pub(super) fn claim_refused(state: &AppState, id: &str) -> ApiError {
     }
 }
 
-/// Settles reset `flow`, found claimed by another request, before this request sets a
-/// password or unlocks. The claim recorded the new password it writes, sealed: if the
-/// directory says that password is in effect now, the earlier write took (its request
+/// Settles reset `flow` if it was found claimed by another request ([`Claimed::Released`]
+/// for any other state), before this request sets a password or unlocks. The claim
+/// recorded the new password it writes, sealed: if the directory says that password is in
+/// effect now, the earlier write took (its request
 /// stopped before finishing the flow, or has not finished it yet): the flow is finished
 /// as a written one is (done, every session ended, the notice mailed, audited as completed
 /// after an interrupted write) and the answer is [`Claimed::Done`], nothing written again.
@@ -72,6 +73,9 @@ pub(super) async fn settle_claimed(
     flow: &Flow,
     found: &crate::api::directory::Found,
 ) -> Result<Claimed, ApiError> {
+    if flow.state != FlowState::Claimed {
+        return Ok(Claimed::Released);
+    }
     let user = &found.user;
     let Some(claim) = state.store().reset_claim(&flow.id, user.id)? else {
         // Finished or given back meanwhile: the caller's claim decides.

@@ -296,10 +296,7 @@ pub(crate) async fn set_password(
         .await
         .inspect_err(|e| audit_unreachable(state, id, e, &ip))?;
     let user = &found.user;
-    let settled = match flow.state {
-        FlowState::Claimed => settle_claimed(state, peer, &flow, &found).await?,
-        _ => Claimed::Released,
-    };
+    let settled = settle_claimed(state, peer, &flow, &found).await?;
     if settled == Claimed::Done {
         return Ok(done());
     }
@@ -419,10 +416,7 @@ pub(crate) async fn unlock(
     let user = &found.user;
     // A reset claimed by a password write: that write, if it took, completed the reset
     // (and lifted the lockout); if its claim is stale, the unlock takes it over.
-    let settled = match flow.state {
-        FlowState::Claimed => settle_claimed(state, peer, &flow, &found).await?,
-        _ => Claimed::Released,
-    };
+    let settled = settle_claimed(state, peer, &flow, &found).await?;
     if settled == Claimed::Done {
         return Ok(done());
     }

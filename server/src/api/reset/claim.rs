@@ -36,7 +36,7 @@ pub(super) fn completed(
 
 /// Why reset `id` could not be claimed (it was found verified, or its claim stale): taken
 /// by another request meanwhile ([`ApiError::PasswordBeingSet`]), done, or expired.
-pub(super) fn claim_refused(state: &AppState, id: &str) -> ApiError {
+fn claim_refused(state: &AppState, id: &str) -> ApiError {
     match find(state, id) {
         Ok(flow) if flow.state == FlowState::Claimed && now() < flow.expires_at => {
             ApiError::PasswordBeingSet
@@ -132,14 +132,30 @@ pub(super) enum Claimed {
     Released,
 }
 
-/// Audits the takeover of a stale claim on reset `id` (once this request holds it).
-pub(super) fn audit_takeover(
+/// Claims reset `id` for this request, which is to `what` (recording `sealed`, the
+/// sealed password it writes, if any), once [`settle_claimed`] found it `settled`; a
+/// stale claim taken over is audited. The refusal, when the claim cannot be taken, says
+/// why ([`claim_refused`]).
+pub(super) fn take_claim(
     state: &AppState,
     user: &crate::store::User,
     id: &str,
     ip: &str,
+    settled: Claimed,
+    sealed: Option<&[u8]>,
     what: &str,
-) {
+) -> Result<(), ApiError> {
+    if !state.store().flow_claim(id, user.id, now(), sealed)? {
+        return Err(claim_refused(state, id));
+    }
+    if settled == Claimed::Stale {
+        audit_takeover(state, user, id, ip, what);
+    }
+    Ok(())
+}
+
+/// Audits the takeover of a stale claim on reset `id` (once this request holds it).
+fn audit_takeover(state: &AppState, user: &crate::store::User, id: &str, ip: &str, what: &str) {
     state.audit(
         Some(&user.username),
         "reset_claim_taken_over",

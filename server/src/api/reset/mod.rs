@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 mod claim;
 
-use claim::{Claimed, audit_takeover, claim_refused, completed, settle_claimed};
+use claim::{Claimed, completed, settle_claimed, take_claim};
 
 /// How long a reset lives: time to approve (or type a code) and set the new password.
 pub const RESET_LIFETIME: u64 = 600;
@@ -302,15 +302,8 @@ pub(crate) async fn set_password(
     }
     super::policy::check_new_password(state, &found.account, &new).await?;
     let sealed = super::sealed::seal_reset(state.kek(), &flow.id, &new)?;
-    if !state
-        .store()
-        .flow_claim(&flow.id, user.id, now(), Some(&sealed))?
-    {
-        return Err(claim_refused(state, &flow.id));
-    }
-    if settled == Claimed::Stale {
-        audit_takeover(state, user, &flow.id, &ip, "write this request's password");
-    }
+    let what = "write this request's password";
+    take_claim(state, user, &flow.id, &ip, settled, Some(&sealed), what)?;
     let written = state.directory().set_password(&found.account, &new).await;
     drop(new);
     let settled = super::directory::after_write(
@@ -421,12 +414,15 @@ pub(crate) async fn unlock(
         return Ok(done());
     }
     // An unlock records no password: nothing to check if it is cut.
-    if !state.store().flow_claim(&flow.id, user.id, now(), None)? {
-        return Err(claim_refused(state, &flow.id));
-    }
-    if settled == Claimed::Stale {
-        audit_takeover(state, user, &flow.id, &ip, "unlock the account");
-    }
+    take_claim(
+        state,
+        user,
+        &flow.id,
+        &ip,
+        settled,
+        None,
+        "unlock the account",
+    )?;
     match state.directory().unlock(&found.account).await {
         Ok(()) => {
             state
@@ -442,9 +438,7 @@ pub(crate) async fn unlock(
                 ),
                 Some(&ip),
             );
-            Ok(ResetStatus {
-                state: "done".into(),
-            })
+            Ok(done())
         }
         Err(error) => {
             state.store().flow_unclaim(&flow.id)?;

@@ -42,18 +42,6 @@ fn desk_with(adjust: impl FnOnce(&mut cityauth_server::Config)) -> Desk {
     }
 }
 
-/// Answers the newest challenge of `kind` on `phone` with the number `number`.
-fn approve(h: &Harness, phone: &TestDevice, kind: ChallengeKind, number: &str) {
-    let challenge = phone
-        .poll(h, 5)
-        .into_iter()
-        .rev()
-        .find(|c| c.challenge.kind == kind)
-        .unwrap_or_else(|| panic!("no {kind:?} prompt"));
-    let reply = phone.answer(h, &challenge, Decision::Approve, Some(number));
-    assert_eq!(reply.status, 200, "{reply:?}");
-}
-
 /// Signs `username` in to the console, approving on `phone`; the page after.
 fn console_sign_in(b: &Browser, h: &Harness, username: &str, phone: &TestDevice) -> Page {
     let waiting = b.post(
@@ -61,12 +49,7 @@ fn console_sign_in(b: &Browser, h: &Harness, username: &str, phone: &TestDevice)
         &[("username", username), ("password", PASSWORD)],
     );
     assert_eq!(waiting.status, 200, "{}", waiting.html);
-    approve(
-        h,
-        phone,
-        ChallengeKind::SignIn,
-        &shown_number(&waiting.html),
-    );
+    phone.approve_newest_of(h, ChallengeKind::SignIn, &shown_number(&waiting.html));
     b.post(
         "/helpdesk/signin/continue",
         &[("id", &field(&waiting.html, "id"))],
@@ -89,9 +72,8 @@ fn verify_alice(d: &Desk, b: &Browser) -> String {
     let id = field(&waiting.html, "id");
     let status = b.get(&format!("/helpdesk/verify/{id}"));
     assert!(status.html.contains("\"pending\""), "{}", status.html);
-    approve(
+    d.alice.approve_newest_of(
         &d.h,
-        &d.alice,
         ChallengeKind::CallerVerification,
         &shown_number(&waiting.html),
     );

@@ -15,7 +15,7 @@ use cityauth_server::helpdesk::{self, Role};
 use cityauth_server::i18n::Lang;
 use cityauth_server::notify::MailConfig;
 use common::browser::{Browser, field, shown_number};
-use common::{Harness, PASSWORD, TestDevice};
+use common::{Harness, PASSWORD};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "Quiet-Harbour-Lantern-93";
@@ -414,18 +414,6 @@ fn an_admin_command_sends_its_notice_before_it_returns() {
     );
 }
 
-/// Answers the newest prompt of `kind` on `phone` with `number`.
-fn approve(h: &Harness, phone: &TestDevice, kind: ChallengeKind, number: &str) {
-    let challenge = phone
-        .poll(h, 5)
-        .into_iter()
-        .rev()
-        .find(|c| c.challenge.kind == kind)
-        .unwrap_or_else(|| panic!("no {kind:?} prompt"));
-    let reply = phone.answer(h, &challenge, Decision::Approve, Some(number));
-    assert_eq!(reply.status, 200, "{reply:?}");
-}
-
 #[test]
 fn an_access_code_from_the_help_desk_is_told_to_the_employee_never_the_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -446,12 +434,7 @@ fn an_access_code_from_the_help_desk_is_told_to_the_employee_never_the_code() {
         &[("username", "olga"), ("password", PASSWORD)],
     );
     assert_eq!(waiting.status, 200, "{}", waiting.html);
-    approve(
-        &h,
-        &olga,
-        ChallengeKind::SignIn,
-        &shown_number(&waiting.html),
-    );
+    olga.approve_newest_of(&h, ChallengeKind::SignIn, &shown_number(&waiting.html));
     let signed = b.post(
         "/helpdesk/signin/continue",
         &[("id", &field(&waiting.html, "id"))],
@@ -475,9 +458,8 @@ fn an_access_code_from_the_help_desk_is_told_to_the_employee_never_the_code() {
     let verify = b.post("/helpdesk/verify", &[("username", "alice")]);
     assert_eq!(verify.status, 200, "{}", verify.html);
     let verification = field(&verify.html, "id");
-    approve(
+    alice.approve_newest_of(
         &h,
-        &alice,
         ChallengeKind::CallerVerification,
         &shown_number(&verify.html),
     );

@@ -256,15 +256,9 @@ fn a_claimed_reset_whose_password_took_is_finished_when_submitted_again_without_
     let device = h.enroll("alice");
     let reset = h.verified_reset("alice", &device);
     let first = "Velvet-Harbor-Quince-Drum-1";
-    let user_id = cut_write(&h, &reset, first, now(), true);
+    cut_write(&h, &reset, first, now(), true);
     let written = h.password_hash_of("alice");
-    let generation = h
-        .state()
-        .store()
-        .user_by_id(user_id)
-        .unwrap()
-        .unwrap()
-        .session_generation;
+    let generation = h.session_generation_of("alice");
     assert!(recorded(&h, &reset), "the claim recorded its password");
     assert_eq!(h.reset_state(&reset), "verified", "no bind per status poll");
 
@@ -281,8 +275,10 @@ fn a_claimed_reset_whose_password_took_is_finished_when_submitted_again_without_
     );
     assert!(is_in_effect(&h, first) && !is_in_effect(&h, again));
     assert!(!recorded(&h, &reset), "the sealed password is erased");
-    let user = h.state().store().user_by_id(user_id).unwrap().unwrap();
-    assert!(user.session_generation > generation, "every session ended");
+    assert!(
+        h.session_generation_of("alice") > generation,
+        "every session ended"
+    );
     let events = h.audit_events("alice");
     let completions: Vec<_> = events
         .iter()

@@ -33,12 +33,7 @@ impl Tamperer {
 impl Transport for Tamperer {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut response = self.inner.send(request)?;
-        let nonce = request
-            .headers
-            .iter()
-            .find(|(name, _)| name == wire::NONCE_HEADER)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default();
+        let nonce = nonce_of(request);
         if request.url.contains("/device/challenges?")
             && let Ok(mut list) = serde_json::from_slice::<ChallengeList>(&response.body)
         {
@@ -47,6 +42,16 @@ impl Transport for Tamperer {
         }
         Ok(response)
     }
+}
+
+/// The nonce a signed request carries (what a signed answer to it repeats).
+fn nonce_of(request: &HttpRequest) -> String {
+    request
+        .headers
+        .iter()
+        .find(|(name, _)| name == wire::NONCE_HEADER)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
 }
 
 /// A shift of the server's time: well past the offset tolerance, inside the 300 s a signed
@@ -178,12 +183,7 @@ impl StaleTamperer {
 impl Transport for StaleTamperer {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut response = self.inner.send(request)?;
-        let nonce = request
-            .headers
-            .iter()
-            .find(|(name, _)| name == wire::NONCE_HEADER)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default();
+        let nonce = nonce_of(request);
         if response.status == 401
             && let Ok(mut refusal) = serde_json::from_slice::<wire::StaleTimeBody>(&response.body)
         {

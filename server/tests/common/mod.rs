@@ -14,7 +14,7 @@ use std::time::Duration;
 use cityauth_protocol::canonical::{
     answer_message, challenge_message, enroll_message, request_message,
 };
-use cityauth_protocol::wire::{AnswerRequest, Decision, SignedChallenge};
+use cityauth_protocol::wire::{AnswerRequest, ChallengeKind, Decision, SignedChallenge};
 use cityauth_protocol::{EnrollmentLink, PublicKey, Signature, SigningKey};
 use cityauth_server::store::{Durability, StoreLocation};
 use cityauth_server::{AppState, Config, RunningServer, admin};
@@ -76,6 +76,17 @@ impl Harness {
             .into_iter()
             .map(|e| (e.event, e.detail))
             .collect()
+    }
+
+    /// `username`'s session generation (it moves on when every session is ended).
+    pub fn session_generation_of(&self, username: &str) -> i64 {
+        let user = self
+            .state()
+            .store()
+            .user_by_name(username)
+            .unwrap()
+            .unwrap();
+        user.session_generation
     }
 
     /// `username`'s stored password hash (the built-in directory's password).
@@ -433,6 +444,19 @@ impl TestDevice {
     pub fn request(&self, h: &Harness, method: &str, path: &str, body: Option<&[u8]>) -> Reply {
         let headers = self.headers(method, path, body.unwrap_or(b""), now(), &nonce());
         h.send(method, path, &headers, body)
+    }
+
+    /// Answers the newest pending challenge of `kind` with an approval and `number`; panics
+    /// unless there is one and the server accepts the answer.
+    pub fn approve_newest_of(&self, h: &Harness, kind: ChallengeKind, number: &str) {
+        let challenge = self
+            .poll(h, 5)
+            .into_iter()
+            .rev()
+            .find(|c| c.challenge.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} prompt"));
+        let reply = self.answer(h, &challenge, Decision::Approve, Some(number));
+        assert_eq!(reply.status, 200, "{reply:?}");
     }
 
     /// Polls for challenges; checks each one's server signature and device.

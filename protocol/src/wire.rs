@@ -304,3 +304,34 @@ pub struct SessionInfo {
     /// The employee's name.
     pub display_name: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `stale_time` refusal as a server before the signed clock wrote it (frozen).
+    const OLD_STALE_TIME: &str = r#"{"error":"stale_time","message":"the request's time is more than 300 s from the server's"}"#;
+
+    #[test]
+    fn a_refusal_with_the_signed_clock_still_reads_as_an_error_body() {
+        // What a device built before the signed clock parses from a new server's refusal.
+        let new = StaleTimeBody {
+            error: "stale_time".into(),
+            message: "m".into(),
+            server_time: 1_800_000_000,
+            signature: "c2ln".into(),
+        };
+        let read: ErrorBody = serde_json::from_slice(&serde_json::to_vec(&new).unwrap()).unwrap();
+        assert_eq!(
+            (read.error.as_str(), read.message.as_str()),
+            ("stale_time", "m")
+        );
+    }
+
+    #[test]
+    fn an_older_servers_refusal_is_an_error_body_without_a_clock() {
+        let old: ErrorBody = serde_json::from_str(OLD_STALE_TIME).unwrap();
+        assert_eq!(old.error, "stale_time");
+        assert!(serde_json::from_str::<StaleTimeBody>(OLD_STALE_TIME).is_err());
+    }
+}

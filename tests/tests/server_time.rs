@@ -274,3 +274,33 @@ fn a_stale_time_refusal_teaches_the_clock_only_when_the_server_signed_it_for_the
         phone.clock_offset()
     );
 }
+
+/// A `stale_time` refusal as a server before the signed clock wrote it (frozen).
+const OLD_STALE_TIME: &[u8] =
+    br#"{"error":"stale_time","message":"the request's time is more than 300 s from the server's"}"#;
+
+/// A real transport that answers every `stale_time` refusal as an older server did.
+struct OlderServer(UreqTransport);
+
+impl Transport for OlderServer {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut response = self.0.send(request)?;
+        if response.status == 401
+            && serde_json::from_slice::<wire::StaleTimeBody>(&response.body).is_ok()
+        {
+            response.body = OLD_STALE_TIME.to_vec();
+        }
+        Ok(response)
+    }
+}
+
+#[test]
+fn an_older_servers_refusal_without_a_clock_resets_the_offset_and_the_request_goes_through() {
+    let city = City::start();
+    let phone = city.enrolled_phone("dana");
+    phone.vault.set_clock_offset(1000).unwrap();
+    Device::new(&phone.vault, &OlderServer(UreqTransport::new()))
+        .pending_challenges(0)
+        .unwrap();
+    assert!(phone.clock_offset().abs() <= 2, "{}", phone.clock_offset());
+}

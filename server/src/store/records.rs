@@ -287,6 +287,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn challenge_states_keep_their_stored_names_and_an_unknown_one_is_never_answerable() {
+        for state in [
+            ChallengeState::Pending,
+            ChallengeState::Approved,
+            ChallengeState::Denied,
+            ChallengeState::Fraud,
+            ChallengeState::Failed,
+            ChallengeState::Cancelled,
+            ChallengeState::Expired,
+        ] {
+            assert_eq!(ChallengeState::parse(state.as_str()), state);
+        }
+        // The names earlier servers wrote are unchanged; `expired` is read by this one, and
+        // a name from a newer server reads as cancelled (never answerable), as `expired`
+        // did for servers before it.
+        assert_eq!(ChallengeState::Pending.as_str(), "pending");
+        assert_eq!(ChallengeState::Expired.as_str(), "expired");
+        assert_eq!(
+            ChallengeState::parse("superseded"),
+            ChallengeState::Cancelled
+        );
+    }
+
+    #[test]
     fn debug_never_shows_the_password_hash_or_the_seed() {
         let hash = "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
         let user = User {
